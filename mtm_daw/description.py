@@ -1,0 +1,163 @@
+"""MusicDescription: what the text bridge writes and the composer/generator follow."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from mtm_daw.errors import MtmError
+from mtm_daw.score.gm import program_from_name, program_name
+from mtm_daw.score.score import ROLES, validate_tempo, validate_time_signature
+from mtm_daw.score.theory import parse_key
+
+SCHEMA_VERSION = 1
+GENRES = ("pop", "rock", "electronic", "ambient", "cinematic", "jazz", "orchestral")
+MOODS = ("happy", "sad", "calm", "tense", "dark", "epic", "romantic", "playful")
+MAX_DURATION_SECONDS = 600.0
+
+
+@dataclass
+class Section:
+    name: str  # "intro", "verse", "chorus", ...
+    start: float  # seconds
+    end: float  # seconds
+    energy: float = 0.5  # 0..1, scales density and loudness
+
+
+@dataclass
+class HitPoint:
+    time: float  # seconds; the composer puts an accent (and a fill before it) here
+    strength: float = 1.0  # 0..1
+
+
+@dataclass
+class MusicDescription:
+    genre: str = "pop"
+    mood: str = "happy"
+    tempo: float = 120.0  # BPM
+    key: str = "C major"
+    time_signature: tuple[int, int] = (4, 4)
+    instruments: dict[str, int] = field(default_factory=dict)  # role -> GM program; empty = genre default
+    duration: float = 30.0  # seconds
+    sections: list[Section] = field(default_factory=list)  # empty = a form chosen by length
+    energy: list[tuple[float, float]] = field(default_factory=list)  # (seconds, level 0..1); empty = by section
+    hit_points: list[HitPoint] = field(default_factory=list)
+    roles: tuple[str, ...] = ROLES  # which stems to write
+    sentence: str = ""
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        self.time_signature = tuple(self.time_signature)  # type: ignore[assignment]
+        self.roles = tuple(self.roles)
+
+    # --- checks -------------------------------------------------------------------------
+    def validate(self) -> "MusicDescription":
+        """Raise MtmError naming the first bad field; return self for chaining."""
+        if self.genre not in GENRES:
+            raise MtmError(f"unknown genre '{self.genre}' (choose one of: {', '.join(GENRES)})")
+        if self.mood not in MOODS:
+            raise MtmError(f"unknown mood '{self.mood}' (choose one of: {', '.join(MOODS)})")
+        validate_tempo(self.tempo)
+        parse_key(self.key)
+        validate_time_signature(self.time_signature)
+        if not isinstance(self.duration, (int, float)) or math.isnan(self.duration) or self.duration <= 0:
+            raise MtmError(f"duration must be a positive number of seconds, got {self.duration!r}")
+        if self.duration > MAX_DURATION_SECONDS:
+            raise MtmError(f"duration {self.duration:g} s is above the maximum of {MAX_DURATION_SECONDS:g} s")
+        for role, program in self.instruments.items():
+            program_name(program)
+        if not self.roles:
+            raise MtmError("no roles requested: ask for at least one of drums, bass, harmony, melody")
+        for role in self.roles:
+            if role not in ROLES:
+                raise MtmError(f"unknown role '{role}' (roles are: {', '.join(ROLES)})")
+        for section in self.sections:
+            if not 0 <= section.start < section.end:
+                raise MtmError(f"section '{section.name}' has start {section.start} and end {section.end}")
+        for time, level in self.energy:
+            if time < 0 or not 0 <= level <= 1:
+                raise MtmError(f"energy point ({time}, {level}) must have time >= 0 and level in 0..1")
+        for hit in self.hit_points:
+            if not 0 <= hit.time <= self.duration:
+                raise MtmError(f"hit point at {hit.time} s lies outside the cue (0-{self.duration:g} s)")
+        return self
+
+    # --- derived values -----------------------------------------------------------------
+    def seconds_to_beats(self, seconds: float) -> float:
+        return seconds * self.tempo / 60.0
+
+    def energy_at(self, seconds: float) -> float:
+        """Energy curve at a time: linear between points; else the section's energy; else 0.6."""
+        if self.energy:
+            points = sorted(self.energy)
+            if seconds <= points[0][0]:
+                return points[0][1]
+            for (t0, e0), (t1, e1) in zip(points, points[1:]):
+                if t0 <= seconds <= t1:
+                    return e0 + (e1 - e0) * (seconds - t0) / max(t1 - t0, 1e-9)
+            return points[-1][1]
+        for section in self.sections:
+            if section.start <= seconds < section.end:
+                return section.energy
+        return 0.6
+
+    def to_sentence(self) -> str:
+        """A plain-language summary, e.g. 'Happy pop in D major at 120 BPM, with piano and bass.'"""
+        names = [program_name(p).split(" (")[0].lower() for role, p in self.instruments.items() if role != "drums"]
+        played = f", with {', '.join(names[:-1]) + ' and ' + names[-1] if len(names) > 1 else names[0]}" if names else ""
+        numerator, denominator = self.time_signature
+        meter = "" if (numerator, denominator) == (4, 4) else f" in {numerator}/{denominator}"
+        return f"{self.mood.capitalize()} {self.genre} in {parse_key(self.key).name} at {self.tempo:g} BPM{meter}{played}."
+
+    # --- JSON ---------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["time_signature"] = list(self.time_signature)
+        data["roles"] = list(self.roles)
+        data["energy"] = [list(point) for point in self.energy]
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "MusicDescription":
+        if not isinstance(data, dict):
+            raise MtmError("a music description must be a JSON object")
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if version > SCHEMA_VERSION:
+            raise MtmError(f"this description was written by a newer mtm_daw (schema {version}); please update")
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise MtmError(f"unknown field(s) in description: {', '.join(sorted(unknown))}")
+        values = dict(data)
+        try:
+            values["sections"] = [Section(**s) for s in data.get("sections", [])]
+            values["hit_points"] = [HitPoint(**h) for h in data.get("hit_points", [])]
+            values["energy"] = [(float(t), float(e)) for t, e in data.get("energy", [])]
+            values["instruments"] = {role: program_from_name(p) for role, p in data.get("instruments", {}).items()}
+        except (TypeError, ValueError) as error:
+            raise MtmError(f"malformed description: {error}") from None
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str) -> "MusicDescription":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise MtmError(f"description is not valid JSON: {error}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "MusicDescription":
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise MtmError(f"{path}: cannot read description ({error.__class__.__name__})") from None
+        try:
+            return cls.from_json(text)
+        except MtmError as error:
+            raise MtmError(f"{path}: {error}") from None

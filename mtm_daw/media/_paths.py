@@ -1,0 +1,25 @@
+"""Path checks shared by the media readers: one place for the 'missing / folder / empty' messages."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mtm_daw.errors import MtmError
+
+
+def check_input_file(path: str | os.PathLike, what: str = "file") -> Path:
+    """Return `path` as a Path, or raise MtmError if it is missing, a folder, unreadable or empty."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise MtmError(f"expected a file path for the {what}, got {type(path).__name__}")
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise MtmError(f"{p.name}: file not found ({p})")
+    if p.is_dir():
+        raise MtmError(f"{p.name}: is a folder, not a {what}")
+    if not p.is_file():
+        raise MtmError(f"{p.name}: is not a regular file")
+    if not os.access(p, os.R_OK):
+        raise MtmError(f"{p.name}: permission denied (cannot read {p})")
+    if p.stat().st_size == 0:
+        raise MtmError(f"{p.name}: the file is empty (0 bytes)")
+    return p

@@ -1,0 +1,106 @@
+"""Reading audio files (WAV, FLAC, MP3, OGG, AIFF) into float32 arrays through pedalboard.io.
+
+Writing is not here: stems and mixes are written by `mtm_daw.export`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pedalboard.io import AudioFile
+
+from mtm_daw.errors import MtmError
+from mtm_daw.media._paths import check_input_file
+
+AUDIO_EXTENSIONS = (".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".aif", ".aiff", ".aifc")
+MAX_AUDIO_SECONDS = 20 * 60.0  # longer files are refused unless the caller asks for a window
+_CHUNK_FRAMES = 1 << 18  # ~6 s at 44.1 kHz per read
+
+
+@dataclass
+class Audio:
+    samples: np.ndarray  # (channels, n) float32, nominally in [-1, 1]
+    sample_rate: int
+    path: Path | None = None
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def frames(self) -> int:
+        return int(self.samples.shape[1])
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.frames / float(self.sample_rate)
+
+    def to_mono(self) -> np.ndarray:
+        """(n,) float32, the mean of the channels."""
+        return self.samples.mean(axis=0, dtype=np.float32)
+
+
+def load_audio(path: str | os.PathLike, sample_rate: int | None = None, mono: bool = False,
+               max_seconds: float | None = None) -> Audio:
+    """Read an audio file as float32 (channels, n), resampling on the way in if `sample_rate` is set.
+
+    `max_seconds` reads only the start of the file (a window, never an error). Without it, files
+    longer than MAX_AUDIO_SECONDS (20 min) are refused, so a dropped DJ set cannot fill memory.
+    Raises MtmError naming the file for missing, empty, corrupt, unsupported or frame-less files.
+    """
+    p = check_input_file(path, "audio file")
+    if sample_rate is not None and (not isinstance(sample_rate, (int, np.integer))
+                                    or not 1000 <= sample_rate <= 384_000):
+        raise MtmError(f"sample rate {sample_rate!r} is out of range (expected 1000..384000 Hz)")
+    if max_seconds is not None and not max_seconds > 0:
+        raise MtmError(f"max_seconds must be positive, got {max_seconds!r}")
+
+    try:
+        source = AudioFile(str(p))
+    except Exception as exc:  # pedalboard raises ValueError/RuntimeError with a C++ message
+        raise MtmError(f"{p.name}: not a readable audio file (corrupt or unsupported format)") from exc
+    with source:
+        if source.frames <= 0 or source.samplerate <= 0:
+            raise MtmError(f"{p.name}: the audio file contains no samples")
+        if source.num_channels <= 0:
+            raise MtmError(f"{p.name}: the audio file has no channels")
+        if max_seconds is None and source.duration > MAX_AUDIO_SECONDS:
+            raise MtmError(f"{p.name}: {source.duration / 60:.0f} minutes is too long "
+                           f"(limit {MAX_AUDIO_SECONDS / 60:.0f} min); trim it or analyse a shorter excerpt")
+        out_rate = int(sample_rate) if sample_rate is not None else int(round(source.samplerate))
+        reader = source.resampled_to(out_rate) if out_rate != source.samplerate else source
+        with reader:
+            wanted = reader.frames
+            if max_seconds is not None:
+                wanted = min(wanted, int(round(max_seconds * out_rate)))
+            samples = _read_chunks(reader, wanted, p)
+
+    if samples.shape[1] == 0:
+        raise MtmError(f"{p.name}: the audio file contains no samples")
+    if not np.all(np.isfinite(samples)):
+        raise MtmError(f"{p.name}: the audio contains invalid (NaN or infinite) samples")
+    if mono and samples.shape[0] > 1:
+        samples = samples.mean(axis=0, keepdims=True, dtype=np.float32)
+    return Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate=out_rate, path=p)
+
+
+def _read_chunks(reader, wanted: int, p: Path) -> np.ndarray:
+    """Read up to `wanted` frames in chunks; a decoder error mid-file becomes an MtmError."""
+    chunks: list[np.ndarray] = []
+    got = 0
+    try:
+        while got < wanted:
+            chunk = reader.read(min(_CHUNK_FRAMES, wanted - got))
+            if chunk.shape[1] == 0:  # the frame count was an estimate (MP3, resampling)
+                break
+            chunks.append(chunk)
+            got += chunk.shape[1]
+    except Exception as exc:
+        raise MtmError(f"{p.name}: the audio file is damaged (decoding failed after "
+                       f"{got} samples)") from exc
+    if not chunks:
+        return np.zeros((reader.num_channels, 0), dtype=np.float32)
+    return np.concatenate(chunks, axis=1).astype(np.float32, copy=False)

@@ -1,0 +1,45 @@
+"""Score -> one stereo audio buffer per role (a Stem), through a GM SoundFont or the built-in synth."""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from mtm_daw.cue import Stem
+from mtm_daw.errors import MtmError
+from mtm_daw.render.builtin import BuiltinRenderer
+from mtm_daw.render.fluid import FluidSynthRenderer, fluidsynth_available
+from mtm_daw.render.soundfont import find_soundfont
+from mtm_daw.score.score import Score
+
+SAMPLE_RATE = 48000
+TAIL_SECONDS = 2.0  # room for releases and reverb after the last bar
+
+
+def make_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate: int = SAMPLE_RATE,
+                  warn: Callable[[str], None] = print):
+    """synth: 'auto' (SoundFont when one is found, else built-in), 'soundfont' or 'builtin'."""
+    if synth == "builtin":
+        return BuiltinRenderer(sample_rate)
+    if synth not in ("auto", "soundfont"):
+        raise MtmError(f"unknown synth '{synth}' (choose auto, soundfont or builtin)")
+    path = find_soundfont(soundfont)
+    if path is not None and fluidsynth_available():
+        return FluidSynthRenderer(path, sample_rate)
+    reason = ("the FluidSynth library (libfluidsynth) is not installed" if path is not None
+              else "no General MIDI SoundFont was found (install fluid-soundfont-gm or pass --soundfont)")
+    if synth == "soundfont" or soundfont:
+        raise MtmError(f"cannot render with a SoundFont: {reason}")
+    warn(f"note: {reason}; rendering with the built-in synthesiser instead")
+    return BuiltinRenderer(sample_rate)
+
+
+def render_score(score: Score, renderer, tail_seconds: float = TAIL_SECONDS,
+                 progress: Callable[[float], None] = lambda fraction: None) -> dict[str, Stem]:
+    """Every track rendered to the same length: the score's whole bars plus a release tail."""
+    n_samples = int(math.ceil((score.length_seconds + tail_seconds) * renderer.sample_rate))
+    stems = {}
+    for index, (role, track) in enumerate(score.tracks.items()):
+        audio = renderer.render_track(track, score.tempo, n_samples)
+        stems[role] = Stem(role, audio, renderer.sample_rate, track.program)
+        progress((index + 1) / len(score.tracks))
+    return stems

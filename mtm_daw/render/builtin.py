@@ -1,0 +1,20 @@
+"""The built-in synthesiser behind the same small interface as the FluidSynth renderer."""
+from __future__ import annotations
+
+import numpy as np
+
+from mtm_daw.render.synth import render_track
+from mtm_daw.score.score import Track
+
+
+class BuiltinRenderer:
+    name = "builtin"
+
+    def __init__(self, sample_rate: int = 48000) -> None:
+        self.sample_rate = sample_rate
+
+    def render_track(self, track: Track, tempo: float, n_samples: int) -> np.ndarray:
+        return render_track(track, tempo, self.sample_rate, n_samples)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,81 @@
+"""General MIDI program and drum names, and the GM drum notes the composer writes."""
+from __future__ import annotations
+
+from mtm_daw.errors import MtmError
+
+GM_PROGRAMS = (
+    "Acoustic Grand Piano", "Bright Acoustic Piano", "Electric Grand Piano", "Honky-tonk Piano",
+    "Electric Piano 1", "Electric Piano 2", "Harpsichord", "Clavinet",
+    "Celesta", "Glockenspiel", "Music Box", "Vibraphone", "Marimba", "Xylophone", "Tubular Bells", "Dulcimer",
+    "Drawbar Organ", "Percussive Organ", "Rock Organ", "Church Organ", "Reed Organ", "Accordion", "Harmonica",
+    "Tango Accordion",
+    "Acoustic Guitar (nylon)", "Acoustic Guitar (steel)", "Electric Guitar (jazz)", "Electric Guitar (clean)",
+    "Electric Guitar (muted)", "Overdriven Guitar", "Distortion Guitar", "Guitar Harmonics",
+    "Acoustic Bass", "Electric Bass (finger)", "Electric Bass (pick)", "Fretless Bass", "Slap Bass 1",
+    "Slap Bass 2", "Synth Bass 1", "Synth Bass 2",
+    "Violin", "Viola", "Cello", "Contrabass", "Tremolo Strings", "Pizzicato Strings", "Orchestral Harp", "Timpani",
+    "String Ensemble 1", "String Ensemble 2", "Synth Strings 1", "Synth Strings 2", "Choir Aahs", "Voice Oohs",
+    "Synth Voice", "Orchestra Hit",
+    "Trumpet", "Trombone", "Tuba", "Muted Trumpet", "French Horn", "Brass Section", "Synth Brass 1", "Synth Brass 2",
+    "Soprano Sax", "Alto Sax", "Tenor Sax", "Baritone Sax", "Oboe", "English Horn", "Bassoon", "Clarinet",
+    "Piccolo", "Flute", "Recorder", "Pan Flute", "Blown Bottle", "Shakuhachi", "Whistle", "Ocarina",
+    "Lead 1 (square)", "Lead 2 (sawtooth)", "Lead 3 (calliope)", "Lead 4 (chiff)", "Lead 5 (charang)",
+    "Lead 6 (voice)", "Lead 7 (fifths)", "Lead 8 (bass + lead)",
+    "Pad 1 (new age)", "Pad 2 (warm)", "Pad 3 (polysynth)", "Pad 4 (choir)", "Pad 5 (bowed)", "Pad 6 (metallic)",
+    "Pad 7 (halo)", "Pad 8 (sweep)",
+    "FX 1 (rain)", "FX 2 (soundtrack)", "FX 3 (crystal)", "FX 4 (atmosphere)", "FX 5 (brightness)",
+    "FX 6 (goblins)", "FX 7 (echoes)", "FX 8 (sci-fi)",
+    "Sitar", "Banjo", "Shamisen", "Koto", "Kalimba", "Bagpipe", "Fiddle", "Shanai",
+    "Tinkle Bell", "Agogo", "Steel Drums", "Woodblock", "Taiko Drum", "Melodic Tom", "Synth Drum", "Reverse Cymbal",
+    "Guitar Fret Noise", "Breath Noise", "Seashore", "Bird Tweet", "Telephone Ring", "Helicopter", "Applause",
+    "Gunshot",
+)
+assert len(GM_PROGRAMS) == 128
+
+DRUM_CHANNEL = 9  # MIDI channel 10, counted from zero
+
+# GM percussion key map (channel 10), the subset the composer plays.
+KICK = 36
+SIDE_STICK = 37
+SNARE = 38
+CLAP = 39
+LOW_TOM = 45
+MID_TOM = 47
+HIGH_TOM = 50
+CLOSED_HAT = 42
+PEDAL_HAT = 44
+OPEN_HAT = 46
+CRASH = 49
+RIDE = 51
+TAMBOURINE = 54
+SHAKER = 70  # maracas
+TIMPANI_LIKE_TOM = 41  # low floor tom, used for cinematic hits
+
+DRUM_NAMES = {
+    KICK: "Kick", SIDE_STICK: "Side Stick", SNARE: "Snare", CLAP: "Clap", LOW_TOM: "Low Tom",
+    MID_TOM: "Mid Tom", HIGH_TOM: "High Tom", CLOSED_HAT: "Closed Hat", PEDAL_HAT: "Pedal Hat",
+    OPEN_HAT: "Open Hat", CRASH: "Crash", RIDE: "Ride", TAMBOURINE: "Tambourine", SHAKER: "Shaker",
+    TIMPANI_LIKE_TOM: "Floor Tom",
+}
+
+
+def program_name(program: int) -> str:
+    if not 0 <= program <= 127:
+        raise MtmError(f"GM program {program} is out of range (0-127)")
+    return GM_PROGRAMS[program]
+
+
+def program_from_name(name: str | int) -> int:
+    """A GM program number from its number or (part of) its name: 'flute', 'String Ensemble 1', 33."""
+    if isinstance(name, int) or (isinstance(name, str) and name.strip().isdigit()):
+        program = int(name)
+        program_name(program)
+        return program
+    wanted = name.strip().lower()
+    for number, gm_name in enumerate(GM_PROGRAMS):
+        if gm_name.lower() == wanted:
+            return number
+    for number, gm_name in enumerate(GM_PROGRAMS):
+        if wanted and wanted in gm_name.lower():
+            return number
+    raise MtmError(f"'{name}' is not a General MIDI instrument name")

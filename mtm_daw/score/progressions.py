@@ -1,0 +1,32 @@
+"""Chord progressions by mode and mood, as 0-based scale degrees (0 = I / i)."""
+from __future__ import annotations
+
+# Every progression starts on the tonic so the key is heard from the first bar.
+PROGRESSIONS: dict[str, dict[str, tuple[tuple[int, ...], ...]]] = {
+    "major": {
+        "bright": ((0, 4, 5, 3), (0, 3, 4, 3), (0, 5, 3, 4), (0, 3, 0, 4), (0, 4, 3, 4)),
+        "soft": ((0, 5, 3, 4), (0, 2, 3, 4), (0, 3, 5, 4), (0, 3, 1, 4)),
+        "shaded": ((0, 5, 3, 4), (0, 2, 5, 4), (0, 3, 5, 4), (0, 5, 1, 4)),
+        "grand": ((0, 4, 5, 3), (0, 3, 4, 4), (0, 5, 3, 4)),
+        "jazz": ((0, 0, 1, 4), (0, 5, 1, 4), (0, 3, 1, 4), (0, 2, 1, 4)),
+    },
+    "minor": {
+        "bright": ((0, 5, 2, 6), (0, 6, 5, 6), (0, 3, 6, 2)),
+        "soft": ((0, 5, 2, 6), (0, 3, 5, 4), (0, 5, 3, 4)),
+        "shaded": ((0, 3, 4, 0), (0, 5, 3, 4), (0, 5, 6, 4), (0, 3, 0, 4)),
+        "grand": ((0, 5, 2, 6), (0, 5, 6, 4), (0, 3, 5, 4)),
+        "jazz": ((0, 0, 1, 4), (0, 3, 1, 4), (0, 5, 1, 4)),
+    },
+}
+
+MOOD_FAMILY = {
+    "happy": "bright", "playful": "bright",
+    "calm": "soft", "romantic": "soft",
+    "sad": "shaded", "dark": "shaded", "tense": "shaded",
+    "epic": "grand",
+}
+
+
+def progressions_for(mode: str, mood: str, genre: str) -> tuple[tuple[int, ...], ...]:
+    family = "jazz" if genre == "jazz" else MOOD_FAMILY[mood]
+    return PROGRESSIONS[mode][family]

@@ -1,0 +1,120 @@
+"""Score: a multi-track, beat-based arrangement (what the composer and the generator produce)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from mtm_daw.errors import MtmError
+from mtm_daw.score.theory import Key, parse_key
+
+SCHEMA_VERSION = 1
+ROLES = ("drums", "bass", "harmony", "melody")
+
+
+@dataclass
+class Note:
+    onset: float  # beats (quarter notes) from the start
+    duration: float  # beats
+    pitch: int  # MIDI note number; GM drum key for drums
+    velocity: int  # 1..127
+
+    @property
+    def end(self) -> float:
+        return self.onset + self.duration
+
+
+@dataclass
+class Track:
+    role: str  # "drums", "bass", "harmony", "melody", or any extra role name
+    program: int  # GM program (ignored for drums, which use the standard kit)
+    notes: list[Note] = field(default_factory=list)
+    is_drum: bool = False
+
+    @property
+    def end(self) -> float:
+        return max((note.end for note in self.notes), default=0.0)
+
+
+@dataclass
+class Score:
+    tempo: float  # BPM, quarter note = one beat
+    time_signature: tuple[int, int]  # (numerator, denominator)
+    key: str  # 'D minor'
+    tracks: dict[str, Track]  # by role, in play order
+    length_beats: float  # the arrangement's length; audio is rendered to this plus a release tail
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def parsed_key(self) -> Key:
+        return parse_key(self.key)
+
+    @property
+    def beats_per_bar(self) -> float:
+        numerator, denominator = self.time_signature
+        return numerator * 4.0 / denominator
+
+    @property
+    def seconds_per_beat(self) -> float:
+        return 60.0 / self.tempo
+
+    @property
+    def length_seconds(self) -> float:
+        return self.length_beats * self.seconds_per_beat
+
+    @property
+    def bars(self) -> int:
+        return int(math.ceil(self.length_beats / self.beats_per_bar - 1e-9))
+
+    def beats_to_seconds(self, beats: float) -> float:
+        return beats * self.seconds_per_beat
+
+    def note_count(self) -> int:
+        return sum(len(track.notes) for track in self.tracks.values())
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": self.schema_version,
+            "tempo": self.tempo,
+            "time_signature": list(self.time_signature),
+            "key": self.key,
+            "length_beats": self.length_beats,
+            "tracks": [
+                {"role": t.role, "program": t.program, "is_drum": t.is_drum,
+                 "notes": [[n.onset, n.duration, n.pitch, n.velocity] for n in t.notes]}
+                for t in self.tracks.values()
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Score":
+        version = data.get("schema_version", 0)
+        if version > SCHEMA_VERSION:
+            raise MtmError(f"this score was written by a newer mtm_daw (schema {version}); please update")
+        tracks = {}
+        for t in data["tracks"]:
+            notes = [Note(float(o), float(d), int(p), int(v)) for o, d, p, v in t["notes"]]
+            tracks[t["role"]] = Track(t["role"], int(t["program"]), notes, bool(t["is_drum"]))
+        return cls(float(data["tempo"]), tuple(data["time_signature"]), data["key"], tracks,
+                   float(data["length_beats"]))
+
+
+def validate_tempo(tempo: float) -> float:
+    if not isinstance(tempo, (int, float)) or math.isnan(tempo) or not 20 <= tempo <= 400:
+        raise MtmError(f"tempo {tempo!r} BPM is outside the usable range 20-400 BPM")
+    return float(tempo)
+
+
+def validate_time_signature(time_signature: tuple[int, int]) -> tuple[int, int]:
+    numerator, denominator = time_signature
+    if not (1 <= int(numerator) <= 32) or int(denominator) not in (2, 4, 8, 16):
+        raise MtmError(f"time signature {numerator}/{denominator} is not supported "
+                       "(numerator 1-32, denominator 2, 4, 8 or 16)")
+    return int(numerator), int(denominator)
+
+
+def parse_time_signature(text: str) -> tuple[int, int]:
+    try:
+        numerator, denominator = (int(part) for part in text.strip().split("/"))
+    except (ValueError, AttributeError):
+        raise MtmError(f"'{text}' is not a time signature (expected e.g. 4/4, 3/4, 6/8)") from None
+    return validate_time_signature((numerator, denominator))
