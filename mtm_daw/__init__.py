@@ -1,0 +1,2 @@
+"""mtm_daw: offline multimodal music generation for DAW users."""
+__version__ = "0.1.0"

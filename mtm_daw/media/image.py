@@ -19,7 +19,6 @@ from PIL import ImageOps
 from mtm_daw.errors import MtmError
 from mtm_daw.media._paths import check_input_file
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".jpe", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 MAX_IMAGE_PIXELS = 100_000_000  # refuse larger sources (about 10000 x 10000) before decoding
 ANALYSIS_SIDE = 512
 

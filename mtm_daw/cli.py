@@ -1,0 +1,213 @@
+"""The `mtm` command line: compose, render, analyze.
+
+Exit status: 0 ok, 2 bad input or usage, 1 internal error, 130 cancelled (Ctrl-C).
+Errors print one line; --debug adds the traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from mtm_daw import __version__
+from mtm_daw.description import GENRES, MOODS, MusicDescription
+from mtm_daw.errors import Cancelled, MtmError
+from mtm_daw.score.gm import program_from_name
+from mtm_daw.score.score import ROLES, parse_time_signature
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+class ProgressPrinter:
+    """One updating line on a terminal, a line per stage otherwise (logs, CI)."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.last_stage = None
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if self.quiet:
+            return
+        elapsed = time.monotonic() - self.started
+        eta = f", about {elapsed / fraction - elapsed:.0f} s left" if 0.05 < fraction < 1 else ""
+        line = f"{stage:>8} {fraction * 100:3.0f}%{eta}"
+        if self.tty:
+            sys.stderr.write(f"\r{line:<48}")
+            sys.stderr.flush()
+        elif stage != self.last_stage:
+            sys.stderr.write(line + "\n")
+        self.last_stage = stage
+
+    def done(self) -> None:
+        if self.tty and not self.quiet and self.last_stage is not None:
+            sys.stderr.write("\n")
+
+
+def _parse_assignments(values: list[str] | None, what: str) -> dict[str, list[str]]:
+    """['melody=flute', 'harmony=piano'] -> {'melody': ['flute'], 'harmony': ['piano']}."""
+    result: dict[str, list[str]] = {}
+    for value in values or []:
+        for item in value.split(","):
+            role, sep, setting = item.partition("=")
+            if not sep or not setting.strip():
+                raise MtmError(f"--{what} expects ROLE=VALUE, got '{item}'")
+            if role.strip() not in ROLES:
+                raise MtmError(f"--{what}: unknown role '{role}' (roles are: {', '.join(ROLES)})")
+            result.setdefault(role.strip(), []).append(setting.strip())
+    return result
+
+
+def _description_from_args(args: argparse.Namespace) -> MusicDescription:
+    description = MusicDescription.load(args.description) if args.description else MusicDescription()
+    overrides = [name for name in ("genre", "mood", "tempo", "key", "duration", "time_signature", "roles",
+                                   "instrument") if getattr(args, name) is not None]
+    if overrides:
+        description.sentence = ""  # the old sentence no longer describes the music
+    for name in ("genre", "mood", "tempo", "key", "duration"):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(description, name, value)
+    if args.time_signature:
+        description.time_signature = parse_time_signature(args.time_signature)
+    if args.roles:
+        description.roles = tuple(role.strip() for role in args.roles.split(",") if role.strip())
+    for role, names in _parse_assignments(args.instrument, "instrument").items():
+        description.instruments[role] = program_from_name(names[-1])
+    return description.validate()
+
+
+def _render_settings(args: argparse.Namespace):
+    from mtm_daw.pipeline import RenderSettings
+
+    return RenderSettings(soundfont=args.soundfont, synth=args.synth, target_lufs=args.lufs,
+                          plugins=_parse_assignments(args.plugin, "plugin"))
+
+
+def _export_and_report(cue, args: argparse.Namespace, printer: ProgressPrinter) -> None:
+    from mtm_daw.export import export_cue
+
+    paths = export_cue(cue, args.output, args.name, args.overwrite, progress=lambda f: printer("export", f))
+    printer.done()
+    print(f"{cue.description.sentence}")
+    print(f"rendered with {cue.renderer}; mix at {cue.loudness_lufs:.1f} LUFS")
+    print(f"wrote {len(paths)} files to {Path(args.output).resolve()}:")
+    for path in paths:
+        print(f"  {path.name}")
+
+
+def cmd_compose(args: argparse.Namespace) -> int:
+    from mtm_daw.pipeline import compose_cue
+
+    description = _description_from_args(args)
+    printer = ProgressPrinter(args.quiet)
+    cue = compose_cue(description, seed=args.seed, engine=args.engine, settings=_render_settings(args),
+                      progress=printer, warn=lambda message: print(message, file=sys.stderr))
+    _export_and_report(cue, args, printer)
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from mtm_daw.pipeline import render_midi_cue
+
+    printer = ProgressPrinter(args.quiet)
+    cue = render_midi_cue(args.midi, genre=args.genre, settings=_render_settings(args), progress=printer,
+                          warn=lambda message: print(message, file=sys.stderr))
+    if args.name == "cue":
+        args.name = Path(args.midi).stem
+    _export_and_report(cue, args, printer)
+    return EXIT_OK
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from mtm_daw.analysis.summary import analyze_file
+
+    report = analyze_file(args.file)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for key, value in report.items():
+            if isinstance(value, list):
+                value = f"{len(value)} values" if len(value) > 8 else ", ".join(str(v) for v in value)
+            print(f"{key:>16}: {value}")
+    return EXIT_OK
+
+
+def _add_render_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", default="out", help="output folder (default: out)")
+    parser.add_argument("--name", default="cue", help="file name prefix (default: cue)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing files of the same name")
+    parser.add_argument("--soundfont", help="a General MIDI .sf2 file (default: found on the system)")
+    parser.add_argument("--synth", choices=("auto", "soundfont", "builtin"), default="auto",
+                        help="renderer: SoundFont when available (auto), or force one")
+    parser.add_argument("--lufs", type=float, default=-14.0, help="mix loudness target in LUFS (default -14)")
+    parser.add_argument("--plugin", action="append", metavar="ROLE=PATH.vst3",
+                        help="append a VST3 effect to a stem's chain (repeatable)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mtm", description="Offline music generation for your DAW.")
+    parser.add_argument("--version", action="version", version=f"mtm_daw {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    compose = commands.add_parser("compose", help="compose a multi-stem cue from a description")
+    compose.add_argument("--description", help="a description JSON file (flags below override its fields)")
+    compose.add_argument("--genre", choices=GENRES)
+    compose.add_argument("--mood", choices=MOODS)
+    compose.add_argument("--tempo", type=float, help="BPM")
+    compose.add_argument("--key", help="e.g. 'D minor', 'F#m', 'Bb major'")
+    compose.add_argument("--time-signature", help="e.g. 4/4, 3/4, 6/8")
+    compose.add_argument("--duration", type=float, help="seconds (rounded up to whole bars)")
+    compose.add_argument("--roles", help=f"comma-separated stems to write (default: {','.join(ROLES)})")
+    compose.add_argument("--instrument", action="append", metavar="ROLE=NAME",
+                         help="GM instrument for a role, e.g. melody=flute (repeatable)")
+    compose.add_argument("--engine", default="baseline", help="generator (default: baseline)")
+    compose.add_argument("--seed", type=int, default=0, help="random seed (same seed, same cue)")
+    _add_render_options(compose)
+    compose.set_defaults(handler=cmd_compose)
+
+    render = commands.add_parser("render", help="render a MIDI file to stems and a mix")
+    render.add_argument("midi", help="a .mid file")
+    render.add_argument("--genre", choices=GENRES, default="pop", help="mix presets to use (default: pop)")
+    _add_render_options(render)
+    render.set_defaults(handler=cmd_render)
+
+    analyze = commands.add_parser("analyze", help="tempo, key, loudness of audio; summary of MIDI, image, video")
+    analyze.add_argument("file")
+    analyze.add_argument("--json", action="store_true", help="machine-readable output")
+    analyze.set_defaults(handler=cmd_analyze)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except Cancelled:
+        print("mtm: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except KeyboardInterrupt:
+        print("\nmtm: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except MtmError as error:
+        if args.debug:
+            traceback.print_exc()
+        print(f"mtm: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as error:  # an internal error: one line, the traceback on request
+        if args.debug:
+            traceback.print_exc()
+        print(f"mtm: internal error: {error.__class__.__name__}: {error} (run with --debug for details)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Export a Cue for a DAW: 24-bit WAV stems of equal length from time 0, the mix, type-1 MIDI,
+and a description/sidecar JSON. File names carry tempo and key: cue_120bpm_Dmin_bass.wav."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Callable
+
+from mtm_daw import __version__
+from mtm_daw.cue import Cue
+from mtm_daw.errors import MtmError
+from mtm_daw.export.files import FileSet, prepare_output_folder
+from mtm_daw.export.wav import write_wav
+from mtm_daw.score.midi import score_to_midi
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._#-]+")
+
+
+def file_prefix(cue: Cue, name: str = "cue") -> str:
+    clean = _UNSAFE.sub("-", name).strip("-.") or "cue"
+    tempo = f"{cue.score.tempo:g}".replace(".", "p")
+    return f"{clean}_{tempo}bpm_{cue.score.parsed_key.tag}"
+
+
+def sidecar(cue: Cue) -> dict:
+    """Everything needed to know (and later redo) how the cue was made."""
+    return {
+        "mtm_daw_version": __version__,
+        "engine": cue.engine,
+        "renderer": cue.renderer,
+        "seed": cue.seed,
+        "sample_rate": cue.sample_rate,
+        "loudness_lufs": round(cue.loudness_lufs, 2),
+        "parameters": cue.parameters,
+        "description": cue.description.to_dict(),
+        "score": {"tempo": cue.score.tempo, "time_signature": list(cue.score.time_signature),
+                  "key": cue.score.key, "bars": cue.score.bars, "length_beats": cue.score.length_beats},
+        "stems": {role: {"program": stem.program, "samples": stem.audio.shape[1]} for role, stem in cue.stems.items()},
+    }
+
+
+def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool = False,
+               progress: Callable[[float], None] = lambda fraction: None) -> list[Path]:
+    """Write every file of the cue or none of them. Returns the written paths."""
+    lengths = {stem.audio.shape[1] for stem in cue.stems.values()} | {cue.mix.shape[1]}
+    if len(lengths) != 1:
+        raise MtmError(f"internal: stems differ in length ({sorted(lengths)})")
+    folder = prepare_output_folder(folder)
+    prefix = file_prefix(cue, name)
+    files = FileSet(folder, overwrite)
+    for role, stem in cue.stems.items():
+        files.add(f"{prefix}_{role.replace(' ', '-')}.wav",
+                  lambda path, audio=stem.audio: write_wav(path, audio, cue.sample_rate))
+    files.add(f"{prefix}_mix.wav", lambda path: write_wav(path, cue.mix, cue.sample_rate))
+    midi = score_to_midi(cue.score, title=prefix)
+    files.add(f"{prefix}.mid", lambda path: midi.save(str(path)))
+    document = json.dumps(sidecar(cue), indent=2)
+    files.add(f"{prefix}_description.json", lambda path: path.write_text(document, encoding="utf-8"))
+    return files.commit(progress)

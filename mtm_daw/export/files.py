@@ -1,0 +1,76 @@
+"""Writing a set of files so that none is ever half-written and nothing is overwritten silently."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from mtm_daw.errors import MtmError
+
+
+def prepare_output_folder(folder: str | Path) -> Path:
+    folder = Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise MtmError(f"{folder}: exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise MtmError(f"{folder}: cannot create the output folder ({error.strerror})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise MtmError(f"{folder}: the output folder is not writable")
+    return folder
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class FileSet:
+    """Collect writers, write each to a hidden temp file beside its target, then rename all.
+
+    If any writer fails, every temp file is removed and no target is touched.
+    """
+
+    def __init__(self, folder: Path, overwrite: bool = False) -> None:
+        self.folder = folder
+        self.overwrite = overwrite
+        self._writers: list[tuple[Path, Callable[[Path], None]]] = []
+
+    def add(self, name: str, writer: Callable[[Path], None]) -> Path:
+        target = self.folder / name
+        self._writers.append((target, writer))
+        return target
+
+    def check_targets(self) -> None:
+        if self.overwrite:
+            return
+        existing = [target for target, _ in self._writers if target.exists()]
+        if existing:
+            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+            raise MtmError(f"{existing[0]} already exists{more}; pass --overwrite or choose another --name")
+
+    def commit(self, progress: Callable[[float], None] = lambda fraction: None) -> list[Path]:
+        self.check_targets()
+        temps: list[tuple[Path, Path]] = []
+        try:
+            for index, (target, writer) in enumerate(self._writers):
+                handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}",
+                                                     dir=self.folder)
+                os.close(handle)
+                temp = Path(temp_name)
+                temps.append((temp, target))
+                writer(temp)
+                os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; give the user's usual mode
+                progress((index + 1) / len(self._writers))
+            for temp, target in temps:
+                os.replace(temp, target)
+        except OSError as error:
+            raise MtmError(f"{self.folder}: writing failed ({error.strerror or error}); nothing was changed") from None
+        finally:
+            for temp, _ in temps:
+                if temp.exists():
+                    temp.unlink()
+        return [target for _, target in temps]

@@ -1,0 +1,171 @@
+"""Reading video files (MP4, MOV, MKV, WebM, AVI...) for visual analysis with PyAV.
+
+Frames are decoded as a stream and only those at the analysis rate are kept, each shrunk to a
+few hundred pixels at most, so a long 4K video costs decoding time but not memory. Frames are
+chosen by timestamp, which also handles variable frame rate. Rotation metadata (phone videos)
+is applied, and `VideoInfo.width/height` are the displayed (rotated) size.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+from mtm_daw.errors import MtmError
+from mtm_daw.media._paths import check_input_file
+
+
+@dataclass
+class VideoInfo:
+    path: Path
+    duration: float  # seconds (0.0 when the file does not say and has no timestamps)
+    fps: float  # average frame rate
+    width: int  # displayed size, after rotation
+    height: int
+    has_audio: bool
+    frame_count: int  # from the header when present, else duration * fps
+    rotation: int  # degrees counter-clockwise applied for display: 0, 90, 180 or -90
+    codec: str
+
+
+@dataclass
+class VideoFrame:
+    time: float  # seconds from the start of the video stream
+    rgb: np.ndarray  # (H, W, 3) uint8, displayed orientation
+
+
+def probe_video(path: str | os.PathLike) -> VideoInfo:
+    """Read a video's duration, frame rate, size, rotation and whether it has sound.
+
+    Decodes the first frame to check that the video is readable and to get its rotation.
+    """
+    p = check_input_file(path, "video")
+    container = _open(p)
+    with container:
+        stream = _video_stream(container, p)
+        fps = _frame_rate(stream)
+        duration = _duration(container, stream)
+        first = _first_frame(container, stream, p)
+        rotation = _rotation(first)
+        width, height = first.width, first.height
+        if rotation in (90, -90):
+            width, height = height, width
+        frame_count = int(stream.frames or 0)
+        if frame_count <= 0:
+            frame_count = int(round(duration * fps))
+        has_audio = any(s.type == "audio" for s in container.streams)
+        return VideoInfo(path=p, duration=duration, fps=fps, width=width, height=height,
+                         has_audio=has_audio, frame_count=frame_count, rotation=rotation,
+                         codec=stream.codec_context.name)
+
+
+def iter_frames(path: str | os.PathLike, analysis_fps: float = 4.0, max_side: int = 160,
+                max_seconds: float | None = None) -> Iterator[VideoFrame]:
+    """Yield about `analysis_fps` frames per second, each at most `max_side` pixels on its long side.
+
+    The file is checked before the first frame is asked for, so bad input raises here, not
+    halfway through a loop.
+    """
+    if not analysis_fps > 0 or analysis_fps > 240:
+        raise MtmError(f"analysis_fps must be in (0, 240], got {analysis_fps!r}")
+    if max_side < 8:
+        raise MtmError(f"max_side must be at least 8 pixels, got {max_side!r}")
+    info = probe_video(path)
+    return _frames(info.path, float(analysis_fps), int(max_side), max_seconds)
+
+
+def _frames(p: Path, analysis_fps: float, max_side: int,
+            max_seconds: float | None) -> Iterator[VideoFrame]:
+    container = _open(p)
+    with container:
+        stream = _video_stream(container, p)
+        stream.thread_type = "AUTO"
+        fps = _frame_rate(stream)
+        start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        last_slot = -1
+        decoded = 0
+        try:
+            for frame in container.decode(stream):
+                decoded += 1
+                if frame.time is not None:
+                    t = max(0.0, float(frame.time) - start)
+                else:  # no timestamps (some raw streams): count frames instead
+                    t = (decoded - 1) / fps
+                if max_seconds is not None and t >= max_seconds:
+                    break
+                slot = int(np.floor(t * analysis_fps + 1e-6))
+                if slot <= last_slot:
+                    continue
+                last_slot = slot
+                yield VideoFrame(time=t, rgb=_small_rgb(frame, max_side))
+        except av.FFmpegError as exc:
+            raise MtmError(f"{p.name}: the video is damaged (decoding failed "
+                           f"after {decoded} frames)") from exc
+
+
+def _small_rgb(frame: av.VideoFrame, max_side: int) -> np.ndarray:
+    scale = min(1.0, max_side / max(frame.width, frame.height))
+    width = max(1, int(round(frame.width * scale)))
+    height = max(1, int(round(frame.height * scale)))
+    # AREA averages the source pixels (no aliasing on big reductions) and is the fastest here.
+    rgb = frame.reformat(width=width, height=height, format="rgb24",
+                         interpolation="AREA").to_ndarray()
+    quarter_turns = (_rotation(frame) // 90) % 4
+    if quarter_turns:
+        rgb = np.ascontiguousarray(np.rot90(rgb, k=quarter_turns))  # rot90 turns counter-clockwise
+    return rgb
+
+
+def _open(p: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(p), mode="r")
+    except Exception as exc:  # InvalidDataError, OSError, etc.
+        raise MtmError(f"{p.name}: not a readable video file (corrupt or unsupported format)") from exc
+
+
+def _video_stream(container, p: Path):
+    streams = [s for s in container.streams.video
+               if not s.disposition & av.stream.Disposition.attached_pic]  # skip cover art
+    if not streams:
+        what = "an audio-only file" if container.streams.audio else "no playable streams"
+        raise MtmError(f"{p.name}: has no video stream ({what})")
+    return streams[0]
+
+
+def _first_frame(container, stream, p: Path) -> av.VideoFrame:
+    try:
+        for frame in container.decode(stream):
+            return frame
+    except av.FFmpegError as exc:
+        raise MtmError(f"{p.name}: the video is damaged (the first frame cannot be decoded)") from exc
+    raise MtmError(f"{p.name}: the video stream contains no frames")
+
+
+def _frame_rate(stream) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate and float(rate) > 0 and float(rate) < 1000:
+            return float(rate)
+    return 25.0  # nothing usable in the header: the common PAL rate, used only for estimates
+
+
+def _duration(container, stream) -> float:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * Fraction(stream.time_base))
+    if container.duration:
+        return container.duration / 1_000_000.0  # microseconds (av.time_base)
+    return 0.0
+
+
+def _rotation(frame) -> int:
+    """Counter-clockwise display rotation, rounded to a quarter turn; 0 where PyAV cannot tell."""
+    try:
+        degrees = float(getattr(frame, "rotation", 0) or 0)
+    except Exception:
+        return 0
+    quarter = int(round(degrees / 90.0)) % 4
+    return {0: 0, 1: 90, 2: 180, 3: -90}[quarter]

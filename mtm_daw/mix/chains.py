@@ -1,0 +1,106 @@
+"""Per-role effect chains: a chain is a pedalboard.Pedalboard (a list of plugins) you can edit in place.
+
+Presets depend on the role and the genre. A chain saves as [(class name, settings)] and loads back.
+User VST3 plugins join a chain by path.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pedalboard
+from pedalboard import (Chorus, Compressor, Delay, Gain, HighpassFilter, HighShelfFilter, LowpassFilter,
+                        LowShelfFilter, Pedalboard, Reverb)
+
+from mtm_daw.errors import MtmError
+
+# Stem levels before the master bus, dB.
+ROLE_GAIN_DB = {"drums": -1.0, "bass": -2.0, "harmony": -5.0, "melody": -3.0}
+SPACIOUS_GENRES = ("ambient", "cinematic", "orchestral")
+
+SAVABLE = {cls.__name__: cls for cls in (Chorus, Compressor, Delay, Gain, HighpassFilter, HighShelfFilter,
+                                         LowpassFilter, LowShelfFilter, Reverb, pedalboard.Limiter,
+                                         pedalboard.Distortion, pedalboard.PeakFilter)}
+
+
+def role_chain(role: str, genre: str, tempo: float = 120.0) -> Pedalboard:
+    """The default chain for a stem; the melody's echo falls on a dotted eighth at `tempo`."""
+    spacious = genre in SPACIOUS_GENRES
+    gain = Gain(gain_db=ROLE_GAIN_DB.get(role, -4.0))
+    if role == "drums":
+        chain = [HighpassFilter(cutoff_frequency_hz=30),
+                 Compressor(threshold_db=-14, ratio=3, attack_ms=8, release_ms=90)]
+        if genre == "electronic":
+            chain.append(LowShelfFilter(cutoff_frequency_hz=90, gain_db=2.0, q=0.7))
+        chain.append(Reverb(room_size=0.5 if spacious else 0.2, wet_level=0.12 if spacious else 0.05,
+                            dry_level=1.0, damping=0.6))
+    elif role == "bass":
+        chain = [HighpassFilter(cutoff_frequency_hz=35), LowpassFilter(cutoff_frequency_hz=5000),
+                 Compressor(threshold_db=-16, ratio=4, attack_ms=15, release_ms=120)]
+    elif role == "harmony":
+        chain = [HighpassFilter(cutoff_frequency_hz=140), Compressor(threshold_db=-18, ratio=2, attack_ms=20,
+                                                                      release_ms=150)]
+        if genre == "electronic":
+            chain.append(Chorus(rate_hz=0.8, depth=0.25, mix=0.3))
+        chain.append(Reverb(room_size=0.8 if spacious else 0.45, wet_level=0.3 if spacious else 0.15,
+                            dry_level=0.9, damping=0.5))
+    elif role == "melody":
+        chain = [HighpassFilter(cutoff_frequency_hz=180), Compressor(threshold_db=-18, ratio=2.5, attack_ms=10,
+                                                                      release_ms=120)]
+        if genre in ("pop", "electronic", "ambient"):
+            chain.append(Delay(delay_seconds=0.75 * 60.0 / tempo, feedback=0.25, mix=0.12))
+        chain.append(Reverb(room_size=0.75 if spacious else 0.4, wet_level=0.25 if spacious else 0.12,
+                            dry_level=0.95, damping=0.5))
+    else:
+        chain = [HighpassFilter(cutoff_frequency_hz=60), Reverb(room_size=0.4, wet_level=0.1)]
+    return Pedalboard(chain + [gain])
+
+
+def load_vst3(path: str | Path, parameters: dict | None = None):
+    """A user's VST3 effect, ready to append to a chain."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise MtmError(f"{path}: plugin not found")
+    if path.suffix.lower() != ".vst3":
+        raise MtmError(f"{path}: not a VST3 plugin (expected a .vst3 bundle or file)")
+    try:
+        plugin = pedalboard.load_plugin(str(path), parameter_values=parameters or {})
+    except Exception as error:  # the plugin host raises many kinds; all mean "cannot load"
+        raise MtmError(f"{path}: the plugin could not be loaded ({error})") from None
+    if plugin.is_instrument:
+        raise MtmError(f"{path}: is an instrument, not an effect; only effects can go in a chain")
+    return plugin
+
+
+def chain_to_list(chain: Pedalboard) -> list[tuple[str, dict]]:
+    """[(class name, settings)] — JSON-friendly; VST3s are saved by path and parameter values."""
+    saved = []
+    for plugin in chain:
+        name = type(plugin).__name__
+        if name in SAVABLE:
+            settings = {attr: getattr(plugin, attr) for attr in dir(plugin)
+                        if not attr.startswith("_") and isinstance(getattr(type(plugin), attr, None), property)}
+            settings = {k: v for k, v in settings.items() if isinstance(v, (int, float, bool))
+                        and not k.startswith("is_")}
+            saved.append((name, settings))
+        elif hasattr(plugin, "path_to_plugin_file"):
+            values = {k: v.raw_value for k, v in plugin.parameters.items()}
+            saved.append(("VST3Plugin", {"path": plugin.path_to_plugin_file, "parameters": values}))
+        else:
+            raise MtmError(f"cannot save a {name} in a chain")
+    return saved
+
+
+def chain_from_list(saved: list) -> Pedalboard:
+    plugins = []
+    for entry in saved:
+        name, settings = entry
+        if name == "VST3Plugin":
+            plugins.append(load_vst3(settings["path"], settings.get("parameters")))
+            continue
+        if name not in SAVABLE:
+            raise MtmError(f"unknown effect '{name}' in a saved chain")
+        try:
+            plugins.append(SAVABLE[name](**settings))
+        except TypeError as error:
+            raise MtmError(f"bad settings for {name}: {error}") from None
+    return Pedalboard(plugins)

@@ -1,0 +1,49 @@
+"""The master bus: sum the stems, glue compression, loudness to a LUFS target, limiter ceiling."""
+from __future__ import annotations
+
+import numpy as np
+import pyloudnorm
+from pedalboard import Compressor, Limiter, Pedalboard
+
+from mtm_daw.errors import MtmError
+
+TARGET_LUFS = -14.0
+CEILING_DBFS = -1.0
+
+
+def master_bus(ceiling_dbfs: float = CEILING_DBFS) -> Pedalboard:
+    return Pedalboard([Compressor(threshold_db=-12, ratio=2, attack_ms=20, release_ms=200),
+                       Limiter(threshold_db=ceiling_dbfs, release_ms=80)])
+
+
+def measure_lufs(audio: np.ndarray, sample_rate: int) -> float:
+    """Integrated loudness (ITU-R BS.1770) of (channels, samples) audio; -inf for silence."""
+    meter = pyloudnorm.Meter(sample_rate)
+    if audio.shape[1] < int(0.4 * sample_rate):
+        raise MtmError("audio shorter than 0.4 s has no integrated loudness")
+    with np.errstate(divide="ignore"):
+        return float(meter.integrated_loudness(audio.T.astype(np.float64)))
+
+
+def master(mix: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
+           ceiling_dbfs: float = CEILING_DBFS) -> tuple[np.ndarray, float]:
+    """Return (mastered audio, gain in dB applied before the bus).
+
+    The limiter pulls loudness down a little, so the input gain is corrected over a few passes
+    until the output lands on the target; a final hard ceiling catches the limiter's overshoot.
+    """
+    if not -40.0 <= target_lufs <= -5.0:
+        raise MtmError(f"loudness target {target_lufs} LUFS is outside -40..-5 LUFS")
+    loudness = measure_lufs(mix, sample_rate)
+    if not np.isfinite(loudness):
+        return mix.copy(), 0.0
+    gain_db = target_lufs - loudness
+    ceiling = 10 ** (ceiling_dbfs / 20)
+    for _ in range(4):
+        out = master_bus(ceiling_dbfs)(mix * np.float32(10 ** (gain_db / 20)), sample_rate)
+        out = np.clip(out, -ceiling, ceiling)
+        error = target_lufs - measure_lufs(out, sample_rate)
+        if abs(error) < 0.2:
+            break
+        gain_db += error
+    return out.astype(np.float32), gain_db

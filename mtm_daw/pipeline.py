@@ -1,0 +1,89 @@
+"""The end-to-end path: description (or MIDI) -> Score -> stems -> mix -> Cue, and Cue -> files.
+
+Each function reads as numbered steps; long steps report progress and honour a CancelToken.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from mtm_daw.cue import Cue
+from mtm_daw.description import MusicDescription
+from mtm_daw.errors import MtmError
+from mtm_daw.mix import TARGET_LUFS, load_vst3, mix_stems, role_chain
+from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
+from mtm_daw.render import SAMPLE_RATE, make_renderer, render_score
+from mtm_daw.score.baseline import compose
+from mtm_daw.score.midi import load_midi_score
+from mtm_daw.score.score import Score
+
+ENGINES = ("baseline",)
+
+
+@dataclass
+class RenderSettings:
+    soundfont: str | None = None  # a .sf2 path; None = search the system
+    synth: str = "auto"  # "auto" | "soundfont" | "builtin"
+    sample_rate: int = SAMPLE_RATE
+    target_lufs: float = TARGET_LUFS
+    plugins: dict[str, list[str]] = field(default_factory=dict)  # role -> VST3 paths appended to its chain
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def compose_cue(description: MusicDescription, seed: int = 0, engine: str = "baseline",
+                settings: RenderSettings | None = None, progress: ProgressCallback = no_progress,
+                cancel: CancelToken | None = None, warn: Callable[[str], None] = print) -> Cue:
+    """Compose a cue from a description with the chosen engine, render and mix it."""
+    # 1. check inputs
+    description.validate()
+    if engine not in ENGINES:
+        raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
+    steps = Steps(progress, ["compose", "render", "mix"], cancel)
+    # 2. write the score; the description then names the instruments actually played
+    steps.report("compose", 0.0)
+    score = compose(description, seed)
+    description = replace(description, instruments={
+        role: track.program for role, track in score.tracks.items() if not track.is_drum})
+    description.sentence = description.sentence or description.to_sentence()
+    # 3-4. render and mix
+    return cue_from_score(score, description, seed, engine, settings or RenderSettings(), steps, warn)
+
+
+def render_midi_cue(path: str | Path, genre: str = "pop", settings: RenderSettings | None = None,
+                    progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
+                    warn: Callable[[str], None] = print) -> Cue:
+    """A MIDI file -> stems and mix; `genre` picks the mix presets."""
+    score = load_midi_score(path)
+    description = MusicDescription(
+        genre=genre, tempo=score.tempo, key=score.key, time_signature=score.time_signature,
+        duration=min(score.length_seconds, 600.0),
+        instruments={role: track.program for role, track in score.tracks.items() if not track.is_drum and role in
+                     ("bass", "harmony", "melody")},
+        roles=tuple(role for role in score.tracks if role in ("drums", "bass", "harmony", "melody")) or ("melody",),
+        sentence=f"Rendered from {Path(path).name}")
+    description.sentence = f"{description.to_sentence()} Rendered from {Path(path).name}."
+    steps = Steps(progress, ["compose", "render", "mix"], cancel)
+    return cue_from_score(score, description, 0, "midi", settings or RenderSettings(), steps, warn)
+
+
+def cue_from_score(score: Score, description: MusicDescription, seed: int, engine: str, settings: RenderSettings,
+                   steps: Steps, warn: Callable[[str], None] = print) -> Cue:
+    # 3. render every role through the SoundFont (or the built-in synth)
+    chains = {role: role_chain(role, description.genre, score.tempo) for role in score.tracks}
+    for role, paths in settings.plugins.items():
+        if role not in chains:
+            raise MtmError(f"--plugin names role '{role}', which this cue does not have")
+        for path in paths:
+            chains[role].append(load_vst3(path))
+    renderer = make_renderer(settings.soundfont, settings.synth, settings.sample_rate, warn)
+    try:
+        stems = render_score(score, renderer, progress=steps.stage("render"))
+    finally:
+        renderer.close()
+    # 4. mix: a chain per role, then the master bus to the loudness target
+    stems, mix, loudness = mix_stems(stems, chains, settings.target_lufs, progress=steps.stage("mix"))
+    return Cue(description, score, stems, mix, settings.sample_rate, renderer.name, engine, seed, loudness,
+               parameters={"render": settings.to_dict()})
