@@ -135,7 +135,7 @@ def _assign_roles(parts: list[dict]) -> dict[str, Track]:
         if role is None or role in tracks:
             unnamed.append(part)
             continue
-        tracks[role] = Track(role, part["program"], sorted(part["notes"], key=lambda n: n.onset), is_drum)
+        tracks[role] = Track(role, part["program"], sorted(part["notes"], key=lambda n: (n.onset, n.pitch)), is_drum)
     unnamed.sort(key=lambda p: statistics.median(n.pitch for n in p["notes"]))
     for part in unnamed:
         if part["channel"] == DRUM_CHANNEL:
@@ -146,7 +146,7 @@ def _assign_roles(parts: list[dict]) -> dict[str, Track]:
                 role = "melody"
             else:
                 role = free[0] if free else f"part {len(tracks) + 1}"
-        tracks[role] = Track(role, part["program"], sorted(part["notes"], key=lambda n: n.onset),
+        tracks[role] = Track(role, part["program"], sorted(part["notes"], key=lambda n: (n.onset, n.pitch)),
                              part["channel"] == DRUM_CHANNEL)
     order = [r for r in ROLES if r in tracks] + [r for r in tracks if r not in ROLES]
     return {role: tracks[role] for role in order}

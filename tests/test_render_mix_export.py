@@ -1,0 +1,162 @@
+import json
+
+import numpy as np
+import pytest
+from pedalboard.io import AudioFile
+
+from mtm_daw.errors import MtmError
+from mtm_daw.export import export_cue
+from mtm_daw.mix import chain_from_list, chain_to_list, load_vst3, measure_lufs, role_chain
+from mtm_daw.render import make_renderer, render_score
+from mtm_daw.score.score import Note, Score, Track
+
+from conftest import requires_soundfont
+
+SR = 48000
+
+
+def _gapped_score() -> Score:
+    """Each role plays beats 0-4 and 12-16 at 120 BPM (0-2 s and 6-8 s) and rests in between."""
+    def notes(pitches):
+        return [Note(start + i * 0.5, 0.5, pitch, 100) for start in (0, 12) for i in range(8) for pitch in pitches]
+    tracks = {
+        "drums": Track("drums", 0, notes([36, 42]), is_drum=True),
+        "bass": Track("bass", 33, notes([38])),
+        "harmony": Track("harmony", 48, notes([62, 65, 69])),
+        "melody": Track("melody", 73, notes([74])),
+    }
+    return Score(120.0, (4, 4), "D minor", tracks, 16.0)
+
+
+def _fmt_bits_per_sample(data: bytes) -> int:
+    """Walk the RIFF chunks to the fmt chunk; bits per sample sit at offset 14 in it."""
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+    position = 12
+    while position < len(data):
+        chunk, size = data[position:position + 4], int.from_bytes(data[position + 4:position + 8], "little")
+        if chunk == b"fmt ":
+            return int.from_bytes(data[position + 22:position + 24], "little")
+        position += 8 + size + (size & 1)
+    raise AssertionError("no fmt chunk")
+
+
+def _rms_db(audio, start_s, stop_s):
+    window = audio[:, int(start_s * SR):int(stop_s * SR)]
+    return 10 * np.log10(np.mean(window ** 2) + 1e-20)
+
+
+@pytest.mark.parametrize("synth", [pytest.param("soundfont", marks=requires_soundfont), "builtin"])
+def test_each_stem_is_audible_where_it_plays_and_silent_elsewhere(synth):
+    renderer = make_renderer(synth=synth, warn=lambda m: None)
+    stems = render_score(_gapped_score(), renderer, tail_seconds=1.0)
+    assert {stem.audio.shape for stem in stems.values()} == {(2, 9 * SR)}
+    for role, stem in stems.items():
+        assert _rms_db(stem.audio, 0.1, 1.9) > -40, role
+        assert _rms_db(stem.audio, 6.1, 7.9) > -40, role
+        assert _rms_db(stem.audio, 4.0, 5.9) < -70, role  # two seconds after the last note
+
+
+def test_explicit_missing_soundfont_is_an_error(tmp_path):
+    with pytest.raises(MtmError, match="SoundFont not found"):
+        make_renderer(soundfont=str(tmp_path / "none.sf2"))
+    fake = tmp_path / "fake.sf2"
+    fake.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt ")
+    with pytest.raises(MtmError, match="not a SoundFont"):
+        make_renderer(soundfont=str(fake))
+
+
+def test_no_soundfont_falls_back_to_builtin_and_says_so(monkeypatch):
+    import mtm_daw.render as render
+
+    monkeypatch.setattr(render, "find_soundfont", lambda configured=None: None)
+    messages = []
+    renderer = render.make_renderer(warn=messages.append)
+    assert renderer.name == "builtin"
+    assert "built-in synthesiser" in messages[0]
+
+
+def test_mix_hits_loudness_target_under_ceiling(pop_cue):
+    assert measure_lufs(pop_cue.mix, SR) == pytest.approx(-14.0, abs=1.0)
+    assert np.abs(pop_cue.mix).max() <= 10 ** (-1 / 20) + 1e-6
+    assert pop_cue.mix.shape == pop_cue.stems["drums"].audio.shape
+
+
+def test_chain_saves_and_loads_as_class_names_and_settings():
+    chain = role_chain("melody", "pop", tempo=100)
+    saved = chain_to_list(chain)
+    assert [name for name, _ in saved] == ["HighpassFilter", "Compressor", "Delay", "Reverb", "Gain"]
+    assert dict(saved)["Delay"]["delay_seconds"] == pytest.approx(0.45)  # dotted eighth at 100 BPM
+    loaded = chain_from_list(json.loads(json.dumps(saved)))
+    audio = np.random.default_rng(0).standard_normal((2, SR)).astype(np.float32) * 0.1
+    assert np.allclose(loaded(audio, SR), role_chain("melody", "pop", tempo=100)(audio, SR), atol=1e-6)
+    with pytest.raises(MtmError, match="unknown effect"):
+        chain_from_list([("Flanger9000", {})])
+
+
+def test_vst3_that_cannot_load_gives_a_clear_error(tmp_path):
+    with pytest.raises(MtmError, match="plugin not found"):
+        load_vst3(tmp_path / "missing.vst3")
+    broken = tmp_path / "Broken.vst3"
+    broken.write_bytes(b"not a plugin")
+    with pytest.raises(MtmError, match="Broken.vst3: the plugin could not be loaded"):
+        load_vst3(broken)
+    with pytest.raises(MtmError, match="not a VST3"):
+        load_vst3(tmp_path)
+
+
+def test_export_writes_24bit_equal_length_tagged_files(pop_cue, tmp_path):
+    paths = export_cue(pop_cue, tmp_path / "out", name="my cue")
+    names = sorted(p.name for p in paths)
+    assert names == sorted(["my-cue_120bpm_Dmin_drums.wav", "my-cue_120bpm_Dmin_bass.wav",
+                            "my-cue_120bpm_Dmin_harmony.wav", "my-cue_120bpm_Dmin_melody.wav",
+                            "my-cue_120bpm_Dmin_mix.wav", "my-cue_120bpm_Dmin.mid",
+                            "my-cue_120bpm_Dmin_description.json"])
+    lengths = set()
+    for path in paths:
+        if path.suffix == ".wav":
+            with AudioFile(str(path)) as handle:
+                assert handle.samplerate == SR and handle.num_channels == 2
+                lengths.add(handle.frames)
+                assert handle.file_dtype == "int24"
+            assert _fmt_bits_per_sample(path.read_bytes()) == 24
+    assert lengths == {pop_cue.mix.shape[1]}
+    sidecar = json.loads((tmp_path / "out" / "my-cue_120bpm_Dmin_description.json").read_text())
+    assert sidecar["seed"] == 3 and sidecar["description"]["key"] == "D minor"
+    assert not list((tmp_path / "out").glob(".*")), "no temp files left behind"
+
+
+def test_export_never_overwrites_silently(pop_cue, tmp_path):
+    export_cue(pop_cue, tmp_path)
+    mix = next(tmp_path.glob("*_mix.wav"))
+    before = mix.read_bytes()
+    with pytest.raises(MtmError, match="already exists"):
+        export_cue(pop_cue, tmp_path)
+    assert mix.read_bytes() == before
+    export_cue(pop_cue, tmp_path, overwrite=True)
+
+
+def test_failed_export_leaves_nothing_half_written(pop_cue, tmp_path, monkeypatch):
+    import mtm_daw.export as export
+
+    calls = []
+
+    def failing_write(path, audio, sample_rate):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        export.write_wav.__wrapped__(path, audio, sample_rate) if hasattr(export.write_wav, "__wrapped__") \
+            else path.write_bytes(b"partial")
+
+    monkeypatch.setattr(export, "write_wav", failing_write)
+    with pytest.raises(MtmError, match="No space left on device"):
+        export_cue(pop_cue, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_output_folder(pop_cue, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(MtmError, match="not a folder"):
+        export_cue(pop_cue, blocker)
+    with pytest.raises(MtmError, match="cannot create"):
+        export_cue(pop_cue, blocker / "sub")
