@@ -1,6 +1,8 @@
 """Reading audio files (WAV, FLAC, MP3, OGG, AIFF) into float32 arrays through pedalboard.io.
 
 Writing is not here: stems and mixes are written by `mtm_daw.export`.
+Known quirk: pedalboard 0.9.26 does not trim the MP3 encoder delay (about 1100 samples,
+~25 ms at 44.1 kHz, whatever the LAME tag says), so MP3 audio starts that much late.
 """
 from __future__ import annotations
 

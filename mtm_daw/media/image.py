@@ -68,8 +68,10 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_IMAGE_PIXELS,
                 im.seek(0)  # animated GIF/WebP/APNG: the first frame
                 im.draft(None, (max_side, max_side))  # JPEG: decode at a reduced scale, cheaply
                 im.load()
+                stored_size = im.size
                 im = _apply_orientation(im)
-                source_size = im.size
+                turned = im.size != stored_size
+                source_size = (height, width) if turned else (width, height)
                 im = _to_rgb(im)
                 im.thumbnail((max_side, max_side))
                 pixels = np.asarray(im, dtype=np.uint8)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pyloudnorm
 from pedalboard import Compressor, Limiter, Pedalboard
 
+from mtm_daw.analysis.loudness import integrated_loudness as measure_lufs
 from mtm_daw.errors import MtmError
 
 TARGET_LUFS = -14.0
@@ -14,15 +14,6 @@ CEILING_DBFS = -1.0
 def master_bus(ceiling_dbfs: float = CEILING_DBFS) -> Pedalboard:
     return Pedalboard([Compressor(threshold_db=-12, ratio=2, attack_ms=20, release_ms=200),
                        Limiter(threshold_db=ceiling_dbfs, release_ms=80)])
-
-
-def measure_lufs(audio: np.ndarray, sample_rate: int) -> float:
-    """Integrated loudness (ITU-R BS.1770) of (channels, samples) audio; -inf for silence."""
-    meter = pyloudnorm.Meter(sample_rate)
-    if audio.shape[1] < int(0.4 * sample_rate):
-        raise MtmError("audio shorter than 0.4 s has no integrated loudness")
-    with np.errstate(divide="ignore"):
-        return float(meter.integrated_loudness(audio.T.astype(np.float64)))
 
 
 def master(mix: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,

@@ -161,6 +161,8 @@ def estimate_key_from_notes(tracks) -> Key:
         if not track.is_drum:
             for note in track.notes:
                 histogram[note.pitch % 12] += note.duration
+    if not any(histogram):
+        return Key(0, "major")  # drums only: no pitch to go by; C major keeps file names tidy
     return key_from_pitch_class_histogram(histogram).key
 
 
