@@ -131,7 +131,8 @@ def _lay_out_bars(description: MusicDescription, key: Key, style: GenreStyle, be
 
 
 def _chord(key: Key, degree: int, style: GenreStyle) -> Chord:
-    size = 4 if style.sevenths else 3
+    # A minor tonic stays a triad: its seventh would spell the relative major's chord.
+    size = 4 if style.sevenths and not (key.mode == "minor" and degree == 0) else 3
     pitch_classes = [key.degree_pitch(degree + 2 * i, 0) % 12 for i in range(size)]
     if key.mode == "minor" and degree == 4:
         pitch_classes[1] = (pitch_classes[1] + 1) % 12  # harmonic-minor dominant: a major V

@@ -1,7 +1,8 @@
 """Chord progressions by mode and mood, as 0-based scale degrees (0 = I / i)."""
 from __future__ import annotations
 
-# Every progression starts on the tonic so the key is heard from the first bar.
+# Every progression starts on the tonic so the key is heard from the first bar; minor ones turn
+# back through the (harmonic-minor) dominant, whose leading tone tells minor from its relative major.
 PROGRESSIONS: dict[str, dict[str, tuple[tuple[int, ...], ...]]] = {
     "major": {
         "bright": ((0, 4, 5, 3), (0, 3, 4, 3), (0, 5, 3, 4), (0, 3, 0, 4), (0, 4, 3, 4)),
@@ -11,10 +12,10 @@ PROGRESSIONS: dict[str, dict[str, tuple[tuple[int, ...], ...]]] = {
         "jazz": ((0, 0, 1, 4), (0, 5, 1, 4), (0, 3, 1, 4), (0, 2, 1, 4)),
     },
     "minor": {
-        "bright": ((0, 5, 2, 6), (0, 6, 5, 6), (0, 3, 6, 2)),
-        "soft": ((0, 5, 2, 6), (0, 3, 5, 4), (0, 5, 3, 4)),
+        "bright": ((0, 5, 2, 4), (0, 6, 5, 4), (0, 3, 6, 4)),
+        "soft": ((0, 5, 2, 4), (0, 3, 5, 4), (0, 5, 3, 4)),
         "shaded": ((0, 3, 4, 0), (0, 5, 3, 4), (0, 5, 6, 4), (0, 3, 0, 4)),
-        "grand": ((0, 5, 2, 6), (0, 5, 6, 4), (0, 3, 5, 4)),
+        "grand": ((0, 5, 6, 4), (0, 5, 2, 4), (0, 3, 5, 4)),
         "jazz": ((0, 0, 1, 4), (0, 3, 1, 4), (0, 5, 1, 4)),
     },
 }
