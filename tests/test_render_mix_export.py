@@ -1,4 +1,5 @@
 import json
+import struct
 
 import numpy as np
 import pytest
@@ -6,6 +7,7 @@ from pedalboard.io import AudioFile
 
 from mtm_daw.errors import MtmError
 from mtm_daw.export import export_cue
+from mtm_daw.export.wav import read_chunks
 from mtm_daw.mix import chain_from_list, chain_to_list, load_vst3, measure_lufs, role_chain
 from mtm_daw.render import make_renderer, render_score
 from mtm_daw.score.score import Note, Score, Track
@@ -120,6 +122,11 @@ def test_export_writes_24bit_equal_length_tagged_files(pop_cue, tmp_path):
                 assert handle.file_dtype == "int24"
             assert _fmt_bits_per_sample(path.read_bytes()) == 24
     assert lengths == {pop_cue.mix.shape[1]}
+    chunks = read_chunks(tmp_path / "out" / "my-cue_120bpm_Dmin_bass.wav")
+    assert b"D minor" in chunks[b"LIST"] and b"mtm_daw" in chunks[b"LIST"]
+    flags, root, _, _, beats, denominator, numerator, tempo = struct.unpack("<IHHfIHHf", chunks[b"acid"])
+    assert (root, numerator, denominator, tempo) == (62, 4, 4, 120.0)
+    assert beats == round(pop_cue.mix.shape[1] / SR * 2)
     sidecar = json.loads((tmp_path / "out" / "my-cue_120bpm_Dmin_description.json").read_text())
     assert sidecar["seed"] == 3 and sidecar["description"]["key"] == "D minor"
     assert not list((tmp_path / "out").glob(".*")), "no temp files left behind"
@@ -140,7 +147,7 @@ def test_failed_export_leaves_nothing_half_written(pop_cue, tmp_path, monkeypatc
 
     calls = []
 
-    def failing_write(path, audio, sample_rate):
+    def failing_write(path, audio, sample_rate, **tags):
         calls.append(path)
         path.write_bytes(b"partial")
         if len(calls) == 3:

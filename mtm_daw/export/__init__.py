@@ -11,7 +11,7 @@ from mtm_daw import __version__
 from mtm_daw.cue import Cue
 from mtm_daw.errors import MtmError
 from mtm_daw.export.files import FileSet, prepare_output_folder
-from mtm_daw.export.wav import write_wav
+from mtm_daw.export.wav import WavTags, write_wav
 from mtm_daw.score.midi import score_to_midi
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._#-]+")
@@ -49,10 +49,21 @@ def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool 
     folder = prepare_output_folder(folder)
     prefix = file_prefix(cue, name)
     files = FileSet(folder, overwrite)
+    score = cue.score
+    key = score.parsed_key
+    beats = int(round(len(cue.mix[0]) / cue.sample_rate / score.seconds_per_beat))
+
+    def tags(part: str, pitched: bool) -> WavTags:
+        return WavTags(title=f"{prefix} {part}", genre=cue.description.genre,
+                       comment=f"{score.tempo:g} BPM, {key.name}, {part}. {cue.description.sentence}".strip(),
+                       software=f"mtm_daw {__version__}", tempo=score.tempo, beats=beats, meter=score.time_signature,
+                       root_note=60 + key.tonic if pitched else None)
+
     for role, stem in cue.stems.items():
         files.add(f"{prefix}_{role.replace(' ', '-')}.wav",
-                  lambda path, audio=stem.audio: write_wav(path, audio, cue.sample_rate))
-    files.add(f"{prefix}_mix.wav", lambda path: write_wav(path, cue.mix, cue.sample_rate))
+                  lambda path, audio=stem.audio, t=tags(role, role != "drums"): write_wav(path, audio, cue.sample_rate,
+                                                                                          tags=t))
+    files.add(f"{prefix}_mix.wav", lambda path: write_wav(path, cue.mix, cue.sample_rate, tags=tags("mix", True)))
     midi = score_to_midi(cue.score, title=prefix)
     files.add(f"{prefix}.mid", lambda path: midi.save(str(path)))
     document = json.dumps(sidecar(cue), indent=2)
