@@ -60,7 +60,7 @@ def test_render_midi_to_stems(tmp_path):
     (["compose", "--instrument", "melody=kazoo-9000"], "not a General MIDI instrument"),
     (["compose", "--roles", "drums,vocals"], "unknown role"),
     (["compose", "--description", "missing.json"], "missing.json"),
-    (["render", "nothing.mid"], "nothing.mid: no such MIDI file"),
+    (["render", "nothing.mid"], "nothing.mid: file not found"),
     (["analyze", "nothing.wav"], "nothing.wav"),
 ])
 def test_bad_input_gives_one_line_and_exit_2(tmp_path, args, message):

@@ -70,7 +70,7 @@ def test_foreign_midi_gets_roles_by_register_and_estimated_key(tmp_path):
 def test_bad_midi_files(tmp_path):
     empty = tmp_path / "empty.mid"
     empty.write_bytes(b"")
-    with pytest.raises(MtmError, match="empty.mid: the MIDI file is empty"):
+    with pytest.raises(MtmError, match="empty.mid: the file is empty"):
         load_midi_score(empty)
     garbage = tmp_path / "garbage.mid"
     garbage.write_bytes(b"MThd\x00\x00\x00\x06garbage-garbage")
@@ -82,5 +82,5 @@ def test_bad_midi_files(tmp_path):
     midi.save(silent)
     with pytest.raises(MtmError, match="silent.mid: the MIDI file has no notes"):
         load_midi_score(silent)
-    with pytest.raises(MtmError, match="no such MIDI file"):
+    with pytest.raises(MtmError, match="missing.mid: file not found"):
         load_midi_score(tmp_path / "missing.mid")

@@ -59,7 +59,7 @@ def test_each_stem_is_audible_where_it_plays_and_silent_elsewhere(synth):
 
 
 def test_explicit_missing_soundfont_is_an_error(tmp_path):
-    with pytest.raises(MtmError, match="SoundFont not found"):
+    with pytest.raises(MtmError, match="none.sf2: file not found"):
         make_renderer(soundfont=str(tmp_path / "none.sf2"))
     fake = tmp_path / "fake.sf2"
     fake.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt ")

@@ -14,7 +14,7 @@ import numpy as np
 from pedalboard.io import AudioFile
 
 from mtm_daw.errors import MtmError
-from mtm_daw.media._paths import check_input_file
+from mtm_daw.media.paths import check_input_file
 
 MAX_AUDIO_SECONDS = 20 * 60.0  # longer files are refused unless the caller asks for a window
 _CHUNK_FRAMES = 1 << 18  # ~6 s at 44.1 kHz per read

@@ -17,7 +17,7 @@ from PIL import Image as PILImage
 from PIL import ImageOps
 
 from mtm_daw.errors import MtmError
-from mtm_daw.media._paths import check_input_file
+from mtm_daw.media.paths import check_input_file
 
 MAX_IMAGE_PIXELS = 100_000_000  # refuse larger sources (about 10000 x 10000) before decoding
 ANALYSIS_SIDE = 512

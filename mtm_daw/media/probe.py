@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from mtm_daw.errors import MtmError
-from mtm_daw.media._paths import check_input_file
+from mtm_daw.media.paths import check_input_file
 
 KINDS = ("audio", "midi", "image", "video", "text")
 AUDIO_EXTENSIONS = (".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".aif", ".aiff", ".aifc")

@@ -17,7 +17,7 @@ import av
 import numpy as np
 
 from mtm_daw.errors import MtmError
-from mtm_daw.media._paths import check_input_file
+from mtm_daw.media.paths import check_input_file
 
 
 @dataclass

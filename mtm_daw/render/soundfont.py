@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from mtm_daw.errors import MtmError
+from mtm_daw.media.paths import check_input_file
 
 SEARCH_FOLDERS = (
     "/usr/share/sounds/sf2",
@@ -18,9 +19,7 @@ PREFERRED = ("FluidR3_GM.sf2", "default-GM.sf2", "GeneralUser GS.sf2", "TimGM6mb
 
 
 def validate_soundfont(path: str | Path) -> Path:
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise MtmError(f"{path}: SoundFont not found")
+    path = check_input_file(path, "SoundFont")
     with path.open("rb") as handle:
         header = handle.read(12)
     if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"sfbk":

@@ -8,6 +8,7 @@ from pathlib import Path
 import mido
 
 from mtm_daw.errors import MtmError
+from mtm_daw.media.paths import check_input_file
 from mtm_daw.score.gm import DRUM_CHANNEL, program_name
 from mtm_daw.score.score import ROLES, Note, Score, Track
 from mtm_daw.score.theory import Key, parse_key
@@ -61,12 +62,8 @@ def score_to_midi(score: Score, title: str = "mtm_daw cue") -> mido.MidiFile:
 
 
 def read_midi(path: str | Path) -> mido.MidiFile:
-    path = Path(path)
-    if not path.is_file():
-        raise MtmError(f"{path}: no such MIDI file")
+    path = check_input_file(path, "MIDI file")
     size = path.stat().st_size
-    if size == 0:
-        raise MtmError(f"{path}: the MIDI file is empty")
     if size > MAX_MIDI_BYTES:
         raise MtmError(f"{path}: {size // 1024 // 1024} MB is too large for a MIDI file")
     try:
