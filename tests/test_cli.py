@@ -98,3 +98,21 @@ def test_corrupt_midi_is_refused(tmp_path):
     bad.write_bytes(b"\x00" * 100)
     result = run("render", str(bad), "-o", str(tmp_path / "out"))
     assert result.returncode == 2 and "bad.mid" in result.stderr
+
+
+def test_analyze_a_rendered_mix_reports_tempo_and_key(tmp_path):
+    assert main(["compose", "--genre", "rock", "--tempo", "110", "--key", "G major", "--duration", "12",
+                 "--quiet", "-o", str(tmp_path)]) == 0
+    result = run("analyze", str(tmp_path / "cue_110bpm_Gmaj_mix.wav"), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["kind"] == "audio"
+    assert abs(report["bpm"] - 110) <= 2
+    assert report["loudness_lufs"] == pytest.approx(-14, abs=1)
+
+
+def test_analyze_unknown_file_kind(tmp_path):
+    odd = tmp_path / "notes.xyz"
+    odd.write_bytes(bytes(range(256)) * 4)
+    result = run("analyze", str(odd))
+    assert result.returncode == 2 and "notes.xyz" in result.stderr and "Traceback" not in result.stderr
