@@ -87,6 +87,10 @@ class MusicDescription:
     def seconds_to_beats(self, seconds: float) -> float:
         return seconds * self.tempo / 60.0
 
+    def hit_point_beats(self) -> list[float]:
+        """Hit points on the beat grid (quarter-note beats from the start)."""
+        return [self.seconds_to_beats(hit.time) for hit in self.hit_points]
+
     def energy_at(self, seconds: float) -> float:
         """Energy curve at a time: linear between points; else the section's energy; else 0.6."""
         if self.energy:
