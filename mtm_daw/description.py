@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from mtm_daw.errors import MtmError
-from mtm_daw.score.gm import program_from_name, program_name
+from mtm_daw.score.gm import program_from_name, program_name, short_name
 from mtm_daw.score.score import ROLES, validate_tempo, validate_time_signature
 from mtm_daw.score.theory import parse_key
 
@@ -15,6 +15,10 @@ SCHEMA_VERSION = 1
 GENRES = ("pop", "rock", "electronic", "ambient", "cinematic", "jazz", "orchestral")
 MOODS = ("happy", "sad", "calm", "tense", "dark", "epic", "romantic", "playful")
 MAX_DURATION_SECONDS = 600.0
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 @dataclass
@@ -107,12 +111,31 @@ class MusicDescription:
         return 0.6
 
     def to_sentence(self) -> str:
-        """A plain-language summary, e.g. 'Happy pop in D major at 120 BPM, with piano and bass.'"""
-        names = [program_name(p).split(" (")[0].lower() for role, p in self.instruments.items() if role != "drums"]
-        played = f", with {', '.join(names[:-1]) + ' and ' + names[-1] if len(names) > 1 else names[0]}" if names else ""
+        """A plain-language line like the paper's captions, re-rendered whenever a field changes:
+        'A gentle pop cue with a flute melody over piano, bass and drums, tender and nostalgic, 72 BPM in A minor.'
+        """
+        from mtm_daw.describe.vocabulary import MOOD_ADJECTIVE, MOOD_PHRASE
+        from mtm_daw.score.styles import style_for
+
+        defaults = style_for(self.genre).programs
+
+        def instrument(role: str) -> str:
+            return short_name(self.instruments.get(role, defaults[role]))
+
+        adjective = MOOD_ADJECTIVE[self.mood]
+        article = "An" if adjective[0] in "aeiou" else "A"
+        backing = [instrument(r) for r in ("harmony", "bass") if r in self.roles]
+        backing += ["drums"] if "drums" in self.roles else []
+        if "melody" in self.roles:
+            melody = instrument("melody")
+            lead = f" with {'an' if melody[0] in 'aeiou' else 'a'} {melody} melody"
+            lead += f" over {_join(backing)}" if backing else ""
+        else:
+            lead = f" for {_join(backing)}" if backing else ""
         numerator, denominator = self.time_signature
         meter = "" if (numerator, denominator) == (4, 4) else f" in {numerator}/{denominator}"
-        return f"{self.mood.capitalize()} {self.genre} in {parse_key(self.key).name} at {self.tempo:g} BPM{meter}{played}."
+        return (f"{article} {adjective} {self.genre} cue{lead}, {MOOD_PHRASE[self.mood]}, "
+                f"{self.tempo:g} BPM in {parse_key(self.key).name}{meter}.")
 
     # --- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict:

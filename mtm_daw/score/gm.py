@@ -79,3 +79,23 @@ def program_from_name(name: str | int) -> int:
         if wanted and wanted in gm_name.lower():
             return number
     raise MtmError(f"'{name}' is not a General MIDI instrument name")
+
+SHORT_NAMES = {
+    0: "piano", 1: "bright piano", 4: "electric piano", 5: "electric piano", 24: "nylon guitar",
+    25: "acoustic guitar", 26: "jazz guitar", 27: "clean electric guitar", 29: "overdriven guitar",
+    30: "distorted guitar", 32: "upright bass", 33: "electric bass", 34: "picked bass", 35: "fretless bass",
+    38: "synth bass", 39: "synth bass", 46: "harp", 48: "strings", 49: "soft strings", 50: "synth strings",
+    51: "synth strings", 52: "choir", 53: "voices", 61: "brass section", 62: "synth brass", 63: "synth brass",
+    65: "alto sax", 66: "tenor sax", 80: "square lead", 81: "synth lead", 88: "new age pad", 89: "warm pad",
+    90: "polysynth pad", 91: "choir pad", 92: "bowed pad", 95: "sweep pad",
+}
+
+
+def short_name(program: int) -> str:
+    """How a musician would say it in a sentence: 'warm pad', 'electric bass', 'flute'."""
+    if program in SHORT_NAMES:
+        return SHORT_NAMES[program]
+    name = program_name(program)
+    base, _, detail = name.partition(" (")
+    base = base.rstrip(" 0123456789").lower()
+    return f"{detail.rstrip(')').lower()} {base}" if detail else base
