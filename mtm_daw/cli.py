@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
@@ -88,10 +89,11 @@ def _render_settings(args: argparse.Namespace):
                           plugins=_parse_assignments(args.plugin, "plugin"))
 
 
-def _export_and_report(cue, args: argparse.Namespace, printer: ProgressPrinter) -> None:
+def _export_and_report(cue, args: argparse.Namespace, printer: ProgressPrinter, picture: Path | None = None) -> None:
     from mtm_daw.export import export_cue
 
-    paths = export_cue(cue, args.output, args.name, args.overwrite, progress=lambda f: printer("export", f))
+    paths = export_cue(cue, args.output, args.name, args.overwrite, progress=lambda f: printer("export", f),
+                       picture=picture)
     printer.done()
     print(f"{cue.description.sentence}")
     print(f"rendered with {cue.renderer}; mix at {cue.loudness_lufs:.1f} LUFS")
@@ -123,6 +125,55 @@ def cmd_render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_describe(args: argparse.Namespace) -> int:
+    from mtm_daw.describe import describe
+
+    printer = ProgressPrinter(args.quiet or args.json)
+    description = describe(args.source, describer=args.describer, model=args.model, progress=printer)
+    printer.done()
+    if args.json:
+        print(description.to_json())
+        return EXIT_OK
+    print(description.sentence)
+    rendered = description.to_sentence()
+    if rendered != description.sentence:
+        print(f"  understood as: {rendered}")
+    numerator, denominator = description.time_signature
+    print(f"  genre {description.genre}, mood {description.mood}, {description.tempo:g} BPM, {description.key}, "
+          f"{numerator}/{denominator}, {description.duration:.1f} s")
+    if description.sections:
+        print("  sections: " + ", ".join(f"{s.name} {s.start:.1f}-{s.end:.1f} s" for s in description.sections))
+    if description.hit_points:
+        beats = description.hit_point_beats()
+        print("  hit points: " + ", ".join(f"{h.time:.2f} s (beat {b:.1f})" for h, b in
+                                          zip(description.hit_points, beats)))
+    return EXIT_OK
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from mtm_daw.describe import describe
+    from mtm_daw.media import detect_kind
+    from mtm_daw.pipeline import compose_cue, fit_tempo_to_duration
+
+    if detect_kind(args.video) != "video":
+        raise MtmError(f"{args.video}: not a video; `mtm score` scores a picture (try `mtm describe` for other files)")
+    printer = ProgressPrinter(args.quiet)
+    description = describe(args.video, describer=args.describer, model=args.model,
+                           progress=lambda stage, f: printer("describe", f))
+    for name in ("genre", "mood"):
+        if getattr(args, name):
+            setattr(description, name, getattr(args, name))
+            description.sentence = ""
+    description = fit_tempo_to_duration(description)
+    description.sentence = description.sentence or description.to_sentence()
+    cue = compose_cue(description, seed=args.seed, settings=_render_settings(args), progress=printer,
+                      warn=lambda message: print(message, file=sys.stderr))
+    if args.name == "cue":
+        args.name = Path(args.video).stem
+    _export_and_report(cue, args, printer, picture=Path(args.video) if args.mux else None)
+    return EXIT_OK
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from mtm_daw.analysis.summary import analyze_file
 
@@ -148,6 +199,13 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plugin", action="append", metavar="ROLE=PATH.vst3",
                         help="append a VST3 effect to a stem's chain (repeatable)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _add_describer_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--describer", choices=("auto", "visual", "vlm"), default="auto",
+                        help="how pictures are described: offline visual analysis, or plus a local "
+                             "vision-language model (vlm)")
+    parser.add_argument("--model", help="with --describer vlm: the model's local folder")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,6 +236,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_render_options(render)
     render.set_defaults(handler=cmd_render)
 
+    describe = commands.add_parser("describe", help="write a music description from a video, image, text, "
+                                                    "audio or MIDI file, or from a text idea")
+    describe.add_argument("source", help="a file, or a text idea in quotes")
+    describe.add_argument("--json", action="store_true", help="print the description as JSON")
+    _add_describer_options(describe)
+    describe.add_argument("--quiet", action="store_true", help="no progress output")
+    describe.set_defaults(handler=cmd_describe)
+
+    score = commands.add_parser("score", help="score a video: describe it, compose a cue as long as the picture "
+                                              "with accents on its cuts, export stems (and --mux a copy)")
+    score.add_argument("video")
+    score.add_argument("--mux", action="store_true", help="also write a copy of the video with the new soundtrack")
+    score.add_argument("--genre", choices=GENRES, help="override the genre read from the picture")
+    score.add_argument("--mood", choices=MOODS, help="override the mood read from the picture")
+    score.add_argument("--seed", type=int, default=0, help="random seed (same seed, same cue)")
+    _add_describer_options(score)
+    _add_render_options(score)
+    score.set_defaults(handler=cmd_score)
+
     analyze = commands.add_parser("analyze", help="tempo, key, loudness of audio; summary of MIDI, image, video")
     analyze.add_argument("file")
     analyze.add_argument("--json", action="store_true", help="machine-readable output")
@@ -196,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nmtm: cancelled", file=sys.stderr)
         return EXIT_CANCELLED
+    except BrokenPipeError:  # output piped into `head` and friends: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except MtmError as error:
         if args.debug:
             traceback.print_exc()

@@ -52,6 +52,20 @@ def compose_cue(description: MusicDescription, seed: int = 0, engine: str = "bas
     return cue_from_score(score, description, seed, engine, settings or RenderSettings(), steps, warn)
 
 
+def fit_tempo_to_duration(description: MusicDescription, max_change: float = 0.08) -> MusicDescription:
+    """Nudge the tempo so the cue is a whole number of bars exactly as long as the picture.
+
+    The bar count is the nearest to the requested tempo; the change is refused beyond max_change
+    (then the cue keeps its tempo and ends past the picture, its tail faded in the muxed copy).
+    """
+    beats_per_bar = description.time_signature[0] * 4.0 / description.time_signature[1]
+    bars = max(1, round(description.seconds_to_beats(description.duration) / beats_per_bar))
+    tempo = round(bars * beats_per_bar * 60.0 / description.duration, 2)
+    if abs(tempo / description.tempo - 1.0) > max_change or not 20 <= tempo <= 400:
+        return description
+    return replace(description, tempo=tempo, sentence="")
+
+
 def render_midi_cue(path: str | Path, genre: str = "pop", settings: RenderSettings | None = None,
                     progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
                     warn: Callable[[str], None] = print) -> Cue:

@@ -41,8 +41,11 @@ def sidecar(cue: Cue) -> dict:
 
 
 def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool = False,
-               progress: Callable[[float], None] = lambda fraction: None) -> list[Path]:
-    """Write every file of the cue or none of them. Returns the written paths."""
+               progress: Callable[[float], None] = lambda fraction: None, picture: Path | None = None) -> list[Path]:
+    """Write every file of the cue or none of them. Returns the written paths.
+
+    picture: a video to copy with the mix as its soundtrack (`<prefix>_scored.mp4`).
+    """
     lengths = {stem.audio.shape[1] for stem in cue.stems.values()} | {cue.mix.shape[1]}
     if len(lengths) != 1:
         raise MtmError(f"internal: stems differ in length ({sorted(lengths)})")
@@ -66,6 +69,11 @@ def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool 
     files.add(f"{prefix}_mix.wav", lambda path: write_wav(path, cue.mix, cue.sample_rate, tags=tags("mix", True)))
     midi = score_to_midi(cue.score, title=prefix)
     files.add(f"{prefix}.mid", lambda path: midi.save(str(path)))
+    if picture is not None:
+        from mtm_daw.export.mux import mux_soundtrack, muxed_suffix
+
+        files.add(f"{prefix}_scored{muxed_suffix(picture)}",
+                  lambda path: mux_soundtrack(picture, cue.mix, cue.sample_rate, path))
     document = json.dumps(sidecar(cue), indent=2)
     files.add(f"{prefix}_description.json", lambda path: path.write_text(document, encoding="utf-8"))
     return files.commit(progress)

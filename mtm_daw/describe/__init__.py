@@ -1,0 +1,98 @@
+"""The text bridge: video, image, text, audio or MIDI -> an editable MusicDescription."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
+from mtm_daw.errors import MtmError
+from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
+
+DESCRIBERS = ("auto", "visual", "vlm")
+_MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".png", ".jpg", ".jpeg", ".gif", ".webp",
+                   ".bmp", ".tif", ".tiff", ".wav", ".flac", ".mp3", ".ogg", ".aif", ".aiff", ".mid", ".midi",
+                   ".txt", ".json"}
+
+
+def looks_like_path(source: str) -> bool:
+    """Is this a file name rather than a text idea? ('clip.mp4', '/x/y', but not 'calm piano, 80 bpm')."""
+    candidate = Path(source.strip())
+    return candidate.suffix.lower() in _MEDIA_SUFFIXES or (
+        ("/" in source or "\\" in source) and " " not in source.strip())
+
+
+def describe(source: str | Path, describer: str = "auto", model: str | None = None,
+             progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> MusicDescription:
+    """Describe a file (video, image, audio, MIDI, text, description JSON) or a text idea.
+
+    describer: "auto"/"visual" use the offline visual analysis; "vlm" adds a local vision-language
+    model (`model` = its folder) whose caption refines genre, mood and instruments.
+    """
+    if describer not in DESCRIBERS:
+        raise MtmError(f"unknown describer '{describer}' (choose {', '.join(DESCRIBERS)})")
+    if describer == "vlm" and not model:
+        raise MtmError("--describer vlm needs --model PATH, a local vision-language model folder")
+    if isinstance(source, str) and not Path(source).exists() and not looks_like_path(source):
+        from mtm_daw.describe.text import parse_text
+
+        return _with_sentence(parse_text(source).description)
+
+    from mtm_daw.media import detect_kind
+    from mtm_daw.media.paths import check_input_file
+
+    path = check_input_file(source, "input")
+    kind = detect_kind(path)
+    if path.suffix.lower() == ".json":
+        description = MusicDescription.load(path)
+    elif kind == "video":
+        from mtm_daw.describe.from_visual import describe_video
+
+        description = describe_video(path, progress=progress, cancel=cancel)
+    elif kind == "image":
+        from mtm_daw.describe.from_visual import describe_image
+
+        description = describe_image(path)
+    elif kind == "audio":
+        description = describe_audio(path)
+    elif kind == "midi":
+        description = describe_midi(path)
+    else:
+        from mtm_daw.describe.text import parse_text
+
+        text = path.read_text(encoding="utf-8", errors="replace")
+        description = parse_text(text).description
+    if describer == "vlm" and kind in ("video", "image"):
+        from mtm_daw.describe.vlm import refine_with_vlm
+
+        description = refine_with_vlm(description, path, kind, model)
+    return _with_sentence(description)
+
+
+def _with_sentence(description: MusicDescription) -> MusicDescription:
+    if not description.sentence:
+        description.sentence = description.to_sentence()
+    return description.validate()
+
+
+def describe_audio(path: Path) -> MusicDescription:
+    """A reference loop or song: its tempo, key and length; mood guessed from mode and tempo."""
+    from mtm_daw.analysis.audio import analyze_audio
+
+    analysis = analyze_audio(path, max_seconds=MAX_DURATION_SECONDS)
+    key = analysis.key or "C major"
+    tempo = analysis.bpm if analysis.bpm > 0 else 100.0
+    minor = key.endswith("minor")
+    mood = ("tense" if tempo >= 110 else "sad") if minor else ("happy" if tempo >= 110 else "calm")
+    return MusicDescription(mood=mood, tempo=round(tempo, 2), key=key,
+                            duration=min(max(analysis.duration, 1.0), MAX_DURATION_SECONDS))
+
+
+def describe_midi(path: Path) -> MusicDescription:
+    from mtm_daw.score.midi import load_midi_score
+
+    score = load_midi_score(path)
+    roles = tuple(role for role in ("drums", "bass", "harmony", "melody") if role in score.tracks) or ("melody",)
+    minor = score.key.endswith("minor")
+    return MusicDescription(
+        mood="sad" if minor else "calm", tempo=score.tempo, key=score.key, time_signature=score.time_signature,
+        duration=min(score.length_seconds, MAX_DURATION_SECONDS), roles=roles,
+        instruments={r: t.program for r, t in score.tracks.items() if r in roles and not t.is_drum})
