@@ -52,14 +52,15 @@ def _instruments(text: str) -> tuple[dict[str, int], list[str]]:
     """Instruments by role in order of mention; each span of text is claimed by its longest phrase."""
     taken: list[tuple[int, int]] = []
     found: list[tuple[int, int, str, str]] = []  # (position, program, usual role, word)
-    for words, program, role in sorted(INSTRUMENT_WORDS, key=lambda entry: -max(len(w) for w in entry[0])):
-        for word in sorted(words, key=len, reverse=True):
-            for match in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text):
-                span = (match.start(), match.end())
-                if any(start < span[1] and span[0] < end for start, end in taken):
-                    continue
-                taken.append(span)
-                found.append((match.start(), program, role, word))
+    phrases = sorted(((word, program, role) for words, program, role in INSTRUMENT_WORDS for word in words),
+                     key=lambda phrase: -len(phrase[0]))
+    for word, program, role in phrases:
+        for match in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text):
+            span = (match.start(), match.end())
+            if any(start < span[1] and span[0] < end for start, end in taken):
+                continue
+            taken.append(span)
+            found.append((match.start(), program, role, word))
     instruments: dict[str, int] = {}
     words_used = []
     for position, program, role, word in sorted(found):

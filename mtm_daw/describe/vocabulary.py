@@ -26,9 +26,9 @@ MOOD_WORDS = {
                 "mischievous", "kids"),
 }
 
-# (words, GM program, usual role). Longer phrases first so "electric piano" wins over "piano".
+# (words, GM program, usual role). The parser tries longer phrases first: "electric piano" beats "piano".
 INSTRUMENT_WORDS: tuple[tuple[tuple[str, ...], int, str], ...] = (
-    (("electric piano", "rhodes", "wurlitzer", "keys"), 4, "harmony"),
+    (("electric piano", "rhodes", "wurlitzer", "keys"), 4, "harmony"),  # longest phrase wins a span
     (("grand piano", "piano"), 0, "melody"),
     (("hammond", "organ"), 16, "harmony"),
     (("distorted guitar", "distortion guitar", "heavy guitar", "overdriven guitar"), 30, "harmony"),
