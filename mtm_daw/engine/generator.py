@@ -1,0 +1,188 @@
+"""The ECMG generator at run time: DDIM over the multi-track piano-roll with onnxruntime only.
+
+generate_score(): 1. check inputs  2. encode the description (labels, sentence, energy, hits)
+3. for each window of the cue: noise -> DDIM loop (classifier-free guidance; the reference through
+the ControlFormer; known parts - kept roles, the previous window's overlap - put back at every step)
+4. decode the roll into a Score. Long cues are generated in overlapping windows, each continuing the
+last, so memory stays bounded and the seams carry the music across.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from mtm_daw.conditioning import Conditions, encode_conditions
+from mtm_daw.control import CONTROL_FEATURES, ControlSignal
+from mtm_daw.description import MusicDescription
+from mtm_daw.errors import MtmError
+from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
+from mtm_daw.schedulers.ddim import DDIMScheduler
+from mtm_daw.score.roll import FEATURES, STEPS_PER_BEAT, quantize_score, role_columns, roll_to_tracks, score_to_roll
+from mtm_daw.score.score import ROLES, Score
+from mtm_daw.score.styles import style_for
+from mtm_daw.score.theory import parse_key
+
+WINDOW_TOKENS = 32  # beats per window: the training length
+OVERLAP_TOKENS = 8  # beats each window continues from the one before
+
+
+@dataclass
+class GenerationSettings:
+    steps: int = 20  # DDIM steps
+    guidance: float = 2.0  # classifier-free guidance scale on the description
+    seed: int = 0
+    precision: str = "fp32"  # "fp32" or "int8"
+
+    def validate(self) -> "GenerationSettings":
+        if not 1 <= self.steps <= 200:
+            raise MtmError(f"steps must be between 1 and 200, got {self.steps}")
+        if not 0.0 <= self.guidance <= 20.0:
+            raise MtmError(f"guidance must be between 0 and 20, got {self.guidance}")
+        if self.precision not in ("fp32", "int8"):
+            raise MtmError(f"precision must be fp32 or int8, got {self.precision!r}")
+        return self
+
+
+class Generator:
+    """One ONNX session of the DiT + ControlFormer."""
+
+    def __init__(self, model_path, sha256: str | None = None) -> None:
+        from mtm_daw.engine.sessions import create_session
+
+        self.session = create_session(model_path, sha256)
+        self.path = str(model_path)
+
+    @classmethod
+    def default(cls, precision: str = "fp32") -> "Generator":
+        return _default_generator(precision)
+
+    def velocity(self, sample: np.ndarray, t: int, conditions: Conditions, control: np.ndarray, strength: float,
+                 guidance: float) -> np.ndarray:
+        """The guided v prediction for one window: a batch of two, with and without the description."""
+        def twice(array):
+            return np.stack([array, array])
+
+        feeds = {
+            "x": twice(sample).astype(np.float32), "t": np.array([t, t], dtype=np.int64),
+            "labels": twice(conditions.labels), "roles": twice(conditions.roles),
+            "sentence": twice(conditions.sentence), "use_condition": np.array([1.0, 0.0], dtype=np.float32),
+            "energy": twice(conditions.energy), "hits": twice(conditions.hits),
+            "beat_in_bar": twice(conditions.beat_in_bar), "control": twice(control).astype(np.float32),
+            "strength": np.array([strength, strength], dtype=np.float32),
+        }
+        conditioned, unconditioned = self.session.run(None, feeds)[0]
+        return unconditioned + guidance * (conditioned - unconditioned)
+
+    def denoise(self, conditions: Conditions, control: np.ndarray, strength: float, known: np.ndarray,
+                known_mask: np.ndarray, settings: GenerationSettings, rng: np.random.Generator,
+                report=lambda fraction: None) -> np.ndarray:
+        """One window: (steps, FEATURES) in -1..1. known/known_mask pin parts of the result (inpainting)."""
+        steps = len(conditions.energy) * STEPS_PER_BEAT
+        scheduler = DDIMScheduler()
+        scheduler.set_timesteps(settings.steps)
+        sample = rng.standard_normal((steps, FEATURES)).astype(np.float32)
+        for index, t in enumerate(scheduler.timesteps):
+            v = self.velocity(sample, int(t), conditions, control, strength, settings.guidance)
+            sample = scheduler.step(v, int(t), sample)
+            if known_mask.any():
+                is_last = index + 1 == len(scheduler.timesteps)
+                pinned = known if is_last else scheduler.add_noise(
+                    known, rng.standard_normal(known.shape).astype(np.float32), int(scheduler.timesteps[index + 1]))
+                sample = np.where(known_mask, pinned, sample)
+            report((index + 1) / len(scheduler.timesteps))
+        return sample
+
+
+@lru_cache(maxsize=2)
+def _default_generator(precision: str) -> Generator:
+    from mtm_daw.engine.sessions import WEIGHTS_DIR, load_manifest
+
+    entry = load_manifest()["models"].get("ecmg")
+    if entry is None:
+        raise MtmError(f"{WEIGHTS_DIR / 'manifest.json'}: has no generator model (ecmg); "
+                       "reinstall mtm_daw or run python -m onnx_export.ecmg")
+    chosen = entry if precision == "fp32" else entry["int8"]
+    return Generator(WEIGHTS_DIR / chosen["file"], chosen["sha256"])
+
+
+def cue_length_beats(description: MusicDescription) -> float:
+    """Whole bars covering the description's duration (as the baseline composer does)."""
+    numerator, denominator = description.time_signature
+    beats_per_bar = numerator * 4.0 / denominator
+    bars = max(1, math.ceil(description.seconds_to_beats(description.duration) / beats_per_bar - 1e-6))
+    return bars * beats_per_bar
+
+
+def generate_score(description: MusicDescription, sentence_embedding: np.ndarray,
+                   reference: ControlSignal | None = None, settings: GenerationSettings | None = None,
+                   keep: Score | None = None, regenerate: tuple[str, ...] = (), generator: Generator | None = None,
+                   progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> Score:
+    """A Score for the description.
+
+    reference: a control signal on the cue's grid (see mtm_daw.control), followed at its strength.
+    keep + regenerate: inpainting by role — the roles in `regenerate` are written anew, every other
+    role of `keep` stays as it is; a `keep` shorter than the description is continued to full length.
+    """
+    # 1. check inputs
+    description.validate()
+    settings = (settings or GenerationSettings()).validate()
+    for role in regenerate:
+        if role not in ROLES:
+            raise MtmError(f"unknown role '{role}' to regenerate (roles are: {', '.join(ROLES)})")
+    generator = generator or Generator.default(settings.precision)
+    rng = np.random.default_rng(settings.seed)
+
+    # 2. the cue's grid, what is known, the reference
+    length_beats = cue_length_beats(description)
+    tokens = int(math.ceil(length_beats))
+    steps = tokens * STEPS_PER_BEAT
+    known = np.full((steps, FEATURES), -1.0, dtype=np.float32)
+    known_mask = np.zeros((steps, FEATURES), dtype=bool)
+    if keep is not None:
+        kept = score_to_roll(quantize_score(keep)) * 2.0 - 1.0
+        if parse_key(keep.key).tonic != parse_key(description.key).tonic:
+            raise MtmError(f"the score to keep is in {keep.key}, the description in {description.key}")
+        span = min(len(kept), steps)
+        known[:span] = kept[:span]
+        for role in ROLES:
+            if role in keep.tracks and role not in regenerate:
+                known_mask[:span, role_columns(role)] = True
+    control = np.zeros((steps, CONTROL_FEATURES), dtype=np.float32)
+    strength = 0.0
+    if reference is not None:
+        control[:] = np.resize(reference.features, (steps, CONTROL_FEATURES)) if len(reference.features) else 0.0
+        strength = reference.strength
+
+    # 3. windows, each continuing the one before
+    roll = np.full((steps, FEATURES), -1.0, dtype=np.float32)
+    starts = list(range(0, max(1, tokens - OVERLAP_TOKENS), WINDOW_TOKENS - OVERLAP_TOKENS)) if tokens > WINDOW_TOKENS else [0]
+    for window_index, start in enumerate(starts):
+        if cancel is not None:
+            cancel.check()
+        size = min(WINDOW_TOKENS, tokens - start)
+        window = slice(start * STEPS_PER_BEAT, (start + size) * STEPS_PER_BEAT)
+        window_known, window_mask = known[window].copy(), known_mask[window].copy()
+        if window_index > 0:  # continue the previous window over the overlap
+            overlap = OVERLAP_TOKENS * STEPS_PER_BEAT
+            window_known[:overlap] = roll[window][:overlap]
+            window_mask[:overlap] = True
+        conditions = encode_conditions(description, size, sentence_embedding, start_beat=float(start))
+
+        def report(fraction: float, index: int = window_index) -> None:
+            if cancel is not None:
+                cancel.check()
+            progress("generate", (index + fraction) / len(starts))
+
+        roll[window] = generator.denoise(conditions, control[window], strength, window_known, window_mask,
+                                         settings, rng, report)
+
+    # 4. decode
+    style = style_for(description.genre)
+    programs = {role: description.instruments.get(role, style.programs[role]) for role in ROLES}
+    roll01 = (roll[: int(round(length_beats * STEPS_PER_BEAT))] + 1.0) / 2.0
+    tracks = roll_to_tracks(roll01, parse_key(description.key).tonic, programs, description.roles)
+    return Score(description.tempo, tuple(description.time_signature), parse_key(description.key).name, tracks,
+                 length_beats)

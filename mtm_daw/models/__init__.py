@@ -1,0 +1,1 @@
+"""Torch model definitions and training code (never imported at run time)."""

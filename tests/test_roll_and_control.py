@@ -1,0 +1,74 @@
+import copy
+
+import numpy as np
+import pytest
+
+from mtm_daw.control import CONTROL_FEATURES, ControlSignal, control_from_score
+from mtm_daw.description import GENRES, MusicDescription
+from mtm_daw.errors import MtmError
+from mtm_daw.schedulers.ddim import DDIMScheduler
+from mtm_daw.score.baseline import compose
+from mtm_daw.score.roll import (FEATURES, STEPS_PER_BEAT, key_shift, quantize_score, role_columns, roll_to_tracks,
+                                score_to_roll)
+from mtm_daw.score.score import ROLES
+
+
+def _notes(track):
+    return [(n.onset, n.duration, n.pitch, n.velocity) for n in track.notes]
+
+
+@pytest.mark.parametrize("genre", GENRES)
+@pytest.mark.parametrize("key", ["C major", "F# minor", "Bb major", "E minor"])
+def test_roll_round_trip_is_lossless_on_grid_scores(genre, key):
+    score = quantize_score(compose(MusicDescription(genre=genre, key=key, tempo=110, duration=16), seed=2))
+    roll = score_to_roll(score)
+    assert roll.shape == (score.length_beats * STEPS_PER_BEAT, FEATURES)
+    assert roll.min() >= 0 and roll.max() <= 1
+    tracks = roll_to_tracks(roll, score.parsed_key.tonic, {r: t.program for r, t in score.tracks.items()})
+    for role, track in score.tracks.items():
+        assert _notes(tracks[role]) == _notes(track), role
+
+
+def test_roll_is_key_relative():
+    in_c = quantize_score(compose(MusicDescription(key="C major", duration=8), seed=1))
+    in_d = copy.deepcopy(in_c)
+    in_d.key = "D major"
+    for track in in_d.tracks.values():
+        if not track.is_drum:
+            for note in track.notes:
+                note.pitch += 2
+    assert np.array_equal(score_to_roll(in_c), score_to_roll(in_d)), "a transposition gives the same roll"
+    assert key_shift(0) == 0 and key_shift(2) == -2 and key_shift(7) == 5 and key_shift(6) == 6
+
+
+def test_role_columns_partition_the_roll():
+    columns = np.concatenate([role_columns(role) for role in ROLES])
+    assert sorted(columns.tolist()) == list(range(FEATURES))
+
+
+def test_control_features_follow_rhythm_and_harmony_and_tile():
+    score = quantize_score(compose(MusicDescription(genre="pop", key="A minor", duration=8), seed=0))
+    features = control_from_score(score)
+    steps = int(score.length_beats * STEPS_PER_BEAT)
+    assert features.shape == (steps, CONTROL_FEATURES)
+    kicks = [int(n.onset * 4) for n in score.tracks["drums"].notes]
+    assert features[kicks, 0].all()
+    tonic_chroma = features[:, 4 + 0]  # the tonic, relative to the key
+    assert tonic_chroma.mean() > features[:, 4 + 1].mean(), "tonic sounds more than the minor second"
+    longer = control_from_score(score, steps * 2 + 3)
+    assert longer.shape[0] == steps * 2 + 3 and np.array_equal(longer[steps:2 * steps], features)
+    with pytest.raises(MtmError, match="strength"):
+        ControlSignal(features, 1.5)
+
+
+def test_ddim_recovers_the_clean_sample_from_a_perfect_model():
+    scheduler = DDIMScheduler()
+    clean = np.random.default_rng(0).uniform(-1, 1, (8, 5)).astype(np.float32)
+    sample = np.random.default_rng(1).standard_normal(clean.shape).astype(np.float32)
+    scheduler.set_timesteps(10)
+    for t in scheduler.timesteps:
+        alpha = scheduler.alphas_cumprod[t]
+        noise = (sample - np.sqrt(alpha) * clean) / np.sqrt(1 - alpha)
+        v = np.sqrt(alpha) * noise - np.sqrt(1 - alpha) * clean  # what an ideal v-model predicts
+        sample = scheduler.step(v, int(t), sample)
+    assert np.abs(sample - clean).max() < 1e-4
