@@ -64,9 +64,16 @@ def _parse_assignments(values: list[str] | None, what: str) -> dict[str, list[st
 
 
 def _description_from_args(args: argparse.Namespace) -> MusicDescription:
-    description = MusicDescription.load(args.description) if args.description else MusicDescription()
-    overrides = [name for name in ("genre", "mood", "tempo", "key", "duration", "time_signature", "roles",
-                                   "instrument") if getattr(args, name) is not None]
+    if args.text and args.description:
+        raise MtmError("give either --text or --description, not both")
+    if args.text:
+        from mtm_daw.describe.text import parse_text
+
+        description = parse_text(args.text).description
+    else:
+        description = MusicDescription.load(args.description) if args.description else MusicDescription()
+    overrides = [name for name in ("genre", "mood", "tempo", "key", "time_signature", "roles", "instrument")
+                 if getattr(args, name) is not None]
     if overrides:
         description.sentence = ""  # the old sentence no longer describes the music
     for name in ("genre", "mood", "tempo", "key", "duration"):
@@ -106,9 +113,19 @@ def cmd_compose(args: argparse.Namespace) -> int:
     from mtm_daw.pipeline import compose_cue
 
     description = _description_from_args(args)
+    reference, generation = None, None
+    if args.engine == "dit":
+        from mtm_daw.engine.generator import GenerationSettings
+
+        generation = GenerationSettings(steps=args.steps, guidance=args.guidance, precision=args.precision)
+    if args.reference:
+        from mtm_daw.control import load_reference
+
+        reference = load_reference(args.reference, args.strength)
     printer = ProgressPrinter(args.quiet)
     cue = compose_cue(description, seed=args.seed, engine=args.engine, settings=_render_settings(args),
-                      progress=printer, warn=lambda message: print(message, file=sys.stderr))
+                      progress=printer, warn=lambda message: print(message, file=sys.stderr),
+                      reference=reference, generation=generation)
     _export_and_report(cue, args, printer)
     return EXIT_OK
 
@@ -208,13 +225,9 @@ def _add_describer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="with --describer vlm: the model's local folder")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mtm", description="Offline music generation for your DAW.")
-    parser.add_argument("--version", action="version", version=f"mtm_daw {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    compose = commands.add_parser("compose", help="compose a multi-stem cue from a description")
+def _add_compose_parser(commands, name: str, engine: str, summary: str) -> None:
+    compose = commands.add_parser(name, help=summary)
+    compose.add_argument("--text", help="a text idea, e.g. 'gentle piano with soft strings, 72 bpm, A minor'")
     compose.add_argument("--description", help="a description JSON file (flags below override its fields)")
     compose.add_argument("--genre", choices=GENRES)
     compose.add_argument("--mood", choices=MOODS)
@@ -225,10 +238,30 @@ def build_parser() -> argparse.ArgumentParser:
     compose.add_argument("--roles", help=f"comma-separated stems to write (default: {','.join(ROLES)})")
     compose.add_argument("--instrument", action="append", metavar="ROLE=NAME",
                          help="GM instrument for a role, e.g. melody=flute (repeatable)")
-    compose.add_argument("--engine", default="baseline", help="generator (default: baseline)")
     compose.add_argument("--seed", type=int, default=0, help="random seed (same seed, same cue)")
     _add_render_options(compose)
     compose.set_defaults(handler=cmd_compose)
+    compose.add_argument("--engine", choices=("baseline", "dit"), default=engine,
+                         help=f"baseline (procedural composer) or dit (trained model); default {engine}")
+    compose.add_argument("--reference", help="with --engine dit: a MIDI or audio file whose rhythm, harmony "
+                                             "and contour the cue follows")
+    compose.add_argument("--strength", type=float, default=0.7, help="how closely to follow the reference, 0-1")
+    compose.add_argument("--steps", type=int, default=20, help="dit: diffusion steps (default 20)")
+    compose.add_argument("--guidance", type=float, default=2.0, help="dit: guidance on the description (default 2)")
+    compose.add_argument("--precision", choices=("fp32", "int8"), default="fp32", help="dit: model precision")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mtm", description="Offline music generation for your DAW.")
+    parser.add_argument("--version", action="version", version=f"mtm_daw {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    for command, engine, summary in (("compose", "baseline", "compose a multi-stem cue from a description "
+                                                             "(procedural baseline composer by default)"),
+                                     ("generate", "dit", "generate a multi-stem cue with the trained model, "
+                                                         "optionally following a reference")):
+        _add_compose_parser(commands, command, engine, summary)
 
     render = commands.add_parser("render", help="render a MIDI file to stems and a mix")
     render.add_argument("midi", help="a .mid file")

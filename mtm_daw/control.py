@@ -60,3 +60,71 @@ def control_from_score(score: Score, steps: int | None = None) -> np.ndarray:
         return features
     repeats = int(np.ceil(steps / own_steps))
     return np.tile(features, (repeats, 1))[:steps]
+
+
+def control_from_audio(path, max_seconds: float = 600.0) -> np.ndarray:
+    """A minimal audio reference: onsets (rhythm) and chroma relative to its own key, on its beat grid.
+
+    Beats come from beat tracking, so the features are in beats, not seconds (tempo-warped). Until
+    the library's note transcription lands, an audio reference gives no melody contour.
+    """
+    import librosa
+
+    from mtm_daw.analysis._signal import ANALYSIS_RATE
+    from mtm_daw.analysis.key import estimate_key
+    from mtm_daw.analysis.tempo import HOP_LENGTH, estimate_tempo
+    from mtm_daw.media import load_audio
+
+    audio = load_audio(path, sample_rate=ANALYSIS_RATE, mono=True, max_seconds=max_seconds)
+    y = audio.samples[0]
+    tempo = estimate_tempo(y, ANALYSIS_RATE)
+    if tempo.bpm <= 0 or len(tempo.beat_times) < 4:
+        raise MtmError(f"{path}: no steady beat found, so it cannot guide rhythm on the cue's grid")
+    tonic = estimate_key(y, ANALYSIS_RATE).key.tonic
+    beat_period = 60.0 / tempo.bpm
+    beat_times = tempo.beat_times
+
+    def to_steps(times: np.ndarray) -> np.ndarray:
+        beats = np.interp(times, beat_times, np.arange(len(beat_times)),
+                          left=np.nan, right=np.nan)
+        before, after = times < beat_times[0], times > beat_times[-1]
+        beats[before] = (times[before] - beat_times[0]) / beat_period
+        beats[after] = len(beat_times) - 1 + (times[after] - beat_times[-1]) / beat_period
+        return np.round((beats - beats.min()) * STEPS_PER_BEAT).astype(int) if len(beats) else beats.astype(int)
+
+    frame_times = librosa.frames_to_time(np.arange(1 + len(y) // HOP_LENGTH), sr=ANALYSIS_RATE, hop_length=HOP_LENGTH)
+    frame_steps = to_steps(frame_times)
+    steps = int(frame_steps.max()) + 1
+    features = np.zeros((steps, CONTROL_FEATURES), dtype=np.float32)
+    onsets = librosa.onset.onset_detect(y=y, sr=ANALYSIS_RATE, hop_length=HOP_LENGTH, units="frames")
+    features[frame_steps[np.clip(onsets, 0, len(frame_steps) - 1)], 0] = 1.0
+    chroma = librosa.feature.chroma_cqt(y=y, sr=ANALYSIS_RATE, hop_length=HOP_LENGTH)  # (12, frames)
+    frames = min(chroma.shape[1], len(frame_steps))
+    totals = np.zeros((steps, 12), dtype=np.float32)
+    counts = np.zeros(steps, dtype=np.float32)
+    np.add.at(totals, frame_steps[:frames], chroma[:, :frames].T)
+    np.add.at(counts, frame_steps[:frames], 1.0)
+    mean = totals / np.maximum(counts, 1.0)[:, None]
+    relative = np.roll(mean, -tonic, axis=1)  # column 0 = the reference's own tonic
+    features[:, 4:16] = relative >= 0.5 * relative.max(axis=1, keepdims=True).clip(1e-6)
+    features[counts == 0, 4:16] = 0.0
+    return features
+
+
+def load_reference(path, strength: float) -> ControlSignal:
+    """A reference file (MIDI or audio) as a control signal."""
+    from mtm_daw.media import detect_kind
+    from mtm_daw.media.paths import check_input_file
+
+    path = check_input_file(path, "reference")
+    kind = detect_kind(path)
+    if kind == "midi":
+        from mtm_daw.score.midi import load_midi_score
+        from mtm_daw.score.roll import quantize_score
+
+        features = control_from_score(quantize_score(load_midi_score(path)))
+    elif kind == "audio":
+        features = control_from_audio(path)
+    else:
+        raise MtmError(f"{path}: a reference must be audio or MIDI, not {kind}")
+    return ControlSignal(features, strength, source=str(path))

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from mtm_daw.control import ControlSignal
 from mtm_daw.cue import Cue
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
@@ -18,7 +19,7 @@ from mtm_daw.score.baseline import compose
 from mtm_daw.score.midi import load_midi_score
 from mtm_daw.score.score import Score
 
-ENGINES = ("baseline",)
+ENGINES = ("baseline", "dit")
 
 
 @dataclass
@@ -35,21 +36,51 @@ class RenderSettings:
 
 def compose_cue(description: MusicDescription, seed: int = 0, engine: str = "baseline",
                 settings: RenderSettings | None = None, progress: ProgressCallback = no_progress,
-                cancel: CancelToken | None = None, warn: Callable[[str], None] = print) -> Cue:
-    """Compose a cue from a description with the chosen engine, render and mix it."""
+                cancel: CancelToken | None = None, warn: Callable[[str], None] = print,
+                reference: ControlSignal | None = None, generation=None) -> Cue:
+    """Compose a cue from a description with the chosen engine, render and mix it.
+
+    engine: "baseline" (the procedural composer) or "dit" (the trained generator, which can follow
+    a reference at its strength). generation: mtm_daw.engine.generator.GenerationSettings for "dit".
+    """
     # 1. check inputs
     description.validate()
     if engine not in ENGINES:
         raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
+    if reference is not None and engine != "dit":
+        raise MtmError("a reference needs --engine dit; the baseline composer does not read references")
     steps = Steps(progress, ["compose", "render", "mix"], cancel)
     # 2. write the score; the description then names the instruments actually played
     steps.report("compose", 0.0)
-    score = compose(description, seed)
+    parameters: dict = {}
+    if engine == "baseline":
+        score = compose(description, seed)
+    else:
+        score, parameters = _generate(description, seed, reference, generation, steps, cancel)
     description = replace(description, instruments={
         role: track.program for role, track in score.tracks.items() if not track.is_drum})
     description.sentence = description.sentence or description.to_sentence()
     # 3-4. render and mix
-    return cue_from_score(score, description, seed, engine, settings or RenderSettings(), steps, warn)
+    cue = cue_from_score(score, description, seed, engine, settings or RenderSettings(), steps, warn)
+    cue.parameters.update(parameters)
+    return cue
+
+
+def _generate(description: MusicDescription, seed: int, reference: ControlSignal | None, generation,
+              steps: Steps, cancel: CancelToken | None) -> tuple[Score, dict]:
+    """The DiT + ControlFormer path: sentence embedding, then the ONNX generator."""
+    from mtm_daw.engine.generator import GenerationSettings, Generator, generate_score
+    from mtm_daw.engine.text_encoder import TextEncoder
+
+    generation = replace(generation or GenerationSettings(), seed=seed)
+    embedding = TextEncoder.default().encode([description.sentence or description.to_sentence()])[0]
+    generator = Generator.default(generation.precision)
+    score = generate_score(description, embedding, reference, generation, generator=generator,
+                           progress=lambda stage, fraction: steps.report("compose", fraction), cancel=cancel)
+    parameters = {"generation": asdict(generation), "model": Path(generator.path).name}
+    if reference is not None:
+        parameters["reference"] = {"source": reference.source, "strength": reference.strength}
+    return score, parameters
 
 
 def fit_tempo_to_duration(description: MusicDescription, max_change: float = 0.08) -> MusicDescription:
