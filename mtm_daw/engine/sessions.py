@@ -1,0 +1,136 @@
+"""onnxruntime sessions for the shipped models: the manifest, checksums, providers, threads, one cache.
+
+    entry = model_entry("text_encoder")
+    session = create_session(WEIGHTS_DIR / entry["file"], entry["sha256"])
+
+Runtime only: numpy and onnxruntime, never torch.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+
+import onnxruntime as ort
+
+from mtm_daw.errors import MtmError
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+MANIFEST_NAME = "manifest.json"
+DEFAULT_THREADS = 2
+REINSTALL_HINT = "reinstall mtm_daw"
+
+_sessions: dict[tuple, ort.InferenceSession] = {}
+_verified: dict[tuple, str] = {}  # (path, size, mtime_ns) -> sha256 seen
+_lock = threading.Lock()
+
+
+def load_manifest(weights_dir: str | os.PathLike = WEIGHTS_DIR) -> dict:
+    """The weights manifest: {"models": {name: entry}}."""
+    path = Path(weights_dir) / MANIFEST_NAME
+    if not path.is_file():
+        raise MtmError(f"{path}: the model manifest is missing — {REINSTALL_HINT}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MtmError(f"{path}: the model manifest cannot be read ({exc}) — {REINSTALL_HINT}") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("models"), dict):
+        raise MtmError(f"{path}: not a model manifest (no 'models' table) — {REINSTALL_HINT}")
+    return manifest
+
+
+def model_entry(name: str, weights_dir: str | os.PathLike = WEIGHTS_DIR) -> dict:
+    """One model's manifest entry (file, sha256, config, ...)."""
+    entry = load_manifest(weights_dir)["models"].get(name)
+    if not isinstance(entry, dict) or "file" not in entry:
+        raise MtmError(f"the {name} model is not installed (no entry in {Path(weights_dir) / MANIFEST_NAME}) "
+                       f"— {REINSTALL_HINT}")
+    return entry
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_file(path: str | os.PathLike, hint: str) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise MtmError(f"expected a model file path, got {type(path).__name__}")
+    path = Path(path).expanduser()
+    if not path.is_file():
+        what = "is a folder, not a model file" if path.is_dir() else "model file not found"
+        raise MtmError(f"{path}: {what} — {hint}")
+    return path
+
+
+def verify_file(path: str | os.PathLike, sha256: str, hint: str = REINSTALL_HINT) -> Path:
+    """Check that `path` exists and has this SHA-256; return it as a Path. Cached per (path, size, mtime)."""
+    path = _check_file(path, hint)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if _verified.get(key) == sha256.lower():
+        return path
+    try:
+        actual = _sha256(path)
+    except OSError as exc:
+        raise MtmError(f"{path}: cannot read the model file ({exc.strerror or exc}) — {hint}") from exc
+    if actual != sha256.lower():
+        raise MtmError(f"{path}: checksum mismatch — the model file is damaged or was replaced; {hint}")
+    _verified[key] = actual
+    return path
+
+
+def thread_count() -> int:
+    """Threads per session: $MTM_THREADS, else 2 (leaves the DAW its cores)."""
+    value = os.environ.get("MTM_THREADS", "").strip()
+    if not value:
+        return DEFAULT_THREADS
+    if not value.isdigit() or int(value) < 1:
+        raise MtmError(f"MTM_THREADS must be a whole number of threads (1 or more), got {value!r}")
+    return int(value)
+
+
+def providers() -> list[str]:
+    """CUDA first when this onnxruntime build has it, CPU always."""
+    available = ort.get_available_providers()
+    chosen = [p for p in ("CUDAExecutionProvider",) if p in available]
+    return chosen + ["CPUExecutionProvider"]
+
+
+def create_session(path: str | os.PathLike, sha256: str | None = None,
+                   hint: str = REINSTALL_HINT) -> ort.InferenceSession:
+    """An onnxruntime session for the model at `path` (checked against `sha256` when given).
+
+    Sessions are cached per file, checksum and thread count: asking again is cheap.
+    """
+    path = verify_file(path, sha256, hint) if sha256 else _check_file(path, hint)
+    threads = thread_count()
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, sha256, threads)
+    with _lock:
+        session = _sessions.get(key)
+        if session is not None:
+            return session
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads
+        options.log_severity_level = 3  # errors only: no provider chatter on the console
+        try:
+            session = ort.InferenceSession(str(path), options, providers=providers())
+        except Exception as exc:  # onnxruntime raises its own types (InvalidProtobuf, Fail, ...), not one base
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise MtmError(f"{path}: not a usable ONNX model ({reason[:200]}) — {hint}") from exc
+        _sessions[key] = session
+        return session
+
+
+def clear_cache() -> None:
+    """Forget cached sessions and checksums (tests, or after replacing model files)."""
+    with _lock:
+        _sessions.clear()
+        _verified.clear()

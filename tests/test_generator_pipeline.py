@@ -1,0 +1,102 @@
+"""The generator's whole path on a tiny model trained here: train step -> ONNX export -> DDIM with onnxruntime."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mtm_daw.control import ControlSignal, control_from_score
+from mtm_daw.description import MusicDescription
+from mtm_daw.engine.generator import GenerationSettings, Generator, generate_score
+from mtm_daw.errors import Cancelled, MtmError
+from mtm_daw.progress import CancelToken
+from mtm_daw.score.baseline import compose
+from mtm_daw.score.roll import quantize_score
+
+SENTENCE = np.ones(384, dtype=np.float32) / np.sqrt(384)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny")
+    result = subprocess.run([sys.executable, "-m", "mtm_daw.models.train_ecmg", "--tiny", "--out", str(folder / "ckpt")],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    from onnx_export.ecmg import export_ecmg
+
+    entry = export_ecmg(folder / "ckpt", folder / "weights")
+    return folder, entry
+
+
+def test_training_writes_weights_config_and_loss_curve(tiny_model):
+    folder, entry = tiny_model
+    config = json.loads((folder / "ckpt" / "config.json").read_text())
+    assert config["dit"]["d_model"] == 32 and config["settings"]["tiny"] is True
+    assert (folder / "ckpt" / "model.safetensors").stat().st_size > 10_000
+    assert (folder / "ckpt" / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert entry["parity"]["max_abs_error_fp32"] < 1e-4
+    manifest = json.loads((folder / "weights" / "manifest.json").read_text())
+    assert manifest["models"]["ecmg"]["sha256"] == entry["sha256"]
+
+
+def test_generate_writes_the_requested_roles_in_whole_bars(tiny_model):
+    folder, _ = tiny_model
+    generator = Generator(folder / "weights" / "ecmg_fp32.onnx")
+    description = MusicDescription(genre="rock", tempo=100, duration=10, roles=("drums", "bass"))
+    score = generate_score(description, SENTENCE, settings=GenerationSettings(steps=3), generator=generator)
+    assert list(score.tracks) == ["drums", "bass"]
+    assert score.length_beats == 20 and score.tempo == 100 and score.key == "C major"
+    again = generate_score(description, SENTENCE, settings=GenerationSettings(steps=3), generator=generator)
+    assert again.to_dict() == score.to_dict(), "same seed, same score"
+
+
+def test_inpainting_keeps_other_roles_and_continuation_keeps_the_start(tiny_model):
+    folder, _ = tiny_model
+    generator = Generator(folder / "weights" / "ecmg_fp32.onnx")
+    kept = quantize_score(compose(MusicDescription(genre="pop", tempo=120, duration=16), seed=4))
+    description = MusicDescription(genre="pop", tempo=120, duration=40)  # longer: a continuation too
+    score = generate_score(description, SENTENCE, settings=GenerationSettings(steps=3), keep=kept,
+                           regenerate=("melody",), generator=generator)
+    assert score.length_beats == 80  # two windows with an overlap
+    for role in ("drums", "bass", "harmony"):
+        first = [(n.onset, n.duration, n.pitch, n.velocity) for n in score.tracks[role].notes if n.onset < 32]
+        original = [(n.onset, n.duration, n.pitch, n.velocity) for n in kept.tracks[role].notes
+                    if n.onset + n.duration <= 32]
+        assert set(original) <= set(first), role
+
+
+def test_reference_control_and_cancel(tiny_model):
+    folder, _ = tiny_model
+    generator = Generator(folder / "weights" / "ecmg_fp32.onnx")
+    reference = ControlSignal(control_from_score(quantize_score(compose(MusicDescription(), seed=1))), 1.0)
+    description = MusicDescription(duration=8)
+    score = generate_score(description, SENTENCE, reference=reference, settings=GenerationSettings(steps=2),
+                           generator=generator)
+    assert score.length_beats == 16
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        generate_score(description, SENTENCE, settings=GenerationSettings(steps=2), generator=generator,
+                       cancel=token)
+
+
+@pytest.mark.parametrize("settings,message", [(GenerationSettings(steps=0), "steps"),
+                                              (GenerationSettings(guidance=-1), "guidance"),
+                                              (GenerationSettings(precision="fp8"), "precision")])
+def test_bad_generation_settings(tiny_model, settings, message):
+    generator = Generator(tiny_model[0] / "weights" / "ecmg_fp32.onnx")
+    with pytest.raises(MtmError, match=message):
+        generate_score(MusicDescription(duration=4), SENTENCE, settings=settings, generator=generator)
+    with pytest.raises(MtmError, match="unknown role"):
+        generate_score(MusicDescription(duration=4), SENTENCE, regenerate=("vocals",), generator=generator)
+
+
+def test_damaged_model_file_is_named(tiny_model, tmp_path):
+    folder, entry = tiny_model
+    damaged = tmp_path / "ecmg_fp32.onnx"
+    data = bytearray((folder / "weights" / "ecmg_fp32.onnx").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(MtmError, match="ecmg_fp32.onnx.*checksum"):
+        Generator(damaged, entry["sha256"])
