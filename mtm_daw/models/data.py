@@ -17,7 +17,7 @@ from mtm_daw.conditioning import encode_conditions
 from mtm_daw.control import CONTROL_FEATURES, control_from_score
 from mtm_daw.description import GENRES, MOODS, HitPoint, MusicDescription, Section
 from mtm_daw.score.baseline import compose
-from mtm_daw.score.roll import FEATURES, LAYOUT, STEPS_PER_BEAT, quantize_score, role_columns, score_to_roll
+from mtm_daw.score.roll import FEATURES, LAYOUT, STEPS_PER_BEAT, quantize_score, score_to_roll
 from mtm_daw.score.score import ROLES, Score
 from mtm_daw.score.theory import PITCH_CLASS_NAMES_SHARP
 
@@ -121,13 +121,17 @@ def control_view(control: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def sample_batch(pieces: list[Piece], batch: int, tokens: int, rng: np.random.Generator,
-                 with_control: bool = False, condition_dropout: float = 0.1) -> dict[str, np.ndarray]:
-    """Random bar-aligned windows of `tokens` beats; pieces shorter than the window are zero-padded."""
+                 with_control: bool = False, condition_dropout: float = 0.1,
+                 weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Random bar-aligned windows of `tokens` beats; pieces shorter than the window are zero-padded.
+
+    weights: the chance of drawing each piece (e.g. to balance corpus and baseline pieces).
+    """
     steps = tokens * STEPS_PER_BEAT
     fields: dict[str, list] = {k: [] for k in ("x", "labels", "roles", "sentence", "use_condition", "energy",
                                                "hits", "beat_in_bar", "control", "strength")}
     for _ in range(batch):
-        piece = pieces[int(rng.integers(len(pieces)))]
+        piece = pieces[int(rng.choice(len(pieces), p=weights)) if weights is not None else int(rng.integers(len(pieces)))]
         bar_steps = int(round(piece.beats_per_bar * STEPS_PER_BEAT))
         bars = max(1, (len(piece.roll) - steps) // bar_steps + 1) if len(piece.roll) > steps else 1
         start = int(rng.integers(bars)) * bar_steps
@@ -151,10 +155,3 @@ def sample_batch(pieces: list[Piece], batch: int, tokens: int, rng: np.random.Ge
     return {k: np.stack(v).astype(np.int64 if k in ("labels", "beat_in_bar") else np.float32)
             for k, v in fields.items()}
 
-
-def role_mask(roles: np.ndarray) -> np.ndarray:
-    """(B, 4) requested roles -> (B, FEATURES) column mask."""
-    mask = np.zeros((len(roles), FEATURES), dtype=np.float32)
-    for index, role in enumerate(ROLES):
-        mask[:, role_columns(role)] = roles[:, index:index + 1]
-    return mask

@@ -31,6 +31,7 @@ settings = dict(
     seed=1234,
     baseline_pieces=3000,  # labelled arrangements from the baseline composer
     corpus="build/corpus.jsonl",  # music21 pieces (models/corpus.py builds it); skipped if missing
+    corpus_share=0.3,  # fraction of training windows drawn from the corpus
     tokens=32,  # window length in beats
     batch=16,
     dit_steps=6000,
@@ -82,14 +83,14 @@ def diffusion_loss(model, batch: dict[str, torch.Tensor], alphas: torch.Tensor, 
     return torch.nn.functional.mse_loss(prediction, target)
 
 
-def train_phase(name, model, parameters, pieces, steps, use_control, s, alphas, rng, log) -> list[float]:
+def train_phase(name, model, parameters, pieces, weights, steps, use_control, s, alphas, rng, log) -> list[float]:
     optimizer = torch.optim.AdamW(parameters, lr=s["lr"], weight_decay=0.01)
     losses, started = [], time.time()
     for step in range(steps):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, steps, s["lr"], s["warmup"])
         batch = {k: torch.from_numpy(v) for k, v in
-                 sample_batch(pieces, s["batch"], s["tokens"], rng, with_control=use_control).items()}
+                 sample_batch(pieces, s["batch"], s["tokens"], rng, with_control=use_control, weights=weights).items()}
         loss = diffusion_loss(model, batch, alphas, use_control)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -154,15 +155,20 @@ def main() -> None:
         corpus = corpus_pieces(load_corpus_cache(Path(s["corpus"])), encoder)
         corpus_count = len(corpus)
         pieces += corpus
-    log(f"data: {len(pieces) - corpus_count} baseline pieces + {corpus_count} corpus pieces "
-        f"in {time.time() - started:.0f} s")
+    baseline_count = len(pieces) - corpus_count
+    weights = None
+    if corpus_count:
+        share = s["corpus_share"]
+        weights = np.r_[np.full(baseline_count, (1 - share) / baseline_count), np.full(corpus_count, share / corpus_count)]
+    log(f"data: {baseline_count} baseline pieces + {corpus_count} corpus pieces in {time.time() - started:.0f} s")
 
     # 2. DiT
     dit_config = DiTConfig(d_model=s["d_model"], n_layers=s["n_layers"], n_heads=s["n_heads"])
     dit = DiT(dit_config)
     alphas = torch.from_numpy(cosine_alphas_cumprod()).float()
     log(f"DiT: {sum(p.numel() for p in dit.parameters()) / 1e6:.2f} M parameters")
-    dit_losses = train_phase("dit", dit, list(dit.parameters()), pieces, s["dit_steps"], False, s, alphas, rng, log)
+    dit_losses = train_phase("dit", dit, list(dit.parameters()), pieces, weights, s["dit_steps"], False, s, alphas,
+                             rng, log)
 
     # 3. ControlFormer on the frozen DiT
     control_config = ControlFormerConfig(n_blocks=s["control_blocks"])
@@ -171,8 +177,8 @@ def main() -> None:
         parameter.requires_grad_(False)
     control_parameters = list(model.controlformer.parameters())
     log(f"ControlFormer: {sum(p.numel() for p in control_parameters) / 1e6:.2f} M parameters")
-    control_losses = train_phase("control", model, control_parameters, pieces, s["control_steps"], True, s,
-                                 alphas, rng, log)
+    control_losses = train_phase("control", model, control_parameters, pieces, weights, s["control_steps"], True,
+                                 s, alphas, rng, log)
 
     # 4. save: weights, configs beside them, loss curves
     from safetensors.torch import save_file
