@@ -65,27 +65,37 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
 
 
 def iter_frames(path: str | os.PathLike, analysis_fps: float = 4.0, max_side: int = 160,
-                max_seconds: float | None = None) -> Iterator[VideoFrame]:
+                max_seconds: float | None = None, fast_decode: bool = False) -> Iterator[VideoFrame]:
     """Yield about `analysis_fps` frames per second, each at most `max_side` pixels on its long side.
 
     The file is checked before the first frame is asked for, so bad input raises here, not
     halfway through a loop.
+
+    `fast_decode` skips decoding work that cannot show at analysis size: the deblocking loop
+    filter, and (when the video has at least 3 frames per analysed frame) non-reference frames,
+    for as long as the frames still decoded reach every analysis slot; after the first missed
+    slot every frame is decoded again. About 2-3x less decoding for H.264 with B-frames.
     """
     if not analysis_fps > 0 or analysis_fps > 240:
         raise MtmError(f"analysis_fps must be in (0, 240], got {analysis_fps!r}")
     if max_side < 8:
         raise MtmError(f"max_side must be at least 8 pixels, got {max_side!r}")
     info = probe_video(path)
-    return _frames(info.path, float(analysis_fps), int(max_side), max_seconds)
+    return _frames(info.path, float(analysis_fps), int(max_side), max_seconds, fast_decode)
 
 
 def _frames(p: Path, analysis_fps: float, max_side: int,
-            max_seconds: float | None) -> Iterator[VideoFrame]:
+            max_seconds: float | None, fast_decode: bool = False) -> Iterator[VideoFrame]:
     container = _open(p)
     with container:
         stream = _video_stream(container, p)
         stream.thread_type = "AUTO"
         fps = _frame_rate(stream)
+        skipping = fast_decode and fps >= 3 * analysis_fps
+        if fast_decode:
+            stream.codec_context.options = {"skip_loop_filter": "all"}
+        if skipping:
+            stream.codec_context.skip_frame = "NONREF"
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         last_slot = -1
         decoded = 0
@@ -99,6 +109,9 @@ def _frames(p: Path, analysis_fps: float, max_side: int,
                 if max_seconds is not None and t >= max_seconds:
                     break
                 slot = int(np.floor(t * analysis_fps + 1e-6))
+                if skipping and last_slot >= 0 and slot > last_slot + 1:  # a slot went without a frame
+                    stream.codec_context.skip_frame = "DEFAULT"
+                    skipping = False
                 if slot <= last_slot:
                     continue
                 last_slot = slot

@@ -1,0 +1,184 @@
+"""Video or image -> MusicDescription: the visual half of the text bridge, offline.
+
+    from mtm_daw.describe.from_visual import describe_video, describe_image
+    description = describe_video("clip.mp4")          # duration, sections, energy, hit points
+    description = describe_image("photo.jpg", 45.0)   # mood, genre, tempo, key for a 45 s cue
+
+Steps for a video: 1. measure colour, motion, cuts and visual beats (`visual.analyze_video`);
+2. turn them into mood, mode, tempo, genre and tonic (`affect.video_affect`); 3. sections from
+the shots (short shots merged across their weaker cut, long ones split), each with its own
+energy; 4. an energy curve about once a second; 5. hit points from the cuts (strength from the
+histogram jump) and the strongest visual beats, at most one per HIT_SECONDS_PER_POINT seconds.
+Instruments stay empty (genre defaults) and the sentence stays "" (rendered elsewhere).
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from mtm_daw.describe.affect import (Affect, energy_curve, energy_levels, image_affect,
+                                     video_affect)
+from mtm_daw.describe.visual import VideoAnalysis, analyze_image, analyze_video
+from mtm_daw.description import MAX_DURATION_SECONDS, HitPoint, MusicDescription, Section
+from mtm_daw.errors import MtmError
+from mtm_daw.media.video import probe_video
+from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
+
+MIN_SECTION_SECONDS = 4.0  # shots shorter than this join a neighbour (less for short videos, see below)
+SHORTEST_SECTION_SECONDS = 2.0  # ... but never below this, even for very short videos
+MAX_SECTION_SECONDS = 32.0  # longer shots are split into equal sections
+SAME_LOOK = 0.15  # feature distance under which two sections share a letter (A ... A)
+HIT_SECONDS_PER_POINT = 2.0  # at most one hit point per this many seconds
+HIT_MIN_SPACING = 1.0  # seconds between hit points
+HIT_EDGE = 0.25  # no hit points in the first / last quarter second
+
+
+def describe_video(path: str | os.PathLike, progress: ProgressCallback = no_progress,
+                   cancel: CancelToken | None = None, analysis_fps: float = 8.0) -> MusicDescription:
+    """Describe the music for a video: its length, mood, tempo, key, sections, energy and hit points."""
+    # 1. check the input and measure the pictures
+    info = probe_video(path)
+    _check_length(info.path.name, info.duration)  # from the header, before decoding it all
+    analysis = analyze_video(info.path, analysis_fps=analysis_fps, progress=progress, cancel=cancel)
+    _check_length(info.path.name, analysis.duration)  # headers can be missing or wrong
+    duration = round(analysis.duration, 3)
+    if duration <= 0:
+        raise MtmError(f"{info.path.name}: the video has no length")
+    # 2. musical choices for the whole video
+    affect = video_affect(analysis)
+    # 3.-5. time structure
+    levels = energy_levels(analysis)
+    sections = shot_sections(analysis, levels)
+    energy = [(t, e) for t, e in energy_curve(analysis, levels=levels) if t <= duration]
+    description = MusicDescription(
+        genre=affect.genre, mood=affect.mood, tempo=affect.tempo, key=affect.key, time_signature=(4, 4),
+        instruments={}, duration=duration, sections=sections, energy=energy,
+        hit_points=hit_points(analysis, duration), sentence="")
+    return description.validate()
+
+
+def describe_image(path: str | os.PathLike, duration: float = 30.0) -> MusicDescription:
+    """Describe the music for a still image: mood, genre, tempo and key for a cue of `duration` seconds."""
+    if (isinstance(duration, bool) or not isinstance(duration, (int, float)) or math.isnan(duration)
+            or not 0 < duration <= MAX_DURATION_SECONDS):
+        raise MtmError(f"duration must be between 0 and {MAX_DURATION_SECONDS:g} seconds, got {duration!r}")
+    affect: Affect = image_affect(analyze_image(path))
+    description = MusicDescription(genre=affect.genre, mood=affect.mood, tempo=affect.tempo, key=affect.key,
+                                   time_signature=(4, 4), instruments={}, duration=float(duration),
+                                   sentence="")
+    return description.validate()
+
+
+# --- sections --------------------------------------------------------------------------------
+
+def shot_sections(analysis: VideoAnalysis, levels: np.ndarray | None = None,
+                  min_section: float | None = None) -> list[Section]:
+    """Sections that follow the shots.
+
+    Shots shorter than `min_section` (default MIN_SECTION_SECONDS, or a quarter of a short
+    video but at least SHORTEST_SECTION_SECONDS) join the neighbour across the weaker cut;
+    shots longer than MAX_SECTION_SECONDS are split evenly. Each section's energy is the mean
+    frame energy inside it. Names: letters by look (similar brightness, colour and energy share
+    a letter), with "intro"/"outro" for a short, calmer first/last section when there are three
+    or more.
+    """
+    duration = round(analysis.duration, 3)
+    if levels is None:
+        levels = energy_levels(analysis)
+    if min_section is None:
+        min_section = min(MIN_SECTION_SECONDS, max(SHORTEST_SECTION_SECONDS, duration / 4))
+    inner = [(t, s) for t, s in zip(analysis.cuts, analysis.cut_strengths) if 0 < t < duration]
+    bounds = [0.0] + [t for t, _ in inner] + [duration]
+    strength = [math.inf] + [s for _, s in inner] + [math.inf]  # of each boundary
+    # merge the shortest shot into a neighbour until every shot is long enough
+    while len(bounds) > 2:
+        lengths = np.diff(bounds)
+        i = int(np.argmin(lengths))
+        if lengths[i] >= min_section:
+            break
+        drop = i if strength[i] <= strength[i + 1] else i + 1  # the weaker of the shot's two cuts
+        del bounds[drop], strength[drop]
+    spans = []
+    for start, end in zip(bounds, bounds[1:]):
+        parts = max(1, math.ceil((end - start) / MAX_SECTION_SECONDS - 1e-9))
+        edges = np.linspace(start, end, parts + 1)
+        spans += [(round(float(a), 3), round(float(b), 3)) for a, b in zip(edges, edges[1:])]
+
+    features, energies = [], []
+    for start, end in spans:
+        inside = (analysis.times >= start) & (analysis.times < end)
+        if not inside.any():  # a span between two analysed frames: the nearest frame
+            inside = np.zeros_like(analysis.times, dtype=bool)
+            inside[min(int(np.searchsorted(analysis.times, start)), analysis.times.size - 1)] = True
+        energy = float(np.clip(levels[inside].mean(), 0.0, 1.0)) if levels.size else 0.5
+        saturation = float(analysis.saturation[inside].mean())
+        radians = np.radians(analysis.hue[inside])
+        weight = analysis.saturation[inside] * analysis.hue_strength[inside]
+        features.append(np.array([float(analysis.brightness[inside].mean()), saturation, energy,
+                                  0.5 * float(np.mean(weight * np.cos(radians))),
+                                  0.5 * float(np.mean(weight * np.sin(radians)))]))
+        energies.append(round(energy, 3))
+    names = _section_names(spans, features, energies, duration)
+    return [Section(name, start, end, energy) for name, (start, end), energy in zip(names, spans, energies)]
+
+
+def _section_names(spans, features, energies, duration) -> list[str]:
+    n = len(spans)
+    names: list[str | None] = [None] * n
+    if n >= 3:
+        median = float(np.median(energies))
+        for index, label in ((0, "intro"), (n - 1, "outro")):
+            start, end = spans[index]
+            if end - start <= 0.25 * duration and energies[index] <= median:
+                names[index] = label
+    prototypes: list[tuple[str, np.ndarray]] = []
+    for index in range(n):
+        if names[index] is not None:
+            continue
+        distances = [float(np.linalg.norm(features[index] - f)) for _, f in prototypes]
+        if distances and min(distances) < SAME_LOOK:
+            names[index] = prototypes[int(np.argmin(distances))][0]
+        else:
+            letter = _letter(len(prototypes))
+            prototypes.append((letter, features[index]))
+            names[index] = letter
+    return [str(name) for name in names]
+
+
+def _letter(index: int) -> str:
+    return chr(ord("A") + index) if index < 26 else f"S{index + 1}"
+
+
+# --- hit points ------------------------------------------------------------------------------
+
+def hit_points(analysis: VideoAnalysis, duration: float | None = None) -> list[HitPoint]:
+    """Cuts (strength 0.6..1 from the histogram jump) first, then the strongest visual beats
+    (0.3..0.6), at least HIT_MIN_SPACING apart and at most one per HIT_SECONDS_PER_POINT."""
+    duration = analysis.duration if duration is None else duration
+    candidates = [(t, 0.6 + 0.4 * min(1.0, s), 1) for t, s in zip(analysis.cuts, analysis.cut_strengths)]
+    if analysis.beat_strengths:
+        top = max(analysis.beat_strengths)
+        candidates += [(t, 0.3 + 0.3 * s / top, 0) for t, s in zip(analysis.visual_beats, analysis.beat_strengths)]
+    cap = max(1, int(duration // HIT_SECONDS_PER_POINT))
+    chosen: list[tuple[float, float]] = []
+    for t, strength, _ in sorted(candidates, key=lambda c: (-c[2], -c[1])):
+        if len(chosen) >= cap:
+            break
+        if not HIT_EDGE <= t <= duration - HIT_EDGE:
+            continue
+        if all(abs(t - u) >= HIT_MIN_SPACING for u, _ in chosen):
+            chosen.append((round(t, 3), round(strength, 3)))
+    return [HitPoint(t, s) for t, s in sorted(chosen)]
+
+
+def _check_length(name: str, seconds: float) -> None:
+    if seconds > MAX_DURATION_SECONDS:
+        raise MtmError(f"{name}: the video is {_clock(seconds)} long; cues are at most "
+                       f"{_clock(MAX_DURATION_SECONDS)} (trim the video first)")
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{rest:02d}"
