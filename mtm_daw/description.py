@@ -91,6 +91,15 @@ class MusicDescription:
     def seconds_to_beats(self, seconds: float) -> float:
         return seconds * self.tempo / 60.0
 
+    @property
+    def beats_per_bar(self) -> float:
+        return self.time_signature[0] * 4.0 / self.time_signature[1]
+
+    @property
+    def bars(self) -> int:
+        """Whole bars covering the duration (a hair over a bar line, from rounding, does not add a bar)."""
+        return max(1, math.ceil(self.seconds_to_beats(self.duration) / self.beats_per_bar - 0.01))
+
     def hit_point_beats(self) -> list[float]:
         """Hit points on the beat grid (quarter-note beats from the start)."""
         return [self.seconds_to_beats(hit.time) for hit in self.hit_points]

@@ -83,18 +83,31 @@ def _generate(description: MusicDescription, seed: int, reference: ControlSignal
     return score, parameters
 
 
-def fit_tempo_to_duration(description: MusicDescription, max_change: float = 0.08) -> MusicDescription:
-    """Nudge the tempo so the cue is a whole number of bars exactly as long as the picture.
+def fit_tempo_to_duration(description: MusicDescription, max_change: float = 0.12) -> MusicDescription:
+    """Pick a tempo near the requested one at which the picture is a whole number of bars long and
+    the hit points fall as close to beats as possible.
 
-    The bar count is the nearest to the requested tempo; the change is refused beyond max_change
-    (then the cue keeps its tempo and ends past the picture, its tail faded in the muxed copy).
+    Candidates are the whole-bar tempi within max_change of the request; each is scored by how far
+    (strength-weighted, in beats) its hit points miss a beat, plus a small cost per percent of
+    change. Without a candidate the description is returned unchanged (the cue then ends past the
+    picture and the muxed copy fades its tail).
     """
     beats_per_bar = description.time_signature[0] * 4.0 / description.time_signature[1]
-    bars = max(1, round(description.seconds_to_beats(description.duration) / beats_per_bar))
-    tempo = round(bars * beats_per_bar * 60.0 / description.duration, 2)
-    if abs(tempo / description.tempo - 1.0) > max_change or not 20 <= tempo <= 400:
+    nearest = description.seconds_to_beats(description.duration) / beats_per_bar
+    best, best_cost = None, float("inf")
+    for bars in range(max(1, int(nearest * (1 - max_change))), int(nearest * (1 + max_change)) + 2):
+        tempo = round(bars * beats_per_bar * 60.0 / description.duration, 2)
+        change = abs(tempo / description.tempo - 1.0)
+        if change > max_change or not 20 <= tempo <= 400:
+            continue
+        miss = sum(hit.strength * abs(b - round(b)) for hit, b in
+                   zip(description.hit_points, (hit.time * tempo / 60.0 for hit in description.hit_points)))
+        cost = miss + 2.0 * change
+        if cost < best_cost:
+            best, best_cost = tempo, cost
+    if best is None:
         return description
-    return replace(description, tempo=tempo, sentence="")
+    return replace(description, tempo=best, sentence="")
 
 
 def render_midi_cue(path: str | Path, genre: str = "pop", settings: RenderSettings | None = None,

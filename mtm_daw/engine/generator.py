@@ -108,14 +108,6 @@ def _default_generator(precision: str) -> Generator:
     return Generator(WEIGHTS_DIR / chosen["file"], chosen["sha256"])
 
 
-def cue_length_beats(description: MusicDescription) -> float:
-    """Whole bars covering the description's duration (as the baseline composer does)."""
-    numerator, denominator = description.time_signature
-    beats_per_bar = numerator * 4.0 / denominator
-    bars = max(1, math.ceil(description.seconds_to_beats(description.duration) / beats_per_bar - 1e-6))
-    return bars * beats_per_bar
-
-
 def generate_score(description: MusicDescription, sentence_embedding: np.ndarray,
                    reference: ControlSignal | None = None, settings: GenerationSettings | None = None,
                    keep: Score | None = None, regenerate: tuple[str, ...] = (), generator: Generator | None = None,
@@ -136,7 +128,7 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
     rng = np.random.default_rng(settings.seed)
 
     # 2. the cue's grid, what is known, the reference
-    length_beats = cue_length_beats(description)
+    length_beats = description.bars * description.beats_per_bar
     tokens = int(math.ceil(length_beats))
     steps = tokens * STEPS_PER_BEAT
     known = np.full((steps, FEATURES), -1.0, dtype=np.float32)

@@ -7,7 +7,6 @@ the genre's style, scaling density and velocity with the energy curve and puttin
 """
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass
 
@@ -79,9 +78,8 @@ def compose(description: MusicDescription, seed: int = 0) -> Score:
 
 # --- form and harmony ------------------------------------------------------------------------
 
-def default_sections(duration: float, bar_seconds: float) -> list[Section]:
+def default_sections(n_bars: int, bar_seconds: float) -> list[Section]:
     """Intro, alternating verse/chorus blocks of 4 bars, outro — scaled to the cue's length."""
-    n_bars = max(1, math.ceil(duration / bar_seconds - 1e-6))
     if n_bars < 6:
         return [Section("main", 0.0, n_bars * bar_seconds, 0.6)]
     plan: list[tuple[str, int, float]] = [("intro", 2 if n_bars < 16 else 4, 0.35)]
@@ -105,8 +103,8 @@ def default_sections(duration: float, bar_seconds: float) -> list[Section]:
 def _lay_out_bars(description: MusicDescription, key: Key, style: GenreStyle, beats_per_bar: float,
                   rng: random.Random) -> list[Bar]:
     bar_seconds = beats_per_bar * 60.0 / description.tempo
-    n_bars = max(1, math.ceil(description.seconds_to_beats(description.duration) / beats_per_bar - 1e-6))
-    sections = description.sections or default_sections(description.duration, bar_seconds)
+    n_bars = description.bars
+    sections = description.sections or default_sections(n_bars, bar_seconds)
     choices = progressions_for(key.mode, description.mood, description.genre)
     progression_by_name: dict[str, tuple[int, ...]] = {}
 
