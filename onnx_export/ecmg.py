@@ -71,14 +71,14 @@ def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
         staged = Path(scratch) / fp32.name
         with torch.no_grad():
             torch.onnx.export(model, example_inputs(model, 2, 8), str(staged), input_names=INPUT_NAMES,
-                              output_names=["v"], opset_version=OPSET, dynamo=False,
+                              output_names=["logits"], opset_version=OPSET, dynamo=False,
                               dynamic_axes={"x": {0: "batch", 1: "steps"}, "t": {0: "batch"},
                                             "labels": {0: "batch"}, "roles": {0: "batch"},
                                             "sentence": {0: "batch"}, "use_condition": {0: "batch"},
                                             "energy": {0: "batch", 1: "tokens"}, "hits": {0: "batch", 1: "tokens"},
                                             "beat_in_bar": {0: "batch", 1: "tokens"},
                                             "control": {0: "batch", 1: "steps"}, "strength": {0: "batch"},
-                                            "v": {0: "batch", 1: "steps"}})
+                                            "logits": {0: "batch", 1: "steps"}})
         staged_int8 = Path(scratch) / int8.name
         quantize_dynamic(str(staged), str(staged_int8), weight_type=QuantType.QInt8)
         check = example_inputs(model, 3, 24, seed=1)  # another batch and length than the export saw

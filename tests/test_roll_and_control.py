@@ -72,3 +72,15 @@ def test_ddim_recovers_the_clean_sample_from_a_perfect_model():
         v = np.sqrt(alpha) * noise - np.sqrt(1 - alpha) * clean  # what an ideal v-model predicts
         sample = scheduler.step(v, int(t), sample)
     assert np.abs(sample - clean).max() < 1e-4
+
+
+def test_ddim_with_clean_sample_predictions_lands_on_the_clean_sample():
+    scheduler = DDIMScheduler(prediction_type="sample")
+    clean = np.random.default_rng(2).uniform(-1, 1, (6, 4)).astype(np.float32)
+    sample = np.random.default_rng(3).standard_normal(clean.shape).astype(np.float32)
+    scheduler.set_timesteps(8)
+    for t in scheduler.timesteps:
+        sample = scheduler.step(clean, int(t), sample)
+    assert np.allclose(sample, clean, atol=1e-6)
+    with pytest.raises(ValueError):
+        DDIMScheduler(prediction_type="epsilon")

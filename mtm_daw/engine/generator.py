@@ -20,7 +20,8 @@ from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 from mtm_daw.schedulers.ddim import DDIMScheduler
-from mtm_daw.score.roll import FEATURES, STEPS_PER_BEAT, quantize_score, role_columns, roll_to_tracks, score_to_roll
+from mtm_daw.score.roll import (BINARY_COLUMNS, FEATURES, STEPS_PER_BEAT, quantize_score, role_columns,
+                                roll_to_tracks, score_to_roll)
 from mtm_daw.score.score import ROLES, Score
 from mtm_daw.score.styles import style_for
 from mtm_daw.score.theory import parse_key
@@ -59,9 +60,10 @@ class Generator:
     def default(cls, precision: str = "fp32") -> "Generator":
         return _default_generator(precision)
 
-    def velocity(self, sample: np.ndarray, t: int, conditions: Conditions, control: np.ndarray, strength: float,
-                 guidance: float) -> np.ndarray:
-        """The guided v prediction for one window: a batch of two, with and without the description."""
+    def predict_probabilities(self, sample: np.ndarray, t: int, conditions: Conditions, control: np.ndarray,
+                              strength: float, guidance: float) -> np.ndarray:
+        """The clean roll as probabilities (0..1) for one window, guided: a batch of two, with and
+        without the description, mixed on the logits."""
         def twice(array):
             return np.stack([array, array])
 
@@ -74,19 +76,25 @@ class Generator:
             "strength": np.array([strength, strength], dtype=np.float32),
         }
         conditioned, unconditioned = self.session.run(None, feeds)[0]
-        return unconditioned + guidance * (conditioned - unconditioned)
+        logits = unconditioned + guidance * (conditioned - unconditioned)
+        return 1.0 / (1.0 + np.exp(-logits))
 
     def denoise(self, conditions: Conditions, control: np.ndarray, strength: float, known: np.ndarray,
                 known_mask: np.ndarray, settings: GenerationSettings, rng: np.random.Generator,
                 report=lambda fraction: None) -> np.ndarray:
         """One window: (steps, FEATURES) in -1..1. known/known_mask pin parts of the result (inpainting)."""
         steps = len(conditions.energy) * STEPS_PER_BEAT
-        scheduler = DDIMScheduler()
+        scheduler = DDIMScheduler(prediction_type="sample")
         scheduler.set_timesteps(settings.steps)
         sample = rng.standard_normal((steps, FEATURES)).astype(np.float32)
         for index, t in enumerate(scheduler.timesteps):
-            v = self.velocity(sample, int(t), conditions, control, strength, settings.guidance)
-            sample = scheduler.step(v, int(t), sample)
+            probabilities = self.predict_probabilities(sample, int(t), conditions, control, strength,
+                                                       settings.guidance)
+            # Draw the on/off cells rather than step towards their mean: a mean of a sparse roll is
+            # "almost nothing everywhere", and stepping towards it collapses every seed to silence.
+            clean = probabilities.copy()
+            clean[:, BINARY_COLUMNS] = rng.random((steps, len(BINARY_COLUMNS))) < probabilities[:, BINARY_COLUMNS]
+            sample = scheduler.step(clean * 2.0 - 1.0, int(t), sample)
             if known_mask.any():
                 is_last = index + 1 == len(scheduler.timesteps)
                 pinned = known if is_last else scheduler.add_noise(

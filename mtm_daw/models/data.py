@@ -17,11 +17,10 @@ from mtm_daw.conditioning import encode_conditions
 from mtm_daw.control import CONTROL_FEATURES, control_from_score
 from mtm_daw.description import GENRES, MOODS, HitPoint, MusicDescription, Section
 from mtm_daw.score.baseline import compose
-from mtm_daw.score.roll import FEATURES, LAYOUT, STEPS_PER_BEAT, quantize_score, score_to_roll
+from mtm_daw.score.roll import FEATURES, STEPS_PER_BEAT, VELOCITY_COLUMNS, quantize_score, score_to_roll
 from mtm_daw.score.score import ROLES, Score
 from mtm_daw.score.theory import PITCH_CLASS_NAMES_SHARP
 
-VELOCITY_COLUMNS = np.r_[LAYOUT.drum_velocity, [LAYOUT.velocity[r] for r in ("bass", "harmony", "melody")]]
 METER_CHOICES = ((4, 4),) * 7 + ((3, 4),) * 2 + ((6, 8),)
 
 

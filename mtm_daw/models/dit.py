@@ -1,7 +1,7 @@
 """Diffusion Transformer over the multi-track piano-roll (one token per beat), adaLN-conditioned.
 
-Reads top to bottom: config, embeddings, the block, the model. The model predicts v for the
-DDIM scheduler in mtm_daw.schedulers. Conditioning (audiocraft-style, a null condition for
+Reads top to bottom: config, embeddings, the block, the model. The model predicts the clean roll
+(as logits of its 0..1 form) for the DDIM scheduler in mtm_daw.schedulers. Conditioning (audiocraft-style, a null condition for
 classifier-free guidance): genre, mood, mode, tempo bucket and meter embeddings + requested roles +
 sentence embedding, added to the diffusion-time embedding and fed to every block through adaLN;
 time-aligned energy, hit points and beat-in-bar are added to the tokens.
@@ -132,7 +132,7 @@ class DiT(nn.Module):
 
     def forward(self, x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar,
                 control_residuals: list[torch.Tensor] | None = None):
-        """x: (B, steps, F) noisy roll in -1..1, steps a multiple of steps_per_token -> v, same shape."""
+        """x: (B, steps, F) noisy roll in -1..1, steps a multiple of steps_per_token -> clean-roll logits."""
         B, steps, F_ = x.shape
         h, c = self.embed(x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar)
         for i, block in enumerate(self.blocks):

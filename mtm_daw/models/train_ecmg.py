@@ -70,17 +70,19 @@ def learning_rate(step: int, total: int, peak: float, warmup: int) -> float:
 
 
 def diffusion_loss(model, batch: dict[str, torch.Tensor], alphas: torch.Tensor, use_control: bool) -> torch.Tensor:
-    """v-prediction MSE at a random timestep per example."""
+    """The model predicts the clean roll as logits; binary cross-entropy against the 0..1 roll.
+
+    The roll is sparse (about 2 % of cells are on): cross-entropy on the clean sample learns its
+    on/off structure far faster on a CPU budget than MSE on v, which mostly fits the noise.
+    """
     x0 = batch["x"]
     t = torch.randint(0, TRAIN_TIMESTEPS, (x0.shape[0],))
     alpha = alphas[t][:, None, None]
-    noise = torch.randn_like(x0)
-    noisy = alpha.sqrt() * x0 + (1 - alpha).sqrt() * noise
-    target = alpha.sqrt() * noise - (1 - alpha).sqrt() * x0
+    noisy = alpha.sqrt() * x0 + (1 - alpha).sqrt() * torch.randn_like(x0)
     inputs = (noisy, t, batch["labels"], batch["roles"], batch["sentence"], batch["use_condition"],
               batch["energy"], batch["hits"], batch["beat_in_bar"])
-    prediction = model(*inputs, batch["control"], batch["strength"]) if use_control else model(*inputs)
-    return torch.nn.functional.mse_loss(prediction, target)
+    logits = model(*inputs, batch["control"], batch["strength"]) if use_control else model(*inputs)
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits, (x0 + 1) / 2)
 
 
 def train_phase(name, model, parameters, pieces, weights, steps, use_control, s, alphas, rng, log) -> list[float]:
@@ -118,7 +120,7 @@ def save_loss_plot(path: Path, curves: dict[str, list[float]]) -> None:
         axis.plot(np.arange(len(smooth)) + offset, smooth, label=name)
         offset += len(losses)
     axis.set_xlabel("step")
-    axis.set_ylabel("v-prediction MSE")
+    axis.set_ylabel("cross-entropy of the clean roll")
     axis.set_yscale("log")
     axis.legend()
     figure.tight_layout()

@@ -1,4 +1,5 @@
-"""DDIM for v-prediction on a cosine noise schedule (Nichol & Dhariwal 2021; Song et al. 2021).
+"""DDIM on a cosine noise schedule (Nichol & Dhariwal 2021; Song et al. 2021), for models that
+predict v or the clean sample.
 
 Training and sampling share cosine_alphas_cumprod, so the two can never drift apart.
     scheduler = DDIMScheduler(); scheduler.set_timesteps(20)
@@ -20,8 +21,13 @@ def cosine_alphas_cumprod(steps: int = TRAIN_TIMESTEPS, s: float = 0.008) -> np.
 
 
 class DDIMScheduler:
-    def __init__(self, train_timesteps: int = TRAIN_TIMESTEPS) -> None:
+    def __init__(self, train_timesteps: int = TRAIN_TIMESTEPS, clip_sample: float | None = 1.0,
+                 prediction_type: str = "v") -> None:
+        if prediction_type not in ("v", "sample"):
+            raise ValueError(f"prediction_type must be 'v' or 'sample', got {prediction_type!r}")
         self.train_timesteps = train_timesteps
+        self.prediction_type = prediction_type
+        self.clip_sample = clip_sample  # the roll lives in -1..1: clip the clean estimate to it
         self.alphas_cumprod = cosine_alphas_cumprod(train_timesteps)
         self.timesteps = np.arange(train_timesteps)[::-1].copy()
 
@@ -38,11 +44,18 @@ class DDIMScheduler:
         alpha = self.alphas_cumprod[t]
         return (np.sqrt(alpha) * sample - np.sqrt(1 - alpha) * v).astype(np.float32)
 
-    def step(self, v: np.ndarray, t: int, sample: np.ndarray) -> np.ndarray:
+    def step(self, model_output: np.ndarray, t: int, sample: np.ndarray) -> np.ndarray:
         """One deterministic DDIM step (eta = 0) from timestep t to the next one in self.timesteps."""
         alpha = self.alphas_cumprod[t]
-        clean = np.sqrt(alpha) * sample - np.sqrt(1 - alpha) * v
-        noise = np.sqrt(1 - alpha) * sample + np.sqrt(alpha) * v
+        if self.prediction_type == "v":
+            clean = np.sqrt(alpha) * sample - np.sqrt(1 - alpha) * model_output
+            noise = np.sqrt(1 - alpha) * sample + np.sqrt(alpha) * model_output
+        else:
+            clean = model_output
+            noise = (sample - np.sqrt(alpha) * clean) / np.sqrt(1 - alpha)
+        if self.clip_sample is not None:
+            clean = np.clip(clean, -self.clip_sample, self.clip_sample)
+            noise = (sample - np.sqrt(alpha) * clean) / np.sqrt(1 - alpha)
         position = int(np.nonzero(self.timesteps == t)[0][0])
         if position + 1 >= len(self.timesteps):
             return clean.astype(np.float32)

@@ -51,6 +51,8 @@ def _layout() -> Layout:
 
 LAYOUT = _layout()
 FEATURES = LAYOUT.width
+VELOCITY_COLUMNS = np.r_[LAYOUT.drum_velocity, [LAYOUT.velocity[r] for r in PITCH_RANGES]]
+BINARY_COLUMNS = np.setdiff1d(np.arange(FEATURES), VELOCITY_COLUMNS)  # onsets and sustains: on or off
 
 
 def key_shift(tonic: int) -> int:
