@@ -183,8 +183,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             description.sentence = ""
     description = fit_tempo_to_duration(description)
     description.sentence = description.sentence or description.to_sentence()
-    cue = compose_cue(description, seed=args.seed, settings=_render_settings(args), progress=printer,
-                      warn=lambda message: print(message, file=sys.stderr))
+    cue = compose_cue(description, seed=args.seed, engine=args.engine, settings=_render_settings(args),
+                      progress=printer, warn=lambda message: print(message, file=sys.stderr))
     if args.name == "cue":
         args.name = Path(args.video).stem
     _export_and_report(cue, args, printer, picture=Path(args.video) if args.mux else None)
@@ -284,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--genre", choices=GENRES, help="override the genre read from the picture")
     score.add_argument("--mood", choices=MOODS, help="override the mood read from the picture")
     score.add_argument("--seed", type=int, default=0, help="random seed (same seed, same cue)")
+    score.add_argument("--engine", choices=("baseline", "dit"), default="baseline",
+                       help="baseline (procedural composer, default) or dit (trained model)")
     _add_describer_options(score)
     _add_render_options(score)
     score.set_defaults(handler=cmd_score)

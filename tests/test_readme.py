@@ -26,6 +26,7 @@ def test_readme_run_command_composes_the_cue(tmp_path):
     assert result.returncode == 0, result.stderr
     assert str(tmp_path / "demo") in result.stdout
     assert len(list((tmp_path / "demo").glob("*.wav"))) == 5
+    assert len(list((tmp_path / "demo").glob("*_scored.mp4"))) == 1
 
 
 def test_readme_python_snippet_runs(tmp_path, monkeypatch):
