@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/bench_generator.py [--repeats 5]
 
 1. one DiT + ControlFormer step (a 32-beat window, batch 2 as classifier-free guidance runs it):
-   torch eager (from build/ecmg, if the checkpoint is there) vs onnxruntime fp32 vs int8, with the
-   int8 output's difference from fp32;
+   torch eager (the training checkpoint, build/ecmg) vs onnxruntime fp32 vs int8, with the int8
+   output's difference from fp32 (needs the train extra and the checkpoint);
 2. a full 30 s four-stem cue: generate (20 DDIM steps) + render + mix, against real time.
 """
 from __future__ import annotations
@@ -35,8 +35,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--checkpoint", type=Path, default=Path("build/ecmg"))
-    repeats = parser.parse_args().repeats
-    checkpoint = parser.parse_args().checkpoint
+    arguments = parser.parse_args()
+    repeats, checkpoint = arguments.repeats, arguments.checkpoint
     from onnx_export.ecmg import INPUT_NAMES
 
     fp32, int8 = Generator.default("fp32"), Generator.default("int8")

@@ -181,8 +181,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         if getattr(args, name):
             setattr(description, name, getattr(args, name))
             description.sentence = ""
+    generated_sentence = description.sentence == description.to_sentence()
+    caption = description.sentence
     description = fit_tempo_to_duration(description)
-    description.sentence = description.sentence or description.to_sentence()
+    description.sentence = description.to_sentence() if generated_sentence else caption
     cue = compose_cue(description, seed=args.seed, engine=args.engine, settings=_render_settings(args),
                       progress=printer, warn=lambda message: print(message, file=sys.stderr))
     if args.name == "cue":

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mtm_daw.description import GENRES, MOODS, MusicDescription
+from mtm_daw.score.roll import STEPS_PER_BEAT
 from mtm_daw.score.score import ROLES
 from mtm_daw.score.theory import parse_key
 
@@ -51,11 +52,10 @@ def encode_conditions(description: MusicDescription, tokens: int, sentence_embed
     energy = np.array([description.energy_at((b + 0.5) * seconds_per_beat) for b in beats], dtype=np.float32)
     hits = np.zeros(tokens, dtype=np.float32)
     for hit, beat in zip(description.hit_points, description.hit_point_beats()):
-        index = int(np.floor(beat - start_beat))
+        # the beat holding the sixteenth the accent is written on (as the composer places it)
+        index = int(round(beat * STEPS_PER_BEAT)) // STEPS_PER_BEAT - int(start_beat)
         if 0 <= index < tokens:
             hits[index] = max(hits[index], hit.strength)
-    numerator, denominator = description.time_signature
-    beats_per_bar = numerator * 4.0 / denominator
-    beat_in_bar = np.minimum(np.floor(np.mod(beats, beats_per_bar)), MAX_BEAT_IN_BAR - 1).astype(np.int64)
+    beat_in_bar = np.minimum(np.floor(np.mod(beats, description.beats_per_bar)), MAX_BEAT_IN_BAR - 1).astype(np.int64)
     sentence = np.asarray(sentence_embedding, dtype=np.float32).reshape(SENTENCE_DIM)
     return Conditions(labels, roles, sentence, energy, hits, beat_in_bar)

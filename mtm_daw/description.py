@@ -17,6 +17,24 @@ MOODS = ("happy", "sad", "calm", "tense", "dark", "epic", "romantic", "playful")
 MAX_DURATION_SECONDS = 600.0
 
 
+def _number(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} must be a number, got {value!r}")
+    return float(value)
+
+
+def _whole(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"time signature parts must be whole numbers, got {value!r}")
+    return value
+
+
+def _instrument(value):
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"an instrument is a GM program number or name, got {value!r}")
+    return value
+
+
 def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
@@ -162,6 +180,8 @@ class MusicDescription:
         if not isinstance(data, dict):
             raise MtmError("a music description must be a JSON object")
         version = data.get("schema_version", SCHEMA_VERSION)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise MtmError(f"schema_version must be a whole number, got {version!r}")
         if version > SCHEMA_VERSION:
             raise MtmError(f"this description was written by a newer mtm_daw (schema {version}); please update")
         known = set(cls.__dataclass_fields__)
@@ -170,11 +190,31 @@ class MusicDescription:
             raise MtmError(f"unknown field(s) in description: {', '.join(sorted(unknown))}")
         values = dict(data)
         try:
-            values["sections"] = [Section(**s) for s in data.get("sections", [])]
-            values["hit_points"] = [HitPoint(**h) for h in data.get("hit_points", [])]
-            values["energy"] = [(float(t), float(e)) for t, e in data.get("energy", [])]
-            values["instruments"] = {role: program_from_name(p) for role, p in data.get("instruments", {}).items()}
-        except (TypeError, ValueError) as error:
+            for name in ("genre", "mood", "key", "sentence"):
+                if name in data and not isinstance(data[name], str):
+                    raise TypeError(f"{name} must be text, got {data[name]!r}")
+            for name in ("tempo", "duration"):
+                if name in data:
+                    values[name] = _number(data[name], name)
+            if "time_signature" in data:
+                if not isinstance(data["time_signature"], (list, tuple)) or len(data["time_signature"]) != 2:
+                    raise TypeError(f"time_signature must be [numerator, denominator], got {data['time_signature']!r}")
+                numerator, denominator = data["time_signature"]
+                values["time_signature"] = validate_time_signature((_whole(numerator), _whole(denominator)))
+            if "roles" in data:
+                if not isinstance(data["roles"], (list, tuple)) or not all(isinstance(r, str) for r in data["roles"]):
+                    raise TypeError(f"roles must be a list of role names, got {data['roles']!r}")
+            values["sections"] = [Section(str(s["name"]), _number(s["start"], "section start"),
+                                          _number(s["end"], "section end"), _number(s.get("energy", 0.5), "energy"))
+                                  for s in data.get("sections", [])]
+            values["hit_points"] = [HitPoint(_number(h["time"], "hit time"), _number(h.get("strength", 1.0), "strength"))
+                                    for h in data.get("hit_points", [])]
+            values["energy"] = [(_number(t, "energy time"), _number(e, "energy level")) for t, e in data.get("energy", [])]
+            values["instruments"] = {str(role): program_from_name(_instrument(p))
+                                     for role, p in data.get("instruments", {}).items()}
+        except KeyError as error:
+            raise MtmError(f"malformed description: a section or hit point lacks its {error} field") from None
+        except (TypeError, ValueError, AttributeError) as error:
             raise MtmError(f"malformed description: {error}") from None
         return cls(**values)
 

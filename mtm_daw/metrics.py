@@ -44,11 +44,9 @@ def reference_similarity(score: Score, reference: np.ndarray) -> dict[str, float
     """Cosine similarity of onsets (any role, per step) and of tonic-relative chroma with a reference's
     control features, on the score's own grid."""
     features = control_from_score(quantize_score(score))
-    steps = min(len(features), len(reference))
-    if steps == 0:
+    if len(features) == 0 or len(reference) == 0:
         return {"onset": 0.0, "chroma": 0.0}
-    reference = np.resize(reference, (len(features), reference.shape[1]))[:steps]
-    features = features[:steps]
+    reference = np.resize(reference, features.shape)  # tiled over the cue, as the generator reads it
 
     def cosine(a: np.ndarray, b: np.ndarray) -> float:
         norm = np.linalg.norm(a) * np.linalg.norm(b)

@@ -10,7 +10,7 @@ from typing import Callable
 
 from mtm_daw.control import ControlSignal
 from mtm_daw.cue import Cue
-from mtm_daw.description import MusicDescription
+from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.mix import TARGET_LUFS, load_vst3, mix_stems, role_chain
 from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
@@ -72,12 +72,13 @@ def _generate(description: MusicDescription, seed: int, reference: ControlSignal
     from mtm_daw.engine.generator import GenerationSettings, Generator, generate_score
     from mtm_daw.engine.text_encoder import TextEncoder
 
-    generation = replace(generation or GenerationSettings(), seed=seed)
-    embedding = TextEncoder.default().encode([description.sentence or description.to_sentence()])[0]
+    generation = replace(generation or GenerationSettings(), seed=seed).validate()
     generator = Generator.default(generation.precision)
+    embedding = TextEncoder.default().encode([description.sentence or description.to_sentence()])[0]
     score = generate_score(description, embedding, reference, generation, generator=generator,
                            progress=lambda stage, fraction: steps.report("compose", fraction), cancel=cancel)
-    parameters = {"generation": asdict(generation), "model": Path(generator.path).name}
+    parameters = {"generation": asdict(generation),
+                  "model": {"file": Path(generator.path).name, "sha256": generator.sha256, "version": generator.version}}
     if reference is not None:
         parameters["reference"] = {"source": reference.source, "strength": reference.strength}
     return score, parameters
@@ -114,17 +115,16 @@ def render_midi_cue(path: str | Path, genre: str = "pop", settings: RenderSettin
                     progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
                     warn: Callable[[str], None] = print) -> Cue:
     """A MIDI file -> stems and mix; `genre` picks the mix presets."""
+    from mtm_daw.describe import describe_midi
+
     score = load_midi_score(path)
-    description = MusicDescription(
-        genre=genre, tempo=score.tempo, key=score.key, time_signature=score.time_signature,
-        duration=min(score.length_seconds, 600.0),
-        instruments={role: track.program for role, track in score.tracks.items() if not track.is_drum and role in
-                     ("bass", "harmony", "melody")},
-        roles=tuple(role for role in score.tracks if role in ("drums", "bass", "harmony", "melody")) or ("melody",),
-        sentence=f"Rendered from {Path(path).name}")
+    if score.length_seconds > MAX_DURATION_SECONDS:
+        raise MtmError(f"{path}: {score.length_seconds / 60:.1f} minutes is longer than the "
+                       f"{MAX_DURATION_SECONDS / 60:.0f}-minute limit")
+    description = replace(describe_midi(path, score), genre=genre)
     description.sentence = f"{description.to_sentence()} Rendered from {Path(path).name}."
     steps = Steps(progress, ["compose", "render", "mix"], cancel)
-    return cue_from_score(score, description, 0, "midi", settings or RenderSettings(), steps, warn)
+    return cue_from_score(score, description.validate(), 0, "midi", settings or RenderSettings(), steps, warn)
 
 
 def cue_from_score(score: Score, description: MusicDescription, seed: int, engine: str, settings: RenderSettings,

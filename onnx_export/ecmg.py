@@ -67,7 +67,7 @@ def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
     model, config = load_checkpoint(checkpoint)
     out_dir.mkdir(parents=True, exist_ok=True)
     fp32, int8 = out_dir / "ecmg_fp32.onnx", out_dir / "ecmg_int8.onnx"
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory(dir=out_dir) as scratch:  # same filesystem: os.replace stays atomic
         staged = Path(scratch) / fp32.name
         with torch.no_grad():
             torch.onnx.export(model, example_inputs(model, 2, 8), str(staged), input_names=INPUT_NAMES,

@@ -288,7 +288,8 @@ def export_text_encoder(model_dir: Path, out_dir: Path, quantize: bool = True,
     max_tokens = min(max_tokens, int(bert.config.max_position_embeddings))  # a small model may allow fewer
     tokenizer = load_tokenizer(model_dir / "tokenizer.json", max_tokens)
 
-    with tempfile.TemporaryDirectory(prefix="mtm-text-encoder-") as tmp:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".mtm-text-encoder-", dir=out_dir) as tmp:  # same filesystem
         # 2. export fp32 with dynamic batch and sequence axes
         fp32_path = Path(tmp) / "text_encoder.onnx"
         example = tokenize(tokenizer, ["a short one", "a slightly longer example sentence"])
@@ -332,9 +333,9 @@ def export_text_encoder(model_dir: Path, out_dir: Path, quantize: bool = True,
 
         # 4. write the files
         target = out_dir / shipped.name
-        shutil.copyfile(shipped, target)
         if keep_fp32 and shipped != fp32_path:
             shutil.copyfile(fp32_path, out_dir / fp32_path.name)
+        os.replace(shipped, target)  # atomic: the old model stays whole until the new one is complete
     for name in ("text_encoder.onnx", "text_encoder_int8.onnx"):  # the manifest names one model file: no stale other
         if name != target.name and not (keep_fp32 and name == "text_encoder.onnx"):
             (out_dir / name).unlink(missing_ok=True)

@@ -105,3 +105,9 @@ def test_default_form_has_sections_and_melody_rests_in_intro():
     score = compose(MusicDescription(genre="pop", tempo=120, duration=40), seed=0)
     first_melody = min(n.onset for n in score.tracks["melody"].notes)
     assert first_melody >= 2 * score.beats_per_bar  # two-bar intro without melody
+
+
+@pytest.mark.parametrize("signature", [(1, 16), (1, 8), (2, 2), (9, 8), (11, 16)])
+def test_unusual_meters_compose(signature):
+    score = compose(MusicDescription(time_signature=signature, duration=6), seed=0)
+    assert all(track.notes for track in score.tracks.values())

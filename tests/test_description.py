@@ -68,3 +68,14 @@ def test_key_signatures():
     assert Key(2, "minor").fifths_signature() == -1
     assert Key(6, "major").fifths_signature() == 6
     assert Key(5, "major").fifths_signature() == -1
+
+
+@pytest.mark.parametrize("data,words", [
+    ({"instruments": {"melody": 73.0}}, "instrument"), ({"time_signature": 4}, "time_signature"),
+    ({"time_signature": ["6", "8"]}, "whole numbers"), ({"schema_version": "1"}, "schema_version"),
+    ({"roles": None}, "roles"), ({"hit_points": [{"time": "3"}]}, "hit time"), ({"duration": True}, "duration"),
+    ({"sections": [{"name": "a", "start": 0}]}, "lacks its 'end'"), ({"genre": 5}, "genre must be text"),
+])
+def test_wrongly_typed_json_is_refused_with_the_field_named(data, words):
+    with pytest.raises(MtmError, match=words):
+        MusicDescription.from_dict(data)

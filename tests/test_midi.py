@@ -84,3 +84,23 @@ def test_bad_midi_files(tmp_path):
         load_midi_score(silent)
     with pytest.raises(MtmError, match="missing.mid: file not found"):
         load_midi_score(tmp_path / "missing.mid")
+
+
+def test_more_than_fifteen_pitched_tracks_share_channels(tmp_path):
+    from mtm_daw.score.score import Note, Score, Track
+
+    tracks = {f"part {i}": Track(f"part {i}", i, [Note(0, 1, 60 + i, 90)]) for i in range(18)}
+    tracks["drums"] = Track("drums", 0, [Note(0, 0.25, 36, 100)], is_drum=True)
+    path = tmp_path / "big.mid"
+    score_to_midi(Score(100, (4, 4), "C major", tracks, 4)).save(path)
+    channels = {m.channel for track in mido.MidiFile(path).tracks for m in track if m.type == "note_on"}
+    assert 9 in channels and channels <= set(range(16))
+
+
+def test_zero_tempo_in_a_file_falls_back_to_120(tmp_path):
+    midi = mido.MidiFile(type=1)
+    midi.tracks.append(mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=0),
+                                       mido.Message("note_on", note=60, velocity=90),
+                                       mido.Message("note_off", note=60, time=480)]))
+    midi.save(tmp_path / "zero.mid")
+    assert load_midi_score(tmp_path / "zero.mid").tempo == 120

@@ -166,3 +166,30 @@ def test_unwritable_output_folder(pop_cue, tmp_path):
         export_cue(pop_cue, blocker)
     with pytest.raises(MtmError, match="cannot create"):
         export_cue(pop_cue, blocker / "sub")
+
+
+def test_overwrite_failure_midway_puts_the_old_files_back(pop_cue, tmp_path, monkeypatch):
+    import os
+
+    export_cue(pop_cue, tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    real_replace = os.replace
+    calls = []
+
+    def failing_replace(source, target):
+        calls.append(target)
+        if len(calls) == len(before) + 3:  # all old files moved aside, two new ones placed, then the disk fails
+            raise OSError(5, "Input/output error")
+        return real_replace(source, target)
+
+    monkeypatch.setattr("mtm_daw.export.files.os.replace", failing_replace)
+    with pytest.raises(MtmError, match="nothing was changed"):
+        export_cue(pop_cue, tmp_path, overwrite=True)
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert after == before
+
+
+def test_stems_are_trimmed_together_never_clipped(pop_cue):
+    peaks = [float(np.abs(stem.audio).max()) for stem in pop_cue.stems.values()]
+    assert max(peaks) <= 10 ** (-1 / 20) + 1e-6
+    assert min(peaks) > 0.01

@@ -119,3 +119,9 @@ def test_paths_and_ideas_are_told_apart(tmp_path):
         describe(str(tmp_path / "missing.mov"))
     with pytest.raises(MtmError, match="needs --model"):
         describe("calm piano", describer="vlm")
+
+
+@pytest.mark.parametrize("text,duration", [("80s synth pop", 30.0), ("retro 1980s pop", 30.0),
+                                           ("calm piano, 45s", 45.0), ("2000s rock, 90 s", 90.0)])
+def test_decades_are_not_durations(text, duration):
+    assert parse(text).duration == duration

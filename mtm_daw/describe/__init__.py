@@ -86,10 +86,11 @@ def describe_audio(path: Path) -> MusicDescription:
                             duration=min(max(analysis.duration, 1.0), MAX_DURATION_SECONDS))
 
 
-def describe_midi(path: Path) -> MusicDescription:
+def describe_midi(path: Path, score=None) -> MusicDescription:
+    """What a MIDI file holds, as a description (`score`: the file already read)."""
     from mtm_daw.score.midi import load_midi_score
 
-    score = load_midi_score(path)
+    score = score or load_midi_score(path)
     roles = tuple(role for role in ("drums", "bass", "harmony", "melody") if role in score.tracks) or ("melody",)
     minor = score.key.endswith("minor")
     return MusicDescription(

@@ -24,7 +24,8 @@ ZERO_SHOT_MARGIN = 0.03  # best label must beat the runner-up by this much cosin
 _BPM = re.compile(r"\b(\d{2,3}(?:\.\d+)?)\s*(?:bpm|beats per minute)\b", re.I)
 _KEY = re.compile(r"\b([A-G])(#|b|♯|♭|-sharp|-flat| sharp| flat)?\s*(major|minor|maj|min|m)\b(?!\w)")
 _KEY_OF = re.compile(r"\bkey of ([A-G](?:#|b)?)\b")
-_SECONDS = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:s|sec|secs|second|seconds)\b", re.I)
+# "30 s", "30s", "45 seconds" — but not decades such as "80s" or "1980s"
+_SECONDS = re.compile(r"\b(?!(?:1[89]|20)?\d0s\b)(\d+(?:\.\d+)?)\s*(?:s|sec|secs|second|seconds)\b", re.I)
 _MINUTES = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:min|mins|minute|minutes)\b", re.I)
 _CLOCK = re.compile(r"\b(\d{1,2}):([0-5]\d)\b")
 _METER = re.compile(r"\b(\d{1,2})/(\d{1,2})\b")

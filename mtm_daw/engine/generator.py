@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -44,6 +43,8 @@ class GenerationSettings:
             raise MtmError(f"guidance must be between 0 and 20, got {self.guidance}")
         if self.precision not in ("fp32", "int8"):
             raise MtmError(f"precision must be fp32 or int8, got {self.precision!r}")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
+            raise MtmError(f"the seed must be a whole number from 0 up, got {self.seed!r}")
         return self
 
 
@@ -55,6 +56,8 @@ class Generator:
 
         self.session = create_session(model_path, sha256)
         self.path = str(model_path)
+        self.sha256 = sha256
+        self.version = None
 
     @classmethod
     def default(cls, precision: str = "fp32") -> "Generator":
@@ -104,16 +107,17 @@ class Generator:
         return sample
 
 
-@lru_cache(maxsize=2)
 def _default_generator(precision: str) -> Generator:
-    from mtm_daw.engine.sessions import WEIGHTS_DIR, load_manifest
+    """The shipped model; sessions.create_session caches the session, so this is cheap to repeat."""
+    from mtm_daw.engine.sessions import WEIGHTS_DIR, model_entry
 
-    entry = load_manifest()["models"].get("ecmg")
-    if entry is None:
-        raise MtmError(f"{WEIGHTS_DIR / 'manifest.json'}: has no generator model (ecmg); "
-                       "reinstall mtm_daw or run python -m onnx_export.ecmg")
-    chosen = entry if precision == "fp32" else entry["int8"]
-    return Generator(WEIGHTS_DIR / chosen["file"], chosen["sha256"])
+    entry = model_entry("ecmg")
+    chosen = entry if precision == "fp32" else entry.get("int8")
+    if not chosen:
+        raise MtmError(f"the generator has no {precision} model in {WEIGHTS_DIR / 'manifest.json'}")
+    generator = Generator(WEIGHTS_DIR / chosen["file"], chosen["sha256"])
+    generator.sha256, generator.version = chosen["sha256"], entry.get("version")
+    return generator
 
 
 def generate_score(description: MusicDescription, sentence_embedding: np.ndarray,

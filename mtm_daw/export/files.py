@@ -22,10 +22,13 @@ def prepare_output_folder(folder: str | Path) -> Path:
     return folder
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+UMASK = _read_umask()  # read once at import: os.umask is process-wide, and exports run on worker threads
 
 
 class FileSet:
@@ -45,6 +48,9 @@ class FileSet:
         return target
 
     def check_targets(self) -> None:
+        for target, _ in self._writers:
+            if target.exists() and not target.is_file():
+                raise MtmError(f"{target} exists and is not a file; choose another --name or folder")
         if self.overwrite:
             return
         existing = [target for target, _ in self._writers if target.exists()]
@@ -53,8 +59,14 @@ class FileSet:
             raise MtmError(f"{existing[0]} already exists{more}; pass --overwrite or choose another --name")
 
     def commit(self, progress: Callable[[float], None] = lambda fraction: None) -> list[Path]:
+        """Write all temps, then move old files aside, rename the new ones in, and drop the old ones.
+
+        Any failure puts every old file back and removes every new one: all or nothing.
+        """
         self.check_targets()
         temps: list[tuple[Path, Path]] = []
+        backups: list[tuple[Path, Path]] = []  # (backup, original target)
+        placed: list[Path] = []
         try:
             for index, (target, writer) in enumerate(self._writers):
                 handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}",
@@ -63,14 +75,26 @@ class FileSet:
                 temp = Path(temp_name)
                 temps.append((temp, target))
                 writer(temp)
-                os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; give the user's usual mode
+                os.chmod(temp, 0o666 & ~UMASK)  # mkstemp makes 0600; give the user's usual mode
                 progress((index + 1) / len(self._writers))
+            for _, target in temps:
+                if target.exists():
+                    backup = target.with_name(f".{target.name}.{os.getpid()}.old")
+                    os.replace(target, backup)
+                    backups.append((backup, target))
             for temp, target in temps:
                 os.replace(temp, target)
+                placed.append(target)
         except OSError as error:
+            for target in placed:
+                target.unlink(missing_ok=True)
+            for backup, target in backups:
+                os.replace(backup, target)
             raise MtmError(f"{self.folder}: writing failed ({error.strerror or error}); nothing was changed") from None
         finally:
             for temp, _ in temps:
                 if temp.exists():
                     temp.unlink()
+        for backup, _ in backups:
+            backup.unlink(missing_ok=True)
         return [target for _, target in temps]

@@ -8,7 +8,7 @@ from pedalboard import Pedalboard
 
 from mtm_daw.cue import Stem
 from mtm_daw.mix.chains import chain_from_list, chain_to_list, load_vst3, role_chain
-from mtm_daw.mix.master import TARGET_LUFS, master, measure_lufs
+from mtm_daw.mix.master import CEILING_DBFS, TARGET_LUFS, master, measure_lufs
 
 __all__ = ["chain_from_list", "chain_to_list", "load_vst3", "role_chain", "master", "measure_lufs",
            "mix_stems", "TARGET_LUFS"]
@@ -30,8 +30,12 @@ def mix_stems(stems: dict[str, Stem], chains: dict[str, Pedalboard], target_lufs
         progress(0.8 * (index + 1) / len(stems))
     summed = np.sum([stem.audio for stem in processed.values()], axis=0).astype(np.float32)
     mix, gain_db = master(summed, sample_rate, target_lufs)
+    # Stems take the master's input gain, trimmed together (never clipped) so the loudest peaks
+    # at the ceiling: summed in a DAW they sit at the mix's level, without its bus limiting.
+    loudest = max(float(np.abs(stem.audio).max()) for stem in processed.values())
+    gain_db = min(gain_db, CEILING_DBFS - 20 * np.log10(max(loudest, 1e-9)))
     gain = np.float32(10 ** (gain_db / 20))
     for stem in processed.values():
-        stem.audio = np.clip(stem.audio * gain, -1.0, 1.0)
+        stem.audio = stem.audio * gain
     progress(1.0)
     return processed, mix, measure_lufs(mix, sample_rate)

@@ -30,11 +30,11 @@ def master(mix: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
         return mix.copy(), 0.0
     gain_db = target_lufs - loudness
     ceiling = 10 ** (ceiling_dbfs / 20)
-    for _ in range(4):
+    for attempt in range(4):
         out = master_bus(ceiling_dbfs)(mix * np.float32(10 ** (gain_db / 20)), sample_rate)
         out = np.clip(out, -ceiling, ceiling)
         error = target_lufs - measure_lufs(out, sample_rate)
-        if abs(error) < 0.2:
+        if abs(error) < 0.2 or attempt == 3:
             break
-        gain_db += error
+        gain_db += min(error, 6.0)  # a target the limiter cannot reach must not run the gain away
     return out.astype(np.float32), gain_db

@@ -62,4 +62,4 @@ class ECMG(nn.Module):
     def forward(self, x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar, control, strength):
         h, c = self.dit.embed(x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar)
         residuals = self.controlformer(h, c, control, strength)
-        return self.dit(x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar, residuals)
+        return self.dit.run_blocks(h, c, x.shape, residuals)

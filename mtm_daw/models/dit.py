@@ -130,11 +130,14 @@ class DiT(nn.Module):
         c = self.time(timestep_embedding(t, h.shape[-1])) + self.condition(labels, roles, sentence, use_condition)
         return h, c
 
-    def forward(self, x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar,
-                control_residuals: list[torch.Tensor] | None = None):
+    def forward(self, x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar):
         """x: (B, steps, F) noisy roll in -1..1, steps a multiple of steps_per_token -> clean-roll logits."""
-        B, steps, F_ = x.shape
         h, c = self.embed(x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar)
+        return self.run_blocks(h, c, x.shape)
+
+    def run_blocks(self, h, c, shape, control_residuals: list[torch.Tensor] | None = None):
+        """Embedded tokens (B, T, D) through the blocks (adding any control residuals) -> (B, steps, F)."""
+        B, steps, F_ = shape
         for i, block in enumerate(self.blocks):
             h = block(h, c)  # (B, T, D)
             if control_residuals is not None and i < len(control_residuals):

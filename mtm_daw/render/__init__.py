@@ -35,8 +35,10 @@ def make_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate
 
 def render_score(score: Score, renderer, tail_seconds: float = TAIL_SECONDS,
                  progress: Callable[[float], None] = lambda fraction: None) -> dict[str, Stem]:
-    """Every track rendered to the same length: the score's whole bars plus a release tail."""
-    n_samples = int(math.ceil((score.length_seconds + tail_seconds) * renderer.sample_rate))
+    """Every track rendered to the same length: the score's whole bars plus a release tail of whole
+    beats (so the file is a whole number of beats long, as the WAV's tempo tag says)."""
+    tail_beats = math.ceil(tail_seconds / score.seconds_per_beat)
+    n_samples = int(round(score.beats_to_seconds(score.length_beats + tail_beats) * renderer.sample_rate))
     stems = {}
     for index, (role, track) in enumerate(score.tracks.items()):
         audio = renderer.render_track(track, score.tempo, n_samples)

@@ -36,6 +36,7 @@ class FluidSynthRenderer:
                                        **{"synth.reverb.active": 0, "synth.chorus.active": 0})
         self._sfid = self._synth.sfload(str(soundfont))
         if self._sfid < 0:
+            self._synth.delete()
             raise MtmError(f"{soundfont}: FluidSynth could not load this SoundFont")
         self._write_float = fluidsynth.cfunc(
             "fluid_synth_write_float", ctypes.c_int,

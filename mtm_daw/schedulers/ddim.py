@@ -40,10 +40,6 @@ class DDIMScheduler:
         alpha = self.alphas_cumprod[t]
         return (np.sqrt(alpha) * clean + np.sqrt(1 - alpha) * noise).astype(np.float32)
 
-    def predict_clean(self, v: np.ndarray, t: int, sample: np.ndarray) -> np.ndarray:
-        alpha = self.alphas_cumprod[t]
-        return (np.sqrt(alpha) * sample - np.sqrt(1 - alpha) * v).astype(np.float32)
-
     def step(self, model_output: np.ndarray, t: int, sample: np.ndarray) -> np.ndarray:
         """One deterministic DDIM step (eta = 0) from timestep t to the next one in self.timesteps."""
         alpha = self.alphas_cumprod[t]

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from mtm_daw.description import MusicDescription, Section
 from mtm_daw.score import gm
 from mtm_daw.score.progressions import progressions_for
+from mtm_daw.score.roll import STEPS_PER_BEAT
 from mtm_daw.score.score import Note, Score, Track
 from mtm_daw.score.styles import LEVELS, BassStep, GenreStyle, style_for
 from mtm_daw.score.theory import Key, parse_key
 
-STEPS_PER_BEAT = 4  # sixteenth-note grid
 HARMONY_RANGE = (52, 76)
 BASS_LOW = 36
 
@@ -158,6 +158,8 @@ def meter_pulses(steps_per_bar: int, denominator: int) -> list[int]:
         size = 16 // denominator if denominator < 4 else 4
         return list(range(0, steps_per_bar, size))
     eighths = steps_per_bar // 2
+    if eighths == 0:  # a bar shorter than an eighth (1/16): one pulse
+        return [0]
     if eighths % 3 == 0:
         groups = [3] * (eighths // 3)
     else:

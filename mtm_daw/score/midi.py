@@ -10,7 +10,7 @@ import mido
 from mtm_daw.errors import MtmError
 from mtm_daw.media.paths import check_input_file
 from mtm_daw.score.gm import DRUM_CHANNEL, program_name
-from mtm_daw.score.score import ROLES, Note, Score, Track
+from mtm_daw.score.score import ROLES, Note, Score, Track, validate_tempo, validate_time_signature
 from mtm_daw.score.theory import Key, parse_key
 
 TICKS_PER_BEAT = 480
@@ -35,9 +35,12 @@ def score_to_midi(score: Score, title: str = "mtm_daw cue") -> mido.MidiFile:
     conductor.append(mido.MetaMessage("end_of_track", time=end_tick))
     midi.tracks.append(conductor)
 
-    melodic_channels = iter(c for c in range(16) if c != DRUM_CHANNEL)
+    melodic_channels = [c for c in range(16) if c != DRUM_CHANNEL]
+    pitched = 0
     for track in score.tracks.values():
-        channel = DRUM_CHANNEL if track.is_drum else next(melodic_channels)
+        # more than 15 pitched tracks share channels in turn; each track sets its program first
+        channel = DRUM_CHANNEL if track.is_drum else melodic_channels[pitched % len(melodic_channels)]
+        pitched += 0 if track.is_drum else 1
         instrument = "Standard Drum Kit" if track.is_drum else program_name(track.program)
         events: list[tuple[int, int, mido.Message]] = []  # (tick, order, message): note-offs before note-ons
         for note in track.notes:
@@ -87,7 +90,7 @@ def midi_to_score(midi: mido.MidiFile, source: str = "MIDI file", key: str | Non
         open_notes: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
         for message in track:
             tick += message.time
-            if message.type == "set_tempo" and tempo is None:
+            if message.type == "set_tempo" and tempo is None and message.tempo > 0:
                 tempo = mido.tempo2bpm(message.tempo)
             elif message.type == "time_signature" and tick == 0:
                 time_signature = (message.numerator, message.denominator)
@@ -113,7 +116,8 @@ def midi_to_score(midi: mido.MidiFile, source: str = "MIDI file", key: str | Non
     length = max(track.end for track in tracks.values())
     if key is None:
         key = key_text or estimate_key_from_notes(tracks.values()).name
-    score = Score(round(tempo or 120.0, 3), time_signature, parse_key(key).name, tracks, 0.0)
+    score = Score(validate_tempo(round(tempo or 120.0, 3)), validate_time_signature(time_signature),
+                  parse_key(key).name, tracks, 0.0)
     bar = score.beats_per_bar
     score.length_beats = max(bar, -(-length // bar) * bar)  # whole bars
     return score
