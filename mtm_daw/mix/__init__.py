@@ -29,7 +29,7 @@ def mix_stems(stems: dict[str, Stem], chains: dict[str, Pedalboard], target_lufs
         processed[role] = Stem(role, audio, sample_rate, stem.program)
         progress(0.8 * (index + 1) / len(stems))
     summed = np.sum([stem.audio for stem in processed.values()], axis=0).astype(np.float32)
-    mix, gain_db = master(summed, sample_rate, target_lufs)
+    mix, gain_db, loudness = master(summed, sample_rate, target_lufs)
     # Stems take the master's input gain, trimmed together (never clipped) so the loudest peaks
     # at the ceiling: summed in a DAW they sit at the mix's level, without its bus limiting.
     loudest = max(float(np.abs(stem.audio).max()) for stem in processed.values())
@@ -38,4 +38,4 @@ def mix_stems(stems: dict[str, Stem], chains: dict[str, Pedalboard], target_lufs
     for stem in processed.values():
         stem.audio = stem.audio * gain
     progress(1.0)
-    return processed, mix, measure_lufs(mix, sample_rate)
+    return processed, mix, loudness

@@ -17,8 +17,8 @@ def master_bus(ceiling_dbfs: float = CEILING_DBFS) -> Pedalboard:
 
 
 def master(mix: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
-           ceiling_dbfs: float = CEILING_DBFS) -> tuple[np.ndarray, float]:
-    """Return (mastered audio, gain in dB applied before the bus).
+           ceiling_dbfs: float = CEILING_DBFS) -> tuple[np.ndarray, float, float]:
+    """Return (mastered audio, gain in dB applied before the bus, its loudness in LUFS).
 
     The limiter pulls loudness down a little, so the input gain is corrected over a few passes
     until the output lands on the target; a final hard ceiling catches the limiter's overshoot.
@@ -27,14 +27,15 @@ def master(mix: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
         raise MtmError(f"loudness target {target_lufs} LUFS is outside -40..-5 LUFS")
     loudness = measure_lufs(mix, sample_rate)
     if not np.isfinite(loudness):
-        return mix.copy(), 0.0
+        return mix.copy(), 0.0, loudness
     gain_db = target_lufs - loudness
     ceiling = 10 ** (ceiling_dbfs / 20)
     for attempt in range(4):
         out = master_bus(ceiling_dbfs)(mix * np.float32(10 ** (gain_db / 20)), sample_rate)
         out = np.clip(out, -ceiling, ceiling)
-        error = target_lufs - measure_lufs(out, sample_rate)
+        measured = measure_lufs(out, sample_rate)
+        error = target_lufs - measured
         if abs(error) < 0.2 or attempt == 3:
             break
         gain_db += min(error, 6.0)  # a target the limiter cannot reach must not run the gain away
-    return out.astype(np.float32), gain_db
+    return out.astype(np.float32), gain_db, measured
