@@ -39,7 +39,7 @@ def test_builtin_cue_has_all_stems_and_records_its_renderer(builtin_cue):
 
 def test_unknown_engine_and_plugin_role():
     with pytest.raises(MtmError, match="unknown engine"):
-        compose_cue(MusicDescription(duration=2), engine="dit")
+        compose_cue(MusicDescription(duration=2), engine="diffusion-9000")
     with pytest.raises(MtmError, match="role 'drums'"):
         compose_cue(MusicDescription(duration=2, roles=("bass",)),
                     settings=RenderSettings(plugins={"drums": ["x.vst3"]}), warn=lambda m: None)
