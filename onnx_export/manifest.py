@@ -7,22 +7,12 @@ Each export script owns one entry and leaves the others alone; writes are atomic
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
 
-MANIFEST_NAME = "manifest.json"
-
-
-def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
+from mtm_daw.engine.sessions import MANIFEST_NAME, sha256_file  # noqa: F401  (re-exported for export scripts)
 
 
 def read_manifest(out_dir: str | os.PathLike) -> dict:

@@ -79,7 +79,7 @@ class Generator:
             "strength": np.array([strength, strength], dtype=np.float32),
         }
         conditioned, unconditioned = self.session.run(None, feeds)[0]
-        logits = unconditioned + guidance * (conditioned - unconditioned)
+        logits = np.clip(unconditioned + guidance * (conditioned - unconditioned), -60.0, 60.0)
         return 1.0 / (1.0 + np.exp(-logits))
 
     def denoise(self, conditions: Conditions, control: np.ndarray, strength: float, known: np.ndarray,

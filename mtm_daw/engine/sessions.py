@@ -50,7 +50,9 @@ def model_entry(name: str, weights_dir: str | os.PathLike = WEIGHTS_DIR) -> dict
     return entry
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file, read in chunks (the runtime's checksums and the export manifest share it)."""
+    path = Path(path)
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
@@ -76,7 +78,7 @@ def verify_file(path: str | os.PathLike, sha256: str, hint: str = REINSTALL_HINT
     if _verified.get(key) == sha256.lower():
         return path
     try:
-        actual = _sha256(path)
+        actual = sha256_file(path)
     except OSError as exc:
         raise MtmError(f"{path}: cannot read the model file ({exc.strerror or exc}) — {hint}") from exc
     if actual != sha256.lower():
