@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from mtm_daw.description import GENRES, MOODS, MusicDescription
-from mtm_daw.score.roll import STEPS_PER_BEAT
 from mtm_daw.score.score import ROLES
 from mtm_daw.score.theory import parse_key
 
@@ -52,8 +51,10 @@ def encode_conditions(description: MusicDescription, tokens: int, sentence_embed
     energy = np.array([description.energy_at((b + 0.5) * seconds_per_beat) for b in beats], dtype=np.float32)
     hits = np.zeros(tokens, dtype=np.float32)
     for hit, beat in zip(description.hit_points, description.hit_point_beats()):
-        # the beat holding the sixteenth the accent is written on (as the composer places it)
-        index = int(round(beat * STEPS_PER_BEAT)) // STEPS_PER_BEAT - int(start_beat)
+        # the beat the hit falls in; the composer writes its accent on the nearest sixteenth, which
+        # may open the next beat, and the model learns that from the data (the shipped model was
+        # trained with this definition, so it must not change without retraining)
+        index = int(np.floor(beat - start_beat))
         if 0 <= index < tokens:
             hits[index] = max(hits[index], hit.strength)
     beat_in_bar = np.minimum(np.floor(np.mod(beats, description.beats_per_bar)), MAX_BEAT_IN_BAR - 1).astype(np.int64)
