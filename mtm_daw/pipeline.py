@@ -93,7 +93,7 @@ def fit_tempo_to_duration(description: MusicDescription, max_change: float = 0.1
     change. Without a candidate the description is returned unchanged (the cue then ends past the
     picture and the muxed copy fades its tail).
     """
-    beats_per_bar = description.time_signature[0] * 4.0 / description.time_signature[1]
+    beats_per_bar = description.beats_per_bar
     nearest = description.seconds_to_beats(description.duration) / beats_per_bar
     best, best_cost = None, float("inf")
     for bars in range(max(1, int(nearest * (1 - max_change))), int(nearest * (1 + max_change)) + 2):

@@ -7,6 +7,7 @@ import av
 import numpy as np
 
 from mtm_daw.errors import MtmError
+from mtm_daw.media.video import stream_duration
 
 KEEPS_CONTAINER = {".mp4", ".mov", ".m4v", ".mkv"}  # formats that take AAC next to most video codecs
 FADE_SECONDS = 0.05
@@ -37,8 +38,7 @@ def _copy_with_soundtrack(source, target, video: Path, audio: np.ndarray, sample
     video_out = target.add_stream_from_template(video_in)
     audio_out = target.add_stream("aac", rate=sample_rate)
     audio_out.layout = "stereo"
-    duration = float(video_in.duration * video_in.time_base) if video_in.duration else (
-        source.duration / av.time_base if source.duration else audio.shape[1] / sample_rate)
+    duration = stream_duration(source, video_in) or audio.shape[1] / sample_rate
     for packet in source.demux(video_in):
         if packet.dts is None:
             continue

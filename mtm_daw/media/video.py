@@ -49,7 +49,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
     with container:
         stream = _video_stream(container, p)
         fps = _frame_rate(stream)
-        duration = _duration(container, stream)
+        duration = stream_duration(container, stream)
         first = _first_frame(container, stream, p)
         rotation = _rotation(first)
         width, height = first.width, first.height
@@ -166,7 +166,8 @@ def _frame_rate(stream) -> float:
     return 25.0  # nothing usable in the header: the common PAL rate, used only for estimates
 
 
-def _duration(container, stream) -> float:
+def stream_duration(container, stream) -> float:
+    """Seconds of a stream, from its own header or else the container's; 0.0 when neither says."""
     if stream.duration and stream.time_base:
         return float(stream.duration * Fraction(stream.time_base))
     if container.duration:
