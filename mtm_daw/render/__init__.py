@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+import numpy as np
+
 from mtm_daw.cue import Stem
 from mtm_daw.errors import MtmError
 from mtm_daw.render.builtin import BuiltinRenderer
@@ -45,3 +47,16 @@ def render_score(score: Score, renderer, tail_seconds: float = TAIL_SECONDS,
         stems[role] = Stem(role, audio, renderer.sample_rate, track.program)
         progress((index + 1) / len(score.tracks))
     return stems
+
+
+def render_mono(score: Score, renderer, seconds: float | None = None) -> np.ndarray:
+    """The whole score as one dry mono buffer (tracks summed, no mix chain): what the library embeds
+    and tags. `seconds` cuts or pads it; default = the score's length plus the release tail."""
+    if seconds is None:
+        tail_beats = math.ceil(TAIL_SECONDS / score.seconds_per_beat)
+        seconds = score.beats_to_seconds(score.length_beats + tail_beats)
+    n_samples = max(1, int(round(seconds * renderer.sample_rate)))
+    mix = np.zeros(n_samples, dtype=np.float32)
+    for track in score.tracks.values():
+        mix += renderer.render_track(track, score.tempo, n_samples).mean(axis=0)
+    return mix

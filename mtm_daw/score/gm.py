@@ -99,3 +99,29 @@ def short_name(program: int) -> str:
     base, _, detail = name.partition(" (")
     base = base.rstrip(" 0123456789").lower()
     return f"{detail.rstrip(')').lower()} {base}" if detail else base
+
+
+# Instrument tags a library item can carry: GM programs grouped the way a producer searches.
+# (first program of the range, tag); a range runs to the next entry's first program.
+_FAMILY_STARTS = (
+    (0, "piano"), (4, "electric piano"), (6, "keys"), (8, "mallets"), (16, "organ"), (21, "accordion"),
+    (24, "acoustic guitar"), (26, "electric guitar"), (29, "distorted guitar"), (32, "bass"), (38, "synth bass"),
+    (40, "strings"), (45, "harp"), (47, "percussion"), (48, "strings"), (50, "synth strings"), (52, "choir"),
+    (55, "orchestra hit"), (56, "brass"), (64, "saxophone"), (68, "woodwinds"), (72, "flute"),
+    (80, "synth lead"), (88, "synth pad"), (96, "synth fx"), (104, "world plucked"), (109, "world winds"),
+    (112, "percussion"), (120, "sound effects"),
+)
+DRUMS_TAG = "drums"
+INSTRUMENT_TAGS = tuple(dict.fromkeys(tag for _, tag in _FAMILY_STARTS)) + (DRUMS_TAG,)
+
+
+def instrument_tag(program: int, is_drum: bool = False) -> str:
+    """The tag a producer would search for: 'electric piano', 'strings', 'synth pad', 'drums'."""
+    if is_drum:
+        return DRUMS_TAG
+    program_name(program)
+    tag = _FAMILY_STARTS[0][1]
+    for first, family in _FAMILY_STARTS:
+        if program >= first:
+            tag = family
+    return tag

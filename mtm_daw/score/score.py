@@ -71,6 +71,16 @@ class Score:
     def note_count(self) -> int:
         return sum(len(track.notes) for track in self.tracks.values())
 
+    def transposed(self, semitones: int) -> "Score":
+        """The same score moved by `semitones` (drums stay where they are), its key renamed to match."""
+        key = self.parsed_key
+        moved_key = Key((key.tonic + semitones) % 12, key.mode).name
+        tracks = {role: Track(t.role, t.program, [n if t.is_drum else Note(n.onset, n.duration,
+                                                                          min(127, max(0, n.pitch + semitones)),
+                                                                          n.velocity) for n in t.notes], t.is_drum)
+                  for role, t in self.tracks.items()}
+        return Score(self.tempo, self.time_signature, moved_key, tracks, self.length_beats)
+
     def to_dict(self) -> dict:
         return {
             "schema_version": self.schema_version,
