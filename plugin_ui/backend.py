@@ -1,0 +1,354 @@
+"""The panel's jobs, as plain functions over mtm_daw: they run in the engine process (plugin_ui.host).
+
+No Qt here. Each job takes a payload dict, a progress callback (stage, 0..1), a CancelToken and a
+warn callback, and returns a small picklable dict: paths, summaries, waveform peaks and
+thumbnails, never whole audio buffers (the panel plays and drags the files on disk).
+
+    describe   a file or a text idea -> description (+ picture thumbnails for video and images)
+    generate   description -> cue (baseline or dit engine, optional reference) -> files in a session folder
+    remix      the panel's mixer (gain, mute, solo, FX preset per stem) -> the same files, re-mixed
+    audition   a reference file -> something playable (MIDI is rendered to a WAV)
+    copy       the result's files -> a folder the user picked
+    library_status / library_search   through plugin_ui.library_adapter
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from mtm_daw.description import MusicDescription
+from mtm_daw.errors import MtmError
+from mtm_daw.progress import CancelToken, ProgressCallback
+
+PEAK_POINTS = 480  # columns in a waveform thumbnail
+THUMBNAILS = 12  # frames in a video's strip
+THUMBNAIL_SIDE = 160  # pixels, long side
+FX_PRESETS = ("genre", "dry", "pop", "rock", "electronic", "ambient", "cinematic", "jazz", "orchestral")
+
+Warn = Callable[[str], None]
+
+
+# --- describe ------------------------------------------------------------------------------------
+
+def describe_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
+    """payload: {"source": path or text idea, "duration": seconds for a still image (optional)}."""
+    from mtm_daw.describe import describe, looks_like_path
+
+    source = payload["source"]
+    is_file = Path(source).exists() or looks_like_path(source)
+    kind = "text"
+    if is_file:
+        from mtm_daw.media import detect_kind
+
+        kind = detect_kind(source)
+    description = describe(source, progress=progress, cancel=cancel)
+    if kind == "image" and payload.get("duration"):
+        description = replace(description, duration=float(payload["duration"])).validate()
+    result = {"source": source, "kind": kind, "description": description.to_dict(), "frames": []}
+    if kind == "video":
+        result["frames"] = video_thumbnails(source)
+    elif kind == "image":
+        result["frames"] = image_thumbnail(source)
+    return result
+
+
+def video_thumbnails(path: str | Path, count: int = THUMBNAILS, max_side: int = THUMBNAIL_SIDE) -> list[dict]:
+    """`count` frames spread over the video (one seek each), as {time, width, height, rgb bytes}.
+
+    Cosmetic: a video the analysis could read but that will not seek gives fewer (or no) frames.
+    """
+    import av
+
+    from mtm_daw.media.video import stream_duration
+
+    frames: list[dict] = []
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            duration = stream_duration(container, stream)
+            start = stream.start_time or 0
+            for index in range(count):
+                t = (index + 0.5) * duration / count
+                container.seek(start + int(t / stream.time_base), stream=stream, backward=True)
+                chosen = None
+                for frame in container.decode(stream):
+                    chosen = frame
+                    if frame.time is None or frame.time - float(start * stream.time_base) >= t - 0.05:
+                        break
+                if chosen is None:
+                    continue
+                scale = min(1.0, max_side / max(chosen.width, chosen.height))
+                width, height = max(2, int(chosen.width * scale)) // 2 * 2, max(2, int(chosen.height * scale)) // 2 * 2
+                rgb = chosen.reformat(width=width, height=height, format="rgb24").to_ndarray()
+                frames.append({"time": t, "width": width, "height": height, "rgb": np.ascontiguousarray(rgb).tobytes()})
+    except (av.FFmpegError, IndexError, ValueError, OSError):
+        pass
+    return frames
+
+
+def image_thumbnail(path: str | Path, max_side: int = 2 * THUMBNAIL_SIDE) -> list[dict]:
+    from mtm_daw.media.image import load_image
+
+    small = np.ascontiguousarray(load_image(path, max_side=max_side).pixels, dtype=np.uint8)
+    return [{"time": 0.0, "width": small.shape[1], "height": small.shape[0], "rgb": small.tobytes()}]
+
+
+# --- generate ------------------------------------------------------------------------------------
+
+def render_settings(payload: dict):
+    from mtm_daw.pipeline import RenderSettings
+
+    return RenderSettings(soundfont=payload.get("soundfont") or None, synth=payload.get("synth", "auto"),
+                          plugins={role: list(paths) for role, paths in (payload.get("plugins") or {}).items() if paths})
+
+
+def generate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
+    """payload: description (dict), seed, engine, steps, fit_to_picture, reference ({path, strength} or
+    None), render ({soundfont, plugins}), output_folder, name. Writes the cue into a new session folder."""
+    from mtm_daw.export import export_cue
+    from mtm_daw.pipeline import compose_cue, fit_tempo_to_duration
+
+    # 1. check inputs
+    description = MusicDescription.from_dict(payload["description"]).validate()
+    engine = payload.get("engine", "baseline")
+    seed = int(payload.get("seed", 0))
+    if payload.get("fit_to_picture"):  # as `mtm score`: whole bars exactly as long as the picture
+        generated_sentence = description.sentence == description.to_sentence()
+        caption = description.sentence
+        description = fit_tempo_to_duration(description)
+        description.sentence = description.to_sentence() if generated_sentence else caption
+    # 2. the reference and the generator's settings
+    reference, generation = None, None
+    if payload.get("reference"):
+        if engine != "dit":
+            raise MtmError("a reference steers the dit engine; switch the engine to dit or clear the reference")
+        from plugin_ui.library_adapter import reference_control
+
+        reference = reference_control(payload["reference"])
+    if engine == "dit":
+        from mtm_daw.engine.generator import GenerationSettings
+
+        generation = GenerationSettings(steps=int(payload.get("steps", 20)), precision=payload.get("precision", "fp32"))
+    # 3. compose, render, mix (90 % of the bar), then export (the rest)
+    cue = compose_cue(description, seed=seed, engine=engine, settings=render_settings(payload.get("render", {})),
+                      progress=lambda stage, fraction: progress(stage, 0.9 * fraction), cancel=cancel, warn=warn,
+                      reference=reference, generation=generation)
+    cancel.check()
+    folder = session_folder(payload["output_folder"], payload.get("name", "cue"))
+    paths = export_cue(cue, folder, payload.get("name", "cue"), overwrite=True,
+                       progress=_export_progress(progress, cancel, 0.9))
+    return cue_summary(cue, paths, folder, payload.get("name", "cue"), payload.get("render", {}))
+
+
+def _export_progress(progress: ProgressCallback, cancel: CancelToken, start: float) -> Callable[[float], None]:
+    def report(fraction: float) -> None:
+        cancel.check()  # raised inside the file set: no file is renamed into place
+        progress("export", start + (1.0 - start) * fraction)
+    return report
+
+
+def session_folder(output_folder: str | Path, name: str) -> Path:
+    """A new folder per generation: <output>/<name>_<date-time>[_n]."""
+    base = Path(output_folder).expanduser()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder = base / f"{name}_{stamp}"
+    counter = 2
+    while folder.exists():
+        folder = base / f"{name}_{stamp}_{counter}"
+        counter += 1
+    return folder
+
+
+def cue_summary(cue, paths: list[Path], folder: Path, name: str, render: dict) -> dict:
+    """What the panel needs to show and re-mix a cue: files by part, peaks, score, description."""
+    files: dict[str, str] = {}
+    for path in paths:
+        stem = path.stem
+        if path.suffix == ".mid":
+            files["midi"] = str(path)
+        elif path.suffix == ".json":
+            files["sidecar"] = str(path)
+        elif stem.endswith("_mix"):
+            files["mix"] = str(path)
+        else:
+            for role in cue.stems:
+                if stem.endswith("_" + role.replace(" ", "-")):
+                    files[role] = str(path)
+    return {
+        "name": name, "folder": str(folder), "files": files,
+        "stems": {role: {"program": stem.program, "peaks": peaks(stem.audio)} for role, stem in cue.stems.items()},
+        "mix_peaks": peaks(cue.mix),
+        "description": cue.description.to_dict(), "score": cue.score.to_dict(),
+        "engine": cue.engine, "seed": cue.seed, "renderer": cue.renderer, "loudness_lufs": float(cue.loudness_lufs),
+        "sample_rate": cue.sample_rate, "duration": cue.mix.shape[1] / cue.sample_rate,
+        "parameters": cue.parameters, "render": render,
+    }
+
+
+def peaks(audio: np.ndarray, points: int = PEAK_POINTS) -> np.ndarray:
+    """(2, points) float32: the min and max of the mono signal in each column."""
+    mono = audio.mean(axis=0) if audio.ndim == 2 else audio
+    if mono.size == 0:
+        return np.zeros((2, points), dtype=np.float32)
+    per = int(np.ceil(mono.size / points))
+    padded = np.zeros(per * points, dtype=np.float32)
+    padded[:mono.size] = mono
+    columns = padded.reshape(points, per)
+    return np.stack([columns.min(axis=1), columns.max(axis=1)]).astype(np.float32)
+
+
+# --- remix ---------------------------------------------------------------------------------------
+
+_DRY_CACHE: dict[str, tuple[str, dict]] = {}  # folder -> (render key, dry stems): the last few cues
+
+
+def fx_chain(role: str, preset: str, genre: str, tempo: float):
+    """A stem's chain for an FX preset: 'genre' (the cue's own), 'dry' (level only) or a genre's chain."""
+    from pedalboard import Gain, Pedalboard
+
+    from mtm_daw.mix.chains import ROLE_GAIN_DB, role_chain
+
+    if preset == "dry":
+        return Pedalboard([Gain(gain_db=ROLE_GAIN_DB.get(role, -4.0))])
+    if preset not in FX_PRESETS:
+        raise MtmError(f"unknown FX preset '{preset}' (choose {', '.join(FX_PRESETS)})")
+    return role_chain(role, genre if preset == "genre" else preset, tempo)
+
+
+def remix_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
+    """payload: the generate result ("result") and the mixer ({role: {gain_db, mute, solo, preset}}).
+
+    Every stem is written with its preset and gain; mute and solo shape the mix file only.
+    """
+    from pedalboard import Gain
+
+    from mtm_daw.cue import Cue
+    from mtm_daw.export import export_cue
+    from mtm_daw.mix import chain_to_list, load_vst3, master, mix_stems
+    from mtm_daw.render import make_renderer, render_score
+    from mtm_daw.score.score import Score
+
+    # 1. check inputs
+    result, mixer = payload["result"], payload["mixer"]
+    description = MusicDescription.from_dict(result["description"]).validate()
+    score = Score.from_dict(result["score"])
+    settings = render_settings(result.get("render", {}))
+    unknown = set(mixer) - set(score.tracks)
+    if unknown:
+        raise MtmError(f"the mixer names stems this cue does not have: {', '.join(sorted(unknown))}")
+    # 2. the dry stems: rendered once per cue and kept for the next remix
+    key = repr((result["score"], settings.soundfont, result["sample_rate"]))
+    cached = _DRY_CACHE.get(result["folder"])
+    if cached is None or cached[0] != key:
+        progress("render", 0.0)
+        renderer = make_renderer(settings.soundfont, settings.synth, result["sample_rate"], warn)
+        try:
+            dry = render_score(score, renderer, progress=lambda f: (cancel.check(), progress("render", 0.4 * f)))
+        finally:
+            renderer.close()
+        _DRY_CACHE.clear()  # one cue's dry stems at a time: long cues are large
+        _DRY_CACHE[result["folder"]] = (key, dry)
+    dry = _DRY_CACHE[result["folder"]][1]
+    # 3. chains: preset + the user's VST3s + the row's gain
+    chains = {}
+    for role in score.tracks:
+        row = mixer.get(role, {})
+        chain = fx_chain(role, row.get("preset", "genre"), description.genre, score.tempo)
+        for path in settings.plugins.get(role, []):
+            chain.append(load_vst3(path))
+        chain.append(Gain(gain_db=float(row.get("gain_db", 0.0))))
+        chains[role] = chain
+    cancel.check()
+    stems, mix, loudness = mix_stems(dry, chains, settings.target_lufs,
+                                     progress=lambda f: (cancel.check(), progress("mix", 0.4 + 0.45 * f)))
+    # 4. mute / solo: the mix is mastered again from the stems you hear
+    soloed = [role for role, row in mixer.items() if row.get("solo")]
+    audible = [role for role in stems if (role in soloed if soloed else not mixer.get(role, {}).get("mute"))]
+    if len(audible) < len(stems):
+        if audible:
+            mix, _, loudness = master(np.sum([stems[r].audio for r in audible], axis=0).astype(np.float32),
+                                      result["sample_rate"], settings.target_lufs)
+        else:
+            mix, loudness = np.zeros_like(mix), float("-inf")
+    parameters = dict(result.get("parameters", {}))
+    parameters["panel_mix"] = {role: {**mixer.get(role, {}), "chain": chain_to_list(chains[role])} for role in stems}
+    cue = Cue(description, score, stems, mix, result["sample_rate"], result["renderer"], result["engine"],
+              result["seed"], loudness, parameters)
+    # 5. write over the session's files
+    paths = export_cue(cue, result["folder"], result["name"], overwrite=True,
+                       progress=_export_progress(progress, cancel, 0.85))
+    return cue_summary(cue, paths, Path(result["folder"]), result["name"], result.get("render", {}))
+
+
+# --- audition, copy ------------------------------------------------------------------------------
+
+def audition_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
+    """A reference to listen to: audio as it is; MIDI rendered once into the cache folder."""
+    from mtm_daw.media import detect_kind
+
+    path = Path(payload["path"])
+    kind = detect_kind(path)
+    if kind == "audio":
+        return {"path": str(path)}
+    if kind != "midi":
+        raise MtmError(f"{path.name}: only audio and MIDI references can be auditioned")
+    from mtm_daw.export.wav import write_wav
+    from mtm_daw.pipeline import render_midi_cue
+
+    target = Path(payload["cache_folder"]) / f"{path.stem}_{abs(hash((str(path), path.stat().st_mtime)))}.wav"
+    if not target.exists():
+        cue = render_midi_cue(path, progress=progress, cancel=cancel, warn=warn)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_wav(target, cue.mix, cue.sample_rate)
+    return {"path": str(target)}
+
+
+def copy_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
+    """Copy the result's files into a folder; existing files only with payload["overwrite"]."""
+    from mtm_daw.export.files import prepare_output_folder
+
+    folder = prepare_output_folder(payload["folder"])
+    sources = [Path(p) for p in payload["files"]]
+    targets = [folder / source.name for source in sources]
+    existing = [t for t in targets if t.exists()]
+    if existing and not payload.get("overwrite"):
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise MtmError(f"{existing[0]} already exists{more}")
+    for index, (source, target) in enumerate(zip(sources, targets)):
+        cancel.check()
+        try:
+            shutil.copy2(source, target)
+        except OSError as error:
+            raise MtmError(f"{target}: could not copy ({error.strerror or error})") from None
+        progress("export", (index + 1) / len(sources))
+    return {"folder": str(folder), "files": [str(t) for t in targets]}
+
+
+def library_status_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
+    from plugin_ui.library_adapter import library_status
+
+    return library_status(payload.get("path") or None)
+
+
+def library_search_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
+    from plugin_ui.library_adapter import search_references
+
+    rows = search_references(payload.get("path") or None, payload["query"], payload.get("filters", {}),
+                             int(payload.get("k", 20)))
+    return {"rows": rows}
+
+
+JOBS = {"describe": describe_job, "generate": generate_job, "remix": remix_job, "audition": audition_job,
+        "copy": copy_job, "library_status": library_status_job, "library_search": library_search_job}
+
+
+def warm_up() -> None:
+    """Import the heavy modules once, before the first job asks for them."""
+    import mtm_daw.describe  # noqa: F401
+    import mtm_daw.export  # noqa: F401
+    import mtm_daw.pipeline  # noqa: F401

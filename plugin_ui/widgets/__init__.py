@@ -1,0 +1,1 @@
+"""The panel's widgets, one small module each."""
