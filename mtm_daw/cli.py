@@ -207,6 +207,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    try:
+        from plugin_ui.app import main as panel_main
+    except ImportError as error:
+        raise MtmError(f"the panel needs PyQt6 ({error}); install it with: pip install 'mtm_daw[ui]'") from None
+    argv = [args.source] if args.source else []
+    return panel_main(argv + (["--settings", args.settings] if args.settings else []))
+
+
 def _add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", default="out", help="output folder (default: out)")
     parser.add_argument("--name", default="cue", help="file name prefix (default: cue)")
@@ -296,6 +305,11 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("file")
     analyze.add_argument("--json", action="store_true", help="machine-readable output")
     analyze.set_defaults(handler=cmd_analyze)
+
+    ui = commands.add_parser("ui", help="open the panel: drop in a picture, words or sound, drag the stems out")
+    ui.add_argument("source", nargs="?", help="a file or a text idea to describe straight away")
+    ui.add_argument("--settings", help="a settings file (.ini) instead of your saved panel settings")
+    ui.set_defaults(handler=cmd_ui)
     return parser
 
 
