@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 extras="${1:-}"
 
 apt_packages=(python3 python3-venv python3-dev libfluidsynth3 fluid-soundfont-gm)
+case "$extras" in  # the panel (PyQt6): GL, fonts, keyboard, D-Bus for every Qt platform, PulseAudio for
+    *ui*|*test*)   # QtMultimedia, xcb-cursor for desktop windows (offscreen needs all but the last)
+        apt_packages+=(libgl1 libegl1 libxkbcommon0 libfontconfig1 fonts-dejavu-core libglib2.0-0 libdbus-1-3
+                       libpulse0 libxcb-cursor0) ;;
+esac
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
