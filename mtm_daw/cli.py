@@ -109,19 +109,44 @@ def _export_and_report(cue, args: argparse.Namespace, printer: ProgressPrinter, 
         print(f"  {path.name}")
 
 
+def _dit_settings(args: argparse.Namespace):
+    from mtm_daw.engine.generator import GenerationSettings
+
+    return GenerationSettings(steps=getattr(args, "steps", 20), guidance=getattr(args, "guidance", 2.0),
+                              precision=getattr(args, "precision", "fp32"))
+
+
+def _retrieved_reference(args: argparse.Namespace, description: MusicDescription):
+    """--retrieve: the library's best match for the description, as a control signal for the trained model."""
+    from mtm_daw.library.cli import library_path
+    from mtm_daw.library.retrieve import retrieve_control
+
+    if args.engine != "dit":
+        print("note: a reference steers the trained model, so this cue uses --engine dit", file=sys.stderr)
+        args.engine = "dit"
+    control, reference = retrieve_control(description, library_path(args), args.strength)
+    matched = f", matched {', '.join(reference.matched)}" if reference.matched else ""
+    print(f"reference: {Path(reference.item.path).name} ({reference.item.caption}; {reference.track} search, "
+          f"similarity {reference.score:.2f}{matched})", file=sys.stderr)
+    return control
+
+
 def cmd_compose(args: argparse.Namespace) -> int:
     from mtm_daw.pipeline import compose_cue
 
     description = _description_from_args(args)
     reference, generation = None, None
     if args.engine == "dit":
-        from mtm_daw.engine.generator import GenerationSettings
-
-        generation = GenerationSettings(steps=args.steps, guidance=args.guidance, precision=args.precision)
+        generation = _dit_settings(args)
+    if args.reference and args.retrieve:
+        raise MtmError("give either --reference FILE or --retrieve (a reference from your library), not both")
     if args.reference:
         from mtm_daw.control import load_reference
 
         reference = load_reference(args.reference, args.strength)
+    elif args.retrieve:
+        reference = _retrieved_reference(args, description)
+        generation = generation or _dit_settings(args)
     printer = ProgressPrinter(args.quiet)
     cue = compose_cue(description, seed=args.seed, engine=args.engine, settings=_render_settings(args),
                       progress=printer, warn=lambda message: print(message, file=sys.stderr),
@@ -185,8 +210,11 @@ def cmd_score(args: argparse.Namespace) -> int:
     caption = description.sentence
     description = fit_tempo_to_duration(description)
     description.sentence = description.to_sentence() if generated_sentence else caption
+    reference = _retrieved_reference(args, description) if args.retrieve else None
+    generation = _dit_settings(args) if args.engine == "dit" else None
     cue = compose_cue(description, seed=args.seed, engine=args.engine, settings=_render_settings(args),
-                      progress=printer, warn=lambda message: print(message, file=sys.stderr))
+                      progress=printer, warn=lambda message: print(message, file=sys.stderr),
+                      reference=reference, generation=generation)
     if args.name == "cue":
         args.name = Path(args.video).stem
     _export_and_report(cue, args, printer, picture=Path(args.video) if args.mux else None)
@@ -260,6 +288,14 @@ def _add_compose_parser(commands, name: str, engine: str, summary: str) -> None:
     compose.add_argument("--steps", type=int, default=20, help="dit: diffusion steps (default 20)")
     compose.add_argument("--guidance", type=float, default=2.0, help="dit: guidance on the description (default 2)")
     compose.add_argument("--precision", choices=("fp32", "int8"), default="fp32", help="dit: model precision")
+    _add_retrieve_options(compose)
+
+
+def _add_retrieve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--retrieve", action="store_true",
+                        help="follow the best match for the description from your library (uses --engine dit)")
+    parser.add_argument("--library", help="with --retrieve: the library file (default: MTM_LIBRARY or the "
+                                          "user data folder)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -297,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--seed", type=int, default=0, help="random seed (same seed, same cue)")
     score.add_argument("--engine", choices=("baseline", "dit"), default="baseline",
                        help="baseline (procedural composer, default) or dit (trained model)")
+    _add_retrieve_options(score)
+    score.add_argument("--strength", type=float, default=0.7, help="with --retrieve: how closely to follow "
+                                                                   "the reference, 0-1")
     _add_describer_options(score)
     _add_render_options(score)
     score.set_defaults(handler=cmd_score)
@@ -310,6 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("source", nargs="?", help="a file or a text idea to describe straight away")
     ui.add_argument("--settings", help="a settings file (.ini) instead of your saved panel settings")
     ui.set_defaults(handler=cmd_ui)
+
+    from mtm_daw.library.cli import add_library_parser
+
+    add_library_parser(commands)
     return parser
 
 

@@ -123,7 +123,7 @@ def main() -> None:
         s.update(steps=3, batch=8, warmup=1)
     texts, captions = caption_embeddings(pairs)
     caption_index = {t: i for i, t in enumerate(texts)}
-    config = JointConfig()
+    config = JointConfig(channels=(16,) * 5, hidden=32) if s["tiny"] else JointConfig()
     tower, head = AudioTower(config), TextHead(config)
     log_scale = torch.nn.Parameter(torch.tensor(math.log(1 / 0.07)))
     parameters = list(tower.parameters()) + list(head.parameters()) + [log_scale]

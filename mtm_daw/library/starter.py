@@ -1,0 +1,90 @@
+"""The bundled starter set: MIDI pieces the project made itself, in their own partition, so retrieval
+works on a fresh install before the user has imported anything.
+
+Their tags and embeddings ship precomputed in mtm_daw/data/starter/index.json (built by
+`python -m mtm_daw.models.starter_set`), so seeding a library reads JSON and renders nothing. If the
+shipped joint model has changed since the index was built, the pieces are re-embedded from their
+renders instead.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mtm_daw.engine.sessions import model_entry, sha256_file
+from mtm_daw.errors import MtmError
+from mtm_daw.library.item import LibraryItem
+
+STARTER_DIR = Path(__file__).resolve().parent.parent / "data" / "starter"
+STARTER_PARTITION = "starter"
+
+
+def load_index(folder: Path = STARTER_DIR) -> dict:
+    path = folder / "index.json"
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MtmError(f"{path}: the starter library index cannot be read ({exc}) — reinstall mtm_daw") from exc
+    if not isinstance(index, dict) or not isinstance(index.get("items"), list):
+        raise MtmError(f"{path}: not a starter library index — reinstall mtm_daw")
+    return index
+
+
+def seed_starter(store, folder: Path = STARTER_DIR, embedder=None) -> int:
+    """Add the starter pieces the library does not hold yet; returns how many were added.
+    A piece whose file is missing or altered is left out (its checksum no longer matches)."""
+    index = load_index(folder)
+    current_model = model_entry("joint_embedding")["sha256"]
+    reembed = index.get("embedding_model_sha256") != current_model
+    added = 0
+    for entry in index["items"]:
+        path = folder / entry["file"]
+        if store.has_hash(entry["sha256"], STARTER_PARTITION):
+            continue
+        if not path.is_file() or sha256_file(path) != entry["sha256"]:
+            continue
+        if reembed:
+            from mtm_daw.engine.joint_embedding import JointEmbedder
+            from mtm_daw.library.tagging import tag_file
+
+            embedding = tag_file(path, "midi", embedder or JointEmbedder.default(), transcribe=False).embedding
+        else:
+            embedding = np.asarray(entry["embedding"], dtype=np.float32)
+        beat = 60.0 / entry["bpm"]
+        now = time.time()
+        item = LibraryItem(
+            id=None, path=str(path), content_hash=entry["sha256"], kind="midi", duration=entry["duration"],
+            bpm=entry["bpm"], beat_times=[round(i * beat, 4) for i in range(int(entry["duration"] / beat))],
+            key=entry["key"], loudness=-14.0, genre=entry["genre"], genre_confidence=1.0, mood=entry["mood"],
+            mood_confidence=1.0, instruments=list(entry["instruments"]), caption=entry["caption"],
+            partition=STARTER_PARTITION, source=entry["source"], licence=entry["licence"],
+            notes_path=str(path), added_at=now, updated_at=now)
+        if store.add_item(item, embedding) is not None:
+            added += 1
+    return added
+
+
+def open_library(path: str | os.PathLike | None = None, create: bool = True):
+    """Open the library at `path` (default: $MTM_LIBRARY or the user data folder) with the shipped
+    joint model; a library created here is seeded with the starter set, so search works at once."""
+    from mtm_daw.library.store import LibraryStore, default_library_path
+
+    path = Path(default_library_path() if path is None else path).expanduser()
+    new = not (path.is_file() and path.stat().st_size > 0)
+    store = LibraryStore.open(path, create=create, embedding_model=embedding_model_name())
+    if new:
+        try:
+            seed_starter(store)
+        except BaseException:
+            store.close()
+            raise
+    return store
+
+
+def embedding_model_name() -> str:
+    """How a library records which embedding model made its vectors: name and checksum prefix."""
+    return f"joint_embedding:{model_entry('joint_embedding')['sha256'][:16]}"

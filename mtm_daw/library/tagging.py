@@ -1,0 +1,172 @@
+"""Auto-tagging on import, as the paper's MT-512K pipeline does: one file -> a LibraryItem + its embedding.
+
+Audio: tempo and beats, key, loudness and duration (mtm_daw.analysis); notes through basic-pitch's
+ONNX transcriber (kept as a small MIDI file in the library's notes folder); the joint-space embedding;
+genre, mood and instrument tags by zero-shot match of the embedding against text prompts, with
+confidences; a caption built from the tags.
+MIDI: tempo, meter, key and instruments come from the file itself; it is rendered through the General
+MIDI SoundFont (mono, dry) to be embedded and to get genre and mood.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mtm_daw.description import GENRES, MOODS
+from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder
+from mtm_daw.errors import MtmError
+from mtm_daw.library.item import LibraryItem
+from mtm_daw.progress import CancelToken
+from mtm_daw.score.gm import INSTRUMENT_TAGS, instrument_tag
+
+MAX_IMPORT_SECONDS = 600.0  # longer files are tagged from their first ten minutes
+INSTRUMENT_CHOICES = tuple(t for t in INSTRUMENT_TAGS if t not in ("sound effects", "synth fx", "orchestra hit"))
+MAX_INSTRUMENT_TAGS = 3
+
+
+@dataclass
+class TaggedFile:
+    item: LibraryItem
+    embedding: np.ndarray  # (EMBEDDING_DIM,) unit vector
+
+
+def content_hash(path: str | os.PathLike) -> str:
+    """SHA-256 of the file's bytes: the item's identity, so a moved or renamed file is not imported twice."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def caption_for(genre: str, mood: str, instruments: list[str], bpm: float, key: str) -> str:
+    """'brooding cinematic with strings, piano and drums, 92 BPM in D minor'."""
+    from mtm_daw.describe.vocabulary import MOOD_ADJECTIVE
+
+    words = [f"{MOOD_ADJECTIVE.get(mood, mood)} {genre}".strip()]
+    if instruments:
+        listed = instruments[0] if len(instruments) == 1 else ", ".join(instruments[:-1]) + " and " + instruments[-1]
+        words.append(f"with {listed}")
+    details = [f"{bpm:.0f} BPM" if bpm > 0 else "", f"in {key}" if key else ""]
+    detail = " ".join(d for d in details if d)
+    return " ".join(words) + (f", {detail}" if detail else "")
+
+
+def zero_shot_tags(embedder: JointEmbedder, embedding: np.ndarray) -> dict:
+    """Genre, mood and instrument tags with confidences, from the embedding alone."""
+    genres = embedder.zero_shot(embedding, list(GENRES))
+    moods = embedder.zero_shot(embedding, list(MOODS))
+    instruments = embedder.zero_shot(embedding, list(INSTRUMENT_CHOICES), prompt=str)
+    top = instruments[0][1]
+    picked = [name for name, confidence in instruments[:MAX_INSTRUMENT_TAGS] if confidence >= 0.35 * top]
+    return {"genre": genres[0], "mood": moods[0], "instruments": picked}
+
+
+def tag_file(path: str | os.PathLike, kind: str, embedder: JointEmbedder, *, partition: str = "user",
+             notes_dir: str | os.PathLike | None = None, transcribe: bool = True, renderer=None,
+             file_hash: str | None = None, cancel: CancelToken | None = None) -> TaggedFile:
+    """Tag one audio or MIDI file. Raises MtmError naming the file when it cannot be read."""
+    path = Path(path)
+    file_hash = file_hash or content_hash(path)
+    if kind == "audio":
+        fields, embedding = _tag_audio(path, embedder, file_hash, notes_dir if transcribe else None, cancel)
+    elif kind == "midi":
+        fields, embedding = _tag_midi(path, embedder, renderer, cancel)
+    else:
+        raise MtmError(f"{path}: only audio and MIDI files go into the library, not {kind}")
+    genre, genre_confidence = fields.pop("genre")
+    mood, mood_confidence = fields.pop("mood")
+    now = time.time()
+    item = LibraryItem(
+        id=None, path=str(path.resolve()), content_hash=file_hash, kind=kind, genre=genre,
+        genre_confidence=round(genre_confidence, 4), mood=mood, mood_confidence=round(mood_confidence, 4),
+        caption=caption_for(genre, mood, fields["instruments"], fields["bpm"], fields["key"]),
+        partition=partition, source=str(path), licence="", added_at=now, updated_at=now, **fields)
+    return TaggedFile(item, embedding)
+
+
+def _tag_audio(path: Path, embedder: JointEmbedder, file_hash: str, notes_dir, cancel) -> tuple[dict, np.ndarray]:
+    import librosa
+
+    from mtm_daw.analysis.audio import analyze_audio
+    from mtm_daw.media import load_audio
+
+    audio = load_audio(path, max_seconds=MAX_IMPORT_SECONDS)
+    if audio.frames == 0 or not np.any(audio.samples):
+        raise MtmError(f"{path}: the audio is silent, nothing to tag")
+    analysis = analyze_audio(audio)
+    if cancel is not None:
+        cancel.check()
+    mono = audio.to_mono()
+    embedding = embedder.embed_audio(librosa.resample(mono, orig_sr=audio.sample_rate, target_sr=SAMPLE_RATE)
+                                     if audio.sample_rate != SAMPLE_RATE else mono, SAMPLE_RATE, cancel=cancel)
+    tags = zero_shot_tags(embedder, embedding)
+    notes_path = ""
+    if notes_dir is not None:
+        notes_path = str(_transcribe_to_midi(mono, audio.sample_rate, analysis.bpm, Path(notes_dir), file_hash))
+    fields = {
+        "duration": float(audio.duration), "bpm": float(round(analysis.bpm, 2)),
+        "beat_times": [round(float(t), 4) for t in analysis.beat_times], "key": analysis.key or "",
+        "loudness": float(analysis.loudness_lufs) if np.isfinite(analysis.loudness_lufs) else -70.0,
+        "genre": tags["genre"], "mood": tags["mood"], "instruments": tags["instruments"],
+        "notes_path": notes_path,
+    }
+    return fields, embedding
+
+
+def _transcribe_to_midi(mono: np.ndarray, sample_rate: int, bpm: float, notes_dir: Path, file_hash: str) -> Path:
+    """Notes of the audio as a MIDI file named by the content hash (re-used when it already exists)."""
+    import tempfile
+
+    from mtm_daw.engine.transcriber import Transcriber, notes_to_score
+    from mtm_daw.score.midi import score_to_midi
+
+    target = notes_dir / f"{file_hash[:32]}.mid"
+    if target.is_file():
+        return target
+    notes = Transcriber.default().transcribe(mono, sample_rate)
+    score = notes_to_score(notes, bpm if bpm > 0 else 120.0)
+    notes_dir.mkdir(parents=True, exist_ok=True)
+    fd, staged = tempfile.mkstemp(prefix=".notes-", suffix=".mid", dir=notes_dir)
+    os.close(fd)
+    try:
+        score_to_midi(score, title=f"notes of {file_hash[:12]}").save(staged)
+        os.replace(staged, target)
+    finally:
+        if os.path.exists(staged):
+            os.unlink(staged)
+    return target
+
+
+def _tag_midi(path: Path, embedder: JointEmbedder, renderer, cancel) -> tuple[dict, np.ndarray]:
+    from mtm_daw.analysis.loudness import integrated_loudness
+    from mtm_daw.render import make_renderer, render_mono
+    from mtm_daw.score.midi import load_midi_score
+
+    score = load_midi_score(path)
+    if score.note_count() == 0:
+        raise MtmError(f"{path}: the MIDI file has no notes")
+    if renderer is None:
+        renderer = make_renderer(sample_rate=SAMPLE_RATE, warn=lambda message: None)
+    seconds = min(score.length_seconds + 1.0, MAX_IMPORT_SECONDS)
+    mono = render_mono(score, renderer, seconds)
+    if cancel is not None:
+        cancel.check()
+    embedding = embedder.embed_audio(mono, renderer.sample_rate, cancel=cancel)
+    tags = zero_shot_tags(embedder, embedding)
+    instruments = list(dict.fromkeys(instrument_tag(t.program, t.is_drum) for t in score.tracks.values() if t.notes))
+    beats = np.arange(0.0, score.length_beats, 1.0) * score.seconds_per_beat
+    loudness = integrated_loudness(mono[None, :], renderer.sample_rate)
+    fields = {
+        "duration": float(score.length_seconds), "bpm": float(round(score.tempo, 2)),
+        "beat_times": [round(float(t), 4) for t in beats if t < MAX_IMPORT_SECONDS], "key": score.key or "",
+        "loudness": float(loudness) if np.isfinite(loudness) else -70.0,
+        "genre": tags["genre"], "mood": tags["mood"], "instruments": instruments[:6],
+        "notes_path": str(path.resolve()),
+    }
+    return fields, embedding
