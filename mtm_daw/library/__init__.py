@@ -1,0 +1,19 @@
+"""The music bridge: a local library of audio and MIDI references, searched by embedding and tags.
+
+    from mtm_daw.library import LibraryStore, SearchFilters, search
+    with LibraryStore.open() as store:
+        references = search(store, query_vector, SearchFilters(genre="funk", bpm_min=80, bpm_max=100), k=5)
+"""
+from mtm_daw.library.item import LibraryItem, Reference, SearchFilters, parse_bpm_range
+from mtm_daw.library.store import LibraryStats, LibraryStore, default_library_path
+
+__all__ = ["LibraryItem", "Reference", "SearchFilters", "parse_bpm_range", "LibraryStore", "LibraryStats",
+           "default_library_path", "search"]
+
+
+def __getattr__(name: str):
+    if name == "search":  # numpy ranking code loads on first use
+        from mtm_daw.library.search import search
+
+        return search
+    raise AttributeError(f"module 'mtm_daw.library' has no attribute {name!r}")
