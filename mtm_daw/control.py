@@ -63,17 +63,24 @@ def control_from_score(score: Score, steps: int | None = None) -> np.ndarray:
 
 
 def control_from_audio(path, max_seconds: float = 600.0) -> np.ndarray:
-    """A minimal audio reference: onsets (rhythm) and chroma relative to its own key, on its beat grid.
+    """An audio reference: onsets (rhythm), chroma relative to its own key and the melody contour,
+    on its beat grid.
 
-    Beats come from beat tracking, so the features are in beats, not seconds (tempo-warped). Until
-    the library's note transcription lands, an audio reference gives no melody contour.
+    Beats come from beat tracking, so the features are in beats, not seconds: a reference at 90 BPM
+    steers a 120 BPM cue beat for beat (tempo-warped); tracked beats fall on steps 0, 4, 8, ...
+    Notes come from the transcriber (mtm_daw.engine.transcriber): their top line (skyline) gives the
+    melody onsets (feature 3) and contour (16, 17, scaled as control_from_score does). Where notes
+    sound, their pitch classes are the chroma; elsewhere (unpitched or too faint for the
+    transcriber) the constant-Q chroma's classes at half the step's strongest or more stand in.
     """
     import librosa
 
     from mtm_daw.analysis._signal import ANALYSIS_RATE
     from mtm_daw.analysis.key import estimate_key
     from mtm_daw.analysis.tempo import HOP_LENGTH, estimate_tempo
+    from mtm_daw.engine.transcriber import Transcriber
     from mtm_daw.media import load_audio
+    from mtm_daw.score.transcription import seconds_to_beats, skyline
 
     audio = load_audio(path, sample_rate=ANALYSIS_RATE, mono=True, max_seconds=max_seconds)
     y = audio.samples[0]
@@ -81,23 +88,22 @@ def control_from_audio(path, max_seconds: float = 600.0) -> np.ndarray:
     if tempo.bpm <= 0 or len(tempo.beat_times) < 4:
         raise MtmError(f"{path}: no steady beat found, so it cannot guide rhythm on the cue's grid")
     tonic = estimate_key(y, ANALYSIS_RATE).key.tonic
-    beat_period = 60.0 / tempo.bpm
-    beat_times = tempo.beat_times
+    notes = Transcriber.default().transcribe(y, ANALYSIS_RATE)
 
-    def to_steps(times: np.ndarray) -> np.ndarray:
-        beats = np.interp(times, beat_times, np.arange(len(beat_times)),
-                          left=np.nan, right=np.nan)
-        before, after = times < beat_times[0], times > beat_times[-1]
-        beats[before] = (times[before] - beat_times[0]) / beat_period
-        beats[after] = len(beat_times) - 1 + (times[after] - beat_times[-1]) / beat_period
-        return np.round((beats - beats.min()) * STEPS_PER_BEAT).astype(int) if len(beats) else beats.astype(int)
+    def to_steps(times) -> np.ndarray:
+        beats = seconds_to_beats(times, tempo.bpm, tempo.beat_times)  # time 0 within half a beat of 0
+        return np.maximum(0, np.round(beats * STEPS_PER_BEAT)).astype(int)
 
     frame_times = librosa.frames_to_time(np.arange(1 + len(y) // HOP_LENGTH), sr=ANALYSIS_RATE, hop_length=HOP_LENGTH)
     frame_steps = to_steps(frame_times)
     steps = int(frame_steps.max()) + 1
     features = np.zeros((steps, CONTROL_FEATURES), dtype=np.float32)
+
+    # 1. onsets of any sound (rhythm)
     onsets = librosa.onset.onset_detect(y=y, sr=ANALYSIS_RATE, hop_length=HOP_LENGTH, units="frames")
     features[frame_steps[np.clip(onsets, 0, len(frame_steps) - 1)], 0] = 1.0
+
+    # 2. chroma relative to the tonic: constant-Q where no transcribed note sounds
     chroma = librosa.feature.chroma_cqt(y=y, sr=ANALYSIS_RATE, hop_length=HOP_LENGTH)  # (12, frames)
     frames = min(chroma.shape[1], len(frame_steps))
     totals = np.zeros((steps, 12), dtype=np.float32)
@@ -108,6 +114,26 @@ def control_from_audio(path, max_seconds: float = 600.0) -> np.ndarray:
     relative = np.roll(mean, -tonic, axis=1)  # column 0 = the reference's own tonic
     features[:, 4:16] = relative >= 0.5 * relative.max(axis=1, keepdims=True).clip(1e-6)
     features[counts == 0, 4:16] = 0.0
+    if not notes:
+        return features
+    starts = np.clip(to_steps([n.start_s for n in notes]), 0, steps - 1)
+    stops = np.clip(np.maximum(starts + 1, to_steps([n.end_s for n in notes])), 1, steps)
+    note_chroma = np.zeros((steps, 12), dtype=np.float32)
+    for start, stop, n in zip(starts, stops, notes):
+        note_chroma[start:stop, (n.pitch - tonic) % 12] = 1.0
+    with_notes = note_chroma.any(axis=1)
+    features[with_notes, 4:16] = note_chroma[with_notes]
+
+    # 3. the melody (the notes' top line): onsets and contour
+    melody_pitch = np.full(steps, np.nan, dtype=np.float32)
+    top = skyline([n.start_s for n in notes], [n.end_s for n in notes], [n.pitch for n in notes])
+    for start, stop, n, is_top in zip(starts, stops, notes, top):
+        if is_top:
+            features[start, 3] = 1.0
+            melody_pitch[start:stop] = np.fmax(melody_pitch[start:stop], n.pitch - tonic)
+    sounding = ~np.isnan(melody_pitch)
+    features[:, 16] = sounding
+    features[sounding, 17] = (melody_pitch[sounding] - 66.0) / 18.0
     return features
 
 
