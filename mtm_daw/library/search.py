@@ -1,0 +1,250 @@
+"""Dual-track retrieval over the music library: broad (embedding only) and targeted (embedding + tags).
+
+    references = search(store, query_vector)                                   # broad track
+    references = search(store, query_vector, SearchFilters(genre="jazz", bpm_min=80, bpm_max=100))
+
+Both tracks rank by exact cosine similarity; a targeted search returns only items that meet every
+filter, and each Reference says which filter attributes its item matched.
+
+How (measured with benchmarks/bench_retrieval.py on this 2-core machine, see benchmarks/results/):
+- sqlite-vec's vec0 KNN is exact but scans every row per query in C: ~40 ms at 100K x 128 and
+  160-250 ms at 512K here (int8 and bit vec0 columns were no faster, and their recall needs a large
+  re-rank that vec0 rowid look-ups make slow, ~0.25 ms each).
+- So `method="memory"` (the default) keeps an in-process copy of the embeddings (float32, unit length)
+  and the search tags as numpy arrays, loaded once per store and kept current through the change
+  counters in the file's meta table: new rows are appended as a segment, removals and tag edits
+  reload. Rows are ordered by (partition, genre), so those filters — the targeted track's usual
+  ones — select contiguous slices and the scan touches only those rows; the other filters mask
+  scores inside the slice. Results are exact (the same ids as a brute-force cosine top-k).
+- `method="sql"` asks vec0 directly: no load time, for a one-shot query from a fresh process on a
+  large library (loading 512K embeddings takes seconds; one vec0 query a fraction of one).
+Numbers: see the table at the end of this docstring (filled from the benchmark run).
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from mtm_daw.errors import MtmError
+from mtm_daw.library.item import Reference, SearchFilters, key_mode
+from mtm_daw.library.store import ChangeCounters, LibraryStore, VectorRows
+
+METHODS = ("memory", "sql")
+MAX_K = 4096  # sqlite-vec's limit, kept for both methods so they accept the same requests
+GATHER_BELOW = 0.05  # a mask keeping fewer rows than this share copies them out (measured break-even)
+MAX_SEGMENTS = 8  # appended segments before they are merged into one ordered block
+
+
+def search(store: LibraryStore, query: np.ndarray, filters: SearchFilters | None = None, k: int = 10,
+           method: str = "memory") -> list[Reference]:
+    """The k library items closest to `query` (an embedding of the store's width), best first."""
+    # 1. check inputs
+    vector = _unit_query(query, store.dim)
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise MtmError(f"k (how many references) must be a whole number in 1..{MAX_K}, got {k!r}")
+    if method not in METHODS:
+        raise MtmError(f"unknown search method {method!r} (choose one of: {', '.join(METHODS)})")
+    wanted = (filters or SearchFilters()).canonical()
+    # 2. nearest item ids, exact cosine
+    if method == "memory":
+        hits = index_for(store).nearest(vector, wanted, k)
+    else:
+        hits = store.nearest(vector, wanted, k)
+    # 3. the items themselves (one removed meanwhile by another process is left out)
+    items = {item.id: item for item in store.get_many([item_id for item_id, _ in hits])}
+    track = "broad" if wanted.is_empty else "targeted"
+    return [Reference(items[item_id], score, wanted.matched(items[item_id]), track)
+            for item_id, score in hits if item_id in items]
+
+
+def _unit_query(query: np.ndarray, dim: int) -> np.ndarray:
+    vector = np.asarray(query, dtype=np.float32)
+    if vector.ndim == 2 and vector.shape[0] == 1:
+        vector = vector[0]
+    if vector.shape != (dim,):
+        raise MtmError(f"the query must be one embedding of width {dim} (this library's), "
+                       f"got an array of shape {np.shape(query)}")
+    norm = float(np.linalg.norm(vector))
+    if not np.isfinite(norm) or norm == 0.0:
+        raise MtmError("the query embedding is all zeros or not finite; describe the music with some content")
+    return vector / norm
+
+
+# --- the in-memory index --------------------------------------------------------------------------
+class _Vocabulary:
+    """Text tags -> small ints, shared by all segments of one index."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+
+    def encode(self, values: list[str]) -> np.ndarray:
+        codes = self.codes
+        for value in set(values) - codes.keys():
+            codes[value] = len(codes)
+        return np.fromiter((codes[v] for v in values), dtype=np.int32, count=len(values))
+
+    def code(self, value: str | None) -> int | None:
+        """The code of a filter value; -1 when no item has it (nothing can match)."""
+        return None if value is None else self.codes.get(value, -1)
+
+
+@dataclass
+class _Segment:
+    """A block of rows ordered by (partition, genre); `ranges` maps each pair to its row slice."""
+
+    ids: np.ndarray  # (N,) int64
+    vectors: np.ndarray  # (N, D) float32, unit rows
+    partition: np.ndarray  # (N,) int32 codes
+    genre: np.ndarray
+    mood: np.ndarray
+    key: np.ndarray
+    mode: np.ndarray
+    bpm: np.ndarray  # (N,) float64
+    duration: np.ndarray
+    ranges: dict[tuple[int, int], tuple[int, int]]
+
+    @classmethod
+    def ordered(cls, ids, vectors, partition, genre, mood, key, mode, bpm, duration) -> "_Segment":
+        order = np.lexsort((ids, genre, partition))
+        columns = [a[order] for a in (ids, vectors, partition, genre, mood, key, mode, bpm, duration)]
+        pairs = columns[2].astype(np.int64) << 32 | columns[3].astype(np.int64)
+        starts = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]]) if len(pairs) else np.zeros(0, int)
+        ends = np.r_[starts[1:], len(pairs)]
+        ranges = {(int(pairs[s] >> 32), int(pairs[s] & 0xFFFFFFFF)): (int(s), int(e)) for s, e in zip(starts, ends)}
+        return cls(*columns, ranges=ranges)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def slices(self, partition: int | None, genre: int | None) -> list[tuple[int, int]]:
+        """Row ranges that can hold items of this partition and genre (None = any)."""
+        if partition is None and genre is None:
+            return [(0, len(self))] if len(self) else []
+        spans = sorted(span for (p, g), span in self.ranges.items()
+                       if (partition is None or p == partition) and (genre is None or g == genre))
+        merged: list[tuple[int, int]] = []
+        for start, end in spans:  # neighbours (a partition's genres) become one slice
+            if merged and merged[-1][1] == start:
+                merged[-1] = (merged[-1][0], end)
+            else:
+                merged.append((start, end))
+        return merged
+
+    def mask(self, start: int, end: int, codes: dict[str, int | None], filters: SearchFilters) -> np.ndarray | None:
+        """Rows start:end that meet the filters other than partition and genre; None = all of them."""
+        keep = None
+
+        def both(condition: np.ndarray) -> None:
+            nonlocal keep
+            keep = condition if keep is None else keep & condition
+
+        for name in ("mood", "key", "mode"):
+            if codes[name] is not None:
+                both(getattr(self, name)[start:end] == codes[name])
+        for name, low, high in (("bpm", filters.bpm_min, filters.bpm_max),
+                                ("duration", filters.duration_min, filters.duration_max)):
+            values = getattr(self, name)[start:end]
+            if low is not None:
+                both(values >= low)
+            if high is not None:
+                both(values <= high)
+        return keep
+
+
+    def scores(self, start: int, end: int, query: np.ndarray,
+               keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, cosine scores) of rows start:end; rows outside `keep` score -inf or are skipped."""
+        vectors, ids = self.vectors[start:end], self.ids[start:end]
+        if keep is None:
+            return ids, vectors @ query
+        if np.count_nonzero(keep) < GATHER_BELOW * len(keep):  # few rows: copy them out, score those
+            rows = np.flatnonzero(keep)
+            return ids[rows], vectors[rows] @ query
+        return ids, np.where(keep, vectors @ query, np.float32(-np.inf))
+
+
+class VectorIndex:
+    """A library's embeddings and search tags in memory, kept current with the file's change counters."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+        self._lock = threading.Lock()
+        self._clear()
+
+    def _clear(self) -> None:
+        self.segments: list[_Segment] = []
+        self.counters: ChangeCounters | None = None
+        self.last_id = 0
+        self._vocabulary = {name: _Vocabulary() for name in ("partition", "genre", "mood", "key")}
+        self._modes = _Vocabulary()
+
+    def __len__(self) -> int:
+        return sum(len(segment) for segment in self.segments)
+
+    def refresh(self, store: LibraryStore) -> None:
+        """Catch up with the file: append rows added since the last look, or reload after removals/edits."""
+        counters = store.counters()
+        if counters == self.counters:
+            return
+        if self.counters is not None and counters.rewrites == self.counters.rewrites:
+            rows = store.vector_rows(after_id=self.last_id)
+        else:
+            self._clear()
+            rows = store.vector_rows()
+        self._append(rows)
+
+    def _append(self, rows: VectorRows) -> None:
+        self.counters = rows.counters
+        if not len(rows.ids):
+            return
+        self.last_id = max(self.last_id, int(rows.ids[-1]))
+        keys = self._vocabulary["key"].encode(rows.key)
+        key_names = sorted(self._vocabulary["key"].codes, key=self._vocabulary["key"].codes.get)
+        modes = self._modes.encode([key_mode(name) for name in key_names])[keys]  # mode of each key code
+        columns = [rows.ids, rows.vectors, self._vocabulary["partition"].encode(rows.partition),
+                   self._vocabulary["genre"].encode(rows.genre), self._vocabulary["mood"].encode(rows.mood),
+                   keys, modes, rows.bpm, rows.duration]
+        self.segments.append(_Segment.ordered(*columns))
+        if len(self.segments) > MAX_SEGMENTS:  # merge: one ordered block again
+            merged = [np.concatenate([getattr(s, name) for s in self.segments]) for name in
+                      ("ids", "vectors", "partition", "genre", "mood", "key", "mode", "bpm", "duration")]
+            self.segments = [_Segment.ordered(*merged)]
+
+    def nearest(self, query: np.ndarray, filters: SearchFilters, k: int) -> list[tuple[int, float]]:
+        """(item id, cosine similarity) of the k best rows meeting `filters` (canonical), best first."""
+        with self._lock:
+            codes = {name: vocabulary.code(getattr(filters, name)) for name, vocabulary in self._vocabulary.items()}
+            codes["mode"] = self._modes.code(filters.mode)
+            if any(code == -1 for code in codes.values()):
+                return []  # a tag no item has
+            found_ids, found_scores = [], []
+            for segment in self.segments:
+                for start, end in segment.slices(codes["partition"], codes["genre"]):
+                    ids, scores = segment.scores(start, end, query, segment.mask(start, end, codes, filters))
+                    best = np.argpartition(scores, -k)[-k:] if len(scores) > k else np.arange(len(scores))
+                    best = best[np.isfinite(scores[best])]
+                    found_ids.append(ids[best])
+                    found_scores.append(scores[best])
+            if not found_ids:
+                return []
+            ids, scores = np.concatenate(found_ids), np.concatenate(found_scores)
+            order = np.lexsort((ids, -scores))[:k]  # best first; equal scores by id
+            return [(int(ids[i]), float(scores[i])) for i in order]
+
+
+_indexes: "weakref.WeakKeyDictionary[LibraryStore, VectorIndex]" = weakref.WeakKeyDictionary()
+_indexes_lock = threading.Lock()
+
+
+def index_for(store: LibraryStore) -> VectorIndex:
+    """The store's in-memory index, loaded on first use and brought up to date on every call."""
+    with _indexes_lock:
+        index = _indexes.get(store)
+        if index is None:
+            index = _indexes[store] = VectorIndex(store.dim)
+    with index._lock:
+        index.refresh(store)
+    return index

@@ -1,0 +1,187 @@
+"""Broad and targeted search: exact against numpy brute force, filters, `matched`, an index kept current."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from mtm_daw.errors import MtmError
+from mtm_daw.library import LibraryItem, LibraryStore, SearchFilters
+from mtm_daw.library.item import canonical_key
+from mtm_daw.library.search import index_for, search
+
+DIM = 32
+SIZE = 3000
+GENRES = ["funk", "jazz", "rock", "ambient", "x'); drop table items;--"]
+MOODS = ["happy", "sad", "calm", "tense"]
+KEYS = ["A minor", "C major", "D minor", "Bb major", ""]
+METHODS = ["memory", "sql"]
+
+
+def random_library(size: int, seed: int = 0) -> tuple[list[LibraryItem], np.ndarray]:
+    """Clustered unit vectors (as real embeddings are) with random tags."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((12, DIM))
+    vectors = (centres[rng.integers(0, 12, size)] + 0.6 * rng.standard_normal((size, DIM))).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    items = [LibraryItem(path=f"/music/{seed}/{n}.wav", content_hash=hashlib.sha256(f"{seed} {n}".encode()).hexdigest(),
+                         kind="audio" if n % 4 else "midi", duration=float(rng.uniform(2, 240)),
+                         bpm=float(np.round(rng.uniform(60, 180), 1)), key=KEYS[rng.integers(len(KEYS))],
+                         genre=GENRES[rng.integers(len(GENRES))], mood=MOODS[rng.integers(len(MOODS))],
+                         partition="starter" if rng.random() < 0.25 else "user")
+             for n in range(size)]
+    return items, vectors
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """A library of 3,000 items, and the same data as numpy arrays for brute force."""
+    items, vectors = random_library(SIZE)
+    store = LibraryStore.open(tmp_path_factory.mktemp("library") / "library.sqlite", dim=DIM)
+    ids = store.add_items(items, vectors)
+    stored = store.get_many(ids)
+    yield store, stored, vectors
+    store.close()
+
+
+def queries(count: int, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((count, DIM)).astype(np.float32)
+
+
+def brute_force(items: list[LibraryItem], vectors: np.ndarray, query: np.ndarray, k: int,
+                keep=lambda item: True) -> list[int]:
+    """Exact cosine top-k over the items `keep` accepts: what every search must return."""
+    scores = vectors @ (query / np.linalg.norm(query))
+    ranked = sorted((i for i, item in enumerate(items) if keep(item)), key=lambda i: (-scores[i], items[i].id))
+    return [items[i].id for i in ranked[:k]]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_broad_search_is_exact_cosine_top_k(library, method):
+    store, items, vectors = library
+    for query in queries(8):
+        references = search(store, query, k=10, method=method)
+        assert [r.item.id for r in references] == brute_force(items, vectors, query, 10)
+        assert all(r.track == "broad" and r.matched == () for r in references)
+        scores = [r.score for r in references]
+        assert scores == sorted(scores, reverse=True) and -1.0 <= scores[-1] <= scores[0] <= 1.0
+
+
+FILTERS = [
+    (SearchFilters(genre="Funk"), lambda i: i.genre == "funk"),
+    (SearchFilters(mood="sad"), lambda i: i.mood == "sad"),
+    (SearchFilters(bpm_min=80, bpm_max=100), lambda i: 80 <= i.bpm <= 100),
+    (SearchFilters(bpm_min=150), lambda i: i.bpm >= 150),
+    (SearchFilters(key="am"), lambda i: i.key == "A minor"),
+    (SearchFilters(mode="major"), lambda i: i.key in ("C major", "Bb major")),
+    (SearchFilters(partition="starter"), lambda i: i.partition == "starter"),
+    (SearchFilters(duration_min=30, duration_max=60), lambda i: 30 <= i.duration <= 60),
+    (SearchFilters(genre="jazz", partition="user"), lambda i: i.genre == "jazz" and i.partition == "user"),
+    (SearchFilters(genre="rock", mood="calm", bpm_min=70, bpm_max=150, mode="minor"),
+     lambda i: i.genre == "rock" and i.mood == "calm" and 70 <= i.bpm <= 150 and i.mode == "minor"),
+    (SearchFilters(genre="x'); DROP TABLE items;--"), lambda i: i.genre == "x'); drop table items;--"),
+]
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("filters, keep", FILTERS, ids=[", ".join(f.attributes) for f, _ in FILTERS])
+def test_targeted_search_returns_only_matching_items_exactly_ranked(library, method, filters, keep):
+    store, items, vectors = library
+    expected_matched = filters.attributes
+    for query in queries(3, seed=2):
+        references = search(store, query, filters, k=10, method=method)
+        assert [r.item.id for r in references] == brute_force(items, vectors, query, 10, keep)
+        assert references, "every filter here matches some items"
+        for reference in references:
+            assert keep(reference.item) and reference.track == "targeted"
+            assert reference.matched == expected_matched
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_fewer_matches_than_k_and_tags_nobody_has(library, method):
+    store, items, _ = library
+    rare = SearchFilters(genre="ambient", key="Bb major", mood="tense", partition="starter")
+    count = sum(i.genre == "ambient" and i.key == "Bb major" and i.mood == "tense" and i.partition == "starter"
+                for i in items)
+    assert 0 < count < 50
+    assert len(search(store, queries(1)[0], rare, k=50, method=method)) == count
+    assert search(store, queries(1)[0], SearchFilters(genre="polka"), method=method) == []
+    assert search(store, queries(1)[0], SearchFilters(bpm_min=400, bpm_max=500), method=method) == []
+
+
+def test_bad_requests_say_what_is_wrong(library):
+    store = library[0]
+    query = queries(1)[0]
+    with pytest.raises(MtmError, match="width 32"):
+        search(store, np.ones(DIM + 1), k=3)
+    with pytest.raises(MtmError, match="all zeros"):
+        search(store, np.zeros(DIM))
+    with pytest.raises(MtmError, match="k "):
+        search(store, query, k=0)
+    with pytest.raises(MtmError, match="method"):
+        search(store, query, method="fast")
+    with pytest.raises(MtmError, match="mode filter"):
+        search(store, query, SearchFilters(mode="dorian"))
+    assert len(search(store, query[None], k=3)) == 3  # a (1, D) row is one query too
+
+
+def test_the_index_follows_writes_from_this_and_other_processes(tmp_path):
+    items, vectors = random_library(400, seed=5)
+    path = tmp_path / "library.sqlite"
+    store = LibraryStore.open(path, dim=DIM)
+    store.add_items(items[:300], vectors[:300])
+    index = index_for(store)
+    assert len(index) == 300
+    # appended rows (here through a second connection, as another process would) join as a segment
+    with LibraryStore.open(path) as other:
+        new_ids = other.add_items(items[300:], vectors[300:])
+    top = search(store, vectors[350], k=1)[0]
+    assert top.item.id == new_ids[50] and top.score == pytest.approx(1.0, abs=1e-5)
+    assert len(index_for(store)) == 400 and len(index_for(store).segments) == 2
+    # a tag edit and a removal reload the index
+    store.update_tags(new_ids[50], genre="polka")
+    assert [r.item.id for r in search(store, vectors[350], SearchFilters(genre="polka"), k=5)] == [new_ids[50]]
+    store.remove(new_ids[50])
+    assert search(store, vectors[350], SearchFilters(genre="polka")) == []
+    assert new_ids[50] not in [r.item.id for r in search(store, vectors[350], k=20)]
+    assert len(index_for(store)) == 399 and len(index_for(store).segments) == 1
+    # many small appends are merged back into one ordered block, and stay exact
+    for n in range(12):
+        item = LibraryItem(path=f"/new/{n}.wav", content_hash=f"{n:064x}", kind="audio", duration=5.0,
+                           genre="funk", key="D minor")
+        store.add_item(item, vectors[n] + 0.01)
+        search(store, vectors[0], k=1)
+    assert len(index_for(store).segments) <= 9
+    all_items = store.list_items(limit=1000)
+    matrix = np.stack([vectors_of(store, item.id) for item in all_items])
+    for query in queries(5, seed=9):
+        for filters, keep in ((SearchFilters(), lambda i: True),
+                              (SearchFilters(genre="funk", key="D minor"),
+                               lambda i: i.genre == "funk" and i.key == canonical_key("D minor"))):
+            got = [r.item.id for r in search(store, query, filters, k=10)]
+            assert got == brute_force(all_items, matrix, query, 10, keep)
+    store.close()
+
+
+def vectors_of(store: LibraryStore, item_id: int) -> np.ndarray:
+    rows = store.vector_rows(after_id=item_id - 1)
+    return rows.vectors[list(rows.ids).index(item_id)]
+
+
+def test_memory_index_reads_the_same_vectors_as_a_plain_vec0_scan(library):
+    store = library[0]
+    fast_ids, fast = store._vectors_from_chunks()  # sqlite-vec's chunk tables, checked
+    rows = store._connection.execute("SELECT rowid, embedding FROM item_vectors").fetchall()
+    plain = {rowid: np.frombuffer(blob, dtype=np.float32) for rowid, blob in rows}
+    assert sorted(fast_ids.tolist()) == sorted(plain)
+    for rowid, vector in zip(fast_ids.tolist(), fast):
+        np.testing.assert_array_equal(vector, plain[rowid])
+
+
+def test_without_the_chunk_fast_path_the_plain_scan_gives_the_same_results(library, monkeypatch):
+    store, items, vectors = library
+    monkeypatch.setattr(LibraryStore, "_vectors_from_chunks", lambda self: None)
+    with LibraryStore.open(store.path) as fresh:  # a new store: its index loads through the vec0 scan
+        for query in queries(3, seed=4):
+            assert [r.item.id for r in search(fresh, query, k=10)] == brute_force(items, vectors, query, 10)
