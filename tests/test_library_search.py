@@ -99,6 +99,17 @@ def test_targeted_search_returns_only_matching_items_exactly_ranked(library, met
 
 
 @pytest.mark.parametrize("method", METHODS)
+def test_a_large_k_returns_every_matching_item_and_no_other(library, method):
+    store, items, vectors = library
+    query = queries(1, seed=3)[0]
+    for filters, keep in FILTERS[2:5] + FILTERS[7:10]:  # bpm and duration bounds are inclusive
+        assert ({r.item.id for r in search(store, query, filters, k=SIZE, method=method)}
+                == {item.id for item in items if keep(item)})
+    boundary = SearchFilters(bpm_min=items[0].bpm, bpm_max=items[0].bpm)
+    assert items[0].id in {r.item.id for r in search(store, query, boundary, k=SIZE, method=method)}
+
+
+@pytest.mark.parametrize("method", METHODS)
 def test_fewer_matches_than_k_and_tags_nobody_has(library, method):
     store, items, _ = library
     rare = SearchFilters(genre="ambient", key="Bb major", mood="tense", partition="starter")

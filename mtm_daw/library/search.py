@@ -6,19 +6,20 @@
 Both tracks rank by exact cosine similarity; a targeted search returns only items that meet every
 filter, and each Reference says which filter attributes its item matched.
 
-How (measured with benchmarks/bench_retrieval.py on this 2-core machine, see benchmarks/results/):
-- sqlite-vec's vec0 KNN is exact but scans every row per query in C: ~40 ms at 100K x 128 and
-  160-250 ms at 512K here (int8 and bit vec0 columns were no faster, and their recall needs a large
-  re-rank that vec0 rowid look-ups make slow, ~0.25 ms each).
-- So `method="memory"` (the default) keeps an in-process copy of the embeddings (float32, unit length)
-  and the search tags as numpy arrays, loaded once per store and kept current through the change
-  counters in the file's meta table: new rows are appended as a segment, removals and tag edits
-  reload. Rows are ordered by (partition, genre), so those filters — the targeted track's usual
-  ones — select contiguous slices and the scan touches only those rows; the other filters mask
-  scores inside the slice. Results are exact (the same ids as a brute-force cosine top-k).
+How (measured on this 2-core machine; benchmarks/bench_retrieval.py, benchmarks/results/retrieval.json):
+- sqlite-vec's vec0 KNN is exact but compares every row of the partition in C, one query at a time:
+  ~40 ms at 100K x 128 and 160-250 ms at 512K here; int8 and bit vec0 columns were no faster, bit
+  codes had poor recall on clustered data, and re-ranking needs vec0 rowid look-ups.
+- So `method="memory"` (the default) keeps an in-process copy of the embeddings (float32, unit
+  length) and the search tags as numpy arrays, loaded once per store (reading sqlite-vec's chunk
+  tables, checked, ~30x quicker than a vec0 scan) and kept current through the change counters in
+  the file's meta table: rows added since are appended as a segment, removals and tag edits reload.
+- Rows are ordered by (partition, genre, bpm): those three filters — the targeted track's usual
+  ones — select contiguous slices, and a query scores only the rows they keep. Mood, key, mode and
+  duration mask scores inside the slices (copying the rows out when few are kept).
+  Every result is exact: the same ids as a brute-force cosine top-k (tests check it).
 - `method="sql"` asks vec0 directly: no load time, for a one-shot query from a fresh process on a
-  large library (loading 512K embeddings takes seconds; one vec0 query a fraction of one).
-Numbers: see the table at the end of this docstring (filled from the benchmark run).
+  large library (the first memory query on 512K items loads for seconds).
 """
 from __future__ import annotations
 
@@ -93,7 +94,12 @@ class _Vocabulary:
 
 @dataclass
 class _Segment:
-    """A block of rows ordered by (partition, genre); `ranges` maps each pair to its row slice."""
+    """A block of rows ordered by (partition, genre, bpm).
+
+    `ranges` maps each (partition, genre) pair to its row slice; within it bpm ascends, so a tempo
+    range is a sub-slice found by binary search. Those three filters thus cost nothing but the rows
+    they keep; mood, key, mode and duration mask scores inside the slices.
+    """
 
     ids: np.ndarray  # (N,) int64
     vectors: np.ndarray  # (N, D) float32, unit rows
@@ -108,7 +114,7 @@ class _Segment:
 
     @classmethod
     def ordered(cls, ids, vectors, partition, genre, mood, key, mode, bpm, duration) -> "_Segment":
-        order = np.lexsort((ids, genre, partition))
+        order = np.lexsort((ids, bpm, genre, partition))
         columns = [a[order] for a in (ids, vectors, partition, genre, mood, key, mode, bpm, duration)]
         pairs = columns[2].astype(np.int64) << 32 | columns[3].astype(np.int64)
         starts = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]]) if len(pairs) else np.zeros(0, int)
@@ -119,14 +125,19 @@ class _Segment:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def slices(self, partition: int | None, genre: int | None) -> list[tuple[int, int]]:
-        """Row ranges that can hold items of this partition and genre (None = any)."""
-        if partition is None and genre is None:
-            return [(0, len(self))] if len(self) else []
+    def slices(self, partition: int | None, genre: int | None, filters: SearchFilters) -> list[tuple[int, int]]:
+        """Row ranges holding exactly the items of this partition, genre (None = any) and bpm range."""
         spans = sorted(span for (p, g), span in self.ranges.items()
                        if (partition is None or p == partition) and (genre is None or g == genre))
+        if filters.bpm_min is not None or filters.bpm_max is not None:
+            low = -np.inf if filters.bpm_min is None else filters.bpm_min
+            high = np.inf if filters.bpm_max is None else filters.bpm_max
+            spans = [(start + int(np.searchsorted(self.bpm[start:end], low, "left")),
+                      start + int(np.searchsorted(self.bpm[start:end], high, "right"))) for start, end in spans]
         merged: list[tuple[int, int]] = []
-        for start, end in spans:  # neighbours (a partition's genres) become one slice
+        for start, end in spans:  # neighbours (a partition's genres, no bpm range) become one slice
+            if start == end:
+                continue
             if merged and merged[-1][1] == start:
                 merged[-1] = (merged[-1][0], end)
             else:
@@ -134,25 +145,14 @@ class _Segment:
         return merged
 
     def mask(self, start: int, end: int, codes: dict[str, int | None], filters: SearchFilters) -> np.ndarray | None:
-        """Rows start:end that meet the filters other than partition and genre; None = all of them."""
-        keep = None
-
-        def both(condition: np.ndarray) -> None:
-            nonlocal keep
-            keep = condition if keep is None else keep & condition
-
-        for name in ("mood", "key", "mode"):
-            if codes[name] is not None:
-                both(getattr(self, name)[start:end] == codes[name])
-        for name, low, high in (("bpm", filters.bpm_min, filters.bpm_max),
-                                ("duration", filters.duration_min, filters.duration_max)):
-            values = getattr(self, name)[start:end]
-            if low is not None:
-                both(values >= low)
-            if high is not None:
-                both(values <= high)
-        return keep
-
+        """Rows start:end that meet the mood, key, mode and duration filters; None = no such filter."""
+        conditions = [getattr(self, name)[start:end] == codes[name] for name in ("mood", "key", "mode")
+                      if codes[name] is not None]
+        if filters.duration_min is not None:
+            conditions.append(self.duration[start:end] >= filters.duration_min)
+        if filters.duration_max is not None:
+            conditions.append(self.duration[start:end] <= filters.duration_max)
+        return np.logical_and.reduce(conditions) if conditions else None
 
     def scores(self, start: int, end: int, query: np.ndarray,
                keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -222,7 +222,7 @@ class VectorIndex:
                 return []  # a tag no item has
             found_ids, found_scores = [], []
             for segment in self.segments:
-                for start, end in segment.slices(codes["partition"], codes["genre"]):
+                for start, end in segment.slices(codes["partition"], codes["genre"], filters):
                     ids, scores = segment.scores(start, end, query, segment.mask(start, end, codes, filters))
                     best = np.argpartition(scores, -k)[-k:] if len(scores) > k else np.arange(len(scores))
                     best = best[np.isfinite(scores[best])]
