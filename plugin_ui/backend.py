@@ -277,8 +277,9 @@ def remix_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, wa
             mix, loudness = np.zeros_like(mix), float("-inf")
     parameters = dict(result.get("parameters", {}))
     parameters["panel_mix"] = {role: {**mixer.get(role, {}), "chain": chain_to_list(chains[role])} for role in stems}
-    cue = Cue(description, score, stems, mix, result["sample_rate"], result["renderer"], result["engine"],
-              result["seed"], loudness, parameters)
+    cue = Cue(description=description, score=score, stems=stems, mix=mix, sample_rate=result["sample_rate"],
+              renderer=result["renderer"], engine=result["engine"], seed=result["seed"], loudness_lufs=loudness,
+              parameters=parameters)
     # 5. write over the session's files
     paths = export_cue(cue, result["folder"], result["name"], overwrite=True,
                        progress=_export_progress(progress, cancel, 0.85))
@@ -343,8 +344,17 @@ def library_search_job(payload: dict, progress: ProgressCallback, cancel: Cancel
     return {"rows": rows}
 
 
+def sleep_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
+    """Sleep without looking at the cancel token, as a long library call does: tests and the benchmark
+    use it to check that a cancel still ends the job in time (the panel replaces the engine process)."""
+    progress("sleep", 0.0)
+    time.sleep(float(payload.get("seconds", 1.0)))
+    return {"slept": float(payload.get("seconds", 1.0))}
+
+
 JOBS = {"describe": describe_job, "generate": generate_job, "remix": remix_job, "audition": audition_job,
-        "copy": copy_job, "library_status": library_status_job, "library_search": library_search_job}
+        "copy": copy_job, "library_status": library_status_job, "library_search": library_search_job,
+        "sleep": sleep_job}
 
 
 def warm_up() -> None:

@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.export_button)
         bar.addWidget(self.show_button)
         result.body.addLayout(bar)
-        self.stems = StemList()
+        self.stems = StemList(playback_notice=self.playback.notice)
         self.stems.mixer_changed.connect(self._remix_timer.start)
         self.stems.play_requested.connect(self.play_stem)
         scroll = QScrollArea()
@@ -186,7 +186,7 @@ class MainWindow(QMainWindow):
         self._set_result_actions(False)
         if not self.playback.available:
             self.play_button.setToolTip(self.playback.notice)
-            self.playback_notice = QLabel("🔇 " + self.playback.notice)
+            self.playback_notice = QLabel(self.playback.notice)
             self.playback_notice.setObjectName("notice")
             self.statusBar().addPermanentWidget(self.playback_notice)
         self.playback.position_changed.connect(self._playhead)

@@ -62,6 +62,12 @@ QStatusBar {{ color: {MUTED}; }}
 QCheckBox::indicator:checked {{ background: {ACCENT}; border: 1px solid {ACCENT}; border-radius: 3px; }}
 QCheckBox::indicator:unchecked {{ background: {RAISED}; border: 1px solid {BORDER}; border-radius: 3px; }}
 QScrollArea {{ border: none; background: transparent; }}
+QFrame#stemRow {{ background: #202328; border-radius: 4px; }}
+QLabel#stemTitle {{ font-weight: 600; }}
+QLabel#stemInstrument {{ color: {MUTED}; font-size: 8.5pt; }}
+QLabel#dragHandle {{ border: 1px dashed #5a606b; border-radius: 4px; padding: 3px 8px; }}
+QLabel#dragHandle:hover {{ border-color: {ACCENT}; }}
+QLabel#dragHandle:disabled {{ color: #646a74; border-color: {BORDER}; }}
 """
 
 

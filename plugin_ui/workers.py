@@ -100,6 +100,7 @@ class EngineClient(QObject):
         self._jobs: Connection | None = None
         self._cancels: Connection | None = None
         self._failed_starts = 0
+        self._dead: list[subprocess.Popen] = []  # killed engine processes not yet reaped
         self.failure = ""  # why the engine cannot run, once it has given up
         self._reader: _Reader | None = None
         self._old_readers: list[_Reader] = []
@@ -150,6 +151,8 @@ class EngineClient(QObject):
             self._process.kill()
             self._process.wait(STOP_WAIT_SECONDS)
         self._close_pipes()
+        for process in self._dead:
+            process.wait(STOP_WAIT_SECONDS)
         for reader in self._old_readers + [self._reader]:
             if reader is not None:
                 reader.wait(int(STOP_WAIT_SECONDS * 1000))
@@ -167,7 +170,8 @@ class EngineClient(QObject):
         """Replace the engine process (after a hard cancel or a crash)."""
         if self._process is not None and self._process.poll() is None:
             self._process.kill()  # its reader sees the pipe close and ends
-            self._process.wait()
+            self._dead.append(self._process)  # reaped later: waiting here could stall the UI thread
+        self._dead = [process for process in self._dead if process.poll() is None]
         self._close_pipes()
         self._old_readers = [r for r in self._old_readers if r.isRunning()] + [self._reader]
         self._set_ready(False)

@@ -27,9 +27,7 @@ class DragHandle(QLabel):
         self.setObjectName("dragHandle")
         self.setToolTip(tooltip)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setStyleSheet("QLabel#dragHandle { border: 1px dashed #5a606b; border-radius: 4px; padding: 3px 8px; }"
-                           "QLabel#dragHandle:hover { border-color: #ff9f43; }")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)  # looks: QLabel#dragHandle in theme.py
 
     def paths(self) -> list[str]:
         return [p for p in self._paths() if p and Path(p).exists()]

@@ -1,0 +1,481 @@
+"""The panel (plugin_ui) under pytest-qt, offscreen: drop a file, edit, generate, cancel, drag out.
+
+One engine process serves the whole module (it takes a few seconds to start); each test gets a
+fresh window with its own settings file and output folder. Screenshots of the main states go to
+build/screenshots (or $MTM_PANEL_SCREENSHOTS).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6.QtWidgets")
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
+from PyQt6.QtGui import QDropEvent  # noqa: E402
+
+from mtm_daw.description import MusicDescription  # noqa: E402
+from plugin_ui import library_adapter  # noqa: E402
+from plugin_ui.main_window import MainWindow  # noqa: E402
+from plugin_ui.playback import Playback  # noqa: E402
+from plugin_ui.settings import PanelSettings  # noqa: E402
+from plugin_ui.theme import apply_theme  # noqa: E402
+from plugin_ui.workers import EngineClient  # noqa: E402
+
+DEMO = Path(__file__).resolve().parent.parent / "mtm_daw" / "data" / "demo"
+DEMO_IMAGE, DEMO_VIDEO = DEMO / "demo_image.png", DEMO / "demo_video.mp4"
+SCREENSHOTS = Path(os.environ.get("MTM_PANEL_SCREENSHOTS", Path(__file__).resolve().parent.parent / "build" /
+                                  "screenshots"))
+
+
+def wait_until(app, condition, timeout: float = 60.0) -> None:
+    """Run the event loop until condition() holds (module fixtures have no qtbot)."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout:g} s")
+        app.processEvents()
+        time.sleep(0.005)
+
+
+@pytest.fixture(scope="module")
+def engine(qapp):
+    apply_theme(qapp)
+    client = EngineClient()
+    client.start()
+    wait_until(qapp, lambda: client.ready, 90)
+    yield client
+    client.shutdown()
+
+
+def make_window(tmp: Path, engine: EngineClient) -> MainWindow:
+    settings = PanelSettings(tmp / "panel.ini")  # never the user's own settings
+    settings.output_folder = str(tmp / "out")
+    settings.library_path = str(tmp / "no_library.sqlite")
+    window = MainWindow(settings, client=engine, playback=Playback(force_off=True))
+    window.resize(1280, 800)
+    window.show()
+    return window
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, engine):
+    window = make_window(tmp_path, engine)
+    qtbot.addWidget(window)
+    yield window
+    window.cancel()
+    window.close()
+
+
+@pytest.fixture(scope="module")
+def generated(qapp, engine, tmp_path_factory):
+    """A window that described the demo image and generated an 8 s cue with the baseline engine."""
+    window = make_window(tmp_path_factory.mktemp("generated"), engine)
+    window.load_source(str(DEMO_IMAGE))
+    wait_until(qapp, lambda: window.source_kind == "image" and not window.busy)
+    window.controls.duration.setValue(8.0)
+    window.controls.engine.setCurrentText("baseline")
+    stages = []
+    window.controls.progress.valueChanged.connect(lambda value: stages.append(window.controls.stage.text()))
+    window.generate()
+    wait_until(qapp, lambda: window.result is not None and not window.busy)
+    qapp.processEvents()
+    window.progress_seen = stages
+    yield window
+    window.close()
+
+
+def drop(widget, path: Path) -> None:
+    """What a file manager's drop does: a QDropEvent carrying the file's URL."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(event)
+
+
+def screenshot(window: MainWindow, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    assert window.grab().save(str(path))
+    return path
+
+
+# --- dropping a file fills the description ---------------------------------------------------------
+
+def test_dropping_an_image_fills_the_description(qtbot, window):
+    with qtbot.waitSignal(window.description_ready, timeout=30000) as blocker:
+        drop(window.drop_zone, DEMO_IMAGE)
+    description = blocker.args[0]
+    assert window.source_kind == "image"
+    assert window.editor.genre.currentText() == description.genre
+    assert window.editor.mood.currentText() == description.mood
+    assert window.editor.tempo.value() == pytest.approx(description.tempo, abs=0.05)
+    assert window.editor.sentence.toPlainText() == description.sentence != ""
+    assert "demo_image.png" in window.drop_zone.headline.text()
+    assert len(window.picture.images) == 1
+    assert not window.busy and window.controls.generate.isEnabled()
+
+
+def test_dropping_a_video_fills_the_description_and_the_timeline(qtbot, window):
+    with qtbot.waitSignal(window.description_ready, timeout=30000) as blocker:
+        drop(window.drop_zone, DEMO_VIDEO)
+    description = blocker.args[0]
+    assert description.duration == pytest.approx(9.0, abs=0.1)
+    assert window.controls.duration.value() == pytest.approx(description.duration, abs=0.05)
+    timeline = window.picture.timeline
+    assert len(timeline.frames) == 12
+    assert timeline.cuts == sorted(s.start for s in description.sections if s.start > 0)
+    assert [t for t, _ in timeline.hits] == [h.time for h in description.hit_points]
+    assert timeline.hits, "the demo video has hit points"
+    assert window.tabs.currentWidget() is window.picture
+    screenshot(window, "2_video_described")
+
+
+def test_editing_fields_and_sentence_stays_in_sync(qtbot, window):
+    editor = window.editor
+    editor.genre.setCurrentText("jazz")
+    assert "jazz" in editor.sentence.toPlainText()
+    assert editor.description().sentence == editor.sentence.toPlainText()
+    editor.roles["drums"].setChecked(False)
+    assert editor.description().roles == ("bass", "harmony", "melody")
+    editor.sentence.setPlainText("A dark orchestral cue with a cello melody, 70 bpm in D minor, 3/4")
+    editor.read_sentence()  # (otherwise half a second after the last key press)
+    d = editor.description()
+    assert (d.genre, d.mood, d.tempo, d.key, d.time_signature) == ("orchestral", "dark", 70.0, "D minor", (3, 4))
+    assert d.instruments.get("melody") == 42  # cello
+    assert d.sentence.startswith("A dark orchestral cue")
+    assert editor.meter.currentText() == "3/4" and editor.tempo.value() == 70.0
+
+
+# --- generate --------------------------------------------------------------------------------------
+
+def test_generate_lists_stems_and_the_files_exist(generated):
+    result = generated.result
+    assert list(generated.stems.rows) == ["drums", "bass", "harmony", "melody"]
+    for role, row in generated.stems.rows.items():
+        assert Path(result["files"][role]).is_file()
+        assert row.waveform.peaks.shape == (2, 480) and abs(row.waveform.peaks).max() > 0
+        assert not row.play.isEnabled()  # playback is off in this window (no device)
+    for part in ("mix", "midi", "sidecar"):
+        assert Path(result["files"][part]).is_file()
+    assert result["engine"] == "baseline" and 8.0 <= result["duration"] < 14.0
+    assert Path(result["folder"]).parent == Path(generated.settings.output_folder)
+    assert generated.piano_roll.score is result["score"]
+    assert any("Composing" in s or "Rendering" in s or "Mixing" in s for s in generated.progress_seen)
+    assert generated.controls.generate.isEnabled() and not generated.controls.cancel.isEnabled()
+    assert generated.export_button.isEnabled()
+    screenshot(generated, "3_generated_picture")
+    generated.tabs.setCurrentWidget(generated.piano_roll)
+    screenshot(generated, "4_generated_score")
+
+
+def test_drag_out_holds_the_files_as_urls(generated):
+    files = generated.result["files"]
+    for role, row in generated.stems.rows.items():
+        mime = row.handle.mime_data()
+        assert mime.hasFormat("text/uri-list")
+        assert mime.urls() == [QUrl.fromLocalFile(str(Path(files[role]).resolve()))]
+    assert generated.drag_handles["mix"].mime_data().urls() == [QUrl.fromLocalFile(files["mix"])]
+    assert generated.drag_handles["midi"].mime_data().urls() == [QUrl.fromLocalFile(files["midi"])]
+    everything = [url.toLocalFile() for url in generated.drag_handles["all"].mime_data().urls()]
+    assert everything == [files[r] for r in ("drums", "bass", "harmony", "melody", "mix", "midi")]
+    assert all(Path(p).is_file() for p in everything)
+
+
+def test_export_to_folder_copies_the_cue(qtbot, generated, tmp_path, monkeypatch):
+    job = generated.export_to_folder(str(tmp_path / "export"))
+    with qtbot.waitSignal(job.finished, timeout=20000):
+        pass
+    assert job.state == "done"
+    names = sorted(p.name for p in (tmp_path / "export").iterdir())
+    assert names == sorted(Path(p).name for p in generated.result_files() + [generated.result["files"]["sidecar"]])
+    asked = []  # a second export into the same folder asks before replacing
+    monkeypatch.setattr("plugin_ui.main_window.QMessageBox.question", lambda *a: asked.append(a[2]) or 0)
+    job = generated.export_to_folder(str(tmp_path / "export"))
+    with qtbot.waitSignal(job.finished, timeout=20000):
+        pass
+    assert job.state == "failed" and asked and "already exists" in asked[0]
+
+
+def test_mixer_remixes_the_files(qtbot, generated):
+    mix = Path(generated.result["files"]["mix"])
+    before = mix.stat().st_mtime_ns
+    row = generated.stems.rows["drums"]
+    with qtbot.waitSignal(generated.result_ready, timeout=30000) as blocker:
+        row.mute.setChecked(True)
+        generated.stems.rows["melody"].preset.setCurrentIndex(1)  # dry
+    result = blocker.args[0]
+    assert mix.stat().st_mtime_ns > before
+    assert row.waveform.dimmed
+    import json
+
+    sidecar = json.loads(Path(result["files"]["sidecar"]).read_text())
+    panel_mix = sidecar["parameters"]["panel_mix"]
+    assert panel_mix["drums"]["mute"] is True and panel_mix["melody"]["preset"] == "dry"
+    assert [name for name, _ in panel_mix["melody"]["chain"]] == ["Gain", "Gain"]  # dry: level + the row's gain
+    with qtbot.waitSignal(generated.result_ready, timeout=30000):
+        row.mute.setChecked(False)
+        generated.stems.rows["melody"].preset.setCurrentIndex(0)
+
+
+def test_generate_with_a_reference_file_on_the_dit_engine(qtbot, window, generated):
+    window.editor.set_description(MusicDescription(genre="jazz", mood="calm", tempo=100, key="F major", duration=6))
+    window.controls.duration.setValue(6.0)
+    window.controls.engine.setCurrentText("dit")
+    window.controls.steps.setValue(6)
+    window.references.set_file(generated.result["files"]["midi"])
+    assert window.references.follow.isChecked()
+    assert window.references.reference()["kind"] == "file"
+    with qtbot.waitSignal(window.result_ready, timeout=60000) as blocker:
+        window.generate()
+    parameters = blocker.args[0]["parameters"]
+    assert parameters["reference"]["source"] == generated.result["files"]["midi"]
+    assert parameters["reference"]["strength"] == pytest.approx(0.7)
+    window.controls.engine.setCurrentText("baseline")
+    assert window.references.reference() is None and not window.references.follow.isEnabled()
+
+
+# --- cancel ----------------------------------------------------------------------------------------
+
+def test_cancel_stops_generation_and_the_panel_is_idle(qtbot, window):
+    window.editor.set_description(MusicDescription(genre="pop", mood="happy", duration=60))
+    window.controls.duration.setValue(60.0)
+    window.controls.engine.setCurrentText("dit")
+    window.controls.steps.setValue(200)
+    window.generate()
+    job = window.job
+    qtbot.waitUntil(lambda: window.controls.progress.value() > 0, timeout=60000)  # inside the DDIM loop
+    screenshot(window, "5_generating")
+    window.cancel()
+    assert not window.busy and window.controls.generate.isEnabled() and not window.controls.cancel.isEnabled()
+    assert window.controls.stage.text() == "Cancelled"
+    qtbot.waitUntil(lambda: not job.active, timeout=3000)
+    assert job.state == "cancelled"
+    assert job.ended_at - job.cancel_requested_at < 1.0
+    assert window.result is None
+    assert not list(Path(window.settings.output_folder).glob("**/*.wav"))
+
+
+def test_cancel_of_a_step_that_ignores_it_replaces_the_engine(qtbot, engine):
+    restarts = engine.restarts
+    job = engine.submit("sleep", {"seconds": 30})
+    qtbot.waitUntil(lambda: job.state == "running", timeout=20000)
+    qtbot.wait(200)
+    job.cancel()
+    qtbot.waitUntil(lambda: not job.active, timeout=3000)
+    assert job.state == "cancelled" and job.ended_at - job.cancel_requested_at < 1.0
+    assert engine.restarts == restarts + 1
+    after = engine.submit("library_status", {"path": "/nonexistent/library.sqlite"})
+    qtbot.waitUntil(lambda: not after.active, timeout=30000)  # the new engine process answers
+    assert after.state == "done"
+
+
+# --- bad input -------------------------------------------------------------------------------------
+
+def test_a_bad_file_gives_an_error_dialog_not_a_crash(qtbot, window, tmp_path, monkeypatch):
+    bad = tmp_path / "clip.mp4"
+    bad.write_bytes(os.urandom(4096))
+    shown = []
+    monkeypatch.setattr("plugin_ui.main_window.QMessageBox.warning", lambda parent, title, text: shown.append((title, text)))
+    before = window.editor.description()
+    with qtbot.waitSignal(window.job_ended, timeout=30000) as blocker:
+        drop(window.drop_zone, bad)
+    assert blocker.args == ["describe", "failed"]
+    assert len(shown) == 1
+    title, text = shown[0]
+    assert "clip.mp4" in title and "clip.mp4" in text and "internal" not in text
+    assert window.editor.description() == before
+    assert not window.busy and window.controls.generate.isEnabled()
+    window.references.set_file(str(DEMO_IMAGE))  # a picture cannot be a reference
+    assert shown[-1][0] == "Not a reference" and window.references.reference() is None
+
+
+def test_an_impossible_description_gives_an_error_dialog(qtbot, window, monkeypatch):
+    shown = []
+    monkeypatch.setattr("plugin_ui.main_window.QMessageBox.warning", lambda parent, title, text: shown.append(text))
+    window.editor._description.tempo = 900  # what a damaged description file could hold
+    window.generate()
+    assert shown and "tempo" in shown[0] and not window.busy
+
+
+# --- library, settings, playback, shortcuts --------------------------------------------------------
+
+def test_without_a_library_the_reference_list_is_disabled_with_a_notice(qtbot, window):
+    qtbot.waitUntil(lambda: "No library yet" in window.references.results.item(0).text(), timeout=30000)
+    panel = window.references
+    assert not panel.library_ready
+    assert not panel.results.isEnabled() and not panel.query.isEnabled() and not panel.search_button.isEnabled()
+    assert "mtm library add" in panel.results.item(0).text()
+    status = library_adapter.library_status(str(window.settings.library_path))
+    assert status["available"] is False and status["message"].startswith(library_adapter.NO_LIBRARY)
+    screenshot(window, "1_empty")
+
+
+def test_library_adapter_speaks_the_planned_api(monkeypatch, tmp_path):
+    """With a library module of the planned shape (a stand-in here), search rows and the control work."""
+    library_file = tmp_path / "library.sqlite"
+    library_file.write_bytes(b"SQLite format 3\x00")
+    calls = {}
+
+    class Item:
+        def __init__(self, item_id):
+            self.id, self.path, self.genre, self.mood = item_id, f"/loops/loop{item_id}.wav", "jazz", "calm"
+            self.bpm, self.key, self.duration, self.caption = 96.0, "A minor", 8.0, "a calm jazz loop"
+
+    class Store:
+        @classmethod
+        def open(cls, path, create=True):
+            calls["open"] = (str(path), create)
+            return cls()
+
+        def get(self, item_id):
+            return Item(item_id)
+
+    def search(store, query, filters, k):
+        calls["search"] = (query, filters, k)
+        return [types.SimpleNamespace(item=Item(7), score=0.83, matched=("genre",), track="targeted")]
+
+    class Embedder:
+        @classmethod
+        def default(cls):
+            return cls()
+
+        def embed_text(self, texts):
+            calls["embed"] = texts
+            return [[1.0, 0.0]]
+
+    def library_control(reference, strength):
+        calls["control"] = (reference.item.id, strength)
+        return "control-signal"
+
+    modules = {
+        "mtm_daw.library": types.SimpleNamespace(),
+        "mtm_daw.library.store": types.SimpleNamespace(LibraryStore=Store, default_library_path=lambda: library_file),
+        "mtm_daw.library.search": types.SimpleNamespace(search=search),
+        "mtm_daw.library.item": types.SimpleNamespace(SearchFilters=lambda **kw: kw,
+                                                      Reference=lambda item, score: types.SimpleNamespace(item=item)),
+        "mtm_daw.library.retrieve": types.SimpleNamespace(reference_control=library_control),
+        "mtm_daw.engine.joint_embedding": types.SimpleNamespace(JointEmbedder=Embedder),
+    }
+    modules["mtm_daw.library"].store = modules["mtm_daw.library.store"]
+    for name, module in modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setattr(library_adapter, "_open_stores", {})
+    monkeypatch.setattr(library_adapter, "_embedder", None)
+
+    assert library_adapter.library_status(None)["available"] is True  # the default path
+    rows = library_adapter.search_references(str(library_file), "warm jazz trio",
+                                             {"genre": "jazz", "bpm_min": 80.0, "mood": ""}, k=5)
+    assert calls["open"] == (str(library_file), False)  # never creates a library
+    assert calls["embed"] == ["warm jazz trio"]
+    assert calls["search"][1:] == ({"genre": "jazz", "bpm_min": 80.0}, 5)
+    assert rows[0]["item_id"] == 7 and rows[0]["score"] == pytest.approx(0.83) and rows[0]["matched"] == ["genre"]
+    assert rows[0]["track"] == "targeted" and rows[0]["bpm"] == 96.0 and rows[0]["library"] == str(library_file)
+    assert library_adapter.reference_control({**rows[0], "strength": 0.4}) == "control-signal"
+    assert calls["control"] == (7, 0.4)
+
+
+def test_reference_panel_shows_library_results(qtbot):
+    from plugin_ui.widgets.reference_panel import ReferencePanel
+
+    panel = ReferencePanel()
+    qtbot.addWidget(panel)
+    panel.set_library_status({"available": True, "message": "Library: /x/library.sqlite"})
+    assert panel.results.isEnabled() and panel.query.isEnabled()
+    searches = []
+    panel.search_requested.connect(lambda query, filters: searches.append((query, filters)))
+    panel.query.setText("dark strings")
+    panel.genre_filter.setCurrentText("cinematic")
+    panel.bpm_min.setValue(80)
+    panel.search_button.click()
+    assert searches == [("dark strings", {"genre": "cinematic", "bpm_min": 80.0})]
+    row = {"kind": "library", "library": "/x/library.sqlite", "item_id": 3, "path": "/x/a.mid", "title": "a",
+           "genre": "cinematic", "mood": "dark", "bpm": 90.0, "key": "D minor", "duration": 8.0, "score": 0.7,
+           "matched": ["genre"], "track": "targeted"}
+    panel.set_results([row])
+    panel.follow.setChecked(True)
+    panel.strength.setValue(40)
+    assert panel.reference() == {**row, "strength": 0.4}
+
+
+def test_settings_persist_in_their_own_file(qtbot, tmp_path, engine):
+    from mtm_daw.pipeline import ENGINES
+    from plugin_ui.settings import ENGINES as PANEL_ENGINES
+
+    assert PANEL_ENGINES == ENGINES
+    path = tmp_path / "panel.ini"
+    settings = PanelSettings(path)
+    settings.library_path = "/music/library.sqlite"
+    settings.output_folder = str(tmp_path / "cues")
+    settings.soundfont = "/sf/GM.sf2"
+    settings.vst3_plugins = {"melody": ["/fx/Reverb.vst3"], "bass": []}
+    settings.engine = "baseline"
+    settings.sync()
+    again = PanelSettings(path)
+    assert (again.library_path, again.output_folder, again.soundfont, again.engine) == (
+        "/music/library.sqlite", str(tmp_path / "cues"), "/sf/GM.sf2", "baseline")
+    assert again.vst3_plugins == {"melody": ["/fx/Reverb.vst3"]}
+    window = MainWindow(again, client=engine, playback=Playback(force_off=True))
+    qtbot.addWidget(window)
+    assert window.controls.engine.currentText() == "baseline"
+    window.controls.engine.setCurrentText("dit")
+    window.close()
+    assert PanelSettings(path).engine == "dit"
+    payload = MainWindow.generation_payload(window)
+    assert payload["render"] == {"soundfont": "/sf/GM.sf2", "plugins": {"melody": ["/fx/Reverb.vst3"]}}
+    assert payload["output_folder"] == str(tmp_path / "cues")
+
+
+def test_playback_without_a_device_is_off_with_a_notice(qtbot, window):
+    playback = Playback()
+    if playback.available:
+        pytest.skip("this machine has an audio output")
+    assert playback.notice and not playback.playing
+    playback.play(__file__)  # no-ops, never a crash
+    playback.toggle(__file__)
+    playback.stop()
+    assert not window.play_button.isEnabled()
+    assert window.playback.notice in window.play_button.toolTip()
+    window.toggle_playback()
+    assert window.statusBar().currentMessage() == window.playback.notice
+
+
+def test_shortcuts_and_tooltips(window):
+    from PyQt6.QtGui import QShortcut
+
+    keys = {s.key().toString() for s in window.findChildren(QShortcut)}
+    assert {"Space", "Ctrl+G", "Ctrl+E", "Ctrl+O", "Esc"} <= keys
+    for widget in (window.controls.generate, window.controls.cancel, window.export_button, window.drop_zone,
+                   window.editor.sentence, window.references.strength, window.controls.engine):
+        assert widget.toolTip()
+
+
+def test_settings_dialog_saves(qtbot, window, tmp_path):
+    from plugin_ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(window.settings, window)
+    qtbot.addWidget(dialog)
+    dialog.output.edit.setText(str(tmp_path / "elsewhere"))
+    dialog.vst3["drums"].edit.setText("/a/One.vst3; /a/Two.vst3")
+    dialog.resize(640, 360)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    dialog.grab().save(str(SCREENSHOTS / "6_settings.png"))
+    dialog.accept()
+    assert window.settings.output_folder == str(tmp_path / "elsewhere")
+    assert window.settings.vst3_plugins == {"drums": ["/a/One.vst3", "/a/Two.vst3"]}
+    print(f"panel screenshots: {SCREENSHOTS}")
+
+
+def test_mtm_ui_subcommand_opens_the_panel():
+    from mtm_daw.cli import build_parser, cmd_ui
+
+    args = build_parser().parse_args(["ui", "clip.mp4", "--settings", "panel.ini"])
+    assert args.handler is cmd_ui and args.source == "clip.mp4" and args.settings == "panel.ini"
