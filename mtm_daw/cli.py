@@ -120,11 +120,13 @@ def _retrieved_reference(args: argparse.Namespace, description: MusicDescription
     """--retrieve: the library's best match for the description, as a control signal for the trained model."""
     from mtm_daw.library.cli import library_path
     from mtm_daw.library.retrieve import retrieve_control
+    from mtm_daw.provenance import library_reference
 
     if args.engine != "dit":
         print("note: a reference steers the trained model, so this cue uses --engine dit", file=sys.stderr)
         args.engine = "dit"
     control, reference = retrieve_control(description, library_path(args), args.strength)
+    args.reference_record = library_reference(reference, args.strength)  # source and licence, for the sidecar
     matched = f", matched {', '.join(reference.matched)}" if reference.matched else ""
     print(f"reference: {Path(reference.item.path).name} ({reference.item.caption}; {reference.track} search, "
           f"similarity {reference.score:.2f}{matched})", file=sys.stderr)
@@ -150,7 +152,8 @@ def cmd_compose(args: argparse.Namespace) -> int:
     printer = ProgressPrinter(args.quiet)
     cue = compose_cue(description, seed=args.seed, engine=args.engine, settings=_render_settings(args),
                       progress=printer, warn=lambda message: print(message, file=sys.stderr),
-                      reference=reference, generation=generation)
+                      reference=reference, generation=generation,
+                      reference_record=getattr(args, "reference_record", None))
     _export_and_report(cue, args, printer)
     return EXIT_OK
 
@@ -214,7 +217,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     generation = _dit_settings(args) if args.engine == "dit" else None
     cue = compose_cue(description, seed=args.seed, engine=args.engine, settings=_render_settings(args),
                       progress=printer, warn=lambda message: print(message, file=sys.stderr),
-                      reference=reference, generation=generation)
+                      reference=reference, generation=generation,
+                      reference_record=getattr(args, "reference_record", None))
     if args.name == "cue":
         args.name = Path(args.video).stem
     _export_and_report(cue, args, printer, picture=Path(args.video) if args.mux else None)
@@ -233,6 +237,26 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 value = f"{len(value)} values" if len(value) > 8 else ", ".join(str(v) for v in value)
             print(f"{key:>16}: {value}")
     return EXIT_OK
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from mtm_daw.provenance import load_sidecar
+    from mtm_daw.remake import reproduce_cue, sidecar_name
+
+    printer = ProgressPrinter(args.quiet)
+    cue = reproduce_cue(args.sidecar, progress=printer, warn=lambda message: print(message, file=sys.stderr))
+    args.name = args.name or sidecar_name(load_sidecar(args.sidecar))
+    _export_and_report(cue, args, printer)
+    return EXIT_OK
+
+
+def _add_remake_options(parser: argparse.ArgumentParser, sidecar_help: str) -> None:
+    """Options of the commands that start from a render's sidecar (reproduce, extend, regenerate)."""
+    parser.add_argument("sidecar", help=sidecar_help)
+    parser.add_argument("-o", "--output", default="out", help="output folder (default: out)")
+    parser.add_argument("--name", help="file name prefix (default: the name the cue was made under)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing files of the same name")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -344,6 +368,11 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("file")
     analyze.add_argument("--json", action="store_true", help="machine-readable output")
     analyze.set_defaults(handler=cmd_analyze)
+
+    reproduce = commands.add_parser("reproduce", help="make a rendered cue again from its sidecar "
+                                                      "(*_description.json): the same audio on the same machine")
+    _add_remake_options(reproduce, "the cue's *_description.json")
+    reproduce.set_defaults(handler=cmd_reproduce)
 
     ui = commands.add_parser("ui", help="open the panel: drop in a picture, words or sound, drag the stems out")
     ui.add_argument("source", nargs="?", help="a file or a text idea to describe straight away")

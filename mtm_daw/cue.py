@@ -33,3 +33,4 @@ class Cue:
     seed: int = 0
     loudness_lufs: float = float("nan")  # measured on the mix
     parameters: dict = field(default_factory=dict)  # everything else that shaped the render
+    loop_bars: int = 0  # > 0: a seamless loop of this many bars (every buffer exactly that long)

@@ -1,5 +1,7 @@
 """The end-to-end path: description (or MIDI) -> Score -> stems -> mix -> Cue, and Cue -> files.
 
+Every cue is made from a Recipe (mtm_daw.provenance): compose_cue and render_midi_cue write one,
+make_cue follows it, and the sidecar keeps it so `mtm reproduce` can make the cue again.
 Each function reads as numbered steps; long steps report progress and honour a CancelToken.
 """
 from __future__ import annotations
@@ -12,8 +14,9 @@ from mtm_daw.control import ControlSignal
 from mtm_daw.cue import Cue
 from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
 from mtm_daw.errors import MtmError
-from mtm_daw.mix import TARGET_LUFS, load_vst3, mix_stems, role_chain
+from mtm_daw.mix import TARGET_LUFS, MixGains, load_vst3, mix_stems_with_gains, role_chain
 from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
+from mtm_daw.provenance import ReferenceRecord, Recipe, file_reference, file_sha256, reference_signal
 from mtm_daw.render import SAMPLE_RATE, make_renderer, render_score
 from mtm_daw.score.baseline import compose
 from mtm_daw.score.midi import load_midi_score
@@ -33,15 +36,38 @@ class RenderSettings:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "RenderSettings":
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise MtmError(f"unknown render setting(s): {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+
+@dataclass
+class Built:
+    """A recipe's score, before rendering."""
+
+    score: Score
+    description: MusicDescription  # the cue's description, as long as the score
+    engine_description: MusicDescription  # what the engine composed from (a loop's runs a bar longer)
+    layout_seed: int  # the seed the form and chords came from
+    parameters: dict  # what the engine reports for the sidecar (model, generation settings, reference)
+
 
 def compose_cue(description: MusicDescription, seed: int = 0, engine: str = "baseline",
                 settings: RenderSettings | None = None, progress: ProgressCallback = no_progress,
                 cancel: CancelToken | None = None, warn: Callable[[str], None] = print,
-                reference: ControlSignal | None = None, generation=None) -> Cue:
+                reference: ControlSignal | None = None, generation=None, *,
+                reference_record: ReferenceRecord | None = None, loop_bars: int = 0,
+                sync: dict | None = None) -> Cue:
     """Compose a cue from a description with the chosen engine, render and mix it.
 
     engine: "baseline" (the procedural composer) or "dit" (the trained generator, which can follow
     a reference at its strength). generation: mtm_daw.engine.generator.GenerationSettings for "dit".
+    reference_record: where the reference came from (default: its file, when `reference.source` is one).
+    loop_bars: > 0 for a seamless loop of that many bars. sync: where tempo, meter and key were
+    locked from (mtm_daw.sync), recorded in the sidecar.
     """
     # 1. check inputs
     description.validate()
@@ -49,25 +75,76 @@ def compose_cue(description: MusicDescription, seed: int = 0, engine: str = "bas
         raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
     if reference is not None and engine != "dit":
         raise MtmError("a reference needs --engine dit; the baseline composer does not read references")
+    # 2. the recipe: everything needed to make this cue again
+    generation_settings = None
+    if engine == "dit":
+        from mtm_daw.engine.generator import GenerationSettings
+
+        generation_settings = asdict(replace(generation or GenerationSettings(), seed=seed).validate())
+    if reference is not None and reference_record is None:
+        reference_record = (file_reference(reference.source, reference.strength) if Path(reference.source).is_file()
+                            else ReferenceRecord(reference.source, "", reference.strength))
+    recipe = Recipe("compose", engine, seed, description.to_dict(), generation_settings,
+                    reference_record.to_dict() if reference_record else None,
+                    (settings or RenderSettings()).to_dict(), loop_bars=loop_bars, sync=sync).check("compose_cue")
+    # 3. compose, render, mix
+    return make_cue(recipe, progress, cancel, warn, reference)
+
+
+def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
+             warn: Callable[[str], None] = print, reference: ControlSignal | None = None) -> Cue:
+    """Follow a recipe: write the score, then render and mix it. `reference`: the control signal
+    already read for the recipe's reference (else it is read again from its file)."""
     steps = Steps(progress, ["compose", "render", "mix"], cancel)
-    # 2. write the score; the description then names the instruments actually played
+    # 1. the score; the description then names the instruments actually played
     steps.report("compose", 0.0)
-    parameters: dict = {}
-    if engine == "baseline":
-        score = compose(description, seed)
-    else:
-        score, parameters = _generate(description, seed, reference, generation, steps, cancel)
-    description = replace(description, instruments={
-        role: track.program for role, track in score.tracks.items() if not track.is_drum})
-    description.sentence = description.sentence or description.to_sentence()
-    # 3-4. render and mix
-    cue = cue_from_score(score, description, seed, engine, settings or RenderSettings(), steps, warn)
-    cue.parameters.update(parameters)
+    built = build_score(recipe, steps, cancel, warn, reference)
+    description = built.description
+    if recipe.engine != "midi":
+        description = replace(description, instruments={
+            role: track.program for role, track in built.score.tracks.items() if not track.is_drum})
+        description.sentence = description.sentence or description.to_sentence()
+    # 2-3. render and mix (with the recipe's gains when it keeps a parent's)
+    gains = MixGains.from_dict(recipe.mix_gains) if recipe.mix_gains else None
+    cue = cue_from_score(built.score, description, recipe.seed, recipe.engine,
+                         RenderSettings.from_dict(recipe.render), steps, warn, loop_bars=recipe.loop_bars, gains=gains)
+    cue.parameters.update(built.parameters)
+    cue.parameters["recipe"] = recipe.to_dict()
     return cue
 
 
+def build_score(recipe: Recipe, steps: Steps, cancel: CancelToken | None = None,
+                warn: Callable[[str], None] = print, reference: ControlSignal | None = None) -> Built:
+    """The score a recipe describes (its parent's first, for extend and regenerate)."""
+    if recipe.operation == "compose":
+        request = MusicDescription.from_dict(recipe.description).validate()
+        if reference is None and recipe.reference:
+            reference = reference_signal(recipe.reference, warn)
+        score, parameters = compose_score(request, recipe.engine, recipe.seed, recipe.generation, reference,
+                                          steps, cancel)
+        return Built(score, request, request, recipe.seed, parameters)
+    if recipe.operation == "render_midi":
+        return _midi_score(recipe, warn)
+    raise MtmError(f"this version cannot make a cue by '{recipe.operation}'")
+
+
+def compose_score(description: MusicDescription, engine: str, seed: int, generation: dict | None,
+                  reference: ControlSignal | None, steps: Steps, cancel: CancelToken | None = None,
+                  **inpainting) -> tuple[Score, dict]:
+    """One engine run: the baseline composer or the trained generator (`inpainting`: keep,
+    regenerate and span for the generator, role_seeds for the composer)."""
+    if engine == "baseline":
+        return compose(description, seed, **inpainting), {}
+    if engine == "dit":
+        from mtm_daw.engine.generator import GenerationSettings
+
+        settings = replace(GenerationSettings(**(generation or {})), seed=seed)
+        return _generate(description, seed, reference, settings, steps, cancel, **inpainting)
+    raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
+
+
 def _generate(description: MusicDescription, seed: int, reference: ControlSignal | None, generation,
-              steps: Steps, cancel: CancelToken | None) -> tuple[Score, dict]:
+              steps: Steps, cancel: CancelToken | None, **inpainting) -> tuple[Score, dict]:
     """The DiT + ControlFormer path: sentence embedding, then the ONNX generator."""
     from mtm_daw.engine.generator import GenerationSettings, Generator, generate_score
     from mtm_daw.engine.text_encoder import TextEncoder
@@ -76,12 +153,29 @@ def _generate(description: MusicDescription, seed: int, reference: ControlSignal
     generator = Generator.default(generation.precision)
     embedding = TextEncoder.default().encode([description.sentence or description.to_sentence()])[0]
     score = generate_score(description, embedding, reference, generation, generator=generator,
-                           progress=lambda stage, fraction: steps.report("compose", fraction), cancel=cancel)
+                           progress=lambda stage, fraction: steps.report("compose", fraction), cancel=cancel,
+                           **inpainting)
     parameters = {"generation": asdict(generation),
                   "model": {"file": Path(generator.path).name, "sha256": generator.sha256, "version": generator.version}}
     if reference is not None:
         parameters["reference"] = {"source": reference.source, "strength": reference.strength}
     return score, parameters
+
+
+def _midi_score(recipe: Recipe, warn: Callable[[str], None]) -> Built:
+    from mtm_daw.describe import describe_midi
+
+    path = Path(recipe.midi["path"])
+    if recipe.midi.get("sha256") and path.is_file() and file_sha256(path) != recipe.midi["sha256"]:
+        warn(f"note: {path} has changed since the cue was rendered from it")
+    score = load_midi_score(path)
+    if score.length_seconds > MAX_DURATION_SECONDS:
+        raise MtmError(f"{path}: {score.length_seconds / 60:.1f} minutes is longer than the "
+                       f"{MAX_DURATION_SECONDS / 60:.0f}-minute limit")
+    description = replace(describe_midi(path, score), genre=recipe.midi.get("genre", "pop"))
+    description.sentence = f"{description.to_sentence()} Rendered from {path.name}."
+    description.validate()
+    return Built(score, description, description, 0, {})
 
 
 def fit_tempo_to_duration(description: MusicDescription, max_change: float = 0.12) -> MusicDescription:
@@ -115,20 +209,17 @@ def render_midi_cue(path: str | Path, genre: str = "pop", settings: RenderSettin
                     progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
                     warn: Callable[[str], None] = print) -> Cue:
     """A MIDI file -> stems and mix; `genre` picks the mix presets."""
-    from mtm_daw.describe import describe_midi
+    from mtm_daw.media.paths import check_input_file
 
-    score = load_midi_score(path)
-    if score.length_seconds > MAX_DURATION_SECONDS:
-        raise MtmError(f"{path}: {score.length_seconds / 60:.1f} minutes is longer than the "
-                       f"{MAX_DURATION_SECONDS / 60:.0f}-minute limit")
-    description = replace(describe_midi(path, score), genre=genre)
-    description.sentence = f"{description.to_sentence()} Rendered from {Path(path).name}."
-    steps = Steps(progress, ["compose", "render", "mix"], cancel)
-    return cue_from_score(score, description.validate(), 0, "midi", settings or RenderSettings(), steps, warn)
+    path = check_input_file(path, "MIDI file").resolve()
+    recipe = Recipe("render_midi", "midi", 0, render=(settings or RenderSettings()).to_dict(),
+                    midi={"path": str(path), "sha256": file_sha256(path), "genre": genre})
+    return make_cue(recipe, progress, cancel, warn)
 
 
 def cue_from_score(score: Score, description: MusicDescription, seed: int, engine: str, settings: RenderSettings,
-                   steps: Steps, warn: Callable[[str], None] = print) -> Cue:
+                   steps: Steps, warn: Callable[[str], None] = print, loop_bars: int = 0,
+                   gains: MixGains | None = None) -> Cue:
     # 3. render every role through the SoundFont (or the built-in synth)
     chains = {role: role_chain(role, description.genre, score.tempo) for role in score.tracks}
     for role, paths in settings.plugins.items():
@@ -142,6 +233,7 @@ def cue_from_score(score: Score, description: MusicDescription, seed: int, engin
     finally:
         renderer.close()
     # 4. mix: a chain per role, then the master bus to the loudness target
-    stems, mix, loudness = mix_stems(stems, chains, settings.target_lufs, progress=steps.stage("mix"))
+    stems, mix, loudness, gains = mix_stems_with_gains(stems, chains, settings.target_lufs,
+                                                       progress=steps.stage("mix"), gains=gains)
     return Cue(description, score, stems, mix, settings.sample_rate, renderer.name, engine, seed, loudness,
-               parameters={"render": settings.to_dict()})
+               parameters={"render": settings.to_dict(), "mix": gains.to_dict()})

@@ -23,21 +23,40 @@ def file_prefix(cue: Cue, name: str = "cue") -> str:
     return f"{clean}_{tempo}bpm_{cue.score.parsed_key.tag}"
 
 
-def sidecar(cue: Cue) -> dict:
-    """Everything needed to know (and later redo) how the cue was made."""
-    return {
+def sidecar(cue: Cue, name: str | None = None) -> dict:
+    """Everything needed to know (and later redo, `mtm reproduce`) how the cue was made: its recipe,
+    the models with version and checksum, the SoundFont, the references with their source and licence,
+    and the software it ran on."""
+    from mtm_daw import provenance
+
+    parameters = {key: value for key, value in cue.parameters.items() if key != "recipe"}
+    recipe = cue.parameters.get("recipe")
+    document = {
+        "sidecar_version": provenance.SIDECAR_VERSION,
         "mtm_daw_version": __version__,
+        "name": name,
         "engine": cue.engine,
         "renderer": cue.renderer,
         "seed": cue.seed,
         "sample_rate": cue.sample_rate,
         "loudness_lufs": round(cue.loudness_lufs, 2),
-        "parameters": cue.parameters,
+        "loop_bars": cue.loop_bars,
+        "parameters": parameters,
         "description": cue.description.to_dict(),
         "score": {"tempo": cue.score.tempo, "time_signature": list(cue.score.time_signature),
                   "key": cue.score.key, "bars": cue.score.bars, "length_beats": cue.score.length_beats},
         "stems": {role: {"program": stem.program, "samples": stem.audio.shape[1]} for role, stem in cue.stems.items()},
+        "recipe": recipe,
+        "models": {},
+        "soundfont": provenance.soundfont_used(cue.renderer, parameters.get("render", {})),
+        "references": [],
+        "environment": provenance.environment(),
     }
+    if recipe is not None:
+        parsed = provenance.Recipe.from_dict(recipe)
+        document["models"] = provenance.models_used(parsed, parameters)
+        document["references"] = provenance.references_used(parsed)
+    return document
 
 
 def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool = False,
@@ -74,6 +93,6 @@ def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool 
 
         files.add(f"{prefix}_scored{muxed_suffix(picture)}",
                   lambda path: mux_soundtrack(picture, cue.mix, cue.sample_rate, path))
-    document = json.dumps(sidecar(cue), indent=2)
+    document = json.dumps(sidecar(cue, name), indent=2)
     files.add(f"{prefix}_description.json", lambda path: path.write_text(document, encoding="utf-8"))
     return files.commit(progress)

@@ -1,6 +1,7 @@
 """Mixing: per-role Pedalboard chains and the master bus."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -8,10 +9,25 @@ from pedalboard import Pedalboard
 
 from mtm_daw.cue import Stem
 from mtm_daw.mix.chains import chain_from_list, chain_to_list, load_vst3, role_chain
-from mtm_daw.mix.master import CEILING_DBFS, TARGET_LUFS, master, measure_lufs
+from mtm_daw.mix.master import CEILING_DBFS, TARGET_LUFS, master, master_at_gain, measure_lufs
 
 __all__ = ["chain_from_list", "chain_to_list", "load_vst3", "role_chain", "master", "measure_lufs",
-           "mix_stems", "TARGET_LUFS"]
+           "mix_stems", "mix_stems_with_gains", "MixGains", "TARGET_LUFS"]
+
+
+@dataclass
+class MixGains:
+    """The two gains a mix applies after the chains; kept to redo a cue with other stems unchanged."""
+
+    master_db: float  # into the master bus (sets the mix's loudness)
+    stems_db: float  # on every processed stem (the master's, trimmed so the loudest stem peaks at the ceiling)
+
+    def to_dict(self) -> dict:
+        return {"master_db": self.master_db, "stems_db": self.stems_db}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "MixGains":
+        return cls(float(data["master_db"]), float(data["stems_db"]))
 
 
 def mix_stems(stems: dict[str, Stem], chains: dict[str, Pedalboard], target_lufs: float = TARGET_LUFS,
@@ -21,6 +37,15 @@ def mix_stems(stems: dict[str, Stem], chains: dict[str, Pedalboard], target_lufs
     Stems get the same make-up gain as the master bus input, so stems summed in a DAW sit at
     the level of the mix (without its bus compression and limiting).
     """
+    stems, mix, loudness, _ = mix_stems_with_gains(stems, chains, target_lufs, progress)
+    return stems, mix, loudness
+
+
+def mix_stems_with_gains(stems: dict[str, Stem], chains: dict[str, Pedalboard], target_lufs: float = TARGET_LUFS,
+                         progress: Callable[[float], None] = lambda fraction: None,
+                         gains: MixGains | None = None) -> tuple[dict[str, Stem], np.ndarray, float, MixGains]:
+    """mix_stems, also returning the gains it applied; given `gains`, applies those instead of
+    measuring (a stem whose audio is unchanged then comes out sample for sample the same)."""
     processed = {}
     sample_rate = next(iter(stems.values())).sample_rate
     for index, (role, stem) in enumerate(stems.items()):
@@ -29,13 +54,16 @@ def mix_stems(stems: dict[str, Stem], chains: dict[str, Pedalboard], target_lufs
         processed[role] = Stem(role, audio, sample_rate, stem.program)
         progress(0.8 * (index + 1) / len(stems))
     summed = np.sum([stem.audio for stem in processed.values()], axis=0).astype(np.float32)
-    mix, gain_db, loudness = master(summed, sample_rate, target_lufs)
-    # Stems take the master's input gain, trimmed together (never clipped) so the loudest peaks
-    # at the ceiling: summed in a DAW they sit at the mix's level, without its bus limiting.
-    loudest = max(float(np.abs(stem.audio).max()) for stem in processed.values())
-    gain_db = min(gain_db, CEILING_DBFS - 20 * np.log10(max(loudest, 1e-9)))
-    gain = np.float32(10 ** (gain_db / 20))
+    if gains is None:
+        mix, master_db, loudness = master(summed, sample_rate, target_lufs)
+        # Stems take the master's input gain, trimmed together (never clipped) so the loudest peaks
+        # at the ceiling: summed in a DAW they sit at the mix's level, without its bus limiting.
+        loudest = max(float(np.abs(stem.audio).max()) for stem in processed.values())
+        gains = MixGains(float(master_db), float(min(master_db, CEILING_DBFS - 20 * np.log10(max(loudest, 1e-9)))))
+    else:
+        mix, loudness = master_at_gain(summed, sample_rate, gains.master_db)
+    gain = np.float32(10 ** (gains.stems_db / 20))
     for stem in processed.values():
         stem.audio = stem.audio * gain
     progress(1.0)
-    return processed, mix, loudness
+    return processed, mix, loudness, gains

@@ -39,3 +39,14 @@ def master(mix: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
             break
         gain_db += min(error, 6.0)  # a target the limiter cannot reach must not run the gain away
     return out.astype(np.float32), gain_db, measured
+
+
+def master_at_gain(mix: np.ndarray, sample_rate: int, gain_db: float,
+                   ceiling_dbfs: float = CEILING_DBFS) -> tuple[np.ndarray, float]:
+    """The master bus at a given input gain (no search for a loudness target): (audio, its LUFS).
+
+    The same pass `master` makes, so a cue redone with the gain `master` chose comes out the same."""
+    ceiling = 10 ** (ceiling_dbfs / 20)
+    out = master_bus(ceiling_dbfs)(mix * np.float32(10 ** (gain_db / 20)), sample_rate)
+    out = np.clip(out, -ceiling, ceiling).astype(np.float32)
+    return out, measure_lufs(out, sample_rate)

@@ -1,0 +1,268 @@
+"""Provenance: how a cue was made (its Recipe) and what it was made with.
+
+Every render's sidecar holds the Recipe (enough to make the cue again: `mtm reproduce`, and the
+start of `mtm extend` / `mtm regenerate`) plus a record of the models and their checksums, the
+SoundFont, the references with their source and licence, and the software it ran on.
+
+    recipe = Recipe.from_dict(load_sidecar("cue_120bpm_Dmin_description.json")["recipe"])
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from mtm_daw import __version__
+from mtm_daw.errors import MtmError
+
+SIDECAR_VERSION = 2
+OPERATIONS = ("compose", "render_midi", "extend", "regenerate")
+PACKAGES = ("numpy", "onnxruntime", "pedalboard", "mido", "pyfluidsynth", "scipy")
+
+_file_hashes: dict[tuple, str] = {}  # (path, size, mtime_ns) -> sha256: a SoundFont is hashed once per process
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file, cached per (path, size, modification time)."""
+    from mtm_daw.engine.sessions import sha256_file
+
+    path = Path(path)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _file_hashes:
+        _file_hashes[key] = sha256_file(path)
+    return _file_hashes[key]
+
+
+@dataclass
+class ReferenceRecord:
+    """A reference the generator followed: the file its control signal was read from."""
+
+    path: str  # the file read (a library item's notes or audio, or the file the user gave)
+    sha256: str
+    strength: float
+    library: dict | None = None  # the library item: id, path, caption, source, licence, track, similarity
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ReferenceRecord":
+        try:
+            return cls(str(data["path"]), str(data["sha256"]), float(data["strength"]), data.get("library"))
+        except (KeyError, TypeError, ValueError) as error:
+            raise MtmError(f"malformed reference record in the sidecar ({error})") from None
+
+
+def file_reference(path: str | os.PathLike, strength: float) -> ReferenceRecord:
+    path = Path(path).expanduser().resolve()
+    return ReferenceRecord(str(path), file_sha256(path), float(strength))
+
+
+def library_reference(reference, strength: float) -> ReferenceRecord:
+    """The record of a library search result (mtm_daw.library.item.Reference): the file its control
+    signal is read from (the cached notes of an audio item, else the item's file) and the item's tags."""
+    item = reference.item
+    used = next((p for p in (item.notes_path, item.path) if p and Path(p).is_file()), item.path)
+    record = file_reference(used, strength)
+    record.library = {"id": item.id, "path": item.path, "caption": item.caption, "source": item.source,
+                      "licence": item.licence, "partition": item.partition, "content_hash": item.content_hash,
+                      "track": reference.track, "similarity": round(float(reference.score), 4),
+                      "matched": list(reference.matched)}
+    return record
+
+
+def reference_signal(record: dict, warn=print):
+    """The control signal of a recorded reference, read again from its file (a note when it changed)."""
+    from mtm_daw.control import load_reference
+
+    reference = ReferenceRecord.from_dict(record)
+    path = Path(reference.path)
+    if not path.is_file():
+        raise MtmError(f"{path}: the reference this cue followed is gone (moved or deleted); "
+                       "put it back to make the cue again")
+    if reference.sha256 and file_sha256(path) != reference.sha256:
+        warn(f"note: the reference {path} has changed since the cue was made, so the notes will differ")
+    signal = load_reference(path, reference.strength)
+    if reference.library:
+        signal.source = f"library item {reference.library.get('id')}: {reference.library.get('path')}"
+    return signal
+
+
+@dataclass
+class Recipe:
+    """How a cue was made. `operation` says which of the fields below apply:
+
+    compose      description + engine + seed (+ generation, reference) -> score
+    render_midi  midi (a file and its checksum) -> score
+    extend       the parent's score, continued by extend_bars (engine and seed as for compose)
+    regenerate   the parent's score with `role` written anew in bars[0]..bars[1] (1-based, inclusive)
+    Every operation then renders with `render`; loop_bars > 0 makes a seamless loop of that many bars.
+    """
+
+    operation: str = "compose"
+    engine: str = "baseline"  # "baseline" | "dit" | "midi"
+    seed: int = 0
+    description: dict | None = None  # compose: the description as given to the engine
+    generation: dict | None = None  # dit: GenerationSettings as a dict
+    reference: dict | None = None  # ReferenceRecord as a dict
+    render: dict = field(default_factory=dict)  # RenderSettings as a dict
+    loop_bars: int = 0  # 0 = not a loop
+    midi: dict | None = None  # render_midi: {"path", "sha256", "genre"}
+    sync: dict | None = None  # where tempo, meter and key were taken from (already in the description)
+    extend_bars: int = 0
+    bars: list[int] | None = None  # regenerate: [first, last], 1-based, inclusive
+    role: str | None = None  # regenerate: the stem written anew
+    mix_gains: dict | None = None  # regenerate: the parent's mix gains, kept so other stems stay identical
+    parent: "Recipe | None" = None
+
+    def to_dict(self) -> dict:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "parent"}
+        data["parent"] = self.parent.to_dict() if self.parent is not None else None
+        return json.loads(json.dumps(data))  # plain JSON types: what the sidecar holds is what we keep
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "sidecar") -> "Recipe":
+        if not isinstance(data, dict):
+            raise MtmError(f"{source}: the recipe must be a JSON object")
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise MtmError(f"{source}: unknown recipe field(s) {', '.join(sorted(unknown))} "
+                           "(written by a newer mtm_daw?)")
+        values = dict(data)
+        values["parent"] = cls.from_dict(data["parent"], source) if data.get("parent") else None
+        recipe = cls(**values)
+        recipe.check(source)
+        return recipe
+
+    def check(self, source: str = "sidecar") -> "Recipe":
+        if self.operation not in OPERATIONS:
+            raise MtmError(f"{source}: unknown operation {self.operation!r} (known: {', '.join(OPERATIONS)})")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise MtmError(f"{source}: the seed must be a whole number from 0 up, got {self.seed!r}")
+        if not isinstance(self.loop_bars, int) or self.loop_bars < 0:
+            raise MtmError(f"{source}: loop_bars must be a whole number of bars, got {self.loop_bars!r}")
+        needs = {"compose": "description", "render_midi": "midi", "extend": "parent", "regenerate": "parent"}
+        if getattr(self, needs[self.operation]) is None:
+            raise MtmError(f"{source}: a {self.operation} recipe needs its {needs[self.operation]}")
+        if self.operation == "regenerate" and (self.role is None or not self.bars or len(self.bars) != 2):
+            raise MtmError(f"{source}: a regenerate recipe needs its role and bars [first, last]")
+        return self
+
+    @property
+    def root(self) -> "Recipe":
+        """The first recipe of the chain (the compose or MIDI render everything else grew from)."""
+        return self if self.parent is None else self.parent.root
+
+
+# --- what a render used ------------------------------------------------------------------------
+
+def models_used(recipe: Recipe, parameters: dict) -> dict:
+    """The models that wrote the notes, with version and checksum (none for the procedural composer)."""
+    from mtm_daw.engine.sessions import model_entry
+
+    if recipe.engine != "dit":
+        return {}
+    generator = dict(parameters.get("model") or {})
+    generator.update(name="ecmg", precision=(recipe.generation or {}).get("precision", "fp32"))
+    encoder = model_entry("text_encoder")
+    return {"generator": generator,
+            "text_encoder": {"name": "text_encoder", "file": encoder["file"], "version": encoder.get("version"),
+                             "sha256": encoder["sha256"], "source": encoder.get("source", ""),
+                             "licence": encoder.get("license", "")}}
+
+
+def soundfont_used(renderer: str, render: dict) -> dict | None:
+    """The SoundFont behind a `fluidsynth:NAME.sf2` renderer: path, size and SHA-256."""
+    from mtm_daw.render.soundfont import find_soundfont
+
+    if not renderer.startswith("fluidsynth:"):
+        return None
+    try:
+        path = find_soundfont(render.get("soundfont"))
+    except MtmError:
+        return None
+    if path is None:
+        return None
+    return {"path": str(path), "bytes": path.stat().st_size, "sha256": file_sha256(path)}
+
+
+def environment() -> dict:
+    """The software a render ran on: bit-identical output is promised for the same of all of these."""
+    from mtm_daw.engine.sessions import thread_count
+
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {"mtm_daw": __version__, "python": platform.python_version(), "platform": platform.platform(),
+            "machine": platform.machine(), "packages": versions, "threads": thread_count()}
+
+
+def references_used(recipe: Recipe) -> list[dict]:
+    """Every reference along the recipe chain, with its library source and licence where it has them."""
+    found, seen = [], set()
+    step: Recipe | None = recipe
+    while step is not None:
+        if step.reference and step.reference.get("sha256") not in seen:
+            seen.add(step.reference.get("sha256"))
+            found.append(step.reference)
+        step = step.parent
+    return found
+
+
+# --- reading a sidecar -------------------------------------------------------------------------
+
+def load_sidecar(path: str | os.PathLike) -> dict:
+    """A render's sidecar (`*_description.json`) with its recipe; MtmError naming the file otherwise."""
+    from mtm_daw.media.paths import check_input_file
+
+    path = check_input_file(path, "sidecar")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MtmError(f"{path}: not a readable sidecar ({error.__class__.__name__}: {error})") from None
+    if not isinstance(data, dict) or "description" not in data:
+        raise MtmError(f"{path}: not an mtm_daw sidecar (no description in it)")
+    if not isinstance(data.get("recipe"), dict):
+        raise MtmError(f"{path}: this sidecar has no recipe (written before renders recorded one, or by hand), "
+                       "so the cue cannot be made again")
+    data["recipe"] = Recipe.from_dict(data["recipe"], source=str(path))
+    return data
+
+
+def differences(sidecar: dict) -> list[str]:
+    """What differs now from when the sidecar was written, and so may change the audio."""
+    notes = []
+    recorded = sidecar.get("environment") or {}
+    current = environment()
+    if recorded.get("mtm_daw") and recorded["mtm_daw"] != current["mtm_daw"]:
+        notes.append(f"made with mtm_daw {recorded['mtm_daw']}, this is {current['mtm_daw']}")
+    for package, version in (recorded.get("packages") or {}).items():
+        if version != current["packages"].get(package):
+            notes.append(f"made with {package} {version}, this has {current['packages'].get(package)}")
+    if recorded.get("threads") not in (None, current["threads"]):
+        notes.append(f"made with {recorded['threads']} model threads, this run uses {current['threads']} "
+                     "(set MTM_THREADS to match)")
+    for role, model in (sidecar.get("models") or {}).items():
+        from mtm_daw.engine.sessions import model_entry
+
+        entry = model_entry(model.get("name", role))
+        if role == "generator" and model.get("precision") == "int8":
+            entry = entry.get("int8") or {}
+        if model.get("sha256") and entry.get("sha256") != model["sha256"]:
+            notes.append(f"the {role} model differs from the one used (checksum {model['sha256'][:12]}... "
+                         f"recorded, {str(entry.get('sha256'))[:12]}... installed)")
+    soundfont = sidecar.get("soundfont")
+    if soundfont:
+        path = Path(soundfont["path"])
+        if not path.is_file():
+            notes.append(f"the SoundFont {path} used is gone")
+        elif file_sha256(path) != soundfont["sha256"]:
+            notes.append(f"the SoundFont {path} has changed since the render")
+    return notes

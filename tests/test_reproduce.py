@@ -1,0 +1,128 @@
+"""Reproducibility and provenance: every render's sidecar holds its recipe; `mtm reproduce` makes the
+same files again, byte for byte, in a fresh process."""
+import json
+import subprocess
+import sys
+
+import mido
+import pytest
+
+from mtm_daw.cli import main
+from mtm_daw.errors import MtmError
+from mtm_daw.provenance import Recipe, library_reference, load_sidecar
+from mtm_daw.remake import reproduce_cue
+
+
+def reproduce_in_new_process(sidecar, folder):
+    result = subprocess.run([sys.executable, "-m", "mtm_daw.cli", "reproduce", str(sidecar), "-o", str(folder),
+                             "--quiet"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "may not be bit-identical" not in result.stderr, result.stderr
+    return result
+
+
+def assert_same_audio_and_midi(first, second):
+    made = sorted(p.name for p in first.iterdir() if p.suffix in (".wav", ".mid"))
+    assert len(made) == 6  # four stems, the mix, the MIDI
+    assert made == sorted(p.name for p in second.iterdir() if p.suffix in (".wav", ".mid"))
+    for name in made:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), f"{name} differs"
+
+
+def test_baseline_cue_is_reproduced_byte_for_byte(tmp_path):
+    assert main(["compose", "--genre", "jazz", "--tempo", "104", "--key", "Bb major", "--duration", "5",
+                 "--seed", "11", "--quiet", "-o", str(tmp_path / "a"), "--name", "take"]) == 0
+    sidecar_path = tmp_path / "a" / "take_104bpm_Bbmaj_description.json"
+    sidecar = json.loads(sidecar_path.read_text())
+    assert sidecar["recipe"]["operation"] == "compose" and sidecar["recipe"]["seed"] == 11
+    assert sidecar["recipe"]["description"]["genre"] == "jazz" and sidecar["name"] == "take"
+    assert sidecar["recipe"]["render"]["sample_rate"] == 48000 and sidecar["parameters"]["mix"]["master_db"]
+    assert sidecar["models"] == {}, "the procedural composer uses no model"
+    assert sidecar["environment"]["packages"]["numpy"] and sidecar["environment"]["threads"] >= 1
+    if sidecar["renderer"].startswith("fluidsynth:"):
+        assert len(sidecar["soundfont"]["sha256"]) == 64
+    reproduce_in_new_process(sidecar_path, tmp_path / "b")
+    assert_same_audio_and_midi(tmp_path / "a", tmp_path / "b")
+    assert (tmp_path / "b" / sidecar_path.name).exists(), "under the name it was made with"
+
+
+def test_dit_cue_with_a_reference_is_reproduced_byte_for_byte(tmp_path):
+    reference = mido.MidiFile(type=1)
+    track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(100))])
+    for pitch in (57, 60, 64, 62, 60, 57, 55, 57):
+        track += [mido.Message("note_on", note=pitch, velocity=90, time=0),
+                  mido.Message("note_off", note=pitch, velocity=0, time=240)]
+    reference.tracks.append(track)
+    reference.save(tmp_path / "theme.mid")
+    assert main(["generate", "--tempo", "100", "--key", "A minor", "--duration", "5", "--seed", "5", "--steps", "4",
+                 "--reference", str(tmp_path / "theme.mid"), "--strength", "0.6", "--quiet",
+                 "-o", str(tmp_path / "a")]) == 0
+    sidecar_path = tmp_path / "a" / "cue_100bpm_Amin_description.json"
+    sidecar = json.loads(sidecar_path.read_text())
+    model = sidecar["models"]["generator"]
+    assert model["name"] == "ecmg" and len(model["sha256"]) == 64 and model["version"] is not None
+    assert sidecar["models"]["text_encoder"]["licence"] == "Apache-2.0"
+    assert sidecar["recipe"]["generation"] == {"steps": 4, "guidance": 2.0, "seed": 5, "precision": "fp32"}
+    [used] = sidecar["references"]
+    assert used["path"] == str((tmp_path / "theme.mid").resolve()) and used["strength"] == 0.6
+    assert len(used["sha256"]) == 64
+    reproduce_in_new_process(sidecar_path, tmp_path / "b")
+    assert_same_audio_and_midi(tmp_path / "a", tmp_path / "b")
+
+    (tmp_path / "theme.mid").unlink()
+    with pytest.raises(MtmError, match="theme.mid: the reference this cue followed is gone"):
+        reproduce_cue(sidecar_path, warn=lambda m: None)
+
+
+def test_library_references_carry_source_and_licence(tmp_path):
+    from mtm_daw.library.item import LibraryItem, Reference
+
+    (tmp_path / "loop.mid").write_bytes(b"MThd")
+    item = LibraryItem(path=str(tmp_path / "loop.mid"), content_hash="0" * 64, kind="midi", duration=4.0,
+                       caption="a calm piano loop", source="recorded at home, 2025", licence="CC-BY-4.0", id=7)
+    record = library_reference(Reference(item, 0.83, ("genre",), "targeted"), 0.5)
+    assert record.path == str((tmp_path / "loop.mid").resolve()) and record.strength == 0.5
+    assert record.library["id"] == 7 and record.library["licence"] == "CC-BY-4.0"
+    assert record.library["source"] == "recorded at home, 2025" and record.library["track"] == "targeted"
+
+
+def test_unusable_sidecars_are_refused_naming_the_file(tmp_path):
+    broken = tmp_path / "broken_description.json"
+    broken.write_text("{not json")
+    with pytest.raises(MtmError, match="broken_description.json: not a readable sidecar"):
+        load_sidecar(broken)
+    old = tmp_path / "old_description.json"
+    old.write_text(json.dumps({"description": {}, "seed": 1}))
+    with pytest.raises(MtmError, match="old_description.json: this sidecar has no recipe"):
+        load_sidecar(old)
+    odd = tmp_path / "odd_description.json"
+    odd.write_text(json.dumps({"description": {}, "recipe": {"operation": "remix", "description": {}}}))
+    with pytest.raises(MtmError, match="unknown operation 'remix'"):
+        load_sidecar(odd)
+    assert main(["reproduce", str(tmp_path / "missing.json"), "-o", str(tmp_path / "out")]) == 2
+
+
+def test_recipe_round_trips_through_json():
+    parent = Recipe("compose", "baseline", 3, description={"genre": "pop"}, render={"synth": "builtin"})
+    child = Recipe("regenerate", "baseline", 4, render={"synth": "builtin"}, bars=[2, 3], role="bass",
+                   mix_gains={"master_db": 1.5, "stems_db": 0.25}, parent=parent)
+    again = Recipe.from_dict(json.loads(json.dumps(child.to_dict())))
+    assert again == child and again.root == parent
+
+
+def test_a_rendered_midi_file_is_reproduced(tmp_path):
+    import numpy as np
+
+    from mtm_daw.export import export_cue
+    from mtm_daw.pipeline import RenderSettings, render_midi_cue
+
+    midi = mido.MidiFile(type=1)
+    track = mido.MidiTrack([mido.Message("program_change", program=40)])
+    for pitch in (62, 65, 69, 74):
+        track += [mido.Message("note_on", note=pitch, velocity=90), mido.Message("note_off", note=pitch, time=480)]
+    midi.tracks.append(track)
+    midi.save(tmp_path / "tune.mid")
+    cue = render_midi_cue(tmp_path / "tune.mid", settings=RenderSettings(synth="builtin"), warn=lambda m: None)
+    sidecar = next(p for p in export_cue(cue, tmp_path / "out", "tune") if p.suffix == ".json")
+    again = reproduce_cue(sidecar, warn=lambda m: None)
+    assert np.array_equal(again.mix, cue.mix) and again.engine == "midi"
