@@ -123,7 +123,8 @@ def _transcribe_to_midi(mono: np.ndarray, sample_rate: int, bpm: float, notes_di
     """Notes of the audio as a MIDI file named by the content hash (re-used when it already exists)."""
     import tempfile
 
-    from mtm_daw.engine.transcriber import Transcriber, notes_to_score
+    from mtm_daw.engine.transcriber import Transcriber
+    from mtm_daw.score.transcription import notes_to_score
     from mtm_daw.score.midi import score_to_midi
 
     target = notes_dir / f"{file_hash[:32]}.mid"

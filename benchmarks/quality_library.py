@@ -1,0 +1,66 @@
+"""Retrieval quality of the shipped joint space on held-out renders (never seen in training):
+
+    .venv/bin/python -m mtm_daw.models.joint_data --count 400 --seed 2 --out build/joint_heldout.npz
+    .venv/bin/python benchmarks/quality_library.py [--heldout build/joint_heldout.npz]
+
+Through the runtime path (onnxruntime towers, the same windowing as an import):
+1. text query -> genre: for each genre, the query "<genre> music" (and a richer sentence) ranks the
+   held-out clips; genre precision@10 = share of the top 10 whose genre is the one asked for, and
+   recall@10 in the issue's sense = share of genres whose top 10 holds at least 8 right ones;
+2. audio query -> same piece: each clip's other view (the same score 0.9-1.1x the tempo and
+   transposed -4..+4 semitones) queries the library of first views; rank-1 accuracy;
+3. zero-shot genre / mood accuracy of the tagger on the first views.
+Writes benchmarks/results/library_quality.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from mtm_daw.description import GENRES, MOODS
+from mtm_daw.engine.joint_embedding import JointEmbedder, mel_windows
+from mtm_daw.models.joint_data import load_pairs
+
+
+def embed(embedder: JointEmbedder, mel: np.ndarray) -> np.ndarray:
+    valid = int((mel.max(axis=0) > -1.0).nonzero()[0].max(initial=0)) + 1
+    vectors = embedder.embed_mel_windows(mel_windows(mel[:, :valid].astype(np.float32)))
+    mean = vectors.mean(axis=0)
+    return mean / np.linalg.norm(mean)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--heldout", type=Path, default=Path("build/joint_heldout.npz"))
+    args = parser.parse_args()
+    pairs = load_pairs(args.heldout)
+    embedder = JointEmbedder.default()
+    library = np.stack([embed(embedder, p.mel_a) for p in pairs])
+    queries = np.stack([embed(embedder, p.mel_b) for p in pairs])
+    genres = np.array([p.genre for p in pairs])
+    moods = np.array([p.mood for p in pairs])
+
+    rank1 = float(np.mean((queries @ library.T).argmax(axis=1) == np.arange(len(pairs))))
+    results = {"heldout_clips": len(pairs), "audio_query_rank1": rank1, "text_queries": {}}
+    for form, template in (("short", "{} music"), ("sentence", "an instrumental {} piece")):
+        text = embedder.embed_text([template.format(g) for g in GENRES])
+        precision = {g: float(np.mean(genres[np.argsort(-(library @ v))[:10]] == g)) for g, v in zip(GENRES, text)}
+        results["text_queries"][form] = {
+            "genre_precision_at_10": float(np.mean(list(precision.values()))),
+            "genres_with_8_of_top10_right": float(np.mean([p >= 0.8 for p in precision.values()])),
+            "by_genre": precision}
+    genre_guess = [embedder.zero_shot(v, list(GENRES))[0][0] for v in library]
+    mood_guess = [embedder.zero_shot(v, list(MOODS))[0][0] for v in library]
+    results["zero_shot_genre_accuracy"] = float(np.mean(np.array(genre_guess) == genres))
+    results["zero_shot_mood_accuracy"] = float(np.mean(np.array(mood_guess) == moods))
+    print(json.dumps(results, indent=1))
+    out = Path(__file__).resolve().parent / "results" / "library_quality.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
