@@ -149,11 +149,15 @@ def cmd_compose(args: argparse.Namespace) -> int:
     elif args.retrieve:
         reference = _retrieved_reference(args, description)
         generation = generation or _dit_settings(args)
+    if args.loop is not None and args.duration is not None:
+        raise MtmError("give either --loop BARS or --duration, not both (a loop is as long as its bars)")
+    if args.loop is not None and args.loop < 1:
+        raise MtmError(f"--loop needs a whole number of bars, 1 or more, got {args.loop}")
     printer = ProgressPrinter(args.quiet)
     cue = compose_cue(description, seed=args.seed, engine=args.engine, settings=_render_settings(args),
                       progress=printer, warn=lambda message: print(message, file=sys.stderr),
                       reference=reference, generation=generation,
-                      reference_record=getattr(args, "reference_record", None))
+                      reference_record=getattr(args, "reference_record", None), loop_bars=args.loop or 0)
     _export_and_report(cue, args, printer)
     return EXIT_OK
 
@@ -302,6 +306,9 @@ def _add_compose_parser(commands, name: str, engine: str, summary: str) -> None:
     compose.add_argument("--instrument", action="append", metavar="ROLE=NAME",
                          help="GM instrument for a role, e.g. melody=flute (repeatable)")
     compose.add_argument("--seed", type=int, default=0, help="random seed (same seed, same cue)")
+    compose.add_argument("--loop", type=int, metavar="BARS",
+                         help="a seamless loop exactly BARS bars long (release tails wrap into the start; "
+                              "loop points in the WAV and MIDI files)")
     _add_render_options(compose)
     compose.set_defaults(handler=cmd_compose)
     compose.add_argument("--engine", choices=("baseline", "dit"), default=engine,

@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Callable
 
 from mtm_daw.control import ControlSignal
-from mtm_daw.cue import Cue
+from mtm_daw.cue import Cue, Stem
 from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
 from mtm_daw.errors import MtmError
+from mtm_daw.loop import (LOOP_TAIL_SECONDS, check_loop_bars, cut_to_bars, loop_description, loop_samples, looped_description,
+                          settle_and_mix, wrap_tail)
 from mtm_daw.mix import TARGET_LUFS, MixGains, load_vst3, mix_stems_with_gains, role_chain
 from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
 from mtm_daw.provenance import ReferenceRecord, Recipe, file_reference, file_sha256, reference_signal
-from mtm_daw.render import SAMPLE_RATE, make_renderer, render_score
+from mtm_daw.render import SAMPLE_RATE, TAIL_SECONDS, make_renderer, render_score
 from mtm_daw.score.baseline import compose
 from mtm_daw.score.midi import load_midi_score
 from mtm_daw.score.score import Score
@@ -75,6 +77,8 @@ def compose_cue(description: MusicDescription, seed: int = 0, engine: str = "bas
         raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
     if reference is not None and engine != "dit":
         raise MtmError("a reference needs --engine dit; the baseline composer does not read references")
+    if loop_bars:
+        check_loop_bars(loop_bars, description)
     # 2. the recipe: everything needed to make this cue again
     generation_settings = None
     if engine == "dit":
@@ -120,8 +124,12 @@ def build_score(recipe: Recipe, steps: Steps, cancel: CancelToken | None = None,
         request = MusicDescription.from_dict(recipe.description).validate()
         if reference is None and recipe.reference:
             reference = reference_signal(recipe.reference, warn)
-        score, parameters = compose_score(request, recipe.engine, recipe.seed, recipe.generation, reference,
-                                          steps, cancel)
+        engine_description = loop_description(request, recipe.loop_bars) if recipe.loop_bars else request
+        score, parameters = compose_score(engine_description, recipe.engine, recipe.seed, recipe.generation,
+                                          reference, steps, cancel)
+        if recipe.loop_bars:
+            return Built(cut_to_bars(score, recipe.loop_bars), looped_description(request, recipe.loop_bars),
+                         engine_description, recipe.seed, parameters)
         return Built(score, request, request, recipe.seed, parameters)
     if recipe.operation == "render_midi":
         return _midi_score(recipe, warn)
@@ -229,11 +237,21 @@ def cue_from_score(score: Score, description: MusicDescription, seed: int, engin
             chains[role].append(load_vst3(path))
     renderer = make_renderer(settings.soundfont, settings.synth, settings.sample_rate, warn)
     try:
-        stems = render_score(score, renderer, progress=steps.stage("render"))
+        stems = render_score(score, renderer, tail_seconds=LOOP_TAIL_SECONDS if loop_bars else TAIL_SECONDS,
+                             progress=steps.stage("render"))
     finally:
         renderer.close()
+
     # 4. mix: a chain per role, then the master bus to the loudness target
-    stems, mix, loudness, gains = mix_stems_with_gains(stems, chains, settings.target_lufs,
-                                                       progress=steps.stage("mix"), gains=gains)
-    return Cue(description, score, stems, mix, settings.sample_rate, renderer.name, engine, seed, loudness,
-               parameters={"render": settings.to_dict(), "mix": gains.to_dict()})
+    def mix(stems: dict[str, Stem]):
+        return mix_stems_with_gains(stems, chains, settings.target_lufs, progress=steps.stage("mix"), gains=gains)
+
+    if loop_bars:  # the release tail wrapped into the start, the effects settled round the loop
+        period = loop_samples(score, settings.sample_rate)
+        stems = {role: Stem(role, wrap_tail(stem.audio, period, sample_rate=stem.sample_rate), stem.sample_rate,
+                            stem.program) for role, stem in stems.items()}
+        stems, mix_audio, loudness, gains = settle_and_mix(stems, period, mix)
+    else:
+        stems, mix_audio, loudness, gains = mix(stems)
+    return Cue(description, score, stems, mix_audio, settings.sample_rate, renderer.name, engine, seed, loudness,
+               parameters={"render": settings.to_dict(), "mix": gains.to_dict()}, loop_bars=loop_bars)

@@ -79,14 +79,15 @@ def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool 
         return WavTags(title=f"{prefix} {part}", genre=cue.description.genre,
                        comment=f"{score.tempo:g} BPM, {key.name}, {part}. {cue.description.sentence}".strip(),
                        software=f"mtm_daw {__version__}", tempo=score.tempo, beats=beats, meter=score.time_signature,
-                       root_note=60 + key.tonic if pitched else None)
+                       root_note=60 + key.tonic if pitched else None,
+                       loop=(0, cue.mix.shape[1]) if cue.loop_bars else None)
 
     for role, stem in cue.stems.items():
         files.add(f"{prefix}_{role.replace(' ', '-')}.wav",
                   lambda path, audio=stem.audio, t=tags(role, role != "drums"): write_wav(path, audio, cue.sample_rate,
                                                                                           tags=t))
     files.add(f"{prefix}_mix.wav", lambda path: write_wav(path, cue.mix, cue.sample_rate, tags=tags("mix", True)))
-    midi = score_to_midi(cue.score, title=prefix)
+    midi = score_to_midi(cue.score, title=prefix, loop=(0.0, score.length_beats) if cue.loop_bars else None)
     files.add(f"{prefix}.mid", lambda path: midi.save(str(path)))
     if picture is not None:
         from mtm_daw.export.mux import mux_soundtrack, muxed_suffix

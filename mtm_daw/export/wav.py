@@ -1,8 +1,9 @@
 """24-bit WAV writing through pedalboard.io, plus the tags DAWs read from WAV files.
 
-After the audio, two RIFF chunks are appended: LIST/INFO (title, genre, comment, software) and
+After the audio, RIFF chunks are appended: LIST/INFO (title, genre, comment, software) and
 `acid` (tempo, meter, beat count, root note), which DAWs and sample browsers use to place a file
-at the right tempo.
+at the right tempo; for a loop also `smpl` (the loop points samplers read) and `cue ` with a
+LIST/adtl of labels (markers at the loop's start and end that editors show).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class WavTags:
     beats: int = 0
     meter: tuple[int, int] = (4, 4)
     root_note: int | None = None  # MIDI note of the key's tonic; None for unpitched stems
+    loop: tuple[int, int] | None = None  # (first sample, end sample exclusive) of a loop; None = not a loop
 
 
 def write_wav(path: Path, audio: np.ndarray, sample_rate: int, bit_depth: int = 24,
@@ -34,7 +36,11 @@ def write_wav(path: Path, audio: np.ndarray, sample_rate: int, bit_depth: int = 
                    bit_depth=bit_depth) as handle:
         handle.write(audio)
     if tags is not None:
-        append_chunks(path, [info_chunk(tags)] + ([acid_chunk(tags)] if tags.tempo else []))
+        chunks = [info_chunk(tags)] + ([acid_chunk(tags)] if tags.tempo else [])
+        if tags.loop is not None:
+            chunks = [labels_chunk(["Loop start", "Loop end"])] + chunks + [
+                smpl_chunk(tags.loop, sample_rate, tags.root_note), cue_chunk([tags.loop[0], tags.loop[1]])]
+        append_chunks(path, chunks)
 
 
 def _chunk(chunk_id: bytes, payload: bytes) -> bytes:
@@ -56,6 +62,64 @@ def acid_chunk(tags: WavTags) -> bytes:
     return _chunk(b"acid", payload)
 
 
+def smpl_chunk(loop: tuple[int, int], sample_rate: int, root_note: int | None = None) -> bytes:
+    """One forward loop over samples [start, end): the `smpl` chunk's end is the last sample played."""
+    start, end = loop
+    if not 0 <= start < end:
+        raise ValueError(f"a loop needs 0 <= start < end, got {loop}")
+    header = struct.pack("<9I", 0, 0, round(1e9 / sample_rate), root_note if root_note is not None else 60,
+                         0, 0, 0, 1, 0)
+    #               id, type (0 = forward), start, end (inclusive), fraction, play count (0 = forever)
+    loops = struct.pack("<6I", 1, 0, start, end - 1, 0, 0)
+    return _chunk(b"smpl", header + loops)
+
+
+def cue_chunk(positions: list[int]) -> bytes:
+    """Cue points at sample positions, ids 1, 2, ... (labelled by `labels_chunk` in the same order)."""
+    points = b"".join(struct.pack("<II4sIII", index + 1, position, b"data", 0, 0, position)
+                      for index, position in enumerate(positions))
+    return _chunk(b"cue ", struct.pack("<I", len(positions)) + points)
+
+
+def labels_chunk(labels: list[str]) -> bytes:
+    """LIST/adtl with a `labl` per cue point (ids 1, 2, ...)."""
+    payload = b"adtl" + b"".join(_chunk(b"labl", struct.pack("<I", index + 1) + label.encode("utf-8") + b"\x00")
+                                 for index, label in enumerate(labels))
+    return _chunk(b"LIST", payload)
+
+
+@dataclass
+class LoopPoints:
+    """What a WAV's smpl and cue chunks say about its loop."""
+
+    start: int  # first sample of the loop
+    end: int  # one past its last sample
+    cues: list[int]  # cue point positions
+    labels: list[str]  # their labels
+
+
+def read_loop_points(path: Path) -> LoopPoints | None:
+    """The loop a WAV file's `smpl` chunk declares (None without one), with its cue points and labels."""
+    chunks = list(iter_chunks(path))
+    smpl = next((payload for chunk_id, payload in chunks if chunk_id == b"smpl"), None)
+    if smpl is None or struct.unpack("<I", smpl[28:32])[0] == 0:
+        return None
+    _, _, start, last, _, _ = struct.unpack("<6I", smpl[36:60])
+    cues, labels = [], []
+    for chunk_id, payload in chunks:
+        if chunk_id == b"cue ":
+            count = struct.unpack("<I", payload[:4])[0]
+            cues = [struct.unpack("<II4sIII", payload[4 + 24 * i:28 + 24 * i])[5] for i in range(count)]
+        elif chunk_id == b"LIST" and payload[:4] == b"adtl":
+            position = 4
+            while position + 8 <= len(payload):
+                size = struct.unpack("<I", payload[position + 4:position + 8])[0]
+                if payload[position:position + 4] == b"labl":
+                    labels.append(payload[position + 12:position + 8 + size].rstrip(b"\x00").decode("utf-8"))
+                position += 8 + size + (size & 1)
+    return LoopPoints(start, last + 1, cues, labels)
+
+
 def append_chunks(path: Path, chunks: list[bytes]) -> None:
     """Append RIFF chunks to a finished WAV and fix the RIFF size field."""
     with open(path, "r+b") as handle:
@@ -74,13 +138,17 @@ def append_chunks(path: Path, chunks: list[bytes]) -> None:
 
 def read_chunks(path: Path) -> dict[bytes, bytes]:
     """Top-level RIFF chunks of a WAV file by id (the last of each id wins)."""
+    return dict(iter_chunks(path))
+
+
+def iter_chunks(path: Path):
+    """Every top-level RIFF chunk of a WAV file as (id, payload), in file order."""
     data = Path(path).read_bytes()
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise ValueError(f"{path} is not a RIFF/WAVE file")
-    chunks, position = {}, 12
+    position = 12
     while position + 8 <= len(data):
         chunk_id = data[position:position + 4]
         size = struct.unpack("<I", data[position + 4:position + 8])[0]
-        chunks[chunk_id] = data[position + 8:position + 8 + size]
+        yield chunk_id, data[position + 8:position + 8 + size]
         position += 8 + size + (size & 1)
-    return chunks

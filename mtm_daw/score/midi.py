@@ -22,7 +22,13 @@ def mido_key_name(key: Key) -> str:
     return key.tonic_name + ("m" if key.mode == "minor" else "")
 
 
-def score_to_midi(score: Score, title: str = "mtm_daw cue") -> mido.MidiFile:
+LOOP_START_MARKER, LOOP_END_MARKER = "loopStart", "loopEnd"
+LOOP_CONTROLLER = 111  # CC111 marks where a loop starts (the convention game engines and players follow)
+
+
+def score_to_midi(score: Score, title: str = "mtm_daw cue", loop: tuple[float, float] | None = None) -> mido.MidiFile:
+    """loop: (start, end) in beats of a seamless loop: `loopStart` / `loopEnd` markers in the conductor
+    track and a CC111 at the start in every channel track."""
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     numerator, denominator = score.time_signature
     conductor = mido.MidiTrack([
@@ -32,7 +38,13 @@ def score_to_midi(score: Score, title: str = "mtm_daw cue") -> mido.MidiFile:
         mido.MetaMessage("key_signature", key=mido_key_name(score.parsed_key), time=0),
     ])
     end_tick = round(score.length_beats * TICKS_PER_BEAT)
-    conductor.append(mido.MetaMessage("end_of_track", time=end_tick))
+    loop_ticks = (round(loop[0] * TICKS_PER_BEAT), round(loop[1] * TICKS_PER_BEAT)) if loop else None
+    tick = 0
+    if loop_ticks:
+        for marker, marker_tick in zip((LOOP_START_MARKER, LOOP_END_MARKER), loop_ticks):
+            conductor.append(mido.MetaMessage("marker", text=marker, time=marker_tick - tick))
+            tick = marker_tick
+    conductor.append(mido.MetaMessage("end_of_track", time=max(0, end_tick - tick)))
     midi.tracks.append(conductor)
 
     melodic_channels = [c for c in range(16) if c != DRUM_CHANNEL]
@@ -48,7 +60,10 @@ def score_to_midi(score: Score, title: str = "mtm_daw cue") -> mido.MidiFile:
             stop = max(start + 1, round(note.end * TICKS_PER_BEAT))
             events.append((start, 1, mido.Message("note_on", channel=channel, note=note.pitch, velocity=note.velocity)))
             events.append((stop, 0, mido.Message("note_off", channel=channel, note=note.pitch, velocity=0)))
-        events.sort(key=lambda event: (event[0], event[1], event[2].note))
+        if loop_ticks:
+            events.append((loop_ticks[0], -1, mido.Message("control_change", channel=channel,
+                                                            control=LOOP_CONTROLLER, value=0)))
+        events.sort(key=lambda event: (event[0], event[1], getattr(event[2], "note", 0)))
         messages = mido.MidiTrack([
             mido.MetaMessage("track_name", name=track.role.capitalize(), time=0),
             mido.MetaMessage("instrument_name", name=instrument, time=0),
