@@ -133,10 +133,26 @@ def _retrieved_reference(args: argparse.Namespace, description: MusicDescription
     return control
 
 
+def _synced(args: argparse.Namespace, description: MusicDescription):
+    """--sync-from: (the description locked to the file's tempo, meter and key, what the file said)."""
+    from mtm_daw.sync import lock_description, read_sync
+
+    sync = read_sync(args.sync_from)
+    explicit = tuple(name for name in ("tempo", "time_signature", "key") if getattr(args, name) is not None)
+    description = lock_description(description, sync, explicit)
+    print(f"synced to {Path(sync.path).name}: {sync.summary()}", file=sys.stderr)
+    for note in sync.notes:
+        print(f"  note: {note}", file=sys.stderr)
+    return description, sync
+
+
 def cmd_compose(args: argparse.Namespace) -> int:
     from mtm_daw.pipeline import compose_cue
 
     description = _description_from_args(args)
+    sync = _synced(args, description) if args.sync_from else None
+    if sync is not None:
+        description = sync[0]
     reference, generation = None, None
     if args.engine == "dit":
         generation = _dit_settings(args)
@@ -157,7 +173,8 @@ def cmd_compose(args: argparse.Namespace) -> int:
     cue = compose_cue(description, seed=args.seed, engine=args.engine, settings=_render_settings(args),
                       progress=printer, warn=lambda message: print(message, file=sys.stderr),
                       reference=reference, generation=generation,
-                      reference_record=getattr(args, "reference_record", None), loop_bars=args.loop or 0)
+                      reference_record=getattr(args, "reference_record", None), loop_bars=args.loop or 0,
+                      sync=sync[1].to_dict() if sync else None)
     _export_and_report(cue, args, printer)
     return EXIT_OK
 
@@ -306,6 +323,9 @@ def _add_compose_parser(commands, name: str, engine: str, summary: str) -> None:
     compose.add_argument("--instrument", action="append", metavar="ROLE=NAME",
                          help="GM instrument for a role, e.g. melody=flute (repeatable)")
     compose.add_argument("--seed", type=int, default=0, help="random seed (same seed, same cue)")
+    compose.add_argument("--sync-from", metavar="FILE",
+                         help="take tempo, time signature and key from a MIDI file, an audio clip or a .dawproject "
+                              "(your session's), so the cue locks to it")
     compose.add_argument("--loop", type=int, metavar="BARS",
                          help="a seamless loop exactly BARS bars long (release tails wrap into the start; "
                               "loop points in the WAV and MIDI files)")
