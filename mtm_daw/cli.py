@@ -100,7 +100,7 @@ def _export_and_report(cue, args: argparse.Namespace, printer: ProgressPrinter, 
     from mtm_daw.export import export_cue
 
     paths = export_cue(cue, args.output, args.name, args.overwrite, progress=lambda f: printer("export", f),
-                       picture=picture)
+                       picture=picture, dawproject=getattr(args, "dawproject", False))
     printer.done()
     print(f"{cue.description.sentence}")
     print(f"rendered with {cue.renderer}; mix at {cue.loudness_lufs:.1f} LUFS")
@@ -276,6 +276,7 @@ def _add_remake_options(parser: argparse.ArgumentParser, sidecar_help: str) -> N
     parser.add_argument("sidecar", help=sidecar_help)
     parser.add_argument("-o", "--output", default="out", help="output folder (default: out)")
     parser.add_argument("--name", help="file name prefix (default: the name the cue was made under)")
+    parser.add_argument("--dawproject", action="store_true", help="also write a .dawproject (a DAW session)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing files of the same name")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -299,6 +300,8 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lufs", type=float, default=-14.0, help="mix loudness target in LUFS (default -14)")
     parser.add_argument("--plugin", action="append", metavar="ROLE=PATH.vst3",
                         help="append a VST3 effect to a stem's chain (repeatable)")
+    parser.add_argument("--dawproject", action="store_true",
+                        help="also write a .dawproject (a DAW session: a track per stem, the MIDI, tempo and meter)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 

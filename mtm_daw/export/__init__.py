@@ -60,10 +60,12 @@ def sidecar(cue: Cue, name: str | None = None) -> dict:
 
 
 def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool = False,
-               progress: Callable[[float], None] = lambda fraction: None, picture: Path | None = None) -> list[Path]:
+               progress: Callable[[float], None] = lambda fraction: None, picture: Path | None = None,
+               dawproject: bool = False) -> list[Path]:
     """Write every file of the cue or none of them. Returns the written paths.
 
     picture: a video to copy with the mix as its soundtrack (`<prefix>_scored.mp4`).
+    dawproject: also write `<prefix>.dawproject`, the cue as a DAW session (mtm_daw.export.dawproject).
     """
     lengths = {stem.audio.shape[1] for stem in cue.stems.values()} | {cue.mix.shape[1]}
     if len(lengths) != 1:
@@ -94,6 +96,10 @@ def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool 
 
         files.add(f"{prefix}_scored{muxed_suffix(picture)}",
                   lambda path: mux_soundtrack(picture, cue.mix, cue.sample_rate, path))
+    if dawproject:
+        from mtm_daw.export.dawproject import write_dawproject
+
+        files.add(f"{prefix}.dawproject", lambda path: write_dawproject(path, cue, prefix, tags))
     document = json.dumps(sidecar(cue, name), indent=2)
     files.add(f"{prefix}_description.json", lambda path: path.write_text(document, encoding="utf-8"))
     return files.commit(progress)
