@@ -271,6 +271,32 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_extend(args: argparse.Namespace) -> int:
+    from mtm_daw.provenance import load_sidecar
+    from mtm_daw.remake import extend_cue, sidecar_name
+
+    printer = ProgressPrinter(args.quiet)
+    cue = extend_cue(args.sidecar, args.bars, seed=args.seed, progress=printer,
+                     warn=lambda message: print(message, file=sys.stderr))
+    args.name = args.name or f"{sidecar_name(load_sidecar(args.sidecar))}_extended"
+    _export_and_report(cue, args, printer)
+    return EXIT_OK
+
+
+def cmd_regenerate(args: argparse.Namespace) -> int:
+    from mtm_daw.edit import parse_bars
+    from mtm_daw.provenance import load_sidecar
+    from mtm_daw.remake import regenerate_cue, sidecar_name
+
+    first, last = parse_bars(args.bars)
+    printer = ProgressPrinter(args.quiet)
+    cue = regenerate_cue(args.sidecar, (first, last), args.role, seed=args.seed, progress=printer,
+                         warn=lambda message: print(message, file=sys.stderr))
+    args.name = args.name or f"{sidecar_name(load_sidecar(args.sidecar))}_{args.role}_bars{first}-{last}"
+    _export_and_report(cue, args, printer)
+    return EXIT_OK
+
+
 def _add_remake_options(parser: argparse.ArgumentParser, sidecar_help: str) -> None:
     """Options of the commands that start from a render's sidecar (reproduce, extend, regenerate)."""
     parser.add_argument("sidecar", help=sidecar_help)
@@ -403,6 +429,21 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "(*_description.json): the same audio on the same machine")
     _add_remake_options(reproduce, "the cue's *_description.json")
     reproduce.set_defaults(handler=cmd_reproduce)
+
+    extend = commands.add_parser("extend", help="continue a rendered cue by some bars in the same key and style "
+                                                "(its own bars stay exactly as they were)")
+    _add_remake_options(extend, "the cue's *_description.json")
+    extend.add_argument("--bars", type=int, required=True, help="how many bars to add")
+    extend.add_argument("--seed", type=int, help="seed of the new bars (default: the cue's)")
+    extend.set_defaults(handler=cmd_extend)
+
+    regenerate = commands.add_parser("regenerate", help="write some bars of one stem anew; every other stem "
+                                                        "and bar stays exactly as it was")
+    _add_remake_options(regenerate, "the cue's *_description.json")
+    regenerate.add_argument("--bars", required=True, metavar="FIRST-LAST", help="the bars to redo, e.g. 5-8")
+    regenerate.add_argument("--role", required=True, choices=ROLES, help="the stem to redo")
+    regenerate.add_argument("--seed", type=int, help="seed of the new part (default: the cue's seed + 1)")
+    regenerate.set_defaults(handler=cmd_regenerate)
 
     ui = commands.add_parser("ui", help="open the panel: drop in a picture, words or sound, drag the stems out")
     ui.add_argument("source", nargs="?", help="a file or a text idea to describe straight away")

@@ -13,6 +13,7 @@ from typing import Callable
 from mtm_daw.control import ControlSignal
 from mtm_daw.cue import Cue, Stem
 from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
+from mtm_daw.edit import bar_span, extended, with_region
 from mtm_daw.errors import MtmError
 from mtm_daw.loop import (LOOP_TAIL_SECONDS, check_loop_bars, cut_to_bars, loop_description, loop_samples, looped_description,
                           settle_and_mix, wrap_tail)
@@ -47,13 +48,23 @@ class RenderSettings:
 
 
 @dataclass
+class Layout:
+    """Bars [first, stop) of a score were composed from this description with this seed: what
+    `regenerate` composes again from, so a re-written part follows the same form and chords."""
+
+    first: int
+    stop: int
+    description: MusicDescription
+    seed: int
+
+
+@dataclass
 class Built:
     """A recipe's score, before rendering."""
 
     score: Score
     description: MusicDescription  # the cue's description, as long as the score
-    engine_description: MusicDescription  # what the engine composed from (a loop's runs a bar longer)
-    layout_seed: int  # the seed the form and chords came from
+    layouts: list[Layout]  # where its bars came from
     parameters: dict  # what the engine reports for the sidecar (model, generation settings, reference)
 
 
@@ -120,27 +131,85 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
 def build_score(recipe: Recipe, steps: Steps, cancel: CancelToken | None = None,
                 warn: Callable[[str], None] = print, reference: ControlSignal | None = None) -> Built:
     """The score a recipe describes (its parent's first, for extend and regenerate)."""
+    if recipe.operation == "render_midi":
+        return _midi_score(recipe, warn)
+    if reference is None and recipe.reference:
+        reference = reference_signal(recipe.reference, warn)
     if recipe.operation == "compose":
         request = MusicDescription.from_dict(recipe.description).validate()
-        if reference is None and recipe.reference:
-            reference = reference_signal(recipe.reference, warn)
         engine_description = loop_description(request, recipe.loop_bars) if recipe.loop_bars else request
         score, parameters = compose_score(engine_description, recipe.engine, recipe.seed, recipe.generation,
                                           reference, steps, cancel)
         if recipe.loop_bars:
-            return Built(cut_to_bars(score, recipe.loop_bars), looped_description(request, recipe.loop_bars),
-                         engine_description, recipe.seed, parameters)
-        return Built(score, request, request, recipe.seed, parameters)
-    if recipe.operation == "render_midi":
-        return _midi_score(recipe, warn)
-    raise MtmError(f"this version cannot make a cue by '{recipe.operation}'")
+            score, request = cut_to_bars(score, recipe.loop_bars), looped_description(request, recipe.loop_bars)
+        return Built(score, request, [Layout(0, score.bars, engine_description, recipe.seed)], parameters)
+    if recipe.engine not in ENGINES:
+        raise MtmError(f"a cue rendered from a MIDI file cannot be {recipe.operation}ed; "
+                       "edit the MIDI file and render it again")
+    parent = build_score(recipe.parent, Steps(no_progress, ["compose"], cancel), cancel, warn)
+    if recipe.operation == "extend":
+        return _extend(parent, recipe, reference, steps, cancel)
+    return _regenerate(parent, recipe, reference, steps, cancel)
+
+
+def _extend(parent: Built, recipe: Recipe, reference: ControlSignal | None, steps: Steps,
+            cancel: CancelToken | None) -> Built:
+    """The parent continued by recipe.extend_bars bars in its key and style: the generator continues
+    the parent's notes; the baseline composer writes the piece at the new length with the recipe's
+    seed and its bars from the parent's end on follow. The parent's bars stay exactly as they were."""
+    bars = parent.score.bars + recipe.extend_bars
+    composed_bars = bars + (1 if recipe.loop_bars else 0)  # a loop is composed a bar longer, then cut
+    seconds = composed_bars * parent.score.beats_per_bar * parent.score.seconds_per_beat
+    if seconds > MAX_DURATION_SECONDS:
+        raise MtmError(f"{bars} bars at {parent.score.tempo:g} BPM would be {seconds:.0f} s, above the "
+                       f"{MAX_DURATION_SECONDS:g} s maximum")
+    description = replace(parent.layouts[-1].description, duration=seconds)
+    inpainting = {"keep": parent.score} if recipe.engine == "dit" else {}
+    continuation, parameters = compose_score(description, recipe.engine, recipe.seed, recipe.generation, reference,
+                                             steps, cancel, **inpainting)
+    score = extended(parent.score, continuation, composed_bars)
+    if recipe.loop_bars:
+        score = cut_to_bars(score, bars)
+    layouts = parent.layouts + [Layout(parent.score.bars, bars, description, recipe.seed)]
+    length = bars * parent.score.beats_per_bar * parent.score.seconds_per_beat
+    return Built(score, replace(parent.description, duration=length), layouts, parameters)
+
+
+def _regenerate(parent: Built, recipe: Recipe, reference: ControlSignal | None, steps: Steps,
+                cancel: CancelToken | None) -> Built:
+    """The parent with one role written anew in bars recipe.bars, everything else exactly as it was:
+    the generator inpaints that role in those bars (time-and-role inpainting); the baseline composer
+    writes that role again with the recipe's seed over the same form and chords."""
+    first, last = recipe.bars
+    role = recipe.role
+    score = parent.score
+    if role not in score.tracks:
+        raise MtmError(f"this cue has no {role} stem (it has: {', '.join(score.tracks)})")
+    if not 1 <= first <= last <= score.bars:
+        raise MtmError(f"bars {first}-{last} are not in this {score.bars}-bar cue")
+    start, end = bar_span(score, first, last)
+    parameters: dict = {}
+    if recipe.engine == "dit":
+        candidate, parameters = compose_score(parent.description, "dit", recipe.seed, recipe.generation, reference,
+                                              steps, cancel, keep=score, regenerate=(role,), region=(start, end))
+        notes = candidate.tracks[role].notes if role in candidate.tracks else []
+    else:
+        notes = []
+        for layout in parent.layouts:  # each stretch of bars from the composition that wrote it
+            if layout.stop <= first - 1 or layout.first >= last:
+                continue
+            candidate = compose(layout.description, layout.seed, role_seeds={role: recipe.seed})
+            lo, hi = bar_span(score, max(first, layout.first + 1), min(last, layout.stop))
+            notes += [n for n in candidate.tracks[role].notes if lo - 1e-9 <= n.onset < hi - 1e-9]
+        steps.report("compose", 1.0)
+    return Built(with_region(score, notes, role, start, end), parent.description, parent.layouts, parameters)
 
 
 def compose_score(description: MusicDescription, engine: str, seed: int, generation: dict | None,
                   reference: ControlSignal | None, steps: Steps, cancel: CancelToken | None = None,
                   **inpainting) -> tuple[Score, dict]:
     """One engine run: the baseline composer or the trained generator (`inpainting`: keep,
-    regenerate and span for the generator, role_seeds for the composer)."""
+    regenerate and region for the generator, role_seeds for the composer)."""
     if engine == "baseline":
         return compose(description, seed, **inpainting), {}
     if engine == "dit":
@@ -183,7 +252,7 @@ def _midi_score(recipe: Recipe, warn: Callable[[str], None]) -> Built:
     description = replace(describe_midi(path, score), genre=recipe.midi.get("genre", "pop"))
     description.sentence = f"{description.to_sentence()} Rendered from {path.name}."
     description.validate()
-    return Built(score, description, description, 0, {})
+    return Built(score, description, [Layout(0, score.bars, description, 0)], {})
 
 
 def fit_tempo_to_duration(description: MusicDescription, max_change: float = 0.12) -> MusicDescription:

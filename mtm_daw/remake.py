@@ -1,7 +1,11 @@
-"""Cues made again from a render's sidecar: reproduce it exactly.
+"""Cues made again from a render's sidecar: reproduce it exactly, extend it, or regenerate some bars of one stem.
 
     cue = reproduce_cue("out/cue_120bpm_Dmin_description.json")
     export_cue(cue, "again/")   # the same WAV and MIDI bytes on the same machine and software
+    longer = extend_cue("out/cue_120bpm_Dmin_description.json", bars=8)
+    redone = regenerate_cue("out/cue_120bpm_Dmin_description.json", bars=(5, 8), role="melody")
+
+Each writes a new Recipe whose parent is the sidecar's, so the result can itself be reproduced.
 """
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ import os
 from typing import Callable
 
 from mtm_daw.cue import Cue
+from mtm_daw.errors import MtmError
 from mtm_daw.pipeline import make_cue
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
-from mtm_daw.provenance import differences, load_sidecar
+from mtm_daw.provenance import Recipe, differences, load_sidecar
+from mtm_daw.score.score import ROLES
 
 
 def reproduce_cue(sidecar_path: str | os.PathLike, progress: ProgressCallback = no_progress,
@@ -29,3 +35,56 @@ def reproduce_cue(sidecar_path: str | os.PathLike, progress: ProgressCallback = 
 def sidecar_name(sidecar: dict, default: str = "cue") -> str:
     """The name the cue was exported under (the start of its file names)."""
     return sidecar.get("name") or default
+
+
+def extend_cue(sidecar_path: str | os.PathLike, bars: int, seed: int | None = None,
+               progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
+               warn: Callable[[str], None] = print) -> Cue:
+    """The cue continued by `bars` bars in the same key, tempo and style (a loop stays a loop, longer).
+    seed: of the new bars (default: the cue's own)."""
+    if isinstance(bars, bool) or not isinstance(bars, int) or bars < 1:
+        raise MtmError(f"--bars needs a whole number of bars to add, 1 or more, got {bars!r}")
+    parent, sidecar = _parent(sidecar_path, warn)
+    seed = parent.seed if seed is None else seed
+    loop_bars = sidecar["score"]["bars"] + bars if parent.loop_bars else 0
+    recipe = Recipe("extend", parent.engine, seed, generation=_with_seed(parent.generation, seed),
+                    reference=parent.reference, render=parent.render, loop_bars=loop_bars, extend_bars=bars,
+                    parent=parent).check(str(sidecar_path))
+    return make_cue(recipe, progress, cancel, warn)
+
+
+def regenerate_cue(sidecar_path: str | os.PathLike, bars: tuple[int, int], role: str, seed: int | None = None,
+                   progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
+                   warn: Callable[[str], None] = print) -> Cue:
+    """The cue with `role` written anew in bars first..last (1-based, inclusive); every other stem and
+    every other bar stays as it was (the mix keeps the cue's gains, so the other stems come out sample
+    for sample the same). seed: of the new part (default: the cue's seed + 1)."""
+    if role not in ROLES:
+        raise MtmError(f"unknown role '{role}' (roles are: {', '.join(ROLES)})")
+    parent, sidecar = _parent(sidecar_path, warn)
+    if role not in sidecar.get("stems", {}):
+        raise MtmError(f"{sidecar_path}: this cue has no {role} stem (it has: {', '.join(sidecar.get('stems', {}))})")
+    first, last = bars
+    if not 1 <= first <= last <= sidecar["score"]["bars"]:
+        raise MtmError(f"--bars {first}-{last}: the cue has bars 1-{sidecar['score']['bars']}")
+    seed = parent.seed + 1 if seed is None else seed
+    recipe = Recipe("regenerate", parent.engine, seed, generation=_with_seed(parent.generation, seed),
+                    reference=parent.reference, render=parent.render, loop_bars=parent.loop_bars,
+                    bars=[first, last], role=role, mix_gains=sidecar.get("parameters", {}).get("mix"),
+                    parent=parent).check(str(sidecar_path))
+    return make_cue(recipe, progress, cancel, warn)
+
+
+def _parent(sidecar_path: str | os.PathLike, warn: Callable[[str], None]) -> tuple[Recipe, dict]:
+    sidecar = load_sidecar(sidecar_path)
+    parent = sidecar["recipe"]
+    if parent.engine == "midi":
+        raise MtmError(f"{sidecar_path}: a cue rendered from a MIDI file cannot be extended or regenerated here; "
+                       "edit the MIDI file and render it again")
+    for note in differences(sidecar):
+        warn(f"note: {note}; the bars kept from the cue may not be bit-identical")
+    return parent, sidecar
+
+
+def _with_seed(generation: dict | None, seed: int) -> dict | None:
+    return None if generation is None else {**generation, "seed": seed}

@@ -123,12 +123,15 @@ def _default_generator(precision: str) -> Generator:
 def generate_score(description: MusicDescription, sentence_embedding: np.ndarray,
                    reference: ControlSignal | None = None, settings: GenerationSettings | None = None,
                    keep: Score | None = None, regenerate: tuple[str, ...] = (), generator: Generator | None = None,
-                   progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> Score:
+                   progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
+                   region: tuple[float, float] | None = None) -> Score:
     """A Score for the description.
 
     reference: a control signal on the cue's grid (see mtm_daw.control), followed at its strength.
     keep + regenerate: inpainting by role — the roles in `regenerate` are written anew, every other
     role of `keep` stays as it is; a `keep` shorter than the description is continued to full length.
+    region: (start, end) in beats — time-and-role inpainting: the roles in `regenerate` are written
+    anew only there, and kept as they are before and after it.
     """
     # 1. check inputs
     description.validate()
@@ -136,6 +139,8 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
     for role in regenerate:
         if role not in ROLES:
             raise MtmError(f"unknown role '{role}' to regenerate (roles are: {', '.join(ROLES)})")
+    if region is not None and (keep is None or not regenerate or not 0 <= region[0] < region[1]):
+        raise MtmError(f"a region to regenerate needs a score to keep, roles to write and start < end, got {region}")
     generator = generator or Generator.default(settings.precision)
     rng = np.random.default_rng(settings.seed)
 
@@ -154,6 +159,13 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
         for role in ROLES:
             if role in keep.tracks and role not in regenerate:
                 known_mask[:span, role_columns(role)] = True
+        if region is not None:  # the regenerated roles are kept outside the region too
+            first = min(span, int(round(region[0] * STEPS_PER_BEAT)))
+            stop = min(span, int(round(region[1] * STEPS_PER_BEAT)))
+            for role in regenerate:
+                if role in keep.tracks:
+                    known_mask[:first, role_columns(role)] = True
+                    known_mask[stop:span, role_columns(role)] = True
     control = np.zeros((steps, CONTROL_FEATURES), dtype=np.float32)
     strength = 0.0
     if reference is not None:

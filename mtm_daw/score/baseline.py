@@ -48,8 +48,12 @@ class Bar:
         return self.section_bar == self.section_length - 1
 
 
-def compose(description: MusicDescription, seed: int = 0) -> Score:
-    """Write a multi-track Score that follows the description."""
+def compose(description: MusicDescription, seed: int = 0, role_seeds: dict[str, int] | None = None) -> Score:
+    """Write a multi-track Score that follows the description.
+
+    role_seeds: roles written with their own seed: the form and chords still come from `seed`, so
+    a role re-written this way fits the other roles of the piece `seed` alone writes.
+    """
     description.validate()
     key = parse_key(description.key)
     style = style_for(description.genre)
@@ -64,15 +68,16 @@ def compose(description: MusicDescription, seed: int = 0) -> Score:
     swing = style.swing
 
     writers = {
-        "drums": lambda: _drums(bars, grooves, style, steps_per_bar, hit_steps, swing, rng),
-        "bass": lambda: _bass(bars, grooves, style, key, steps_per_bar, hit_steps, rng),
-        "harmony": lambda: _harmony(bars, grooves, style, key, steps_per_bar, hit_steps, swing, rng),
-        "melody": lambda: _melody(bars, style, key, steps_per_bar, swing, rng),
+        "drums": lambda rng: _drums(bars, grooves, style, steps_per_bar, hit_steps, swing, rng),
+        "bass": lambda rng: _bass(bars, grooves, style, key, steps_per_bar, hit_steps, rng),
+        "harmony": lambda rng: _harmony(bars, grooves, style, key, steps_per_bar, hit_steps, swing, rng),
+        "melody": lambda rng: _melody(bars, style, key, steps_per_bar, swing, rng),
     }
     tracks = {}
     for role in description.roles:
         program = description.instruments.get(role, style.programs[role])
-        tracks[role] = Track(role, 0 if role == "drums" else program, writers[role](), is_drum=role == "drums")
+        role_rng = random.Random(role_seeds[role]) if role_seeds and role in role_seeds else rng
+        tracks[role] = Track(role, 0 if role == "drums" else program, writers[role](role_rng), is_drum=role == "drums")
     return Score(description.tempo, (numerator, denominator), key.name, tracks, len(bars) * beats_per_bar)
 
 
