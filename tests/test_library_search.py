@@ -196,3 +196,24 @@ def test_without_the_chunk_fast_path_the_plain_scan_gives_the_same_results(libra
     with LibraryStore.open(store.path) as fresh:  # a new store: its index loads through the vec0 scan
         for query in queries(3, seed=4):
             assert [r.item.id for r in search(fresh, query, k=10)] == brute_force(items, vectors, query, 10)
+
+
+def test_auto_asks_sqlite_vec_until_loading_would_have_paid_off(library, monkeypatch):
+    from mtm_daw.library import search as search_module
+
+    store, items, vectors = library
+    with LibraryStore.open(store.path) as fresh:
+        assert fresh.last_id() == SIZE
+        search(fresh, queries(1)[0], k=3)  # a small library loads at once
+        assert search_module._state(fresh).index is not None
+    monkeypatch.setattr(search_module, "MEMORY_BELOW", 0)
+    monkeypatch.setattr(search_module, "LOAD_SECONDS_PER_ITEM", 1.0)  # loading "costs" SIZE seconds
+    with LibraryStore.open(store.path) as fresh:
+        for query in queries(3, seed=6):
+            expected = brute_force(items, vectors, query, 5)
+            assert [r.item.id for r in search(fresh, query, k=5)] == expected
+        state = search_module._state(fresh)
+        assert state.index is None and state.sql_seconds > 0
+        monkeypatch.setattr(search_module, "LOAD_SECONDS_PER_ITEM", state.sql_seconds / SIZE)
+        assert [r.item.id for r in search(fresh, queries(1)[0], k=5)] == brute_force(items, vectors, queries(1)[0], 5)
+        assert state.index is not None and len(state.index) == SIZE

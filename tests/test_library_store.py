@@ -177,6 +177,9 @@ def test_tags_edits_and_stats(store):
     edited = store.update_tags(item_id, genre="Jazz", source="my sampler", licence="CC-BY 4.0")
     assert edited.genre == "jazz" and edited.genre_confidence == 1.0 and edited.mood_confidence == 0.6
     assert store.get(item_id) == edited
+    rewrites = store.counters().rewrites
+    store.update_tags(item_id, licence="CC0")  # not a search tag: the search index need not reload
+    assert store.counters().rewrites == rewrites and store.get(item_id).genre == "jazz"
     store.set_notes_path(item_id, "/cache/loop1.mid")
     assert store.get(item_id).notes_path == "/cache/loop1.mid"
     stats = store.stats()

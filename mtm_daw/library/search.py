@@ -10,7 +10,7 @@ How (measured on this 2-core machine; benchmarks/bench_retrieval.py, benchmarks/
 - sqlite-vec's vec0 KNN is exact but compares every row of the partition in C, one query at a time:
   ~40 ms at 100K x 128 and 160-250 ms at 512K here; int8 and bit vec0 columns were no faster, bit
   codes had poor recall on clustered data, and re-ranking needs vec0 rowid look-ups.
-- So `method="memory"` (the default) keeps an in-process copy of the embeddings (float32, unit
+- So `method="memory"` keeps an in-process copy of the embeddings (float32, unit
   length) and the search tags as numpy arrays, loaded once per store (reading sqlite-vec's chunk
   tables, checked, ~30x quicker than a vec0 scan) and kept current through the change counters in
   the file's meta table: rows added since are appended as a segment, removals and tag edits reload.
@@ -18,12 +18,15 @@ How (measured on this 2-core machine; benchmarks/bench_retrieval.py, benchmarks/
   ones — select contiguous slices, and a query scores only the rows they keep. Mood, key, mode and
   duration mask scores inside the slices (copying the rows out when few are kept).
   Every result is exact: the same ids as a brute-force cosine top-k (tests check it).
-- `method="sql"` asks vec0 directly: no load time, for a one-shot query from a fresh process on a
-  large library (the first memory query on 512K items loads for seconds).
+- `method="sql"` asks vec0 directly: no load time, but a full scan per query.
+- `method="auto"` (the default) uses the memory index when it is loaded or the library is small
+  (< 50K items); on a larger one it asks vec0 until the time spent there reaches the estimated load
+  time, then loads: a one-shot CLI query never waits seconds for a load, a panel session pays it once.
 """
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 
@@ -33,15 +36,20 @@ from mtm_daw.errors import MtmError
 from mtm_daw.library.item import Reference, SearchFilters, key_mode
 from mtm_daw.library.store import ChangeCounters, LibraryStore, VectorRows
 
-METHODS = ("memory", "sql")
+METHODS = ("auto", "memory", "sql")
 MAX_K = 4096  # sqlite-vec's limit, kept for both methods so they accept the same requests
 GATHER_BELOW = 0.05  # a mask keeping fewer rows than this share copies them out (measured break-even)
-MAX_SEGMENTS = 8  # appended segments before they are merged into one ordered block
+MAX_SEGMENTS = 8
+MEMORY_BELOW = 50_000  # "auto" loads libraries smaller than this at once (under ~0.5 s here)
+LOAD_SECONDS_PER_ITEM = 10e-6  # cold index load, measured: 512K items in 4-10 s on this busy machine  # appended segments before they are merged into one ordered block
 
 
 def search(store: LibraryStore, query: np.ndarray, filters: SearchFilters | None = None, k: int = 10,
-           method: str = "memory") -> list[Reference]:
-    """The k library items closest to `query` (an embedding of the store's width), best first."""
+           method: str = "auto") -> list[Reference]:
+    """The k library items closest to `query` (an embedding of the store's width), best first.
+
+    method: "memory" (the in-process index), "sql" (sqlite-vec in the file) or "auto" (see module doc).
+    """
     # 1. check inputs
     vector = _unit_query(query, store.dim)
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
@@ -50,10 +58,15 @@ def search(store: LibraryStore, query: np.ndarray, filters: SearchFilters | None
         raise MtmError(f"unknown search method {method!r} (choose one of: {', '.join(METHODS)})")
     wanted = (filters or SearchFilters()).canonical()
     # 2. nearest item ids, exact cosine
+    state = _state(store)
+    if method == "auto":
+        method = state.choose(store)
     if method == "memory":
         hits = index_for(store).nearest(vector, wanted, k)
     else:
+        start = time.perf_counter()
         hits = store.nearest(vector, wanted, k)
+        state.sql_seconds += time.perf_counter() - start
     # 3. the items themselves (one removed meanwhile by another process is left out)
     items = {item.id: item for item in store.get_many([item_id for item_id, _ in hits])}
     track = "broad" if wanted.is_empty else "targeted"
@@ -81,11 +94,11 @@ class _Vocabulary:
     def __init__(self) -> None:
         self.codes: dict[str, int] = {}
 
-    def encode(self, values: list[str]) -> np.ndarray:
+    def encode(self, values: np.ndarray) -> np.ndarray:
         codes = self.codes
         for value in set(values) - codes.keys():
             codes[value] = len(codes)
-        return np.fromiter((codes[v] for v in values), dtype=np.int32, count=len(values))
+        return np.fromiter(map(codes.__getitem__, values), dtype=np.int32, count=len(values))
 
     def code(self, value: str | None) -> int | None:
         """The code of a filter value; -1 when no item has it (nothing can match)."""
@@ -159,11 +172,19 @@ class _Segment:
         """(ids, cosine scores) of rows start:end; rows outside `keep` score -inf or are skipped."""
         vectors, ids = self.vectors[start:end], self.ids[start:end]
         if keep is None:
-            return ids, vectors @ query
+            return ids, _dot(vectors, query)
         if np.count_nonzero(keep) < GATHER_BELOW * len(keep):  # few rows: copy them out, score those
             rows = np.flatnonzero(keep)
-            return ids[rows], vectors[rows] @ query
-        return ids, np.where(keep, vectors @ query, np.float32(-np.inf))
+            return ids[rows], _dot(vectors[rows], query)
+        return ids, np.where(keep, _dot(vectors, query), np.float32(-np.inf))
+
+
+def _dot(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """(N, D) @ (D,) on one thread. OpenBLAS hands a gemv of more than ~8K rows to its threads, and
+    when the cores are busy (a DAW, other jobs) the hand-off costs more than the work: 8,000 x 128
+    took 4.3 ms through BLAS here against 0.11 ms on one thread. einsum's own loop is as fast on
+    one thread (512K x 128: 28 ms vs 36 ms) and leaves the other core to the DAW."""
+    return np.einsum("ij,j->i", vectors, query)
 
 
 class VectorIndex:
@@ -200,7 +221,7 @@ class VectorIndex:
         self.counters = rows.counters
         if not len(rows.ids):
             return
-        self.last_id = max(self.last_id, int(rows.ids[-1]))
+        self.last_id = max(self.last_id, int(rows.ids.max()))
         keys = self._vocabulary["key"].encode(rows.key)
         key_names = sorted(self._vocabulary["key"].codes, key=self._vocabulary["key"].codes.get)
         modes = self._modes.encode([key_mode(name) for name in key_names])[keys]  # mode of each key code
@@ -235,16 +256,44 @@ class VectorIndex:
             return [(int(ids[i]), float(scores[i])) for i in order]
 
 
-_indexes: "weakref.WeakKeyDictionary[LibraryStore, VectorIndex]" = weakref.WeakKeyDictionary()
-_indexes_lock = threading.Lock()
+@dataclass
+class _StoreState:
+    """What this process knows about one open store: its index, once loaded, and time spent in vec0."""
+
+    index: VectorIndex | None = None
+    sql_seconds: float = 0.0
+
+    def choose(self, store: LibraryStore) -> str:
+        """"auto": memory for a loaded index or a small library; else vec0 until the time spent there
+        reaches what loading would cost (so a one-shot query never pays the load, and a long session
+        pays it at most once, for at most twice the best total)."""
+        if self.index is not None:
+            return "memory"
+        size = store.last_id()  # ids are never reused: an upper bound on the item count, read at once
+        if size < MEMORY_BELOW or self.sql_seconds >= size * LOAD_SECONDS_PER_ITEM:
+            return "memory"
+        return "sql"
+
+
+_states: "weakref.WeakKeyDictionary[LibraryStore, _StoreState]" = weakref.WeakKeyDictionary()
+_states_lock = threading.Lock()
+
+
+def _state(store: LibraryStore) -> _StoreState:
+    with _states_lock:
+        state = _states.get(store)
+        if state is None:
+            state = _states[store] = _StoreState()
+        return state
 
 
 def index_for(store: LibraryStore) -> VectorIndex:
     """The store's in-memory index, loaded on first use and brought up to date on every call."""
-    with _indexes_lock:
-        index = _indexes.get(store)
-        if index is None:
-            index = _indexes[store] = VectorIndex(store.dim)
+    state = _state(store)
+    with _states_lock:
+        if state.index is None:
+            state.index = VectorIndex(store.dim)
+        index = state.index
     with index._lock:
         index.refresh(store)
     return index

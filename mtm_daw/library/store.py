@@ -45,6 +45,7 @@ SCHEMA_VERSION = 1
 DEFAULT_DIM = 128
 MAX_DIM = 8192  # sqlite-vec's limit for one vector
 BUSY_TIMEOUT_MS = 30_000
+LOOKUPS_BELOW = 20_000  # new rows fetched one by one (~16 us each) below this, else all vectors are read
 ENV_VAR = "MTM_LIBRARY"
 SETUP_HINT = "run `pip install apsw sqlite-vec` (or `bash scripts/setup.sh`)"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -143,14 +144,17 @@ class ChangeCounters:
 
 @dataclass
 class VectorRows:
-    """Items with id > after_id, their unit embeddings and filterable tags, read in one snapshot."""
+    """Items with id > after_id that have a vector: the unit embeddings and the search tags, row by row.
 
-    ids: np.ndarray  # (N,) int64, ascending
+    Rows come in storage order (not sorted by id): the search index orders them its own way.
+    """
+
+    ids: np.ndarray  # (N,) int64
     vectors: np.ndarray  # (N, D) float32, unit length
-    partition: list[str]
-    genre: list[str]
-    mood: list[str]
-    key: list[str]
+    partition: np.ndarray  # (N,) str objects
+    genre: np.ndarray
+    mood: np.ndarray
+    key: np.ndarray
     bpm: np.ndarray  # (N,) float64
     duration: np.ndarray  # (N,) float64
     counters: ChangeCounters
@@ -335,7 +339,8 @@ class LibraryStore:
             try:
                 yield
             finally:
-                self._connection.execute("COMMIT")
+                if self._connection.in_transaction:  # SQLite may have ended it after an error
+                    self._connection.execute("COMMIT")
 
     def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
         with self._lock, self._errors():
@@ -438,7 +443,7 @@ class LibraryStore:
                  edited.licence, edited.updated_at, item_id))
             self._connection.execute("UPDATE item_vectors SET genre = ?, mood = ? WHERE rowid = ?",
                                      (edited.genre, edited.mood, item_id))
-            self._bump(rewrite=True)
+            self._bump(rewrite=genre is not None or mood is not None)  # the search index holds those two
         return edited
 
     def set_notes_path(self, item_id: int, notes_path: str | os.PathLike) -> None:
@@ -492,6 +497,11 @@ class LibraryStore:
             return self._rows("SELECT count(*) FROM items")[0][0]
         return self._rows("SELECT count(*) FROM items WHERE partition = ?", (partition,))[0][0]
 
+    def last_id(self) -> int:
+        """The highest id ever given (ids are never reused; 0 for a library never written to)."""
+        rows = self._rows("SELECT seq FROM sqlite_sequence WHERE name = 'items'")
+        return int(rows[0][0]) if rows else 0
+
     def counters(self) -> ChangeCounters:
         values = dict(self._rows("SELECT key, value FROM meta WHERE key IN ('changes', 'rewrites')"))
         return ChangeCounters(int(values["changes"]), int(values["rewrites"]))
@@ -517,19 +527,22 @@ class LibraryStore:
                 "SELECT id, partition, genre, mood, key, bpm, duration FROM items WHERE id > ? ORDER BY id",
                 (after_id,)).fetchall()
             item_ids = np.fromiter((row[0] for row in meta), dtype=np.int64, count=len(meta))
-            vector_ids, matrix = self._all_vectors() if after_id == 0 else self._vectors_of(item_ids)
-        # Items without a vector and vectors without an item are left out here; verify() reports them.
-        order = np.argsort(vector_ids, kind="stable")
-        vector_ids, matrix = vector_ids[order], matrix[order]
-        both = np.intersect1d(item_ids, vector_ids, assume_unique=True)
-        if len(both) < len(vector_ids):
-            matrix = matrix[np.searchsorted(vector_ids, both)]
-        rows = [meta[i] for i in np.searchsorted(item_ids, both)] if len(both) < len(item_ids) else meta
-        columns = list(zip(*rows)) if rows else [()] * 7
-        return VectorRows(ids=both, vectors=np.ascontiguousarray(matrix, dtype=np.float32),
-                          partition=list(columns[1]), genre=list(columns[2]), mood=list(columns[3]),
-                          key=list(columns[4]), bpm=np.asarray(columns[5], dtype=np.float64),
-                          duration=np.asarray(columns[6], dtype=np.float64), counters=counters)
+            few = after_id > 0 and len(item_ids) <= LOOKUPS_BELOW
+            vector_ids, matrix = self._vectors_of(item_ids) if few else self._all_vectors()
+        # Line the tags up with the vectors (the matrix is not copied); items without a vector and
+        # vectors without an item are left out here, and verify() reports them.
+        at = np.minimum(np.searchsorted(item_ids, vector_ids), max(len(item_ids) - 1, 0))
+        paired = item_ids[at] == vector_ids if len(item_ids) else np.zeros(len(vector_ids), bool)
+        if not paired.all():
+            vector_ids, matrix, at = vector_ids[paired], matrix[paired], at[paired]
+        columns = list(zip(*meta)) if meta else [()] * 7
+
+        def text(column: int) -> np.ndarray:
+            return np.array(columns[column], dtype=object)[at] if len(at) else np.zeros(0, object)
+
+        return VectorRows(ids=vector_ids, vectors=matrix, partition=text(1), genre=text(2), mood=text(3),
+                          key=text(4), bpm=np.asarray(columns[5], dtype=np.float64)[at],
+                          duration=np.asarray(columns[6], dtype=np.float64)[at], counters=counters)
 
     def _vectors_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(ids that have a vector, their vectors) by rowid look-ups: for a few new rows."""
@@ -571,11 +584,14 @@ class LibraryStore:
                     or len(rowids) != 8 * size or len(vectors) != 4 * size * self.dim):
                 return None
             valid = np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")[:size].astype(bool)
-            ids.append(np.frombuffer(rowids, dtype=np.int64)[valid])
-            parts.append(np.frombuffer(vectors, dtype=np.float32).reshape(size, self.dim)[valid])
+            chunk_ids, chunk = np.frombuffer(rowids, np.int64), np.frombuffer(vectors, np.float32).reshape(size, -1)
+            full = valid.all()  # the usual case: no copy before the one concatenate below
+            ids.append(chunk_ids if full else chunk_ids[valid])
+            parts.append(chunk if full else chunk[valid])
         ids_all = np.concatenate(ids) if ids else np.zeros(0, np.int64)
         matrix = np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
-        if len(ids_all) != expected or len(np.unique(ids_all)) != len(ids_all):
+        ordered = np.sort(ids_all)
+        if len(ids_all) != expected or (ordered[1:] == ordered[:-1]).any():
             return None
         for row in {0, len(ids_all) // 2, len(ids_all) - 1} if len(ids_all) else ():
             regular = run("SELECT embedding FROM item_vectors WHERE rowid = ?", (int(ids_all[row]),)).fetchall()
