@@ -81,6 +81,9 @@ def reference_signal(record: dict, warn=print):
 
     reference = ReferenceRecord.from_dict(record)
     path = Path(reference.path)
+    if not reference.sha256:
+        raise MtmError(f"the reference '{reference.path}' was not recorded as a file, so this cue cannot be "
+                       "made again")
     if not path.is_file():
         raise MtmError(f"{path}: the reference this cue followed is gone (moved or deleted); "
                        "put it back to make the cue again")
