@@ -183,11 +183,21 @@ def cue_summary(cue, paths: list[Path], folder: Path, name: str, render: dict) -
         "name": name, "folder": str(folder), "files": files,
         "stems": {role: {"program": stem.program, "peaks": peaks(stem.audio)} for role, stem in cue.stems.items()},
         "mix_peaks": peaks(cue.mix),
-        "description": cue.description.to_dict(), "score": cue.score.to_dict(),
+        "description": cue.description.to_dict(), "score": compact_score(cue.score),
         "engine": cue.engine, "seed": cue.seed, "renderer": cue.renderer, "loudness_lufs": float(cue.loudness_lufs),
         "sample_rate": cue.sample_rate, "duration": cue.mix.shape[1] / cue.sample_rate,
         "parameters": cue.parameters, "render": render,
     }
+
+
+def compact_score(score) -> dict:
+    """Score.to_dict() with each track's notes as one (n, 4) float64 array [onset, duration, pitch, velocity]:
+    a long cue's notes then cross the pipe and unpickle as one block (a list per note would hold the
+    panel's GIL for tens of milliseconds). Score.from_dict reads it as it is."""
+    data = score.to_dict()
+    for track in data["tracks"]:
+        track["notes"] = np.asarray(track["notes"], dtype=np.float64).reshape(-1, 4)
+    return data
 
 
 def peaks(audio: np.ndarray, points: int = PEAK_POINTS) -> np.ndarray:
@@ -242,7 +252,7 @@ def remix_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, wa
     if unknown:
         raise MtmError(f"the mixer names stems this cue does not have: {', '.join(sorted(unknown))}")
     # 2. the dry stems: rendered once per cue and kept for the next remix
-    key = repr((result["score"], settings.soundfont, result["sample_rate"]))
+    key = repr((settings.soundfont, settings.synth, result["sample_rate"]))  # the folder names the score
     cached = _DRY_CACHE.get(result["folder"])
     if cached is None or cached[0] != key:
         progress("render", 0.0)

@@ -16,7 +16,6 @@ No Qt is imported here.
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 import traceback
@@ -92,11 +91,7 @@ def _run(conn: Connection, job, job_id: int, kind: str, payload: dict, token: Pi
         return ("error", job_id, f"internal error: {error.__class__.__name__}: {error}", False)
 
 
-ENGINE_NICENESS = 5  # the engine yields the CPU to the panel's UI thread and to the DAW (its audio must not glitch)
-
 if __name__ == "__main__":
     jobs_fd, results_fd, cancel_fd = (int(arg) for arg in sys.argv[1:4])
-    if hasattr(os, "nice"):
-        os.nice(ENGINE_NICENESS)
     serve(Connection(jobs_fd, writable=False), Connection(results_fd, readable=False),
           Connection(cancel_fd, writable=False))

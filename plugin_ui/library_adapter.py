@@ -92,6 +92,7 @@ def reference_row(reference, library: str = "") -> dict:
         "item_id": getattr(item, "id", None),
         "path": path,
         "title": getattr(item, "title", None) or Path(path).stem,
+        "caption": getattr(item, "caption", "") or "",
         "genre": getattr(item, "genre", "") or "",
         "mood": getattr(item, "mood", "") or "",
         "bpm": float(getattr(item, "bpm", 0.0) or 0.0),

@@ -215,12 +215,15 @@ class MainWindow(QMainWindow):
         self.controls.duration.setValue(description.duration)
         if result["kind"] != "text":
             self.drop_zone.show_source(Path(result["source"]).name, result["kind"])
+        self.statusBar().showMessage(f"Described {display_name(result['source'])}: {description.sentence}", STATUS_MS)
+        QTimer.singleShot(0, lambda: self._show_picture(result, description))  # a second, short event
+
+    def _show_picture(self, result: dict, description: MusicDescription) -> None:
         if result["kind"] in ("video", "image"):
             self.picture.set_picture(result["kind"], result["source"], result["frames"], result["description"])
             self.tabs.setCurrentWidget(self.picture)
         else:
             self.picture.clear()
-        self.statusBar().showMessage(f"Described {display_name(result['source'])}: {description.sentence}", STATUS_MS)
         self.description_ready.emit(description)
 
     def _description_edited(self, description: MusicDescription) -> None:
@@ -266,9 +269,14 @@ class MainWindow(QMainWindow):
         self._remix_timer.stop()
         self.result = result
         self.stems.set_result(result)
+        self._set_result_actions(True)
+        QTimer.singleShot(0, lambda: self._show_score(result))  # a second, short event
+
+    def _show_score(self, result: dict) -> None:
+        if result is not self.result:
+            return
         self.piano_roll.set_score(result["score"], result["duration"])
         self._show_result_info(result)
-        self._set_result_actions(True)
         if self.source_kind not in ("video", "image"):
             self.tabs.setCurrentWidget(self.piano_roll)
         self.result_ready.emit(result)

@@ -383,6 +383,40 @@ def test_library_adapter_speaks_the_planned_api(monkeypatch, tmp_path):
     assert calls["control"] == (7, 0.4)
 
 
+def test_a_real_library_file_enables_the_list_and_its_rows_give_a_control(qtbot, window, generated, tmp_path,
+                                                                         monkeypatch):
+    """The adapter against mtm_daw.library itself (the query embedder replaced: its weights may not be there)."""
+    import hashlib
+
+    import numpy as np
+
+    store_module = pytest.importorskip("mtm_daw.library.store")
+    from mtm_daw.library.item import LibraryItem
+    from mtm_daw.errors import MtmError
+
+    midi = Path(generated.result["files"]["midi"])
+    vector = np.random.default_rng(0).standard_normal(128).astype(np.float32)
+    library = tmp_path / "library.sqlite"
+    try:
+        with store_module.LibraryStore.open(library, create=True) as store:
+            store.add_item(LibraryItem(path=str(midi), content_hash=hashlib.sha256(midi.read_bytes()).hexdigest(),
+                                       kind="midi", duration=8.0, bpm=107.0, key="G major", genre="ambient",
+                                       mood="calm", caption="a calm ambient cue"), vector)
+    except MtmError as error:  # e.g. sqlite-vec missing on this machine
+        pytest.skip(str(error))
+    monkeypatch.setattr(library_adapter, "_open_stores", {})
+    monkeypatch.setattr(library_adapter, "_embedder", types.SimpleNamespace(embed_text=lambda texts: vector[None]))
+    rows = library_adapter.search_references(str(library), "calm ambient", {"genre": "ambient", "bpm_min": 100.0}, 5)
+    assert [(r["path"], r["track"], r["matched"]) for r in rows] == [(str(midi), "targeted", ["bpm", "genre"])]
+    signal = library_adapter.reference_control({**rows[0], "strength": 0.5})
+    assert signal.strength == 0.5 and signal.features.shape[1] == 18 and "library item" in signal.source
+
+    window.settings.library_path = str(library)  # the panel's engine process opens it too
+    window.refresh_library()
+    qtbot.waitUntil(lambda: window.references.library_ready, timeout=30000)
+    assert window.references.results.isEnabled() and window.references.query.isEnabled()
+
+
 def test_reference_panel_shows_library_results(qtbot):
     from plugin_ui.widgets.reference_panel import ReferencePanel
 

@@ -177,7 +177,8 @@ class ReferencePanel(QWidget):
             item = QListWidgetItem(f"{row['title']}   {tags}   ({row['score']:.2f})")
             item.setData(Qt.ItemDataRole.UserRole, row)
             matched = ", ".join(row.get("matched") or []) or "meaning only"
-            item.setToolTip(f"{row['path']}\nmatched: {matched} ({row.get('track', '')} search)")
+            caption = f"{row['caption']}\n" if row.get("caption") else ""
+            item.setToolTip(f"{caption}{row['path']}\nmatched: {matched} ({row.get('track', '')} search)")
             self.results.addItem(item)
         if not rows:
             self.library_notice.setText("No reference matches; loosen the filters")
