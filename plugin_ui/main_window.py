@@ -260,8 +260,6 @@ class MainWindow(QMainWindow):
         except MtmError as error:
             self.show_error("Cannot generate yet", str(error))
             return
-        self.settings.engine, self.settings.steps = payload["engine"], payload["steps"]
-        self.settings.duration = self.controls.duration.value()
         self._start_job("generate", payload, "Starting…", self._generated)
 
     def _generated(self, result: dict) -> None:
@@ -485,8 +483,12 @@ class MainWindow(QMainWindow):
         self.drop_zone.dropEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        # settings are written here (and by the settings dialog) only: QSettings writes its file on the
+        # UI thread with an fsync, which can take 100 ms on a busy disk — never while work is running
         self.settings.geometry = self.saveGeometry()
         self.settings.engine = self.controls.engine.currentText()
+        self.settings.steps = self.controls.steps.value()
+        self.settings.duration = self.controls.duration.value()
         self.settings.sync()
         self.playback.stop()
         if self.job is not None and self.job.active:
