@@ -202,8 +202,19 @@ def _check_dim(dim: int) -> int:
     return dim
 
 
+# SQLite and sqlite-vec messages (SQLError, not CorruptError) that a damaged schema or vec0 table gives.
+_DAMAGE_SIGNS = ("unsupported file format", "no such column", "no such table", "malformed", "could not extract",
+                 "could not fetch", "could not find", "could not filter", "could not open", "internal sqlite-vec error")
+# Read failures a damaged file causes besides apsw's own: bad UTF-8 in TEXT, bad JSON in a list column.
+_DAMAGED_VALUES = (UnicodeDecodeError, json.JSONDecodeError)
+
+
 def _translate(path: Path, apsw, exc: BaseException) -> BaseException:
     """An MtmError for SQLite failures a user can act on; anything else (a bug) stays as it is."""
+    if isinstance(exc, _DAMAGED_VALUES) or (
+            isinstance(exc, apsw.SQLError) and any(sign in str(exc).lower() for sign in _DAMAGE_SIGNS)):
+        return MtmError(f"{path}: the library file is damaged ({type(exc).__name__}: {exc}) — {_NOT_MODIFIED}; "
+                        "restore a backup, or move it aside and import your files again")
     if isinstance(exc, (apsw.CorruptError, apsw.NotADBError)):
         return MtmError(f"{path}: the library file is damaged ({exc}) — {_NOT_MODIFIED}; "
                         "restore a backup, or move it aside and import your files again")
@@ -267,7 +278,7 @@ class LibraryStore:
         except BaseException as exc:
             if connection is not None:
                 connection.close()
-            if isinstance(exc, apsw.Error):
+            if isinstance(exc, (apsw.Error, *_DAMAGED_VALUES)):
                 translated = _translate(path, apsw, exc)
                 if translated is not exc:
                     raise translated from exc
@@ -302,7 +313,7 @@ class LibraryStore:
     def _errors(self) -> Iterator[None]:
         try:
             yield
-        except self._apsw.Error as exc:
+        except (self._apsw.Error, *_DAMAGED_VALUES) as exc:
             translated = _translate(self.path, self._apsw, exc)
             if translated is exc:
                 raise
@@ -469,7 +480,7 @@ class LibraryStore:
         with self._snapshot():
             rows = self._connection.execute(f"{_SELECT_ITEMS} WHERE id IN (SELECT value FROM json_each(?))",
                                             (json.dumps(ids),)).fetchall()
-        by_id = {row[0]: _row_item(row) for row in rows}
+            by_id = {row[0]: _row_item(row) for row in rows}
         return [by_id[i] for i in ids if i in by_id]
 
     def has_hash(self, content_hash: str, partition: str | None = None) -> bool:
@@ -483,14 +494,16 @@ class LibraryStore:
 
     def find_by_path(self, path: str | os.PathLike) -> list[LibraryItem]:
         """Items stored under exactly this path (one per partition it was imported into)."""
-        return [_row_item(row) for row in self._rows(f"{_SELECT_ITEMS} WHERE path = ? ORDER BY id",
-                                                     (os.fspath(path),))]
+        rows = self._rows(f"{_SELECT_ITEMS} WHERE path = ? ORDER BY id", (os.fspath(path),))
+        with self._errors():
+            return [_row_item(row) for row in rows]
 
     def list_items(self, partition: str | None = None, limit: int = 100, offset: int = 0) -> list[LibraryItem]:
         """Items in id order (oldest first), optionally one partition's, a page at a time."""
         where, params = ("WHERE partition = ?", [partition]) if partition is not None else ("", [])
         rows = self._rows(f"{_SELECT_ITEMS} {where} ORDER BY id LIMIT ? OFFSET ?", [*params, limit, offset])
-        return [_row_item(row) for row in rows]
+        with self._errors():
+            return [_row_item(row) for row in rows]
 
     def count(self, partition: str | None = None) -> int:
         if partition is None:
@@ -504,7 +517,11 @@ class LibraryStore:
 
     def counters(self) -> ChangeCounters:
         values = dict(self._rows("SELECT key, value FROM meta WHERE key IN ('changes', 'rewrites')"))
-        return ChangeCounters(int(values["changes"]), int(values["rewrites"]))
+        try:
+            return ChangeCounters(int(values["changes"]), int(values["rewrites"]))
+        except (KeyError, ValueError, TypeError):
+            raise MtmError(f"{self.path}: the library file is damaged (its change counters are {values!r}) — "
+                           f"{_NOT_MODIFIED}; restore a backup, or move it aside and import your files again") from None
 
     def stats(self) -> LibraryStats:
         with self._snapshot():
@@ -710,6 +727,12 @@ def _prepare(connection: "apsw.Connection", path: Path, dim: int, create: bool) 
         version, meta = inspect()
     connection.execute("PRAGMA foreign_keys = ON")
     connection.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses at most the last commit
+    sql = connection.execute("SELECT sql FROM sqlite_master WHERE name = 'item_vectors'").fetchall()
+    declared = re.search(r"float\[(\d+)\]", sql[0][0] or "") if sql else None
+    if declared is None or meta.get("embedding_dim") != declared.group(1):  # what every vector read relies on
+        raise MtmError(f"{path}: the library file is damaged (embedding width {meta.get('embedding_dim')!r}, vector "
+                       f"table {declared.group(1) if declared else 'missing'}) — {_NOT_MODIFIED}; restore a backup, "
+                       "or move it aside and import your files again")
     return version, int(meta["embedding_dim"]), meta.get("embedding_model", "")
 
 
