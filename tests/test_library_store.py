@@ -101,6 +101,8 @@ def test_add_get_find_list_remove_round_trip(store):
     assert [i.id for i in store.list_items(limit=1, offset=1)] == [second]
     assert store.remove(item_id) == 1 and store.count() == 1
     assert store.remove(path="/music/loop2.wav") == 1 and store.count() == 0
+    store.add_item(item, vector(1))
+    assert store.remove(item.path) == 1 and store.count() == 0  # a path in place of ids
     assert store.remove([12345]) == 0
     with pytest.raises(MtmError, match="no library item with id"):
         store.get(item_id)
@@ -133,6 +135,11 @@ def test_batches_are_all_or_nothing(store):
             store.add_item(make_item(4), vector(4))
             raise RuntimeError("stop")
     assert store.count() == 1 and store.counters().changes == 1
+    with store.transaction():  # a failed batch inside a larger transaction rolls back alone
+        store.add_item(make_item(5), vector(5))
+        with pytest.raises(MtmError):
+            store.add_items(bad, np.stack([vector(1), vector(2)]))
+    assert sorted(i.path for i in store.list_items()) == ["/music/loop0.wav", "/music/loop5.wav"]
 
 
 def test_bad_embeddings_are_refused(store):

@@ -417,8 +417,12 @@ class LibraryStore:
             raise MtmError("an embedding is all zeros (silent or empty input?); it cannot be compared")
         return vectors / norms
 
-    def remove(self, ids: int | Iterable[int] = (), *, path: str | os.PathLike | None = None) -> int:
-        """Remove items by id, or every item stored under `path`; return how many went."""
+    def remove(self, ids: int | Iterable[int] | str | os.PathLike = (), *,
+               path: str | os.PathLike | None = None) -> int:
+        """Remove items by id, or every item stored under a path (given as `path=` or in place of ids);
+        return how many went. The files themselves are not touched."""
+        if isinstance(ids, (str, os.PathLike)):
+            ids, path = (), ids
         targets = [ids] if isinstance(ids, int) else [int(i) for i in ids]
         with self.transaction():
             if path is not None:
