@@ -88,6 +88,8 @@ class MusicDescription:
         if self.duration > MAX_DURATION_SECONDS:
             raise MtmError(f"duration {self.duration:g} s is above the maximum of {MAX_DURATION_SECONDS:g} s")
         for role, program in self.instruments.items():
+            if role not in ROLES:
+                raise MtmError(f"instrument for unknown role '{role}' (roles are: {', '.join(ROLES)})")
             program_name(program)
         if not self.roles:
             raise MtmError("no roles requested: ask for at least one of drums, bass, harmony, melody")
@@ -97,12 +99,16 @@ class MusicDescription:
         for section in self.sections:
             if not 0 <= section.start < section.end:
                 raise MtmError(f"section '{section.name}' has start {section.start} and end {section.end}")
+            if not 0 <= section.energy <= 1:
+                raise MtmError(f"section '{section.name}' has energy {section.energy}; it must be in 0..1")
         for time, level in self.energy:
-            if time < 0 or not 0 <= level <= 1:
+            if not time >= 0 or not 0 <= level <= 1:  # NaN fails both
                 raise MtmError(f"energy point ({time}, {level}) must have time >= 0 and level in 0..1")
         for hit in self.hit_points:
             if not 0 <= hit.time <= self.duration:
                 raise MtmError(f"hit point at {hit.time} s lies outside the cue (0-{self.duration:g} s)")
+            if not 0 <= hit.strength <= 1:
+                raise MtmError(f"hit point at {hit.time} s has strength {hit.strength}; it must be in 0..1")
         return self
 
     # --- derived values -----------------------------------------------------------------
@@ -182,6 +188,8 @@ class MusicDescription:
         version = data.get("schema_version", SCHEMA_VERSION)
         if not isinstance(version, int) or isinstance(version, bool):
             raise MtmError(f"schema_version must be a whole number, got {version!r}")
+        if version < 1:
+            raise MtmError(f"schema_version must be 1 or more, got {version}")
         if version > SCHEMA_VERSION:
             raise MtmError(f"this description was written by a newer mtm_daw (schema {version}); please update")
         known = set(cls.__dataclass_fields__)
@@ -214,7 +222,7 @@ class MusicDescription:
                                      for role, p in data.get("instruments", {}).items()}
         except KeyError as error:
             raise MtmError(f"malformed description: a section or hit point lacks its {error} field") from None
-        except (TypeError, ValueError, AttributeError) as error:
+        except (TypeError, ValueError, AttributeError, OverflowError) as error:
             raise MtmError(f"malformed description: {error}") from None
         return cls(**values)
 
@@ -222,7 +230,7 @@ class MusicDescription:
     def from_json(cls, text: str) -> "MusicDescription":
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as error:
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, a 5000-digit number, [[[[... nesting
             raise MtmError(f"description is not valid JSON: {error}") from None
         return cls.from_dict(data)
 

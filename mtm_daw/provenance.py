@@ -228,7 +228,7 @@ def load_sidecar(path: str | os.PathLike) -> dict:
     path = check_input_file(path, "sidecar")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (OSError, ValueError, RecursionError) as error:  # ValueError: bad UTF-8, bad JSON, a 5000-digit number
         raise MtmError(f"{path}: not a readable sidecar ({error.__class__.__name__}: {error})") from None
     if not isinstance(data, dict) or "description" not in data:
         raise MtmError(f"{path}: not an mtm_daw sidecar (no description in it)")

@@ -97,6 +97,8 @@ def _from_midi(path: Path) -> SyncInfo:
     midi = read_midi(path)
     if midi.type == 2:
         raise MtmError(f"{path.name}: type-2 MIDI files (independent sequences) have no single session tempo")
+    if midi.ticks_per_beat <= 0:  # 0: a damaged header; below 0: SMPTE frame timing, no beats to count bars by
+        raise MtmError(f"{path.name}: the MIDI file is not timed in beats ({midi.ticks_per_beat} ticks per beat)")
     events = sorted(((tick, index, message) for index, (tick, message) in enumerate(_absolute(midi))
                      if message.type in ("set_tempo", "time_signature", "key_signature")),
                     key=lambda event: (event[0], event[1]))

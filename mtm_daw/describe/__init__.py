@@ -43,6 +43,10 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
     kind = detect_kind(path)
     if path.suffix.lower() == ".json":
         description = MusicDescription.load(path)
+        try:
+            description.validate()
+        except MtmError as error:  # the file is the only input: name it
+            raise MtmError(f"{path.name}: {error}") from None
     elif kind == "video":
         from mtm_daw.describe.from_visual import describe_video
 
@@ -68,9 +72,10 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
 
 
 def _with_sentence(description: MusicDescription) -> MusicDescription:
+    description.validate()  # first: to_sentence() needs a known genre, mood and key
     if not description.sentence:
         description.sentence = description.to_sentence()
-    return description.validate()
+    return description
 
 
 def describe_audio(path: Path) -> MusicDescription:

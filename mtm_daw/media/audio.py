@@ -17,6 +17,7 @@ from mtm_daw.errors import MtmError
 from mtm_daw.media.paths import check_input_file
 
 MAX_AUDIO_SECONDS = 20 * 60.0  # longer files are refused unless the caller asks for a window
+MAX_CHANNELS = 64  # the analysers' limit; more is a damaged header or not music (and would fill memory)
 _CHUNK_FRAMES = 1 << 18  # ~6 s at 44.1 kHz per read
 
 
@@ -68,6 +69,9 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = None, mono: bo
             raise MtmError(f"{p.name}: the audio file contains no samples")
         if source.num_channels <= 0:
             raise MtmError(f"{p.name}: the audio file has no channels")
+        if source.num_channels > MAX_CHANNELS:
+            raise MtmError(f"{p.name}: {source.num_channels} channels is more than mtm reads "
+                           f"(limit {MAX_CHANNELS}); the header may be damaged")
         if max_seconds is None and source.duration > MAX_AUDIO_SECONDS:
             raise MtmError(f"{p.name}: {source.duration / 60:.0f} minutes is too long "
                            f"(limit {MAX_AUDIO_SECONDS / 60:.0f} min); trim it or analyse a shorter excerpt")

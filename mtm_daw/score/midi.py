@@ -86,7 +86,7 @@ def read_midi(path: str | Path) -> mido.MidiFile:
         raise MtmError(f"{path}: {size // 1024 // 1024} MB is too large for a MIDI file")
     try:
         return mido.MidiFile(path, clip=True)
-    except (OSError, EOFError, ValueError, KeyError, IndexError) as error:
+    except (OSError, EOFError, ValueError, KeyError, IndexError, mido.KeySignatureError) as error:
         raise MtmError(f"{path}: not a readable MIDI file ({error})") from None
 
 
@@ -98,6 +98,10 @@ def midi_to_score(midi: mido.MidiFile, source: str = "MIDI file", key: str | Non
     if midi.type == 2:
         raise MtmError(f"{source}: type-2 MIDI files (independent sequences) are not supported")
     ticks = midi.ticks_per_beat
+    if ticks < 0:  # the division's top bit: SMPTE frames, not beats
+        raise MtmError(f"{source}: the MIDI file is timed in SMPTE frames, not beats; save it with beat timing")
+    if ticks == 0:
+        raise MtmError(f"{source}: the MIDI file's header gives 0 ticks per beat (the file is damaged)")
     tempo, time_signature, key_text = None, (4, 4), None
     parts: dict[tuple[int, int], dict] = {}
     for track in midi.tracks:
@@ -131,8 +135,11 @@ def midi_to_score(midi: mido.MidiFile, source: str = "MIDI file", key: str | Non
     length = max(track.end for track in tracks.values())
     if key is None:
         key = key_text or estimate_key_from_notes(tracks.values()).name
-    score = Score(validate_tempo(round(tempo or 120.0, 3)), validate_time_signature(time_signature),
-                  parse_key(key).name, tracks, 0.0)
+    try:
+        score = Score(validate_tempo(round(tempo or 120.0, 3)), validate_time_signature(time_signature),
+                      parse_key(key).name, tracks, 0.0)
+    except MtmError as error:  # name the file: its tempo, meter or key cannot be used
+        raise MtmError(f"{source}: {error}") from None
     bar = score.beats_per_bar
     score.length_beats = max(bar, -(-length // bar) * bar)  # whole bars
     return score

@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mtm_daw.errors import MtmError
@@ -32,7 +32,7 @@ FUZZ = settings(max_examples=30, deadline=None, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                        HealthCheck.data_too_large])
 MAGIC = {".wav": b"RIFF\x00\x10\x00\x00WAVEfmt ", ".flac": b"fLaC", ".mid": b"MThd\x00\x00\x00\x06",
-         ".png": b"\x89PNG\r\n\x1a\n", ".jpg": b"\xff\xd8\xff", ".mp4": b"\x00\x00\x00\x18ftypisom",
+         ".png": b"\x89PNG\r\n\x1a\n", ".jpg": b"\xff\xd8\xff", ".gif": b"GIF89a", ".mp4": b"\x00\x00\x00\x18ftypisom",
          ".json": b"{", ".sqlite": b"SQLite format 3\x00", ".onnx": b"\x08\x07\x12"}
 
 
@@ -107,6 +107,18 @@ def damaged(draw, sample: bytes, others: tuple[bytes, ...] = (), magic: bytes = 
     if label == "mislabelled" and others:
         return Damaged("another kind of file", draw(st.sampled_from(others)))
     return Damaged("empty", b"")
+
+
+def fuzz(strategy, check: Callable[["Damaged"], object], examples: int | None = None) -> None:
+    """Run `check` on `examples` damaged inputs drawn from `strategy` (FUZZ settings otherwise)."""
+    chosen = settings(FUZZ, max_examples=examples) if examples else FUZZ
+
+    @chosen
+    @given(case=strategy)
+    def run(case: Damaged) -> None:
+        check(case)
+
+    run()
 
 
 # --- running a reader ---------------------------------------------------------------------------

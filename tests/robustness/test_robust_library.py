@@ -9,12 +9,11 @@ from __future__ import annotations
 import apsw
 import numpy as np
 import pytest
-from hypothesis import given
 
 from mtm_daw.errors import MtmError
 from mtm_daw.library import LibraryStore
 from mtm_daw.library.item import SearchFilters
-from tests.robustness.corrupt import FUZZ, MAGIC, bounded, damage_of, damaged, write_case
+from tests.robustness.corrupt import MAGIC, bounded, damage_of, damaged, fuzz, write_case
 from tests.test_library_store import DIM, make_item, vector
 
 ITEMS = 60
@@ -64,12 +63,8 @@ def check_damaged_library(folder, data: bytes) -> str:
 
 def test_damaged_library_files_give_only_clear_errors(library_bytes, tmp_path):
     """Random damage: open, verify and every read either work (verify may list problems) or raise MtmError."""
-    @FUZZ
-    @given(case=damaged(library_bytes, magic=MAGIC[".sqlite"]))
-    def run(case):
-        check_damaged_library(tmp_path, case.data)
-
-    run()
+    fuzz(damaged(library_bytes, magic=MAGIC[".sqlite"]), lambda case: check_damaged_library(tmp_path, case.data),
+         examples=40)
 
 
 @pytest.mark.parametrize("seed", [26, 114, 158, 194, 226, 254, 257, 289, 533])
