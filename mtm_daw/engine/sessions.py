@@ -19,6 +19,8 @@ from mtm_daw.errors import MtmError
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 MANIFEST_NAME = "manifest.json"
+MANIFEST_VERSION = 1  # the newest entry version this runtime reads (onnx_export writes "version": 1)
+FILE_PARTS = ("int8", "tokenizer", "text_head")  # sub-entries that name a file of their own
 DEFAULT_THREADS = 2
 REINSTALL_HINT = "reinstall mtm_daw"
 
@@ -34,19 +36,35 @@ def load_manifest(weights_dir: str | os.PathLike = WEIGHTS_DIR) -> dict:
         raise MtmError(f"{path}: the model manifest is missing — {REINSTALL_HINT}")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MtmError(f"{path}: the model manifest cannot be read ({exc}) — {REINSTALL_HINT}") from exc
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: bad UTF-8 or JSON, a 5000-digit number
+        raise MtmError(f"{path}: the model manifest cannot be read ({str(exc)[:200]}) — {REINSTALL_HINT}") from exc
     if not isinstance(manifest, dict) or not isinstance(manifest.get("models"), dict):
         raise MtmError(f"{path}: not a model manifest (no 'models' table) — {REINSTALL_HINT}")
     return manifest
 
 
 def model_entry(name: str, weights_dir: str | os.PathLike = WEIGHTS_DIR) -> dict:
-    """One model's manifest entry (file, sha256, config, ...)."""
+    """One model's manifest entry (file, sha256, config, ...), checked: a plain file name and a SHA-256 for
+    the model and each part with a file of its own (FILE_PARTS), and a version this runtime reads."""
+    manifest_path = Path(weights_dir) / MANIFEST_NAME
     entry = load_manifest(weights_dir)["models"].get(name)
     if not isinstance(entry, dict) or "file" not in entry:
-        raise MtmError(f"the {name} model is not installed (no entry in {Path(weights_dir) / MANIFEST_NAME}) "
-                       f"— {REINSTALL_HINT}")
+        raise MtmError(f"the {name} model is not installed (no entry in {manifest_path}) — {REINSTALL_HINT}")
+    version = entry.get("version", MANIFEST_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise MtmError(f"{manifest_path}: the {name} entry has no valid version ({version!r}) — {REINSTALL_HINT}")
+    if version > MANIFEST_VERSION:
+        raise MtmError(f"{manifest_path}: the {name} model was exported by a newer mtm_daw (version {version}; this "
+                       f"one reads up to {MANIFEST_VERSION}) — {REINSTALL_HINT} in a matching version")
+    for part, files in [(name, entry)] + [(f"{name} {key}", entry[key]) for key in FILE_PARTS if key in entry]:
+        if not isinstance(files, dict):
+            raise MtmError(f"{manifest_path}: the {part} entry is not a table — {REINSTALL_HINT}")
+        file, sha256 = files.get("file"), files.get("sha256")
+        if not isinstance(file, str) or not file or Path(file).name != file:
+            raise MtmError(f"{manifest_path}: the {part} entry names no plain file ({file!r}) — {REINSTALL_HINT}")
+        if not isinstance(sha256, str) or len(sha256) != 64 or any(c not in "0123456789abcdefABCDEF" for c in sha256):
+            raise MtmError(f"{manifest_path}: the {part} entry has no valid SHA-256 ({sha256!r}), so {file} cannot "
+                           f"be checked — {REINSTALL_HINT}")
     return entry
 
 
