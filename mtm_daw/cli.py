@@ -297,6 +297,29 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from mtm_daw.evaluation import BUNDLED_SET, EvalSettings, run_eval, write_report
+    from mtm_daw.evaluation.report import summary_table
+
+    def numbers(text: str, what: str) -> tuple[int, ...]:
+        try:
+            return tuple(int(part) for part in text.split(",") if part.strip())
+        except ValueError:
+            raise MtmError(f"--{what} expects whole numbers separated by commas, e.g. 0,1; got '{text}'") from None
+
+    settings = EvalSettings(engines=tuple(e.strip() for e in args.engines.split(",") if e.strip()),
+                            seeds=numbers(args.seeds, "seeds"), steps=args.steps, strength=args.strength,
+                            embedder=args.embedder, library=args.library, synth=args.synth)
+    printer = ProgressPrinter(args.quiet)
+    results = run_eval(args.set or BUNDLED_SET, settings, progress=printer,
+                       warn=lambda message: print(message, file=sys.stderr))
+    paths = write_report(results, args.output, plots=not args.no_plots)
+    printer.done()
+    print(summary_table(results))
+    print(f"wrote {len(paths)} files to {Path(args.output).resolve()}")
+    return EXIT_OK
+
+
 def _add_remake_options(parser: argparse.ArgumentParser, sidecar_help: str) -> None:
     """Options of the commands that start from a render's sidecar (reproduce, extend, regenerate)."""
     parser.add_argument("sidecar", help=sidecar_help)
@@ -444,6 +467,25 @@ def build_parser() -> argparse.ArgumentParser:
     regenerate.add_argument("--role", required=True, choices=ROLES, help="the stem to redo")
     regenerate.add_argument("--seed", type=int, help="seed of the new part (default: the cue's seed + 1)")
     regenerate.set_defaults(handler=cmd_regenerate)
+
+    evaluate = commands.add_parser("eval", help="compare engines on an evaluation set: the paper's offline metrics "
+                                                "and attribute adherence, as markdown, JSON and plots")
+    evaluate.add_argument("--set", help="a folder of inputs (manifest.json, or description JSON, .txt ideas, images, "
+                                        "videos); default: the bundled set")
+    evaluate.add_argument("-o", "--output", default="out/eval", help="output folder (default: out/eval)")
+    evaluate.add_argument("--engines", default="baseline,dit,dit+control,dit+retrieval",
+                          help="comma-separated: baseline, dit, dit+control, dit+retrieval (default: all)")
+    evaluate.add_argument("--seeds", default="0,1", help="seeds, the same for every engine (default: 0,1)")
+    evaluate.add_argument("--steps", type=int, default=20, help="dit: diffusion steps (default 20)")
+    evaluate.add_argument("--strength", type=float, help="reference strength for dit+control and dit+retrieval "
+                                                         "(default: the set's, else 0.7)")
+    evaluate.add_argument("--embedder", default="joint", help="for FD, KL and CLAP score: joint (default) or "
+                                                              "clap:FOLDER (a local CLAP checkpoint)")
+    evaluate.add_argument("--library", help="dit+retrieval: a library file (default: a fresh one with the starter set)")
+    evaluate.add_argument("--synth", choices=("auto", "soundfont", "builtin"), default="auto", help="renderer")
+    evaluate.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress output")
+    evaluate.set_defaults(handler=cmd_eval)
 
     ui = commands.add_parser("ui", help="open the panel: drop in a picture, words or sound, drag the stems out")
     ui.add_argument("source", nargs="?", help="a file or a text idea to describe straight away")
