@@ -501,6 +501,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):  # a non-UTF-8 file name (Linux bytes) prints as its own bytes, as ls does
+        sys.stdout.reconfigure(errors="surrogateescape")
     try:
         return args.handler(args)
     except Cancelled:
