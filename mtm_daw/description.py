@@ -15,6 +15,7 @@ SCHEMA_VERSION = 1
 GENRES = ("pop", "rock", "electronic", "ambient", "cinematic", "jazz", "orchestral")
 MOODS = ("happy", "sad", "calm", "tense", "dark", "epic", "romantic", "playful")
 MAX_DURATION_SECONDS = 600.0
+MAX_JSON_BYTES = 16 * 1024 * 1024  # descriptions and sidecars are kilobytes; refuse a stray huge file unread
 
 
 def _number(value, what: str) -> float:
@@ -238,8 +239,10 @@ class MusicDescription:
     def load(cls, path: str | Path) -> "MusicDescription":
         path = Path(path)
         try:
+            if path.stat().st_size > MAX_JSON_BYTES:
+                raise MtmError(f"{path}: {path.stat().st_size // 1024 // 1024} MB is too large for a description")
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
+        except (OSError, ValueError) as error:  # ValueError: bad UTF-8, a NUL character in the path
             raise MtmError(f"{path}: cannot read description ({error.__class__.__name__})") from None
         try:
             return cls.from_json(text)

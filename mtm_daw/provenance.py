@@ -223,9 +223,12 @@ def references_used(recipe: Recipe) -> list[dict]:
 
 def load_sidecar(path: str | os.PathLike) -> dict:
     """A render's sidecar (`*_description.json`) with its recipe; MtmError naming the file otherwise."""
+    from mtm_daw.description import MAX_JSON_BYTES
     from mtm_daw.media.paths import check_input_file
 
     path = check_input_file(path, "sidecar")
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise MtmError(f"{path}: {path.stat().st_size // 1024 // 1024} MB is too large for a sidecar")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as error:  # ValueError: bad UTF-8, bad JSON, a 5000-digit number

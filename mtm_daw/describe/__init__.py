@@ -8,6 +8,7 @@ from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
 DESCRIBERS = ("auto", "visual", "vlm")
+MAX_TEXT_FILE_BYTES = 1_000_000  # as `mtm analyze` (analysis.summary.MAX_TEXT_BYTES)
 _MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".png", ".jpg", ".jpeg", ".gif", ".webp",
                    ".bmp", ".tif", ".tiff", ".wav", ".flac", ".mp3", ".ogg", ".aif", ".aiff", ".mid", ".midi",
                    ".txt", ".json"}
@@ -31,7 +32,7 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
         raise MtmError(f"unknown describer '{describer}' (choose {', '.join(DESCRIBERS)})")
     if describer == "vlm" and not model:
         raise MtmError("--describer vlm needs --model PATH, a local vision-language model folder")
-    if isinstance(source, str) and not Path(source).exists() and not looks_like_path(source):
+    if isinstance(source, str) and not _exists(source) and not looks_like_path(source):
         from mtm_daw.describe.text import parse_text
 
         return _with_sentence(parse_text(source).description)
@@ -62,6 +63,9 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
     else:
         from mtm_daw.describe.text import parse_text
 
+        size = path.stat().st_size
+        if size > MAX_TEXT_FILE_BYTES:  # an idea is a few lines; don't read a stray gigabyte into memory
+            raise MtmError(f"{path.name}: {size // 1024} KB is too long for a text idea")
         text = path.read_text(encoding="utf-8", errors="replace")
         description = parse_text(text).description
     if describer == "vlm" and kind in ("video", "image"):
@@ -69,6 +73,14 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
 
         description = refine_with_vlm(description, path, kind, model)
     return _with_sentence(description)
+
+
+def _exists(source: str) -> bool:
+    """Whether a file is there; a text idea longer than a file name may be raises ENAMETOOLONG, so: no."""
+    try:
+        return Path(source).exists()
+    except OSError:
+        return False
 
 
 def _with_sentence(description: MusicDescription) -> MusicDescription:

@@ -11,12 +11,13 @@ from mtm_daw.errors import MtmError
 
 def prepare_output_folder(folder: str | Path) -> Path:
     folder = Path(folder).expanduser()
-    if folder.exists() and not folder.is_dir():
-        raise MtmError(f"{folder}: exists and is not a folder")
     try:
+        if folder.exists() and not folder.is_dir():
+            raise MtmError(f"{folder}: exists and is not a folder")
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise MtmError(f"{folder}: cannot create the output folder ({error.strerror})") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL character in the path
+        raise MtmError(f"{folder}: cannot create the output folder ({getattr(error, 'strerror', None) or error})"
+                       ) from None
     if not os.access(folder, os.W_OK | os.X_OK):
         raise MtmError(f"{folder}: the output folder is not writable")
     return folder
@@ -49,6 +50,11 @@ class FileSet:
 
     def check_targets(self) -> None:
         for target, _ in self._writers:
+            try:
+                target.exists()
+            except OSError as error:  # ENAMETOOLONG: the name with its tempo, key and stem is over 255 bytes
+                raise MtmError(f"{target.name}: cannot write a file of this name ({error.strerror or error}); "
+                               "choose a shorter --name") from None
             if target.exists() and not target.is_file():
                 raise MtmError(f"{target} exists and is not a file; choose another --name or folder")
         if self.overwrite:

@@ -7,6 +7,8 @@ LIST/adtl of labels (markers at the loop's start and end that editors show).
 """
 from __future__ import annotations
 
+import errno
+import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +34,16 @@ def write_wav(path: Path, audio: np.ndarray, sample_rate: int, bit_depth: int = 
               tags: WavTags | None = None) -> None:
     """audio: float (channels, samples) in -1..1; values beyond are clipped, not wrapped."""
     audio = np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0)
-    with AudioFile(str(path), "w", samplerate=sample_rate, num_channels=audio.shape[0],
-                   bit_depth=bit_depth) as handle:
-        handle.write(audio)
+    # Through a Python file: pedalboard takes only UTF-8 path strings (not a Linux bytes name); same bytes.
+    with open(path, "wb") as raw:
+        try:
+            with AudioFile(raw, "w", samplerate=sample_rate, num_channels=audio.shape[0], bit_depth=bit_depth,
+                           format="wav") as handle:
+                handle.write(audio)
+        except RuntimeError as error:  # pedalboard's word for a failed write; FileSet undoes OSErrors
+            full = shutil.disk_usage(Path(path).parent).free < audio.size * bit_depth // 8
+            raise (OSError(errno.ENOSPC, "No space left on device") if full else
+                   OSError(errno.EIO, f"cannot write {Path(path).name} ({error})")) from error
     if tags is not None:
         chunks = [info_chunk(tags)] + ([acid_chunk(tags)] if tags.tempo else [])
         if tags.loop is not None:

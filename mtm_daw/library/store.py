@@ -191,7 +191,9 @@ def _check_header(path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     header_valid = header[24:28] == header[92:96]  # the in-header size is trusted only then
-    if header_valid and pages and size < pages * page_size:
+    wal = Path(f"{path}-wal")
+    pending = wal.is_file() and wal.stat().st_size > 0  # a checkpoint cut short (full disk, crash): SQLite reads the WAL
+    if header_valid and pages and size < pages * page_size and not pending:
         raise MtmError(f"{path}: the library file is truncated ({size} bytes, its header says "
                        f"{pages * page_size}) — {_NOT_MODIFIED}; restore a backup or move it aside")
 
@@ -249,9 +251,17 @@ class LibraryStore:
         A new library gets `dim` (default 128) and records `embedding_model`; an existing one keeps its own.
         """
         path = Path(default_library_path() if path is None else path).expanduser()
-        if path.is_dir():
+        try:
+            if "\x00" in str(path):
+                raise ValueError("a NUL character in the path")
+            str(path).encode("utf-8")  # SQLite takes UTF-8 file names only
+            is_dir, exists = path.is_dir(), path.is_file() and path.stat().st_size > 0
+        except (OSError, ValueError) as exc:  # a name too long for the file system, a name that is not UTF-8
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise MtmError(f"{path}: cannot use this path for the library ({reason}); choose another path "
+                           f"or set {ENV_VAR}") from None
+        if is_dir:
             raise MtmError(f"{path}: is a folder; the library is one file (e.g. {path / 'library.sqlite'})")
-        exists = path.is_file() and path.stat().st_size > 0
         if not exists and not create:
             raise MtmError(f"{path}: no library there yet (import some files first, or set {ENV_VAR})")
         if exists:

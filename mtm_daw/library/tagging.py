@@ -161,7 +161,8 @@ def _tag_midi(path: Path, embedder: JointEmbedder, renderer, cancel) -> tuple[di
     embedding = embedder.embed_audio(mono, renderer.sample_rate, cancel=cancel)
     tags = zero_shot_tags(embedder, embedding)
     instruments = list(dict.fromkeys(instrument_tag(t.program, t.is_drum) for t in score.tracks.values() if t.notes))
-    beats = np.arange(0.0, score.length_beats, 1.0) * score.seconds_per_beat
+    tagged_beats = min(score.length_beats, MAX_IMPORT_SECONDS / score.seconds_per_beat)  # a damaged length: hours
+    beats = np.arange(0.0, tagged_beats, 1.0) * score.seconds_per_beat
     loudness = integrated_loudness(mono[None, :], renderer.sample_rate)
     fields = {
         "duration": float(score.length_seconds), "bpm": float(round(score.tempo, 2)),

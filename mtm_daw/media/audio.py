@@ -6,6 +6,7 @@ Known quirk: pedalboard 0.9.26 does not trim the MP3 encoder delay (about 1100 s
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,10 +62,17 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = None, mono: bo
         raise MtmError(f"max_seconds must be positive, got {max_seconds!r}")
 
     try:
-        source = AudioFile(str(p))
+        str(p).encode("utf-8")
+        opened = None
+    except UnicodeEncodeError:  # a Linux bytes name: pedalboard takes UTF-8 paths only, so hand it the open file
+        opened = open(p, "rb")
+    try:
+        source = AudioFile(str(p) if opened is None else opened)
     except Exception as exc:  # pedalboard raises ValueError/RuntimeError with a C++ message
+        if opened is not None:
+            opened.close()
         raise MtmError(f"{p.name}: not a readable audio file (corrupt or unsupported format)") from exc
-    with source:
+    with source, (opened or contextlib.nullcontext()):
         if source.frames <= 0 or source.samplerate <= 0:
             raise MtmError(f"{p.name}: the audio file contains no samples")
         if source.num_channels <= 0:

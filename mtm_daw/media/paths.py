@@ -12,7 +12,11 @@ def check_input_file(path: str | os.PathLike, what: str = "file") -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise MtmError(f"expected a file path for the {what}, got {type(path).__name__}")
     p = Path(path).expanduser()
-    if not p.exists():
+    try:
+        found = p.exists()
+    except OSError as error:  # e.g. a name longer than the file system allows (ENAMETOOLONG)
+        raise MtmError(f"{p.name}: cannot open this path ({error.strerror or error})") from None
+    if not found:
         raise MtmError(f"{p.name}: file not found ({p})")
     if p.is_dir():
         raise MtmError(f"{p.name}: is a folder, not a {what}")
