@@ -65,9 +65,11 @@ class FileSet:
             raise MtmError(f"{existing[0]} already exists{more}; pass --overwrite or choose another --name")
 
     def commit(self, progress: Callable[[float], None] = lambda fraction: None) -> list[Path]:
-        """Write all temps, then move old files aside, rename the new ones in, and drop the old ones.
+        """Write all temps, then keep a backup of each old file, rename the new ones in, and drop the backups.
 
-        Any failure puts every old file back and removes every new one: all or nothing.
+        Any failure puts every old file back and removes every new one: all or nothing. A kill part way
+        leaves every old file under its name, old or new but whole (backups are hard links where the file
+        system has them), plus the hidden temporary names.
         """
         self.check_targets()
         temps: list[tuple[Path, Path]] = []
@@ -86,7 +88,10 @@ class FileSet:
             for _, target in temps:
                 if target.exists():
                     backup = target.with_name(f".{target.name}.{os.getpid()}.old")
-                    os.replace(target, backup)
+                    try:  # a second name for the old file: the target keeps its name until replaced in one step
+                        os.link(target, backup)
+                    except OSError:  # no hard links here (FAT, some network shares): move it aside
+                        os.replace(target, backup)
                     backups.append((backup, target))
             for temp, target in temps:
                 os.replace(temp, target)
