@@ -177,9 +177,10 @@ def test_overwrite_failure_midway_puts_the_old_files_back(pop_cue, tmp_path, mon
     calls = []
 
     def failing_replace(source, target):
-        calls.append(target)
-        if len(calls) == len(before) + 3:  # all old files moved aside, two new ones placed, then the disk fails
-            raise OSError(5, "Input/output error")
+        if ".part" in os.path.basename(source):  # a new file going into place (the old ones are backed up first)
+            calls.append(target)
+            if len(calls) == 3:  # two new ones placed, then the disk fails
+                raise OSError(5, "Input/output error")
         return real_replace(source, target)
 
     monkeypatch.setattr("mtm_daw.export.files.os.replace", failing_replace)

@@ -100,7 +100,8 @@ class FileSet:
             for target in placed:
                 target.unlink(missing_ok=True)
             for backup, target in backups:
-                os.replace(backup, target)
+                os.replace(backup, target)  # a no-op when both names are links to the one file ...
+                backup.unlink(missing_ok=True)  # ... so drop the backup name then
             raise MtmError(f"{self.folder}: writing failed ({error.strerror or error}); nothing was changed") from None
         finally:
             for temp, _ in temps:

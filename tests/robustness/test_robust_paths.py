@@ -234,8 +234,17 @@ def test_a_full_disk_leaves_the_users_files_as_they_were(cue, tmp_path, monkeypa
         from pathlib import Path
 
         monkeypatch.setattr(Path, "write_text", fail_once(1, full, Path.write_text))
-    else:  # 7 old files moved aside, then the third new one fails to go into place
-        monkeypatch.setattr(files.os, "replace", fail_once(10, full, os.replace))
+    else:  # the old files backed up, two new ones placed, then the third fails to go into place
+        real = os.replace
+        placed = []
+
+        def replace(source, target):
+            if ".part" in os.path.basename(source):
+                placed.append(target)
+                if len(placed) == 3:
+                    raise full
+            return real(source, target)
+        monkeypatch.setattr(files.os, "replace", replace)
     with pytest.raises(MtmError, match="No space left on device.*nothing was changed"):
         export_cue(cue, folder, name="mine", overwrite=True)
     assert listing(folder) == before and temp_names(folder) == []
