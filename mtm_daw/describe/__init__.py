@@ -97,9 +97,9 @@ def describe_audio(path: Path) -> MusicDescription:
     analysis = analyze_audio(path, max_seconds=MAX_DURATION_SECONDS)
     key = analysis.key or "C major"
     tempo = analysis.bpm if analysis.bpm > 0 else 100.0
-    minor = key.endswith("minor")
-    mood = ("tense" if tempo >= 110 else "sad") if minor else ("happy" if tempo >= 110 else "calm")
-    return MusicDescription(mood=mood, tempo=round(tempo, 2), key=key,
+    from mtm_daw.describe.affect import mood_from_key_and_tempo
+
+    return MusicDescription(mood=mood_from_key_and_tempo(key, tempo), tempo=round(tempo, 2), key=key,
                             duration=min(max(analysis.duration, 1.0), MAX_DURATION_SECONDS))
 
 
@@ -109,8 +109,9 @@ def describe_midi(path: Path, score=None) -> MusicDescription:
 
     score = score or load_midi_score(path)
     roles = tuple(role for role in ("drums", "bass", "harmony", "melody") if role in score.tracks) or ("melody",)
-    minor = score.key.endswith("minor")
+    from mtm_daw.describe.affect import mood_from_key_and_tempo
+
     return MusicDescription(
-        mood="sad" if minor else "calm", tempo=score.tempo, key=score.key, time_signature=score.time_signature,
+        mood=mood_from_key_and_tempo(score.key, score.tempo), tempo=score.tempo, key=score.key, time_signature=score.time_signature,
         duration=min(score.length_seconds, MAX_DURATION_SECONDS), roles=roles,
         instruments={r: t.program for r, t in score.tracks.items() if r in roles and not t.is_drum})

@@ -274,3 +274,12 @@ def energy_curve(analysis: VideoAnalysis, step: float = 1.0,
                     if k * step < duration - 1e-6] + [round(duration, 3)]
     values = np.interp(sample_times, analysis.times, levels)
     return [(float(t), round(float(np.clip(e, 0.0, 1.0)), 3)) for t, e in zip(sample_times, values)]
+
+
+def mood_from_key_and_tempo(key: str, tempo: float) -> str:
+    """A mood for music whose feel is only known from its mode and tempo (audio and MIDI references):
+    minor reads as sad when slow and tense when fast, major as calm when slow and happy when fast."""
+    fast = tempo >= 110
+    if key.strip().endswith("minor"):
+        return "tense" if fast else "sad"
+    return "happy" if fast else "calm"

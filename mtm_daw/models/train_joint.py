@@ -144,7 +144,7 @@ def main() -> None:
         loss.backward()
         optimizer.step()
         schedule.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
         if step % 50 == 0 or step == s["steps"] - 1:
             print(f"step {step:5d} loss {np.mean(losses[-50:]):.3f} scale {float(scale):.1f} "
                   f"{time.monotonic() - started:.0f} s", flush=True)
