@@ -3,7 +3,7 @@
 The library is being built beside the panel. This adapter uses its planned API when it imports and
 a library file exists, and otherwise reports why not, so the panel can show a disabled list:
 
-    mtm_daw.library.store.LibraryStore.open(path, create=False), .default_library_path(), store.get(id)
+    mtm_daw.library.starter.open_library(path) (seeds a new library), store.default_library_path(), store.get(id)
     mtm_daw.library.search.search(store, query_vector, filters, k) -> list[Reference]
     mtm_daw.library.item.SearchFilters(genre=, mood=, bpm_min=, bpm_max=, ...)
     Reference(item: LibraryItem, score, matched, track)
@@ -42,9 +42,7 @@ def library_status(path: str | None = None) -> dict:
         return {"available": False, "message": NO_LIBRARY, "path": path or ""}
     try:
         library = Path(path).expanduser() if path else Path(store_module.default_library_path())
-        if not library.is_file():
-            return {"available": False, "message": f"{NO_LIBRARY} (no library at {library})", "path": str(library)}
-        _store(str(library))
+        _store(str(library))  # a new library starts with the bundled starter set
     except MtmError as error:
         return {"available": False, "message": f"The library could not be opened: {error}", "path": path or ""}
     except (AttributeError, TypeError) as error:  # the library landed with another API than planned here
@@ -56,7 +54,9 @@ def library_status(path: str | None = None) -> dict:
 def _store(path: str):
     if path not in _open_stores:
         store_module, _, _ = _library_modules()
-        _open_stores[path] = store_module.LibraryStore.open(path, create=False)
+        from mtm_daw.library.starter import open_library
+
+        _open_stores[path] = open_library(path)
     return _open_stores[path]
 
 
@@ -101,6 +101,8 @@ def reference_row(reference, library: str = "") -> dict:
         "score": float(reference.score),
         "matched": sorted(reference.matched) if reference.matched else [],
         "track": str(reference.track),
+        "source": getattr(item, "source", "") or "",
+        "licence": getattr(item, "licence", "") or "",
     }
 
 

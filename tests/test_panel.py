@@ -308,79 +308,28 @@ def test_an_impossible_description_gives_an_error_dialog(qtbot, window, monkeypa
 
 # --- library, settings, playback, shortcuts --------------------------------------------------------
 
-def test_without_a_library_the_reference_list_is_disabled_with_a_notice(qtbot, window):
-    qtbot.waitUntil(lambda: "No library yet" in window.references.results.item(0).text(), timeout=30000)
+def test_a_new_library_starts_with_the_starter_set_and_the_list_is_enabled(qtbot, window):
+    qtbot.waitUntil(lambda: window.references.library_ready, timeout=60000)
     panel = window.references
-    assert not panel.library_ready
-    assert not panel.results.isEnabled() and not panel.query.isEnabled() and not panel.search_button.isEnabled()
-    assert "mtm library add" in panel.results.item(0).text()
+    assert panel.results.isEnabled() and panel.query.isEnabled() and panel.search_button.isEnabled()
     status = library_adapter.library_status(str(window.settings.library_path))
-    assert status["available"] is False and status["message"].startswith(library_adapter.NO_LIBRARY)
+    assert status["available"] is True and Path(status["path"]).is_file()
+    rows = library_adapter.search_references(status["path"], "a gentle orchestral chorale", {"genre": "orchestral"}, 5)
+    assert rows and all(r["genre"] == "orchestral" and r["licence"] for r in rows)
     screenshot(window, "1_empty")
 
 
-def test_library_adapter_speaks_the_planned_api(monkeypatch, tmp_path):
-    """With a library module of the planned shape (a stand-in here), search rows and the control work."""
-    library_file = tmp_path / "library.sqlite"
-    library_file.write_bytes(b"SQLite format 3\x00")
-    calls = {}
+def test_a_library_that_cannot_be_opened_disables_the_list_with_the_reason(qtbot, tmp_path):
+    from plugin_ui.widgets.reference_panel import ReferencePanel
 
-    class Item:
-        def __init__(self, item_id):
-            self.id, self.path, self.genre, self.mood = item_id, f"/loops/loop{item_id}.wav", "jazz", "calm"
-            self.bpm, self.key, self.duration, self.caption = 96.0, "A minor", 8.0, "a calm jazz loop"
-
-    class Store:
-        @classmethod
-        def open(cls, path, create=True):
-            calls["open"] = (str(path), create)
-            return cls()
-
-        def get(self, item_id):
-            return Item(item_id)
-
-    def search(store, query, filters, k):
-        calls["search"] = (query, filters, k)
-        return [types.SimpleNamespace(item=Item(7), score=0.83, matched=("genre",), track="targeted")]
-
-    class Embedder:
-        @classmethod
-        def default(cls):
-            return cls()
-
-        def embed_text(self, texts):
-            calls["embed"] = texts
-            return [[1.0, 0.0]]
-
-    def library_control(reference, strength):
-        calls["control"] = (reference.item.id, strength)
-        return "control-signal"
-
-    modules = {
-        "mtm_daw.library": types.SimpleNamespace(),
-        "mtm_daw.library.store": types.SimpleNamespace(LibraryStore=Store, default_library_path=lambda: library_file),
-        "mtm_daw.library.search": types.SimpleNamespace(search=search),
-        "mtm_daw.library.item": types.SimpleNamespace(SearchFilters=lambda **kw: kw,
-                                                      Reference=lambda item, score: types.SimpleNamespace(item=item)),
-        "mtm_daw.library.retrieve": types.SimpleNamespace(reference_control=library_control),
-        "mtm_daw.engine.joint_embedding": types.SimpleNamespace(JointEmbedder=Embedder),
-    }
-    modules["mtm_daw.library"].store = modules["mtm_daw.library.store"]
-    for name, module in modules.items():
-        monkeypatch.setitem(sys.modules, name, module)
-    monkeypatch.setattr(library_adapter, "_open_stores", {})
-    monkeypatch.setattr(library_adapter, "_embedder", None)
-
-    assert library_adapter.library_status(None)["available"] is True  # the default path
-    rows = library_adapter.search_references(str(library_file), "warm jazz trio",
-                                             {"genre": "jazz", "bpm_min": 80.0, "mood": ""}, k=5)
-    assert calls["open"] == (str(library_file), False)  # never creates a library
-    assert calls["embed"] == ["warm jazz trio"]
-    assert calls["search"][1:] == ({"genre": "jazz", "bpm_min": 80.0}, 5)
-    assert rows[0]["item_id"] == 7 and rows[0]["score"] == pytest.approx(0.83) and rows[0]["matched"] == ["genre"]
-    assert rows[0]["track"] == "targeted" and rows[0]["bpm"] == 96.0 and rows[0]["library"] == str(library_file)
-    assert library_adapter.reference_control({**rows[0], "strength": 0.4}) == "control-signal"
-    assert calls["control"] == (7, 0.4)
+    damaged = tmp_path / "library.sqlite"
+    damaged.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 8)
+    status = library_adapter.library_status(str(damaged))
+    assert status["available"] is False and "could not be opened" in status["message"]
+    panel = ReferencePanel()
+    qtbot.addWidget(panel)
+    panel.set_library_status(status)
+    assert not panel.results.isEnabled() and not panel.search_button.isEnabled()
 
 
 def test_a_real_library_file_enables_the_list_and_its_rows_give_a_control(qtbot, window, generated, tmp_path,

@@ -178,7 +178,8 @@ class ReferencePanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, row)
             matched = ", ".join(row.get("matched") or []) or "meaning only"
             caption = f"{row['caption']}\n" if row.get("caption") else ""
-            item.setToolTip(f"{caption}{row['path']}\nmatched: {matched} ({row.get('track', '')} search)")
+            provenance = f"\nsource: {row.get('source') or 'unknown'} · licence: {row.get('licence') or 'unknown'}"
+            item.setToolTip(f"{caption}{row['path']}\nmatched: {matched} ({row.get('track', '')} search){provenance}")
             self.results.addItem(item)
         if not rows:
             self.library_notice.setText("No reference matches; loosen the filters")
