@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.etree import ElementTree
@@ -196,12 +197,18 @@ def _from_audio(path: Path) -> SyncInfo:
 
 
 # --- .dawproject -----------------------------------------------------------------------------------
+MAX_PROJECT_XML_BYTES = 64 * 1024 * 1024
+
 
 def _from_dawproject(path: Path) -> SyncInfo:
     try:
         with zipfile.ZipFile(path) as archive:
+            size = archive.getinfo("project.xml").file_size
+            if size > MAX_PROJECT_XML_BYTES:  # a zip bomb, or not a project mtm can read
+                raise MtmError(f"{path.name}: its project.xml unpacks to {size // 1024 // 1024} MB, too large to read")
             root = ElementTree.fromstring(archive.read("project.xml"))
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as error:
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError, zlib.error, EOFError, ValueError,
+            NotImplementedError, RuntimeError) as error:  # damaged data, odd compression, encryption
         raise MtmError(f"{path.name}: not a readable .dawproject ({error})") from None
     tempo_element = root.find("Transport/Tempo")
     meter_element = root.find("Transport/TimeSignature")

@@ -233,6 +233,35 @@ def test_sidecar_reader(sidecar_bytes, tmp_path):
         load_sidecar(deep)
 
 
+def test_dawproject_sync_reader(tmp_path_factory, tmp_path):
+    """--sync-from a .dawproject: damaged zips gave zlib.error before; a zip bomb is refused unread."""
+    import zipfile
+
+    from mtm_daw.export import export_cue
+    from mtm_daw.pipeline import RenderSettings, compose_cue
+
+    cue = compose_cue(MusicDescription(duration=2), seed=1, settings=RenderSettings(synth="builtin"),
+                      warn=lambda message: None)
+    project = next(p for p in export_cue(cue, tmp_path_factory.mktemp("dawproject"), dawproject=True)
+                   if p.suffix == ".dawproject").read_bytes()
+    fuzz(damaged(project, (corrupt.midi_bytes(), corrupt.wav_bytes()), b"PK\x03\x04"),
+         reader_check(tmp_path, ".dawproject", read_sync, "read_sync"), examples=20)
+    bomb = tmp_path / "bomb.dawproject"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("project.xml", b"<Project>" + b" " * (65 << 20) + b"</Project>")
+    with pytest.raises(MtmError, match="bomb.dawproject: its project.xml unpacks to 65 MB"):
+        read_sync(bomb)
+
+
+def test_references_for_the_generator(samples, tmp_path):
+    """--reference FILE (audio or MIDI) -> a control signal: only MtmError on damaged files."""
+    from mtm_daw.control import load_reference
+
+    for suffix in (".mid", ".wav"):
+        fuzz(damaged(samples[suffix], others(samples, suffix), MAGIC[suffix]),
+             reader_check(tmp_path, suffix, lambda path: load_reference(path, 0.5), "load_reference"), examples=10)
+
+
 def test_audio_with_more_channels_than_the_analysers_take(tmp_path):
     """A flipped WAV header claimed 2817 channels: analysis failed with a message naming no file."""
     body = b"\x00\x01" * 65 * 200
