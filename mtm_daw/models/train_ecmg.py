@@ -9,7 +9,6 @@ model.safetensors + config.json (configs, data, steps, losses) + loss.png to --o
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import random
@@ -23,6 +22,7 @@ import torch
 from mtm_daw.models.controlformer import ECMG, ControlFormer, ControlFormerConfig
 from mtm_daw.models.data import baseline_pieces, corpus_pieces, sample_batch
 from mtm_daw.models.dit import DiT, DiTConfig
+from mtm_daw.models.settings import parse_settings as common_settings
 from mtm_daw.schedulers.ddim import TRAIN_TIMESTEPS, cosine_alphas_cumprod
 
 # --- settings (each overridable: --name value) ---------------------------------------------------
@@ -49,13 +49,7 @@ settings = dict(
 
 
 def parse_settings() -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for name, default in settings.items():
-        if isinstance(default, bool):
-            parser.add_argument(f"--{name.replace('_', '-')}", action="store_true", default=default)
-        else:
-            parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
-    chosen = vars(parser.parse_args())
+    chosen = common_settings(settings, __doc__)
     if chosen["tiny"]:
         chosen.update(baseline_pieces=12, dit_steps=6, control_steps=4, batch=4, tokens=8, d_model=32,
                       n_layers=2, n_heads=2, control_blocks=1, log_every=2, warmup=2)

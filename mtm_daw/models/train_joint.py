@@ -12,7 +12,6 @@ among the view-A clips. Writes model.safetensors + config.json (settings, metric
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import time
@@ -26,6 +25,7 @@ from mtm_daw.description import GENRES
 from mtm_daw.engine.joint_embedding import WINDOW_FRAMES, mel_windows
 from mtm_daw.models.joint_data import ClipPair, load_pairs
 from mtm_daw.models.joint_towers import AudioTower, JointConfig, TextHead, contrastive_loss
+from mtm_daw.models.settings import parse_settings
 
 settings = dict(
     out="build/joint",
@@ -39,16 +39,6 @@ settings = dict(
     instance_weight=1.0,
     tiny=False,
 )
-
-
-def parse_settings() -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for name, default in settings.items():
-        if isinstance(default, bool):
-            parser.add_argument(f"--{name.replace('_', '-')}", action="store_true", default=default)
-        else:
-            parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
-    return vars(parser.parse_args())
 
 
 def caption_embeddings(pairs: list[ClipPair]) -> tuple[list[str], np.ndarray]:
@@ -112,7 +102,7 @@ def evaluate(tower: AudioTower, head: TextHead, pairs: list[ClipPair], encoder_t
 
 
 def main() -> None:
-    s = parse_settings()
+    s = parse_settings(settings, __doc__)
     torch.manual_seed(s["seed"])
     rng = np.random.default_rng(s["seed"])
     torch.set_num_threads(2)
