@@ -479,8 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--steps", type=int, default=20, help="dit: diffusion steps (default 20)")
     evaluate.add_argument("--strength", type=float, help="reference strength for dit+control and dit+retrieval "
                                                          "(default: the set's, else 0.7)")
-    evaluate.add_argument("--embedder", default="joint", help="for FD, KL and CLAP score: joint (default) or "
-                                                              "clap:FOLDER (a local CLAP checkpoint)")
+    evaluate.add_argument("--embedder", default="joint", help="for FD, KL and CLAP score: joint (default), "
+                                                              "clap:FOLDER (a local CLAP checkpoint) or none")
     evaluate.add_argument("--library", help="dit+retrieval: a library file (default: a fresh one with the starter set)")
     evaluate.add_argument("--synth", choices=("auto", "soundfont", "builtin"), default="auto", help="renderer")
     evaluate.add_argument("--no-plots", action="store_true", help="write no PNG plots")

@@ -17,7 +17,7 @@ from mtm_daw.evaluation.distributions import frechet_distance, gaussian_kl, kl_d
 from mtm_daw.evaluation.embedders import clap_score
 from mtm_daw.evaluation.notes import mean_training_z, note_statistics
 from mtm_daw.evaluation.report import COLUMNS
-from mtm_daw.evaluation.rhythm import beat_mse, music_beats
+from mtm_daw.evaluation.rhythm import beat_mse, extend_pulse, music_beats
 from mtm_daw.pipeline import RenderSettings, compose_cue
 from mtm_daw.progress import CancelToken
 from mtm_daw.score.baseline import compose
@@ -32,6 +32,12 @@ def test_beat_mse_is_zero_for_aligned_beats_and_grows_with_offset():
     errors = [beat_mse(beats + offset, cuts) for offset in (0.02, 0.05, 0.1, 0.2)]
     assert errors == sorted(errors) and errors[0] > 0
     assert errors[2] == pytest.approx(100.0 ** 2)  # 100 ms off on every cut -> 10 000 ms^2
+
+
+def test_the_music_pulse_is_carried_to_the_edges_of_the_clip():
+    beats = extend_pulse(np.array([2.5, 3.0, 3.5, 4.0]), duration=5.2)  # a tracker that found no early beats
+    assert np.allclose(beats, np.arange(0.0, 5.01, 0.5))
+    assert beat_mse(beats, [1.0]) == 0.0  # an early cut on the pulse the music plays
 
 
 def test_beat_mse_edge_cases():
@@ -164,6 +170,18 @@ def test_mtm_eval_writes_markdown_and_json_with_the_expected_columns(eval_output
     assert next(c for c in results["cues"] if c["item"] == "calm_jazz")["beat_mse"] is None  # not a video
     assert results["items"][0]["bridge"] == {"genre": True, "tempo": True, "key": True}
     assert results["engines"]["baseline"]["key_notes"] == 1.0
+    if results["embedder"]:  # the joint model is installed: the embedding metrics are measured too
+        row = results["engines"]["baseline"]
+        assert -100 <= row["clap"] <= 100 and row["genre_kl"] >= 0 and row["fd"] is not None
+    else:
+        assert "CLAP score, genre/mood KL, FD and embedding KL left out" in markdown
+
+
+def test_eval_without_an_embedder_leaves_the_embedding_metrics_out(two_item_set, tmp_path):
+    results = run_eval(two_item_set, EvalSettings(engines=("baseline",), seeds=(1,), embedder="none",
+                                                  synth="builtin"), warn=lambda m: None)
+    assert results["embedder"] is None and results["engines"]["baseline"]["clap"] is None
+    assert "--embedder none" in results["notes"][0]
 
 
 def test_mtm_eval_plots_when_matplotlib_is_there(eval_output):

@@ -41,7 +41,8 @@ DEFINITIONS = """\
 - **meter ok**: the bar implied by the notes' accents (folded at 2, 3 and 4 beats; 6/8 vs 3/4 by the
   middle eighth) equals the requested time signature.
 - **BeatMSE**: for each visual event of a video (shot cuts and motion onsets; the set's known times when
-  given), the squared distance to the nearest beat tracked on the mix, averaged, in ms² (videos only).
+  given), the squared distance to the nearest beat tracked on the mix (the pulse carried on to the clip's
+  edges), averaged, in ms² (videos only).
 - **CLAP**: 100 × cosine of the description's sentence and the mix in the joint text–audio space.
 - **genre / mood KL**: KL(requested one-hot ‖ zero-shot label probabilities of the mix) = −log p(requested).
 - **FD / KL (emb.)**: Fréchet distance and Gaussian KL between the engine's mix embeddings and the
@@ -171,10 +172,15 @@ def write_plots(results: dict, folder: Path) -> tuple[list[Path], str]:
     with_embedding = [c for c in cues if c.get("embedding")]
     if len(with_embedding) >= 3:
         vectors = np.array([c["embedding"] for c in with_embedding])
-        centred = vectors - vectors.mean(axis=0)
-        _, _, components = np.linalg.svd(centred, full_matrices=False)
-        points = centred @ components[:2].T
+        reference = np.array(results.get("reference_embeddings") or np.zeros((0, vectors.shape[1])))
+        mean = np.concatenate([vectors, reference]).mean(axis=0)
+        _, _, components = np.linalg.svd(np.concatenate([vectors, reference]) - mean, full_matrices=False)
+        points = (vectors - mean) @ components[:2].T
         figure, axis = plt.subplots(figsize=(6, 5))
+        if len(reference):
+            shown = (reference - mean) @ components[:2].T
+            axis.scatter(shown[:, 0], shown[:, 1], s=14, c="lightgrey", marker="s",
+                         label=results.get("fd_reference") or "reference")
         for engine in engines:
             mask = np.array([c["engine"] == engine for c in with_embedding])
             axis.scatter(points[mask, 0], points[mask, 1], label=engine, s=22, alpha=0.75)

@@ -5,7 +5,8 @@ SymMV) as the rhythm-alignment error between the generated music and the video. 
 name the metric but not its formula or unit, so this is the definition we implement, stated exactly:
 
     visual events  V = {v_i}: the video's visual beats (motion onsets) and shot cuts, in seconds
-    music beats    B = {b_j}: beats tracked on the rendered mix (librosa's tracker, analysis.tempo)
+    music beats    B = {b_j}: beats tracked on the rendered mix (librosa's tracker, analysis.tempo), the
+                   pulse carried on at the median beat spacing to the clip's start and end
     BeatMSE(B, V)  = mean_i ( min_j |v_i - b_j| )^2, in milliseconds squared
 
 Each visual event is charged the distance to the nearest music beat, so a cue whose beats fall on the
@@ -45,12 +46,26 @@ def nearest_distance(sorted_times: np.ndarray, queries: np.ndarray) -> np.ndarra
 
 
 def music_beats(mix: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Beat times (seconds) tracked on a rendered mix, (channels, n) or (n,)."""
+    """Beat times (seconds) of a rendered mix, (channels, n) or (n,): the tracked beats, with the pulse
+    carried on at their median spacing back to the start and on to the end (the tracker drops weak
+    beats at the edges of a clip, which would charge an early cut for a beat the music does play)."""
     from mtm_daw.analysis.tempo import estimate_tempo
 
     mono = np.asarray(mix, dtype=np.float32)
     mono = mono.mean(axis=0) if mono.ndim == 2 else mono
-    return np.asarray(estimate_tempo(mono, sample_rate).beat_times, dtype=np.float64)
+    beats = np.asarray(estimate_tempo(mono, sample_rate).beat_times, dtype=np.float64)
+    return extend_pulse(beats, len(mono) / sample_rate)
+
+
+def extend_pulse(beats: np.ndarray, duration: float) -> np.ndarray:
+    """Beats continued at their median spacing from time 0 to `duration` (unchanged with < 2 beats)."""
+    beats = np.sort(np.asarray(beats, dtype=np.float64))
+    if len(beats) < 2:
+        return beats
+    period = float(np.median(np.diff(beats)))
+    before = beats[0] - period * np.arange(int(beats[0] // period), 0, -1)
+    after = beats[-1] + period * np.arange(1, int(max(duration - beats[-1], 0.0) // period) + 1)
+    return np.concatenate([before, beats, after])
 
 
 def visual_events(path, cancel=None) -> list[float]:

@@ -33,6 +33,7 @@ from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
 ENGINES = ("baseline", "dit", "dit+control", "dit+retrieval")
 BRIDGE_TEMPO_TOLERANCE = 0.5  # BPM
+MAX_RENDERED_REFERENCES = 40  # starter pieces rendered for an embedder without precomputed vectors
 
 
 @dataclass
@@ -41,7 +42,7 @@ class EvalSettings:
     seeds: tuple[int, ...] = (0, 1)  # the same seeds for every engine
     steps: int = 20  # DiT diffusion steps
     strength: float | None = None  # reference strength for dit+control and dit+retrieval; None = the set's
-    embedder: str = "joint"  # for FD, KL and the CLAP score: "joint" or "clap:FOLDER"
+    embedder: str = "joint"  # for FD, KL and the CLAP score: "joint", "clap:FOLDER" or "none" (skip them)
     library: str | None = None  # dit+retrieval: a library file; None = a fresh one with the starter set
     synth: str = "auto"  # renderer: "auto" | "soundfont" | "builtin"
 
@@ -147,7 +148,7 @@ def measure_cue(cue, description: MusicDescription, context: _Context, reference
     from mtm_daw.evaluation.distributions import kl_divergence
     from mtm_daw.evaluation.embedders import clap_score
     from mtm_daw.evaluation.notes import mean_training_z, note_statistics
-    from mtm_daw.evaluation.rhythm import beat_mse
+    from mtm_daw.evaluation.rhythm import beat_mse, extend_pulse
     from mtm_daw.metrics import reference_similarity
     from mtm_daw.score.midi import estimate_key_from_notes
 
@@ -165,7 +166,7 @@ def measure_cue(cue, description: MusicDescription, context: _Context, reference
     result["beat_mse"] = None
     if visual_events:
         try:
-            value = beat_mse(tempo.beat_times, visual_events)
+            value = beat_mse(extend_pulse(tempo.beat_times, len(mono) / cue.sample_rate), visual_events)
             result["beat_mse"] = None if math.isnan(value) else round(value, 1)
         except MtmError:  # no pulse at all: no number to average; counted apart
             result["beat_mse"] = None
@@ -199,8 +200,9 @@ def measure_cue(cue, description: MusicDescription, context: _Context, reference
 
 def reference_embeddings(embedder, warn: Callable[[str], None] = print) -> tuple[np.ndarray | None, str]:
     """The reference music for FD and KL: the bundled starter library (the project's own pieces, what
-    retrieval draws from). Precomputed vectors when they were made by the same joint model; otherwise
-    each piece is rendered (mono, dry) and embedded."""
+    retrieval draws from). Precomputed vectors when the same joint model made them; otherwise an evenly
+    spread subset of at most MAX_RENDERED_REFERENCES pieces is rendered (mono, dry) and embedded."""
+    from mtm_daw.engine.sessions import model_entry
     from mtm_daw.library.starter import STARTER_DIR, load_index
 
     try:
@@ -209,24 +211,25 @@ def reference_embeddings(embedder, warn: Callable[[str], None] = print) -> tuple
         warn(f"note: no starter library to compare with ({error}); FD and KL are measured against the baseline engine")
         return None, ""
     entries = [e for e in index["items"] if (STARTER_DIR / e["file"]).is_file()]
-    from mtm_daw.engine.sessions import model_entry
-
+    if len(entries) < 2:
+        return None, ""
     if getattr(embedder, "name", "").startswith("joint:") and \
             index.get("embedding_model_sha256") == model_entry("joint_embedding")["sha256"]:
         vectors = np.array([e["embedding"] for e in entries], dtype=np.float64)
-    else:
-        from mtm_daw.render import make_renderer, render_mono
-        from mtm_daw.score.midi import load_midi_score
+        return vectors, f"the starter library ({len(vectors)} pieces)"
+    from mtm_daw.render import make_renderer, render_mono
+    from mtm_daw.score.midi import load_midi_score
 
-        renderer = make_renderer(sample_rate=22050, warn=lambda message: None)
-        try:
-            vectors = np.array([embedder.embed_audio(render_mono(score, renderer, score.length_seconds + 1.0), 22050)
-                                for score in (load_midi_score(STARTER_DIR / e["file"]) for e in entries)])
-        finally:
-            renderer.close()
-    if len(vectors) < 2:
-        return None, ""
-    return vectors, f"the starter library ({len(vectors)} pieces)"
+    chosen = np.unique(np.linspace(0, len(entries) - 1, min(len(entries), MAX_RENDERED_REFERENCES)).round())
+    renderer = make_renderer(sample_rate=22050, warn=lambda message: None)
+    try:
+        vectors = []
+        for index_ in chosen.astype(int):
+            score = load_midi_score(STARTER_DIR / entries[index_]["file"])
+            vectors.append(embedder.embed_audio(render_mono(score, renderer, score.length_seconds + 1.0), 22050))
+    finally:
+        renderer.close()
+    return np.array(vectors), f"the starter library ({len(vectors)} pieces, rendered and embedded here)"
 
 
 def _mean(values) -> float | None:
@@ -315,15 +318,18 @@ def run_eval(folder: str | Path, settings: EvalSettings | None = None, progress:
             warn(message)
 
     embedder = None
-    try:
-        from mtm_daw.evaluation.embedders import load_embedder
+    if settings.embedder == "none":
+        notes.append("no embedder (--embedder none): CLAP score, genre/mood KL, FD and embedding KL left out")
+    else:
+        try:
+            from mtm_daw.evaluation.embedders import load_embedder
 
-        embedder = load_embedder(settings.embedder)
-    except MtmError as error:
-        if settings.embedder != "joint":
-            raise
-        notes.append(f"the joint embedding model is not available ({error}); CLAP score, genre/mood KL, "
-                     "FD and embedding KL left out")
+            embedder = load_embedder(settings.embedder)
+        except MtmError as error:
+            if settings.embedder != "joint":
+                raise
+            notes.append(f"the joint embedding model is not available ({error}); CLAP score, genre/mood KL, "
+                         "FD and embedding KL left out")
     engines = _available_engines(settings, evalset, notes)
     if not engines:
         raise MtmError("none of the requested engines can run here: " + "; ".join(notes))
@@ -396,4 +402,6 @@ def run_eval(folder: str | Path, settings: EvalSettings | None = None, progress:
     return {"set": str(evalset.folder), "settings": asdict(settings) | {"strength": strength, "engines": engines},
             "embedder": getattr(embedder, "name", None), "fd_reference": reference_name or None,
             "training_stats": str(evalset.training_stats) if evalset.training_stats else None,
-            "notes": notes, "warnings": warnings, "items": items, "cues": cues, "engines": summary}
+            "notes": notes, "warnings": warnings, "items": items, "cues": cues, "engines": summary,
+            "reference_embeddings": None if reference_vectors is None or reference_name.startswith("the baseline")
+            else np.round(reference_vectors, 5).tolist()}
