@@ -8,10 +8,12 @@ Damage kinds: truncated (a prefix, often cut inside the header), flipped (a few 
 in the header), random (noise, sometimes behind the right magic number so the sniffers let it
 through), empty, mislabelled (a file of another kind under this reader's extension).
 Sample files are tiny real files written here (WAV, FLAC, MIDI, PNG, JPEG, MP4, description JSON).
+MTM_FUZZ_SCALE=10 multiplies every fuzz test's number of examples (the suite's default pass is quick).
 """
 from __future__ import annotations
 
 import itertools
+import os
 import struct
 import threading
 import wave
@@ -28,7 +30,8 @@ from mtm_daw.errors import MtmError
 
 DAMAGE_KINDS = ("truncated", "flipped", "random", "empty", "mislabelled")
 CALL_SECONDS = 20.0  # one reader call on a tiny damaged file; generous for a loaded 2-core machine
-FUZZ = settings(max_examples=30, deadline=None, database=None, print_blob=True,
+SCALE = float(os.environ.get("MTM_FUZZ_SCALE", "1"))  # e.g. 10 for a longer hunt than the suite's quick pass
+FUZZ = settings(max_examples=max(1, round(30 * SCALE)), deadline=None, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                        HealthCheck.data_too_large])
 MAGIC = {".wav": b"RIFF\x00\x10\x00\x00WAVEfmt ", ".flac": b"fLaC", ".mid": b"MThd\x00\x00\x00\x06",
@@ -111,7 +114,7 @@ def damaged(draw, sample: bytes, others: tuple[bytes, ...] = (), magic: bytes = 
 
 def fuzz(strategy, check: Callable[["Damaged"], object], examples: int | None = None) -> None:
     """Run `check` on `examples` damaged inputs drawn from `strategy` (FUZZ settings otherwise)."""
-    chosen = settings(FUZZ, max_examples=examples) if examples else FUZZ
+    chosen = settings(FUZZ, max_examples=max(1, round(examples * SCALE))) if examples else FUZZ
 
     @chosen
     @given(case=strategy)
