@@ -265,7 +265,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from mtm_daw.remake import reproduce_cue, sidecar_name
 
     printer = ProgressPrinter(args.quiet)
-    cue = reproduce_cue(args.sidecar, progress=printer, warn=lambda message: print(message, file=sys.stderr))
+    cue = reproduce_cue(args.sidecar, progress=printer, warn=lambda message: print(message, file=sys.stderr),
+                        allow_plugins=args.allow_plugins)
     args.name = args.name or sidecar_name(load_sidecar(args.sidecar))
     _export_and_report(cue, args, printer)
     return EXIT_OK
@@ -277,7 +278,7 @@ def cmd_extend(args: argparse.Namespace) -> int:
 
     printer = ProgressPrinter(args.quiet)
     cue = extend_cue(args.sidecar, args.bars, seed=args.seed, progress=printer,
-                     warn=lambda message: print(message, file=sys.stderr))
+                     warn=lambda message: print(message, file=sys.stderr), allow_plugins=args.allow_plugins)
     args.name = args.name or f"{sidecar_name(load_sidecar(args.sidecar))}_extended"
     _export_and_report(cue, args, printer)
     return EXIT_OK
@@ -291,7 +292,7 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
     first, last = parse_bars(args.bars)
     printer = ProgressPrinter(args.quiet)
     cue = regenerate_cue(args.sidecar, (first, last), args.role, seed=args.seed, progress=printer,
-                         warn=lambda message: print(message, file=sys.stderr))
+                         warn=lambda message: print(message, file=sys.stderr), allow_plugins=args.allow_plugins)
     args.name = args.name or f"{sidecar_name(load_sidecar(args.sidecar))}_{args.role}_bars{first}-{last}"
     _export_and_report(cue, args, printer)
     return EXIT_OK
@@ -328,6 +329,8 @@ def _add_remake_options(parser: argparse.ArgumentParser, sidecar_help: str) -> N
     parser.add_argument("--dawproject", action="store_true", help="also write a .dawproject (a DAW session)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing files of the same name")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--allow-plugins", action="store_true",
+                        help="load the VST3 plugins the sidecar names (native code: only for sidecars you trust)")
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

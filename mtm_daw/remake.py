@@ -21,15 +21,27 @@ from mtm_daw.score.score import ROLES
 
 
 def reproduce_cue(sidecar_path: str | os.PathLike, progress: ProgressCallback = no_progress,
-                  cancel: CancelToken | None = None, warn: Callable[[str], None] = print) -> Cue:
+                  cancel: CancelToken | None = None, warn: Callable[[str], None] = print,
+                  allow_plugins: bool = False) -> Cue:
     """Make the cue a sidecar describes again, from its recipe. Anything that differs from when it was
-    made (software, model, SoundFont, a reference file) is reported through `warn` first."""
+    made (software, model, SoundFont, a reference file) is reported through `warn` first.
+    allow_plugins: load the VST3 plugins the sidecar names (see `check_plugins`)."""
     sidecar = load_sidecar(sidecar_path)
+    check_plugins(sidecar["recipe"], sidecar_path, allow_plugins)
     for note in differences(sidecar):
         warn(f"note: {note}; the audio may not be bit-identical")
     if "panel_mix" in sidecar.get("parameters", {}):
         warn("note: this cue was re-mixed in the panel; it is made again as first rendered")
     return make_cue(sidecar["recipe"], progress, cancel, warn)
+
+
+def check_plugins(recipe: Recipe, sidecar_path: str | os.PathLike, allow_plugins: bool) -> None:
+    """A VST3 plugin is native code: a sidecar (which anyone can send) may name plugins, but they are
+    loaded only when the user says so, never just because a file asks for them."""
+    plugins = sorted({str(path) for paths in (recipe.render.get("plugins") or {}).values() for path in paths})
+    if plugins and not allow_plugins:
+        raise MtmError(f"{sidecar_path}: this cue was mixed with VST3 plugins ({', '.join(plugins)}); plugins run "
+                       "code on your machine, so they load only with --allow-plugins (use it if you trust them)")
 
 
 def sidecar_name(sidecar: dict, default: str = "cue") -> str:
@@ -39,12 +51,12 @@ def sidecar_name(sidecar: dict, default: str = "cue") -> str:
 
 def extend_cue(sidecar_path: str | os.PathLike, bars: int, seed: int | None = None,
                progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
-               warn: Callable[[str], None] = print) -> Cue:
+               warn: Callable[[str], None] = print, allow_plugins: bool = False) -> Cue:
     """The cue continued by `bars` bars in the same key, tempo and style (a loop stays a loop, longer).
     seed: of the new bars (default: the cue's own)."""
     if isinstance(bars, bool) or not isinstance(bars, int) or bars < 1:
         raise MtmError(f"--bars needs a whole number of bars to add, 1 or more, got {bars!r}")
-    parent, sidecar = _parent(sidecar_path, warn)
+    parent, sidecar = _parent(sidecar_path, warn, allow_plugins)
     seed = parent.seed if seed is None else seed
     loop_bars = sidecar["score"]["bars"] + bars if parent.loop_bars else 0
     recipe = Recipe("extend", parent.engine, seed, generation=_with_seed(parent.generation, seed),
@@ -55,13 +67,13 @@ def extend_cue(sidecar_path: str | os.PathLike, bars: int, seed: int | None = No
 
 def regenerate_cue(sidecar_path: str | os.PathLike, bars: tuple[int, int], role: str, seed: int | None = None,
                    progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
-                   warn: Callable[[str], None] = print) -> Cue:
+                   warn: Callable[[str], None] = print, allow_plugins: bool = False) -> Cue:
     """The cue with `role` written anew in bars first..last (1-based, inclusive); every other stem and
     every other bar stays as it was (the mix keeps the cue's gains, so the other stems come out sample
     for sample the same). seed: of the new part (default: the cue's seed + 1)."""
     if role not in ROLES:
         raise MtmError(f"unknown role '{role}' (roles are: {', '.join(ROLES)})")
-    parent, sidecar = _parent(sidecar_path, warn)
+    parent, sidecar = _parent(sidecar_path, warn, allow_plugins)
     if role not in sidecar.get("stems", {}):
         raise MtmError(f"{sidecar_path}: this cue has no {role} stem (it has: {', '.join(sidecar.get('stems', {}))})")
     first, last = bars
@@ -75,9 +87,11 @@ def regenerate_cue(sidecar_path: str | os.PathLike, bars: tuple[int, int], role:
     return make_cue(recipe, progress, cancel, warn)
 
 
-def _parent(sidecar_path: str | os.PathLike, warn: Callable[[str], None]) -> tuple[Recipe, dict]:
+def _parent(sidecar_path: str | os.PathLike, warn: Callable[[str], None],
+            allow_plugins: bool) -> tuple[Recipe, dict]:
     sidecar = load_sidecar(sidecar_path)
     parent = sidecar["recipe"]
+    check_plugins(parent, sidecar_path, allow_plugins)
     if parent.engine == "midi":
         raise MtmError(f"{sidecar_path}: a cue rendered from a MIDI file cannot be extended or regenerated here; "
                        "edit the MIDI file and render it again")

@@ -124,9 +124,6 @@ class _PluginLoaded(Exception):
     pass
 
 
-@pytest.mark.xfail(strict=True, reason="open: `mtm reproduce/extend/regenerate` load the VST3 paths written in a "
-                                       "sidecar (native code from a file someone sent), not only paths the user "
-                                       "configured; needs a decision (e.g. --plugin again, or a trust flag)")
 def test_a_sidecar_cannot_make_mtm_load_a_plugin(tmp_path, monkeypatch):
     import json
 
@@ -154,3 +151,5 @@ def test_a_sidecar_cannot_make_mtm_load_a_plugin(tmp_path, monkeypatch):
         pytest.fail(f"a plugin named only in the sidecar was loaded: {loaded}")
     except MtmError:
         pass  # refused, naming the plugin: the wanted outcome
+    with pytest.raises(_PluginLoaded):  # with the user's consent it is loaded
+        reproduce_cue(sidecar, warn=lambda message: None, allow_plugins=True)
