@@ -21,6 +21,8 @@ from mtm_daw.errors import Cancelled, MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
 IMPORT_KINDS = ("audio", "midi")
+MIN_JOBS_PER_WORKER = 32  # measured (bench_import): one process already keeps both cores busy through
+# onnxruntime threads, and a second process costs seconds to start; only a long import gains from it
 
 
 @dataclass
@@ -138,7 +140,11 @@ def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], 
         if notes_dir is None:
             notes_dir = Path(store_path).resolve().parent / "notes"
         notes = str(notes_dir) if transcribe else None
-        workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
+        # A worker process costs a few seconds to start (models, libraries), so small imports stay in
+        # this process unless the caller asked for a number of workers.
+        if workers is None:
+            workers = min(os.cpu_count() or 1, max(1, len(jobs) // MIN_JOBS_PER_WORKER))
+        workers = max(1, min(workers, len(jobs) or 1))
         progress("tagging", 0.0)
         try:
             for done, (path, tagged, error) in enumerate(_run_jobs(jobs, workers, notes, cancel), start=1):
