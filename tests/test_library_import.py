@@ -199,3 +199,24 @@ def test_killing_an_import_leaves_a_consistent_library_and_a_rerun_finishes(medi
     assert 1 <= kept < 6
     finished = import_paths(library, [folder], workers=1)
     assert finished.skipped == kept and finished.added == 6 - kept
+
+
+def test_two_library_add_processes_at_once_both_finish(tmp_path):
+    folders = []
+    for side in ("a", "b"):
+        folder = tmp_path / side
+        folder.mkdir()
+        for seed in range(3):
+            _write_midi(folder / f"{side}{seed}.mid", GENRES[seed], 300 + seed + (10 if side == "b" else 0))
+        folders.append(folder)
+    library = tmp_path / "shared.sqlite"
+    with open_library(library):  # created and seeded first, as a panel or an earlier import would have
+        pass
+    processes = [subprocess.Popen([sys.executable, "-m", "mtm_daw.cli", "library", "--library", str(library), "add",
+                                   str(folder), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for folder in folders]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    with open_library(library, create=False) as store:
+        assert store.count("user") == 6
+        assert store.verify() == []
