@@ -28,7 +28,8 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = {
     "render_mix": (["bench_render_mix.py"], ["bench_render_mix.py", "--repeats", "1"]),
     "generator": (["bench_generator.py"], ["bench_generator.py", "--repeats", "2"]),
-    "retrieval": (["bench_retrieval.py"], ["bench_retrieval.py", "--sizes", "10000,100000", "--queries", "50"]),
+    "retrieval": (["bench_retrieval.py"], ["bench_retrieval.py", "--sizes", "10000,100000", "--queries", "50",
+                                           "--out", "benchmarks/results/retrieval_quick.json"]),
     "import": (["bench_import.py"], ["bench_import.py", "--clips", "4", "--seconds", "15"]),
     "video_analysis": (["bench_video_analysis.py"], ["bench_video_analysis.py"]),
     "panel_ui": (["bench_panel_ui.py"], ["bench_panel_ui.py", "--skip-in-process"]),
