@@ -58,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clips", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "import.json")
     args = parser.parse_args()
     results = {"machine": {"platform": platform.platform(), "processor": platform.processor(),
                            "cpus": os.cpu_count()}, "clips": args.clips, "seconds_per_clip": args.seconds}
@@ -77,8 +78,8 @@ def main() -> None:
                               "audio_seconds_per_s_two_workers": round(two * args.seconds, 1)}
             print(f"{label:>16}: 1 worker {one:5.2f} clips/s, 2 workers {two:5.2f} clips/s "
                   f"(x{two / one:.2f}; {two * args.seconds:.0f} s of music per second)")
-    out = Path(__file__).resolve().parent / "results" / "import.json"
-    out.parent.mkdir(exist_ok=True)
+    out = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {out}")
 
