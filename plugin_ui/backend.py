@@ -6,6 +6,8 @@ thumbnails, never whole audio buffers (the panel plays and drags the files on di
 
     describe   a file or a text idea -> description (+ picture thumbnails for video and images)
     generate   description -> cue (baseline or dit engine, optional reference) -> files in a session folder
+    extend     the current cue's sidecar -> the cue some bars longer, written next to it (`<name>_extended`)
+    regenerate the current cue's sidecar -> one stem's bars written anew, next to it (`<name>_<role>_bars<a>-<b>`)
     remix      the panel's mixer (gain, mute, solo, FX preset per stem) -> the same files, re-mixed
     audition   a reference file -> something playable (MIDI is rendered to a WAV)
     copy       the result's files -> a folder the user picked
@@ -13,6 +15,7 @@ thumbnails, never whole audio buffers (the panel plays and drags the files on di
 """
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from dataclasses import replace
@@ -123,13 +126,14 @@ def generate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken,
         description = fit_tempo_to_duration(description)
         description.sentence = description.to_sentence() if generated_sentence else caption
     # 2. the reference and the generator's settings
-    reference, generation = None, None
+    reference, record, generation = None, None, None
     if payload.get("reference"):
         if engine != "dit":
             raise MtmError("a reference steers the dit engine; switch the engine to dit or clear the reference")
-        from plugin_ui.library_adapter import reference_control
+        from plugin_ui.library_adapter import reference_control, reference_record
 
         reference = reference_control(payload["reference"])
+        record = reference_record(payload["reference"], reference)  # the sidecar names the file, source, licence
     if engine == "dit":
         from mtm_daw.engine.generator import GenerationSettings
 
@@ -137,7 +141,7 @@ def generate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken,
     # 3. compose, render, mix (90 % of the bar), then export (the rest)
     cue = compose_cue(description, seed=seed, engine=engine, settings=render_settings(payload.get("render", {})),
                       progress=lambda stage, fraction: progress(stage, 0.9 * fraction), cancel=cancel, warn=warn,
-                      reference=reference, generation=generation)
+                      reference=reference, generation=generation, reference_record=record)
     cancel.check()
     folder = session_folder(payload["output_folder"], payload.get("name", "cue"))
     paths = export_cue(cue, folder, payload.get("name", "cue"), overwrite=True,
@@ -186,7 +190,46 @@ def cue_summary(cue, paths: list[Path], folder: Path, name: str, render: dict) -
         "description": cue.description.to_dict(), "score": compact_score(cue.score),
         "engine": cue.engine, "seed": cue.seed, "renderer": cue.renderer, "loudness_lufs": float(cue.loudness_lufs),
         "sample_rate": cue.sample_rate, "duration": cue.mix.shape[1] / cue.sample_rate,
-        "parameters": cue.parameters, "render": render,
+        "parameters": cue.parameters, "render": render, "bars": cue.score.bars,
+        "provenance": cue_provenance(files.get("sidecar")),
+    }
+
+
+def cue_provenance(sidecar_path: str | None) -> dict:
+    """What "About this cue" shows, from the sidecar just written: engine, seed, how the cue was made
+    (compose, extend, regenerate), the models with version and SHA-256, the references with their
+    source and licence, and the SoundFont."""
+    if not sidecar_path:
+        return {}
+    try:
+        document = json.loads(Path(sidecar_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return provenance_summary(document)
+
+
+def provenance_summary(document: dict) -> dict:
+    recipe = document.get("recipe") or {}
+    models = [{"role": role, "name": model.get("name", role), "version": model.get("version"),
+               "sha256": str(model.get("sha256") or ""), "precision": model.get("precision")}
+              for role, model in (document.get("models") or {}).items() if isinstance(model, dict)]
+    references = []
+    for reference in document.get("references") or []:
+        library = reference.get("library") or {}
+        references.append({"path": library.get("path") or reference.get("path", ""),
+                           "file": reference.get("path", ""), "sha256": str(reference.get("sha256") or ""),
+                           "strength": reference.get("strength"), "library_item": library.get("id"),
+                           "caption": library.get("caption") or "",
+                           "source": library.get("source") or "", "licence": library.get("licence") or ""})
+    soundfont = document.get("soundfont") or None
+    return {
+        "engine": document.get("engine", ""), "seed": document.get("seed"), "renderer": document.get("renderer", ""),
+        "operation": recipe.get("operation", ""), "extend_bars": recipe.get("extend_bars", 0),
+        "bars": recipe.get("bars"), "role": recipe.get("role"),
+        "parent_seed": (recipe.get("parent") or {}).get("seed"),
+        "models": models, "references": references,
+        "soundfont": {"path": soundfont.get("path", ""), "sha256": soundfont.get("sha256", "")} if soundfont else None,
+        "mtm_daw": document.get("mtm_daw_version", ""),
     }
 
 
@@ -212,9 +255,98 @@ def peaks(audio: np.ndarray, points: int = PEAK_POINTS) -> np.ndarray:
     return np.stack([columns.min(axis=1), columns.max(axis=1)]).astype(np.float32)
 
 
+# --- extend, regenerate --------------------------------------------------------------------------
+
+def extend_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
+    """payload: sidecar (the current cue's *_description.json), bars (to add), plugins (the panel's
+    VST3 settings). Writes `<name>_extended` next to the sidecar, as `mtm extend` names it."""
+    from mtm_daw.remake import extend_cue
+
+    # 1. check inputs
+    bars = payload.get("bars")
+    if isinstance(bars, bool) or not isinstance(bars, int) or bars < 1:
+        raise MtmError(f"extend needs a whole number of bars to add, 1 or more, got {bars!r}")
+    sidecar_path, sidecar, allow_plugins = _remake_source(payload, warn)
+    # 2. continue the cue (90 % of the bar), 3. write it next to its parent
+    cue = extend_cue(sidecar_path, bars, progress=lambda stage, fraction: progress(stage, 0.9 * fraction),
+                     cancel=cancel, warn=warn, allow_plugins=allow_plugins)
+    return _export_next_to(cue, sidecar_path, f"{_sidecar_name(sidecar)}_extended", progress, cancel)
+
+
+def regenerate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
+    """payload: sidecar, role, bars ([first, last], 1-based, inclusive), plugins. Writes
+    `<name>_<role>_bars<first>-<last>` next to the sidecar, as `mtm regenerate` names it."""
+    from mtm_daw.remake import regenerate_cue
+
+    # 1. check inputs (regenerate_cue checks the role and the bars against the cue)
+    bars = payload.get("bars")
+    if (not isinstance(bars, (list, tuple)) or len(bars) != 2
+            or not all(isinstance(b, int) and not isinstance(b, bool) for b in bars)):
+        raise MtmError(f"regenerate needs bars as [first, last], got {bars!r}")
+    first, last = bars
+    role = str(payload.get("role", ""))
+    sidecar_path, sidecar, allow_plugins = _remake_source(payload, warn)
+    # 2. write the bars anew (90 % of the bar), 3. write the cue next to its parent
+    cue = regenerate_cue(sidecar_path, (first, last), role,
+                         progress=lambda stage, fraction: progress(stage, 0.9 * fraction), cancel=cancel, warn=warn,
+                         allow_plugins=allow_plugins)
+    name = f"{_sidecar_name(sidecar)}_{role.replace(' ', '-')}_bars{first}-{last}"
+    return _export_next_to(cue, sidecar_path, name, progress, cancel)
+
+
+def _remake_source(payload: dict, warn: Warn) -> tuple[Path, dict, bool]:
+    """The sidecar to remake from, and whether its VST3 plugins may load.
+
+    A plugin is native code and a sidecar is a file anyone can send, so the panel loads the plugins a
+    sidecar names only when they are exactly the ones the user configured in the panel's settings
+    (allow_plugins=True); any other plugins are refused with a message naming them."""
+    from mtm_daw.provenance import load_sidecar
+
+    sidecar_path = Path(payload["sidecar"])
+    sidecar = load_sidecar(sidecar_path)
+    wanted = _plugin_table(sidecar["recipe"].render.get("plugins"))
+    configured = _plugin_table(payload.get("plugins"))
+    allow_plugins = wanted == configured
+    if wanted and not allow_plugins:
+        names = sorted({path for paths in wanted.values() for path in paths})
+        raise MtmError(f"{sidecar_path.name}: this cue was mixed with VST3 plugins ({', '.join(names)}) that are not "
+                       "the ones in the panel's settings; plugins run code on your machine, so the panel loads only "
+                       "the plugins you set in Settings (⚙ → VST3 plugins)")
+    if "panel_mix" in sidecar.get("parameters", {}):
+        warn("note: this cue was re-mixed in the panel; the new cue is mixed as the cue was first rendered")
+    return sidecar_path, sidecar, allow_plugins
+
+
+def _plugin_table(plugins) -> dict[str, list[str]]:
+    """{role: [paths]} with empty roles left out, so {} == {"bass": []}."""
+    if not isinstance(plugins, dict):
+        return {}
+    return {str(role): [str(p) for p in paths] for role, paths in plugins.items() if paths}
+
+
+def _sidecar_name(sidecar: dict) -> str:
+    from mtm_daw.remake import sidecar_name
+
+    return sidecar_name(sidecar)
+
+
+def _export_next_to(cue, sidecar_path: Path, name: str, progress: ProgressCallback, cancel: CancelToken) -> dict:
+    """Write a remade cue into its parent's folder. Its files are made again from the parent's recipe,
+    so an existing set of that name (the same edit done before) is replaced with the same music."""
+    from mtm_daw.export import export_cue
+
+    cancel.check()
+    folder = sidecar_path.parent
+    paths = export_cue(cue, folder, name, overwrite=True, progress=_export_progress(progress, cancel, 0.9))
+    render = cue.parameters.get("recipe", {}).get("render", {})
+    return cue_summary(cue, paths, folder, name, {"soundfont": render.get("soundfont") or "",
+                                                  "synth": render.get("synth", "auto"),
+                                                  "plugins": _plugin_table(render.get("plugins"))})
+
+
 # --- remix ---------------------------------------------------------------------------------------
 
-_DRY_CACHE: dict[str, tuple[str, dict]] = {}  # folder -> (render key, dry stems): the last few cues
+_DRY_CACHE: dict[str, tuple[str, dict]] = {}  # cue (its sidecar path) -> (render key, dry stems)
 
 
 def fx_chain(role: str, preset: str, genre: str, tempo: float):
@@ -252,8 +384,9 @@ def remix_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, wa
     if unknown:
         raise MtmError(f"the mixer names stems this cue does not have: {', '.join(sorted(unknown))}")
     # 2. the dry stems: rendered once per cue and kept for the next remix
-    key = repr((settings.soundfont, settings.synth, result["sample_rate"]))  # the folder names the score
-    cached = _DRY_CACHE.get(result["folder"])
+    key = repr((settings.soundfont, settings.synth, result["sample_rate"]))  # the sidecar names the score
+    cue_id = result["files"].get("sidecar") or result["folder"]  # a folder can hold a cue and its extensions
+    cached = _DRY_CACHE.get(cue_id)
     if cached is None or cached[0] != key:
         progress("render", 0.0)
         renderer = make_renderer(settings.soundfont, settings.synth, result["sample_rate"], warn)
@@ -262,8 +395,8 @@ def remix_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, wa
         finally:
             renderer.close()
         _DRY_CACHE.clear()  # one cue's dry stems at a time: long cues are large
-        _DRY_CACHE[result["folder"]] = (key, dry)
-    dry = _DRY_CACHE[result["folder"]][1]
+        _DRY_CACHE[cue_id] = (key, dry)
+    dry = _DRY_CACHE[cue_id][1]
     # 3. chains: preset + the user's VST3s + the row's gain
     chains = {}
     for role in score.tracks:
@@ -362,7 +495,8 @@ def sleep_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, wa
     return {"slept": float(payload.get("seconds", 1.0))}
 
 
-JOBS = {"describe": describe_job, "generate": generate_job, "remix": remix_job, "audition": audition_job,
+JOBS = {"describe": describe_job, "generate": generate_job, "extend": extend_job, "regenerate": regenerate_job,
+        "remix": remix_job, "audition": audition_job,
         "copy": copy_job, "library_status": library_status_job, "library_search": library_search_job,
         "sleep": sleep_job}
 
@@ -372,3 +506,4 @@ def warm_up() -> None:
     import mtm_daw.describe  # noqa: F401
     import mtm_daw.export  # noqa: F401
     import mtm_daw.pipeline  # noqa: F401
+    import mtm_daw.remake  # noqa: F401

@@ -131,3 +131,28 @@ def reference_control(reference: dict):
     if not reference.get("path"):
         raise MtmError("the chosen reference has no file")
     return load_reference(reference["path"], strength)
+
+
+def reference_record(reference: dict, signal):
+    """The provenance record of the chosen reference (mtm_daw.provenance.ReferenceRecord) for the cue's
+    sidecar: the file its control signal was read from with its SHA-256 (so the cue can be made again,
+    extended or regenerated) and, for a library row, the item's path, caption, source and licence."""
+    from mtm_daw.provenance import file_reference, library_reference
+
+    strength = float(signal.strength)
+    if reference.get("kind") == "library" and reference.get("item_id") is not None and reference.get("library"):
+        try:
+            from mtm_daw.library.item import Reference
+        except ImportError:
+            pass
+        else:
+            item = _store(reference["library"]).get(int(reference["item_id"]))
+            return library_reference(Reference(item, float(reference.get("score", 0.0)),
+                                               tuple(reference.get("matched") or ()),
+                                               str(reference.get("track") or "broad")), strength)
+    record = file_reference(reference["path"], strength)
+    if reference.get("kind") == "library":  # a row without the library's own API: what the row tells
+        record.library = {"id": reference.get("item_id"), "path": reference.get("path", ""),
+                          "caption": reference.get("caption", ""), "source": reference.get("source", ""),
+                          "licence": reference.get("licence", "")}
+    return record

@@ -10,12 +10,13 @@ from pathlib import Path
 from PyQt6.QtCore import Qt, QTimer, QUrl, pyqtSignal
 from PyQt6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton,
-                             QScrollArea, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+                             QScrollArea, QSizePolicy, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
 from plugin_ui.playback import Playback
 from plugin_ui.settings import PanelSettings
+from plugin_ui.widgets.about_cue import edit_title, provenance_text
 from plugin_ui.widgets.common import Card, ElidedLabel
 from plugin_ui.widgets.description_editor import DescriptionEditor
 from plugin_ui.widgets.drag import DragHandle
@@ -24,6 +25,7 @@ from plugin_ui.widgets.generation_controls import GenerationControls
 from plugin_ui.widgets.picture import PicturePanel
 from plugin_ui.widgets.piano_roll import PianoRoll
 from plugin_ui.widgets.reference_panel import ReferencePanel
+from plugin_ui.widgets.remake_dialog import RegenerateDialog, ask_extend_bars
 from plugin_ui.widgets.stems import StemList
 from plugin_ui.workers import EngineClient, Job
 
@@ -33,7 +35,7 @@ STATUS_MS = 6000
 
 class MainWindow(QMainWindow):
     description_ready = pyqtSignal(object)  # MusicDescription, after a describe
-    result_ready = pyqtSignal(dict)  # a generated (or re-mixed) cue's summary
+    result_ready = pyqtSignal(dict)  # a generated (extended, regenerated or re-mixed) cue's summary
     job_ended = pyqtSignal(str, str)  # kind, final state (done | failed | cancelled)
     error_shown = pyqtSignal(str)
 
@@ -44,7 +46,7 @@ class MainWindow(QMainWindow):
         self._own_client = client is None
         self.client = client or EngineClient(self)
         self.playback = playback or Playback(self)
-        self.job: Job | None = None  # the foreground job: describe or generate
+        self.job: Job | None = None  # the foreground job: describe, generate, extend or regenerate
         self.remix_job: Job | None = None
         self.source: str | None = None
         self.source_kind = ""
@@ -136,10 +138,43 @@ class MainWindow(QMainWindow):
         result = Card("Result")
         self.result_title = ElidedLabel("Nothing generated yet")
         self.result_title.setStyleSheet("font-weight: 600;")
+        self.extend_button = QPushButton("Extend…")
+        self.extend_button.setToolTip("Continue this cue by some bars in the same key, tempo and style; every "
+                                      "existing bar stays exactly as it is. Written next to it as <name>_extended")
+        self.extend_button.clicked.connect(lambda: self.extend())
+        self.regenerate_button = QPushButton("Regenerate…")
+        self.regenerate_button.setToolTip("Write some bars of one stem anew (the selected stem first); the other "
+                                          "stems stay sample for sample the same. Written next to it as "
+                                          "<name>_<stem>_bars<first>-<last>")
+        self.regenerate_button.clicked.connect(lambda: self.regenerate())
+        heading = QHBoxLayout()
+        heading.setSpacing(6)
+        heading.addWidget(self.result_title, 1)
+        heading.addWidget(self.extend_button)
+        heading.addWidget(self.regenerate_button)
+        result.body.addLayout(heading)
         self.result_info = ElidedLabel("")
         self.result_info.setObjectName("muted")
-        result.body.addWidget(self.result_title)
-        result.body.addWidget(self.result_info)
+        self.about_button = QToolButton()
+        self.about_button.setText("About this cue ▸")
+        self.about_button.setObjectName("about")
+        self.about_button.setCheckable(True)
+        self.about_button.setToolTip("How this cue was made: engine, seed, models with version and SHA-256, "
+                                     "references with source and licence")
+        self.about_button.toggled.connect(self._about_toggled)
+        info = QHBoxLayout()
+        info.setSpacing(6)
+        info.addWidget(self.result_info, 1)
+        info.addWidget(self.about_button)
+        result.body.addLayout(info)
+        self.about_label = QLabel("")
+        self.about_label.setObjectName("muted")
+        self.about_label.setWordWrap(True)
+        self.about_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.about_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.about_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens
+        self.about_label.hide()
+        result.body.addWidget(self.about_label)
         bar = QHBoxLayout()
         self.play_button = QPushButton("▶ Play mix")
         self.play_button.setToolTip("Play or stop the mix (Space)")
@@ -275,6 +310,10 @@ class MainWindow(QMainWindow):
             return
         self.piano_roll.set_score(result["score"], result["duration"])
         self._show_result_info(result)
+        edit = edit_title(result.get("provenance") or {})
+        if edit:
+            self.statusBar().showMessage(f"{edit}: written as {Path(self._file('sidecar')).name} in "
+                                         f"{result['folder']}", STATUS_MS)
         if self.source_kind not in ("video", "image"):
             self.tabs.setCurrentWidget(self.piano_roll)
         self.result_ready.emit(result)
@@ -283,20 +322,84 @@ class MainWindow(QMainWindow):
         description, score = result["description"], result["score"]
         numerator, denominator = score["time_signature"]
         bars = score["length_beats"] / (numerator * 4.0 / denominator)
-        self.result_title.setText(description["sentence"])
+        edit = edit_title(result.get("provenance") or {})
+        self.result_title.setText(f"{edit}: {description['sentence']}" if edit else description["sentence"])
         renderer = result["renderer"].split(":")[0]
         self.result_info.setText(f"{score['tempo']:g} BPM · {score['key']} · {numerator}/{denominator} · "
                                  f"{bars:.0f} bars · {result['duration']:.1f} s · {result['loudness_lufs']:.1f} LUFS · "
                                  f"{result['engine']} · seed {result['seed']} · {renderer} · "
                                  f"{Path(result['folder']).name}")
+        about = provenance_text(result.get("provenance") or {})
+        self.about_label.setText(about)
+        self.about_label.setToolTip(about)
+        self.about_button.setToolTip(f"How this cue was made (click to show or hide):\n{about}")
+
+    def about_text(self) -> str:
+        """The "About this cue" lines of the current result ("" before the first)."""
+        return self.about_label.text() if self.result else ""
+
+    def _about_toggled(self, shown: bool) -> None:
+        self.about_button.setText("About this cue ▾" if shown else "About this cue ▸")
+        self.about_label.setVisible(shown)
 
     def _set_result_actions(self, enabled: bool) -> None:
         for widget in (self.export_button, self.show_button, *self.drag_handles.values()):
             widget.setEnabled(enabled)
         self.play_button.setEnabled(enabled and self.playback.available)
+        self.about_button.setEnabled(enabled)
+        self._set_edit_actions()
+
+    def _set_edit_actions(self) -> None:
+        """Extend… and Regenerate… need a cue with a sidecar and no foreground job running."""
+        enabled = bool(self._file("sidecar")) and not self.busy
+        self.extend_button.setEnabled(enabled)
+        self.regenerate_button.setEnabled(enabled)
+
+    # --- extend, regenerate -----------------------------------------------------------------------
+    def result_bars(self) -> int:
+        return int(self.result.get("bars") or 0) if self.result else 0
+
+    def extend(self, bars: int | None = None) -> Job | None:
+        """Continue the current cue by `bars` bars (asked for when None), in the engine; the new cue
+        (`<name>_extended`, next to this one) becomes the result."""
+        if not self._can_edit():
+            return None
+        if bars is None:
+            bars = ask_extend_bars(self)
+            if bars is None:
+                return None
+        payload = {"sidecar": self._file("sidecar"), "bars": int(bars), "plugins": self.settings.vst3_plugins}
+        return self._start_job("extend", payload, f"Extending by {bars} bar{'s' if bars != 1 else ''}…",
+                               self._generated)
+
+    def regenerate(self, role: str | None = None, bars: tuple[int, int] | None = None) -> Job | None:
+        """Write bars first..last of one stem anew (asked for when not given: the selected stem, else the
+        first); the new cue (`<name>_<role>_bars<first>-<last>`, next to this one) becomes the result."""
+        if not self._can_edit():
+            return None
+        if role is None or bars is None:
+            dialog = RegenerateDialog(list(self.result["stems"]), self.result_bars(),
+                                      role or self.stems.selected or next(iter(self.stems.rows), None), self)
+            if not dialog.exec():
+                return None
+            role, first, last = dialog.choice()
+            bars = (first, last)
+        payload = {"sidecar": self._file("sidecar"), "role": role, "bars": [int(bars[0]), int(bars[1])],
+                   "plugins": self.settings.vst3_plugins}
+        span = f"bar {bars[0]}" if bars[0] == bars[1] else f"bars {bars[0]}-{bars[1]}"
+        return self._start_job("regenerate", payload, f"Regenerating the {role}, {span}…", self._generated)
+
+    def _can_edit(self) -> bool:
+        if self.busy:
+            self.statusBar().showMessage("Busy: cancel the running job first (Esc)", STATUS_MS)
+            return False
+        if not self._file("sidecar"):
+            self.statusBar().showMessage("Nothing to edit yet: Generate first (Ctrl+G)", STATUS_MS)
+            return False
+        return True
 
     # --- jobs -------------------------------------------------------------------------------------
-    def _start_job(self, kind: str, payload: dict, busy_text: str, on_success) -> None:
+    def _start_job(self, kind: str, payload: dict, busy_text: str, on_success) -> Job:
         if self.job is not None and self.job.active:
             self.job.cancel()  # a new source replaces whatever was running
             self._detach(self.job)
@@ -309,6 +412,8 @@ class MainWindow(QMainWindow):
         job.finished.connect(lambda: self._job_finished(job))
         self.controls.set_busy(True, busy_text)
         self.idea.button.setEnabled(False)
+        self._set_edit_actions()
+        return job
 
     def _detach(self, job: Job) -> None:
         for signal in (job.progress, job.warning, job.succeeded, job.failed, job.finished):
@@ -322,12 +427,14 @@ class MainWindow(QMainWindow):
             return
         self.job = None
         self.idea.button.setEnabled(True)
+        self._set_edit_actions()
         self.controls.show_idle({"done": "Done", "failed": "Failed", "cancelled": "Cancelled"}.get(job.state, ""))
         self.job_ended.emit(job.kind, job.state)
 
     def _job_failed(self, kind: str, payload: dict, message: str, user_error: bool) -> None:
         what = {"describe": f"Could not describe {display_name(payload.get('source', ''))}",
-                "generate": "Could not generate the cue"}.get(kind, "Something went wrong")
+                "generate": "Could not generate the cue", "extend": "Could not extend the cue",
+                "regenerate": "Could not regenerate the bars"}.get(kind, "Something went wrong")
         self.show_error(what, message if user_error else f"{message}\n\n(an internal error: please report it)")
 
     def cancel(self) -> None:
@@ -339,6 +446,7 @@ class MainWindow(QMainWindow):
         self._detach(job)
         self.job = None
         self.idea.button.setEnabled(True)
+        self._set_edit_actions()
         self.controls.show_idle("Cancelled")
         self.job_ended.emit(job.kind, "cancelled")
 
@@ -364,13 +472,13 @@ class MainWindow(QMainWindow):
             return
         job = self.client.submit("remix", {"result": self.result, "mixer": self.stems.mixer()}, replace_queued=True)
         self.remix_job = job
-        folder = self.result["folder"]
+        cue = self._file("sidecar")  # the cue's identity: a folder holds a cue and its extensions
         self.statusBar().showMessage("Re-mixing…")
-        job.succeeded.connect(lambda result: self._remixed(result, folder))
+        job.succeeded.connect(lambda result: self._remixed(result, cue))
         job.failed.connect(lambda message, user: self.show_error("Could not re-mix", message))
 
-    def _remixed(self, result: dict, folder: str) -> None:
-        if self.result is None or self.result["folder"] != folder:
+    def _remixed(self, result: dict, cue: str) -> None:
+        if self.result is None or self._file("sidecar") != cue:
             return  # a newer cue arrived meanwhile
         playing = self.playback.playing and self.playback.current == self._file("mix")
         self.result = result

@@ -62,7 +62,10 @@ QStatusBar {{ color: {MUTED}; }}
 QCheckBox::indicator:checked {{ background: {ACCENT}; border: 1px solid {ACCENT}; border-radius: 3px; }}
 QCheckBox::indicator:unchecked {{ background: {RAISED}; border: 1px solid {BORDER}; border-radius: 3px; }}
 QScrollArea {{ border: none; background: transparent; }}
-QFrame#stemRow {{ background: #202328; border-radius: 4px; }}
+QFrame#stemRow {{ background: #202328; border-radius: 4px; border: 1px solid transparent; }}
+QFrame#stemRow[selected="true"] {{ border-color: {ACCENT_DARK}; }}
+QToolButton#about {{ background: transparent; border: none; color: {MUTED}; padding: 1px 4px; }}
+QToolButton#about:hover, QToolButton#about:checked {{ background: transparent; color: {ACCENT}; }}
 QLabel#stemTitle {{ font-weight: 600; }}
 QLabel#stemInstrument {{ color: {MUTED}; font-size: 8.5pt; }}
 QLabel#dragHandle {{ border: 1px dashed #5a606b; border-radius: 4px; padding: 3px 8px; }}

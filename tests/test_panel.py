@@ -12,6 +12,7 @@ import time
 import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -462,3 +463,208 @@ def test_mtm_ui_subcommand_opens_the_panel():
 
     args = build_parser().parse_args(["ui", "clip.mp4", "--settings", "panel.ini"])
     assert args.handler is cmd_ui and args.source == "clip.mp4" and args.settings == "panel.ini"
+
+
+# --- extend, regenerate, about this cue ------------------------------------------------------------
+
+def read_wav(path) -> np.ndarray:
+    from pedalboard.io import AudioFile
+
+    with AudioFile(str(path)) as handle:
+        return handle.read(handle.frames)
+
+
+def midi_notes(path, role: str) -> list[tuple]:
+    from mtm_daw.score.midi import load_midi_score
+
+    return [(n.onset, n.duration, n.pitch, n.velocity) for n in load_midi_score(path).tracks[role].notes]
+
+
+def generate_short_cue(qtbot, window) -> dict:
+    """A 4-bar baseline cue at 120 BPM in D minor, seed 3 (8 s): the parent of the edits below."""
+    window.editor.set_description(MusicDescription(genre="pop", mood="happy", tempo=120, key="D minor", duration=8))
+    window.controls.duration.setValue(8.0)
+    window.controls.engine.setCurrentText("baseline")
+    window.controls.seed.setValue(3)
+    with qtbot.waitSignal(window.result_ready, timeout=60000) as blocker:
+        window.generate()
+    parent = blocker.args[0]
+    assert parent["bars"] == 4 and parent["name"] == "cue"
+    return parent
+
+
+def test_extend_adds_bars_and_keeps_the_first_ones_exactly(qtbot, window):
+    parent = generate_short_cue(qtbot, window)
+    assert window.extend_button.isEnabled() and window.extend_button.toolTip()
+    # a long extension shows progress and is cancelled within a second, nothing written
+    job = window.extend(60)
+    qtbot.waitUntil(lambda: window.controls.progress.value() > 0, timeout=60000)
+    assert not window.extend_button.isEnabled() and window.controls.cancel.isEnabled()
+    window.cancel()
+    qtbot.waitUntil(lambda: not job.active, timeout=3000)
+    assert job.state == "cancelled" and job.ended_at - job.cancel_requested_at < 1.0
+    assert window.result is parent and window.extend_button.isEnabled()
+    assert not list(Path(parent["folder"]).glob("cue_extended*"))
+    # extend by 2 bars: a new cue next to the parent, shown as the result
+    with qtbot.waitSignal(window.result_ready, timeout=60000) as blocker:
+        window.extend(2)
+    result = blocker.args[0]
+    assert result["bars"] == 6 and result["name"] == "cue_extended" and result["folder"] == parent["folder"]
+    for part in (*result["stems"], "mix", "midi", "sidecar"):
+        assert Path(result["files"][part]).is_file()
+    assert Path(result["files"]["sidecar"]).name == "cue_extended_120bpm_Dmin_description.json"
+    length = parent["score"]["length_beats"]
+    added = 0
+    for role in parent["stems"]:
+        after = midi_notes(result["files"]["midi"], role)
+        assert [n for n in after if n[0] < length] == midi_notes(parent["files"]["midi"], role), role
+        added += len([n for n in after if n[0] >= length])
+    assert added > 0
+    assert read_wav(result["files"]["mix"]).shape[1] > read_wav(parent["files"]["mix"]).shape[1]
+    assert window.result is result and list(window.stems.rows) == list(result["stems"])
+    assert window.piano_roll.score is result["score"]
+    assert window.result_title.full_text().startswith("Extended by 2 bars: ")
+    about = window.about_text()
+    assert "baseline" in about and "seed 3" in about and "extended by 2 bars" in about
+
+
+def test_regenerate_redoes_bars_of_one_stem_and_the_others_stay_sample_for_sample(qtbot, window, monkeypatch):
+    from plugin_ui.widgets.remake_dialog import RegenerateDialog
+
+    parent = generate_short_cue(qtbot, window)
+    assert window.regenerate_button.isEnabled() and window.regenerate_button.toolTip()
+    qtbot.mouseClick(window.stems.rows["melody"], Qt.MouseButton.LeftButton, pos=window.stems.rows["melody"].rect().center())
+    assert window.stems.selected == "melody" and window.stems.rows["melody"].property("selected")
+    asked = []
+
+    def answer(dialog):  # the dialog offers the selected stem and all the cue's bars; the user picks bar 1
+        asked.append(dialog.choice())
+        dialog.last.setValue(1)
+        return 1
+
+    monkeypatch.setattr(RegenerateDialog, "exec", answer)
+    with qtbot.waitSignal(window.result_ready, timeout=60000) as blocker:
+        window.regenerate()
+    result = blocker.args[0]
+    assert asked == [("melody", 1, 4)]
+    assert result["name"] == "cue_melody_bars1-1" and result["folder"] == parent["folder"]
+    assert result["bars"] == parent["bars"]
+    for part in (*result["stems"], "mix", "midi", "sidecar"):
+        assert Path(result["files"][part]).is_file()
+    assert Path(result["files"]["sidecar"]).name == "cue_melody_bars1-1_120bpm_Dmin_description.json"
+    for role in ("drums", "bass", "harmony"):
+        old, new = read_wav(parent["files"][role]), read_wav(result["files"][role])
+        assert old.shape == new.shape and np.array_equal(old, new), f"the {role} stem changed"
+        assert midi_notes(result["files"]["midi"], role) == midi_notes(parent["files"]["midi"], role)
+    bar = parent["score"]["length_beats"] / 4
+    assert ([n for n in midi_notes(result["files"]["midi"], "melody") if n[0] >= bar] ==
+            [n for n in midi_notes(parent["files"]["midi"], "melody") if n[0] >= bar])
+    assert window.result is result and window.result_title.full_text().startswith("Melody, bar 1 redone: ")
+    about = window.about_text()
+    assert "baseline" in about and f"seed {result['seed']}" in about and "Models: none" in about
+    window.about_button.setChecked(True)
+    assert window.about_label.isVisible()
+    qtbot.wait(50)
+    screenshot(window, "7_regenerated_about")
+
+
+def test_an_edit_of_a_cue_with_other_plugins_is_refused_in_a_dialog(qtbot, window, monkeypatch):
+    import json
+
+    generate_short_cue(qtbot, window)
+    sidecar = Path(window.result["files"]["sidecar"])  # as if the cue came with a plugin the user never set
+    document = json.loads(sidecar.read_text())
+    document["recipe"]["render"]["plugins"] = {"melody": ["/elsewhere/Unknown.vst3"]}
+    sidecar.write_text(json.dumps(document))
+    window.settings.vst3_plugins = {"melody": ["/fx/Mine.vst3"]}
+    shown = []
+    monkeypatch.setattr("plugin_ui.main_window.QMessageBox.warning", lambda parent, title, text: shown.append((title, text)))
+    with qtbot.waitSignal(window.job_ended, timeout=30000) as blocker:
+        window.extend(1)
+    assert blocker.args == ["extend", "failed"]
+    assert shown and shown[0][0] == "Could not extend the cue"
+    assert "/elsewhere/Unknown.vst3" in shown[0][1] and "Settings" in shown[0][1]
+    assert not window.busy and window.extend_button.isEnabled()
+
+
+def test_plugins_load_for_an_edit_only_when_they_are_the_panels_own(tmp_path):
+    import json
+
+    from mtm_daw.errors import MtmError
+    from plugin_ui import backend
+
+    document = {"description": {}, "name": "cue", "recipe": {
+        "operation": "compose", "engine": "baseline", "seed": 1, "description": {"genre": "pop"},
+        "render": {"plugins": {"melody": ["/fx/Reverb.vst3"], "bass": []}}}}
+    sidecar = tmp_path / "cue_120bpm_Cmaj_description.json"
+    sidecar.write_text(json.dumps(document))
+    notes = []
+    path, loaded, allow = backend._remake_source({"sidecar": str(sidecar), "plugins": {"melody": ["/fx/Reverb.vst3"]}},
+                                                 notes.append)
+    assert allow is True and path == sidecar and loaded["name"] == "cue"
+    for configured in ({}, {"melody": ["/fx/Other.vst3"]}, {"melody": ["/fx/Reverb.vst3"], "drums": ["/fx/X.vst3"]}):
+        with pytest.raises(MtmError, match="not the ones in the panel's settings"):
+            backend._remake_source({"sidecar": str(sidecar), "plugins": configured}, notes.append)
+    document["recipe"]["render"] = {}
+    sidecar.write_text(json.dumps(document))
+    assert backend._remake_source({"sidecar": str(sidecar), "plugins": {"melody": ["/fx/Reverb.vst3"]}},
+                                  notes.append)[2] is False  # nothing to load, nothing allowed
+
+
+def test_about_this_cue_names_models_with_version_and_checksum_and_references_with_licence():
+    from plugin_ui.backend import provenance_summary
+    from plugin_ui.widgets.about_cue import provenance_text
+
+    document = {
+        "engine": "dit", "seed": 7, "renderer": "fluidsynth:FluidR3_GM.sf2", "mtm_daw_version": "0.9",
+        "recipe": {"operation": "compose", "engine": "dit", "seed": 7},
+        "models": {"generator": {"name": "ecmg", "file": "ecmg.onnx", "version": 3, "precision": "fp32",
+                                 "sha256": "0123456789abcdef" * 4},
+                   "text_encoder": {"name": "text_encoder", "version": 1, "sha256": "fedcba9876543210" * 4}},
+        "references": [{"path": "/lib/notes/a.mid", "sha256": "aa" * 32, "strength": 0.7,
+                        "library": {"id": 12, "path": "/music/loops/a.wav", "source": "freesound.org/s/1",
+                                    "licence": "CC-BY 4.0", "caption": "a calm loop"}},
+                       {"path": "/home/me/theme.mid", "sha256": "bb" * 32, "strength": 0.5, "library": None}],
+        "soundfont": {"path": "/usr/share/sounds/sf2/FluidR3_GM.sf2", "sha256": "cc" * 32},
+    }
+    text = provenance_text(provenance_summary(document))
+    lines = text.splitlines()
+    assert lines[0].startswith("Engine: dit") and "seed 7" in lines[0]
+    assert "generator ecmg v3 fp32 · sha256 0123456789ab;" in lines[1]
+    assert "text encoder text_encoder v1 · sha256 fedcba987654" in lines[1]
+    assert ("Reference (library item 12): /music/loops/a.wav · source: freesound.org/s/1 · licence: CC-BY 4.0"
+            in text)
+    assert "Reference (file): /home/me/theme.mid · source: your file · licence: not given · strength 0.50" in text
+    assert "FluidR3_GM.sf2 · sha256 cccccccccccc" in text
+
+
+def test_a_library_reference_is_recorded_with_its_source_and_licence(generated, tmp_path, monkeypatch):
+    import hashlib
+
+    store_module = pytest.importorskip("mtm_daw.library.store")
+    from mtm_daw.errors import MtmError
+    from mtm_daw.library.item import LibraryItem
+    from mtm_daw.provenance import file_sha256
+
+    midi = Path(generated.result["files"]["midi"])
+    vector = np.random.default_rng(1).standard_normal(128).astype(np.float32)
+    library = tmp_path / "library.sqlite"
+    try:
+        with store_module.LibraryStore.open(library, create=True) as store:
+            store.add_item(LibraryItem(path=str(midi), content_hash=hashlib.sha256(midi.read_bytes()).hexdigest(),
+                                       kind="midi", duration=8.0, bpm=107.0, key="G major", genre="ambient",
+                                       mood="calm", caption="a calm ambient cue", source="made here",
+                                       licence="CC0"), vector)
+    except MtmError as error:  # e.g. sqlite-vec missing on this machine
+        pytest.skip(str(error))
+    monkeypatch.setattr(library_adapter, "_open_stores", {})
+    monkeypatch.setattr(library_adapter, "_embedder", types.SimpleNamespace(embed_text=lambda texts: vector[None]))
+    row = library_adapter.search_references(str(library), "calm ambient", {}, 1)[0]
+    chosen = {**row, "strength": 0.6}
+    record = library_adapter.reference_record(chosen, library_adapter.reference_control(chosen))
+    assert record.path == str(midi) and record.sha256 == file_sha256(midi) and record.strength == 0.6
+    assert (record.library["source"], record.library["licence"], record.library["path"]) == ("made here", "CC0",
+                                                                                              str(midi))
+    file_record = library_adapter.reference_record({"kind": "file", "path": str(midi), "strength": 0.3},
+                                                   types.SimpleNamespace(strength=0.3))
+    assert file_record.library is None and file_record.sha256 == record.sha256

@@ -98,11 +98,14 @@ class StemRow(QFrame):
 
     mixer_changed = pyqtSignal()
     play_requested = pyqtSignal(str)  # role
+    clicked = pyqtSignal(str)  # role: a click on the row's name or waveform selects it
 
     def __init__(self, role: str, path_of, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.role = role
         self.setObjectName("stemRow")
+        self.setProperty("selected", False)
+        self.setToolTip(f"Click to select the {role} (Regenerate… starts from the selected stem)")
         colour = role_colour(role)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 2, 4, 2)
@@ -157,6 +160,16 @@ class StemRow(QFrame):
                                  f"Drag the {role} stem into your DAW or a folder")
         layout.addWidget(self.handle)
 
+    def mousePressEvent(self, event) -> None:
+        self.clicked.emit(self.role)
+        super().mousePressEvent(event)
+
+    def set_selected(self, selected: bool) -> None:
+        if self.property("selected") != selected:
+            self.setProperty("selected", selected)
+            self.style().unpolish(self)  # one row re-styled, on a click
+            self.style().polish(self)
+
     def _toggle(self, text: str, name: str, tip: str) -> QToolButton:
         button = QToolButton()
         button.setText(text)
@@ -200,6 +213,7 @@ class StemList(QWidget):
         self.rows: dict[str, StemRow] = {}  # the current cue's rows, in its order
         self.all_rows: dict[str, StemRow] = {}  # every row made so far, shown or not
         self.files: dict[str, str] = {}
+        self.selected: str | None = None  # the role clicked last (None: none yet)
         self.empty = QLabel("Stems appear here after Generate (Ctrl+G)")
         self.empty.setObjectName("notice")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -213,6 +227,7 @@ class StemList(QWidget):
             row = StemRow(role, lambda r: self.files.get(r, ""))
             row.mixer_changed.connect(self._changed)
             row.play_requested.connect(self.play_requested.emit)
+            row.clicked.connect(self.select)
             if self.playback_notice:
                 row.play.setEnabled(False)
                 row.play.setToolTip(self.playback_notice)
@@ -236,7 +251,15 @@ class StemList(QWidget):
             if role in self.rows:
                 row.show_stem(result["stems"][role]["program"], result["stems"][role]["peaks"])
             row.setVisible(role in self.rows)
+        if self.selected not in self.rows:
+            self.select(None)
         self._changed(emit=False)
+
+    def select(self, role: str | None) -> None:
+        """Mark one row as selected (the stem Regenerate… offers first)."""
+        self.selected = role if role in self.rows else None
+        for name, row in self.all_rows.items():
+            row.set_selected(name == self.selected)
 
     def update_result(self, result: dict) -> None:
         """The same cue re-mixed: new files and waveforms, the mixer controls as they are."""
