@@ -106,7 +106,7 @@ def main() -> None:
     torch.manual_seed(s["seed"])
     rng = np.random.default_rng(s["seed"])
     torch.set_num_threads(2)
-    pairs = load_pairs(s["train"])
+    pairs = [pair for path in s["train"].split(",") for pair in load_pairs(path)]  # one or more .npz files
     heldout = load_pairs(s["heldout"]) if Path(s["heldout"]).is_file() else []
     if s["tiny"]:
         pairs, heldout = pairs[:16], heldout[:16]
