@@ -17,6 +17,7 @@ from pathlib import Path
 
 from mtm_daw import __version__
 from mtm_daw.errors import MtmError
+from mtm_daw.jsonfile import read_json_file
 
 SIDECAR_VERSION = 2
 OPERATIONS = ("compose", "render_midi", "extend", "regenerate")
@@ -227,12 +228,7 @@ def load_sidecar(path: str | os.PathLike) -> dict:
     from mtm_daw.media.paths import check_input_file
 
     path = check_input_file(path, "sidecar")
-    if path.stat().st_size > MAX_JSON_BYTES:
-        raise MtmError(f"{path}: {path.stat().st_size // 1024 // 1024} MB is too large for a sidecar")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as error:  # ValueError: bad UTF-8, bad JSON, a 5000-digit number
-        raise MtmError(f"{path}: not a readable sidecar ({error.__class__.__name__}: {error})") from None
+    data = read_json_file(path, "not a readable sidecar", max_bytes=MAX_JSON_BYTES)
     if not isinstance(data, dict) or "description" not in data:
         raise MtmError(f"{path}: not an mtm_daw sidecar (no description in it)")
     if not isinstance(data.get("recipe"), dict):

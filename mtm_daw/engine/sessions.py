@@ -8,7 +8,6 @@ Runtime only: numpy and onnxruntime, never torch.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import threading
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import onnxruntime as ort
 
 from mtm_daw.errors import MtmError
+from mtm_daw.jsonfile import read_json_file
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 MANIFEST_NAME = "manifest.json"
@@ -34,10 +34,7 @@ def load_manifest(weights_dir: str | os.PathLike = WEIGHTS_DIR) -> dict:
     path = Path(weights_dir) / MANIFEST_NAME
     if not path.is_file():
         raise MtmError(f"{path}: the model manifest is missing — {REINSTALL_HINT}")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:  # ValueError: bad UTF-8 or JSON, a 5000-digit number
-        raise MtmError(f"{path}: the model manifest cannot be read ({str(exc)[:200]}) — {REINSTALL_HINT}") from exc
+    manifest = read_json_file(path, "the model manifest cannot be read", f" — {REINSTALL_HINT}")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("models"), dict):
         raise MtmError(f"{path}: not a model manifest (no 'models' table) — {REINSTALL_HINT}")
     return manifest

@@ -13,11 +13,11 @@ or any folder of inputs, each file one item by its kind: description JSON, .txt 
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mtm_daw.errors import MtmError
+from mtm_daw.jsonfile import read_json_file
 
 KINDS = ("description", "text", "image", "video")
 BUNDLED_SET = Path(__file__).resolve().parent.parent / "data" / "eval"
@@ -66,10 +66,7 @@ def load_eval_set(folder: str | Path) -> EvalSet:
 
 
 def _from_manifest(folder: Path, path: Path) -> EvalSet:
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MtmError(f"{path}: the manifest cannot be read ({error})") from None
+    manifest = read_json_file(path, "the manifest cannot be read")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("items"), list):
         raise MtmError(f"{path}: a manifest needs an 'items' list")
     items = []

@@ -6,11 +6,11 @@ arrangements): per role the mean and spread of each statistic. A cue is summaris
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 from mtm_daw.errors import MtmError
+from mtm_daw.jsonfile import read_json_file
 from mtm_daw.metrics import role_stats
 from mtm_daw.score.score import Score
 
@@ -19,10 +19,7 @@ STATISTICS = ("notes_per_bar", "mean_pitch", "pitch_range")
 
 def load_training_stats(path: str | Path) -> dict:
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MtmError(f"{path}: the training statistics cannot be read ({error})") from None
+    data = read_json_file(path, "the training statistics cannot be read")
     if not isinstance(data, dict) or not isinstance(data.get("roles"), dict):
         raise MtmError(f"{path}: not a training statistics file (no 'roles')")
     return data

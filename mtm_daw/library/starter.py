@@ -8,7 +8,6 @@ renders instead.
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 
 from mtm_daw.engine.sessions import model_entry, sha256_file
 from mtm_daw.errors import MtmError
+from mtm_daw.jsonfile import read_json_file
 from mtm_daw.library.item import LibraryItem
 
 STARTER_DIR = Path(__file__).resolve().parent.parent / "data" / "starter"
@@ -25,10 +25,7 @@ STARTER_PARTITION = "starter"
 
 def load_index(folder: Path = STARTER_DIR) -> dict:
     path = folder / "index.json"
-    try:
-        index = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MtmError(f"{path}: the starter library index cannot be read ({exc}) — reinstall mtm_daw") from exc
+    index = read_json_file(path, "the starter library index cannot be read", " — reinstall mtm_daw")
     if not isinstance(index, dict) or not isinstance(index.get("items"), list):
         raise MtmError(f"{path}: not a starter library index — reinstall mtm_daw")
     return index
@@ -49,9 +46,9 @@ def seed_starter(store, folder: Path = STARTER_DIR, embedder=None) -> int:
             continue
         if reembed:
             from mtm_daw.engine.joint_embedding import JointEmbedder
-            from mtm_daw.library.tagging import tag_file
+            from mtm_daw.library.tagging import embed_file
 
-            embedding = tag_file(path, "midi", embedder or JointEmbedder.default(), transcribe=False).embedding
+            embedding = embed_file(path, "midi", embedder or JointEmbedder.default())
         else:
             embedding = np.asarray(entry["embedding"], dtype=np.float32)
         beat = 60.0 / entry["bpm"]
