@@ -220,3 +220,20 @@ def test_two_library_add_processes_at_once_both_finish(tmp_path):
     with open_library(library, create=False) as store:
         assert store.count("user") == 6
         assert store.verify() == []
+
+
+def test_a_copy_of_a_file_in_the_same_import_is_added_once(tmp_path):
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    _write_midi(folder / "theme.mid", "jazz", 7)
+    (folder / "theme copy.mid").write_bytes((folder / "theme.mid").read_bytes())
+    report = import_paths(tmp_path / "copies.sqlite", [folder], workers=1, transcribe=False)
+    assert report.added == 1 and report.skipped == 1 and not report.failed
+
+
+def test_search_by_sound_ranks_the_file_itself_first(imported, media):
+    library, _ = imported
+    found = _mtm("library", "--library", str(library), "search", str(media / "theme.mid"), "-k", "3", "--json")
+    assert found.returncode == 0, found.stderr
+    results = json.loads(found.stdout)
+    assert Path(results[0]["item"]["path"]).name == "theme.mid" and results[0]["score"] > 0.99

@@ -83,13 +83,8 @@ def filters_from_args(args: argparse.Namespace):
     from mtm_daw.library.item import SearchFilters, parse_bpm_range
 
     bpm_min, bpm_max = parse_bpm_range(args.bpm) if args.bpm else (None, None)
-    key, mode = args.key, args.mode
-    if key:
-        from mtm_daw.score.theory import parse_key
-
-        key = parse_key(key).name
-    return SearchFilters(genre=args.genre, mood=args.mood, bpm_min=bpm_min, bpm_max=bpm_max, key=key, mode=mode,
-                         partition=args.partition)
+    return SearchFilters(genre=args.genre, mood=args.mood, bpm_min=bpm_min, bpm_max=bpm_max, key=args.key,
+                         mode=args.mode, partition=args.partition)  # search() checks and spells them
 
 
 def query_vector(query: str):
@@ -99,11 +94,10 @@ def query_vector(query: str):
 
     embedder = JointEmbedder.default()
     if looks_like_path(query):
-        from mtm_daw.library.tagging import tag_file
+        from mtm_daw.library.tagging import embed_file
         from mtm_daw.media import detect_kind
 
-        kind = detect_kind(query)
-        return tag_file(query, kind, embedder, transcribe=False).embedding
+        return embed_file(query, detect_kind(query), embedder)
     return embedder.embed_text([query])[0]
 
 

@@ -114,7 +114,7 @@ def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], 
                  progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> ImportReport:
     """Import audio and MIDI files into the library at store_path (created if missing)."""
     from mtm_daw.library.starter import open_library
-    from mtm_daw.library.tagging import content_hash
+    from mtm_daw.engine.sessions import sha256_file
 
     started = time.monotonic()
     report = ImportReport()
@@ -122,19 +122,20 @@ def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], 
     try:
         files, problems = collect_files(paths)
         report.failed.extend(problems)
-        jobs = []
+        jobs, queued = [], set()
         progress("scanning", 0.0)
         for index, (path, kind) in enumerate(files):
             if cancel is not None and cancel.cancelled:
                 break
             try:
-                file_hash = content_hash(path)
+                file_hash = sha256_file(path)
             except OSError as exc:
                 report.failed.append((str(path), f"{path}: cannot be read ({exc.strerror or exc})"))
                 continue
-            if store.has_hash(file_hash, partition):
+            if file_hash in queued or store.has_hash(file_hash, partition):  # a copy of a file already in
                 report.skipped += 1
             else:
+                queued.add(file_hash)
                 jobs.append((str(path), kind, file_hash, partition))
             progress("scanning", (index + 1) / max(1, len(files)))
         if notes_dir is None:
@@ -150,7 +151,8 @@ def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], 
             for done, (path, tagged, error) in enumerate(_run_jobs(jobs, workers, notes, cancel), start=1):
                 if error is not None:
                     report.failed.append((path, error))
-                elif store.add_item(tagged.item, tagged.embedding) is not None:
+                else:
+                    store.add_item(tagged.item, tagged.embedding)
                     report.added += 1
                 progress("tagging", done / len(jobs))
         except Cancelled:

@@ -9,7 +9,6 @@ MIDI SoundFont (mono, dry) to be embedded and to get genre and mood.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import numpy as np
 
 from mtm_daw.description import GENRES
 from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder
+from mtm_daw.engine.sessions import sha256_file
 from mtm_daw.errors import MtmError
 from mtm_daw.library.item import LibraryItem
 from mtm_daw.progress import CancelToken
@@ -36,13 +36,9 @@ class TaggedFile:
     embedding: np.ndarray  # (EMBEDDING_DIM,) unit vector
 
 
-def content_hash(path: str | os.PathLike) -> str:
-    """SHA-256 of the file's bytes: the item's identity, so a moved or renamed file is not imported twice."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+def score_instrument_tags(score) -> list[str]:
+    """The instrument tags of a score's tracks that play, in track order, each once."""
+    return list(dict.fromkeys(instrument_tag(t.program, t.is_drum) for t in score.tracks.values() if t.notes))
 
 
 def caption_for(genre: str, mood: str, instruments: list[str], bpm: float, key: str) -> str:
@@ -77,7 +73,7 @@ def tag_file(path: str | os.PathLike, kind: str, embedder: JointEmbedder, *, par
              file_hash: str | None = None, cancel: CancelToken | None = None) -> TaggedFile:
     """Tag one audio or MIDI file. Raises MtmError naming the file when it cannot be read."""
     path = Path(path)
-    file_hash = file_hash or content_hash(path)
+    file_hash = file_hash or sha256_file(path)  # the item's identity: a moved or renamed file is not added twice
     if kind == "audio":
         fields, embedding = _tag_audio(path, embedder, file_hash, notes_dir if transcribe else None, cancel)
     elif kind == "midi":
@@ -95,21 +91,51 @@ def tag_file(path: str | os.PathLike, kind: str, embedder: JointEmbedder, *, par
     return TaggedFile(item, embedding)
 
 
-def _tag_audio(path: Path, embedder: JointEmbedder, file_hash: str, notes_dir, cancel) -> tuple[dict, np.ndarray]:
-    import librosa
+def embed_file(path: str | os.PathLike, kind: str, embedder: JointEmbedder, renderer=None,
+               cancel: CancelToken | None = None) -> np.ndarray:
+    """A file's joint-space embedding alone (a search by sound): no analysis, tags or transcription."""
+    path = Path(path)
+    if kind == "audio":
+        audio = _load_audio(path)
+        return embedder.embed_audio(audio.to_mono(), audio.sample_rate, cancel=cancel)
+    if kind == "midi":
+        _, mono, sample_rate = _render_midi(path, renderer)
+        return embedder.embed_audio(mono, sample_rate, cancel=cancel)
+    raise MtmError(f"{path}: only audio and MIDI files can be searched by sound, not {kind}")
 
-    from mtm_daw.analysis.audio import analyze_audio
+
+def _load_audio(path: Path):
     from mtm_daw.media import load_audio
 
     audio = load_audio(path, max_seconds=MAX_IMPORT_SECONDS)
     if audio.frames == 0 or not np.any(audio.samples):
         raise MtmError(f"{path}: the audio is silent, nothing to tag")
+    return audio
+
+
+def _render_midi(path: Path, renderer) -> tuple:
+    """(score, dry mono render, its sample rate) of a MIDI file, at most MAX_IMPORT_SECONDS long."""
+    from mtm_daw.render import make_renderer, render_mono
+    from mtm_daw.score.midi import load_midi_score
+
+    score = load_midi_score(path)
+    if score.note_count() == 0:
+        raise MtmError(f"{path}: the MIDI file has no notes")
+    if renderer is None:
+        renderer = make_renderer(sample_rate=SAMPLE_RATE, warn=lambda message: None)
+    seconds = min(score.length_seconds + 1.0, MAX_IMPORT_SECONDS)
+    return score, render_mono(score, renderer, seconds), renderer.sample_rate
+
+
+def _tag_audio(path: Path, embedder: JointEmbedder, file_hash: str, notes_dir, cancel) -> tuple[dict, np.ndarray]:
+    from mtm_daw.analysis.audio import analyze_audio
+
+    audio = _load_audio(path)
     analysis = analyze_audio(audio)
     if cancel is not None:
         cancel.check()
     mono = audio.to_mono()
-    embedding = embedder.embed_audio(librosa.resample(mono, orig_sr=audio.sample_rate, target_sr=SAMPLE_RATE)
-                                     if audio.sample_rate != SAMPLE_RATE else mono, SAMPLE_RATE, cancel=cancel)
+    embedding = embedder.embed_audio(mono, audio.sample_rate, cancel=cancel)  # resampled to the tower's rate there
     tags = zero_shot_tags(embedder, embedding, analysis.key or "", analysis.bpm)
     notes_path = ""
     if notes_dir is not None:
@@ -151,24 +177,16 @@ def _transcribe_to_midi(mono: np.ndarray, sample_rate: int, bpm: float, notes_di
 
 def _tag_midi(path: Path, embedder: JointEmbedder, renderer, cancel) -> tuple[dict, np.ndarray]:
     from mtm_daw.analysis.loudness import integrated_loudness
-    from mtm_daw.render import make_renderer, render_mono
-    from mtm_daw.score.midi import load_midi_score
 
-    score = load_midi_score(path)
-    if score.note_count() == 0:
-        raise MtmError(f"{path}: the MIDI file has no notes")
-    if renderer is None:
-        renderer = make_renderer(sample_rate=SAMPLE_RATE, warn=lambda message: None)
-    seconds = min(score.length_seconds + 1.0, MAX_IMPORT_SECONDS)
-    mono = render_mono(score, renderer, seconds)
+    score, mono, sample_rate = _render_midi(path, renderer)
     if cancel is not None:
         cancel.check()
-    embedding = embedder.embed_audio(mono, renderer.sample_rate, cancel=cancel)
+    embedding = embedder.embed_audio(mono, sample_rate, cancel=cancel)
     tags = zero_shot_tags(embedder, embedding, score.key, score.tempo)
-    instruments = list(dict.fromkeys(instrument_tag(t.program, t.is_drum) for t in score.tracks.values() if t.notes))
+    instruments = score_instrument_tags(score)
     tagged_beats = min(score.length_beats, MAX_IMPORT_SECONDS / score.seconds_per_beat)  # a damaged length: hours
     beats = np.arange(0.0, tagged_beats, 1.0) * score.seconds_per_beat
-    loudness = integrated_loudness(mono[None, :], renderer.sample_rate)
+    loudness = integrated_loudness(mono[None, :], sample_rate)
     fields = {
         "duration": float(score.length_seconds), "bpm": float(round(score.tempo, 2)),
         "beat_times": [round(float(t), 4) for t in beats if t < MAX_IMPORT_SECONDS], "key": score.key or "",

@@ -22,11 +22,10 @@ import numpy as np
 from mtm_daw.description import GENRES, MOODS
 from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder
 from mtm_daw.engine.sessions import model_entry, sha256_file
-from mtm_daw.library.tagging import caption_for
+from mtm_daw.library.tagging import caption_for, score_instrument_tags
 from mtm_daw.models.joint_data import instrument_tags_of, random_labelled_description
 from mtm_daw.render import make_renderer, render_mono
 from mtm_daw.score.baseline import compose
-from mtm_daw.score.gm import instrument_tag
 from mtm_daw.score.midi import score_to_midi
 
 BASELINE_PER_GENRE = 8
@@ -70,7 +69,7 @@ def build(out: Path, corpus_path: Path, seed: int = 11) -> int:
         chorales = [p for p in pieces if p.source.startswith("bach")][:CORPUS_PIECES // 2]
         folk = [p for p in pieces if not p.source.startswith("bach")][:CORPUS_PIECES // 2]
         for piece in chorales + folk:
-            instruments = list(dict.fromkeys(instrument_tag(t.program, t.is_drum) for t in piece.score.tracks.values()))
+            instruments = score_instrument_tags(piece.score)
             name = "corpus_" + piece.source.replace("/", "_").replace(" ", "_")[:60]
             add(name, piece.score, piece.genre, piece.mood, instruments, f"music21 corpus: {piece.source}",
                 "public domain music; music21 corpus encoding (BSD-3-Clause)")
