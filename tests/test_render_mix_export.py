@@ -194,3 +194,17 @@ def test_stems_are_trimmed_together_never_clipped(pop_cue):
     peaks = [float(np.abs(stem.audio).max()) for stem in pop_cue.stems.values()]
     assert max(peaks) <= 10 ** (-1 / 20) + 1e-6
     assert min(peaks) > 0.01
+
+
+@requires_soundfont
+def test_loading_fluidsynth_keeps_stdout_clean_under_ci(tmp_path):
+    """pyfluidsynth prints to stdout when $CI is set; `--json` output must stay parseable."""
+    import os
+    import subprocess
+    import sys
+    code = ("from mtm_daw.render.fluid import fluidsynth_available; "
+            "assert fluidsynth_available()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "CI": "1"}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""

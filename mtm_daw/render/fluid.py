@@ -1,7 +1,9 @@
 """FluidSynth renderer: one Track at a time through a General MIDI SoundFont, offline, float output."""
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import io
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +15,17 @@ from mtm_daw.score.score import Track
 BLOCK = 4096
 
 
+def _import_fluidsynth():
+    # pyfluidsynth prints where it found the library to stdout whenever $CI is set,
+    # which would corrupt our --json output; its import is kept silent.
+    with contextlib.redirect_stdout(io.StringIO()):
+        import fluidsynth  # loads libfluidsynth through ctypes
+    return fluidsynth
+
+
 def fluidsynth_available() -> bool:
     try:
-        import fluidsynth  # noqa: F401  (loads libfluidsynth through ctypes)
+        _import_fluidsynth()
     except (ImportError, OSError):
         return False
     return True
@@ -25,8 +35,7 @@ class FluidSynthRenderer:
     """Load the SoundFont once; render each track on a reset synth so tracks never bleed."""
 
     def __init__(self, soundfont: Path, sample_rate: int = 48000, gain: float = 0.5) -> None:
-        import fluidsynth
-
+        fluidsynth = _import_fluidsynth()
         self._fluidsynth = fluidsynth
         self.sample_rate = sample_rate
         self.soundfont = soundfont
