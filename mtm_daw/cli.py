@@ -113,7 +113,7 @@ def _dit_settings(args: argparse.Namespace):
     from mtm_daw.engine.generator import GenerationSettings
 
     return GenerationSettings(steps=getattr(args, "steps", 20), guidance=getattr(args, "guidance", 2.0),
-                              precision=getattr(args, "precision", "fp32"))
+                              precision=getattr(args, "precision", "fp32"), key_lock=getattr(args, "key_lock", True))
 
 
 def _retrieved_reference(args: argparse.Namespace, description: MusicDescription):
@@ -394,6 +394,8 @@ def _add_compose_parser(commands, name: str, engine: str, summary: str) -> None:
     compose.add_argument("--steps", type=int, default=20, help="dit: diffusion steps (default 20)")
     compose.add_argument("--guidance", type=float, default=2.0, help="dit: guidance on the description (default 2)")
     compose.add_argument("--precision", choices=("fp32", "int8"), default="fp32", help="dit: model precision")
+    compose.add_argument("--no-key-lock", dest="key_lock", action="store_false",
+                         help="dit: let the model write notes outside the key's scale (chromatic passing notes)")
     _add_retrieve_options(compose)
 
 

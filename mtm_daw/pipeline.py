@@ -215,7 +215,9 @@ def compose_score(description: MusicDescription, engine: str, seed: int, generat
     if engine == "dit":
         from mtm_daw.engine.generator import GenerationSettings
 
-        settings = replace(GenerationSettings(**(generation or {})), seed=seed)
+        # A recipe from before key lock existed (no "key_lock" field) was generated without it.
+        recorded = {"key_lock": False, **generation} if generation else {}
+        settings = replace(GenerationSettings(**recorded), seed=seed)
         return _generate(description, seed, reference, settings, steps, cancel, **inpainting)
     raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
 

@@ -51,6 +51,23 @@ def test_generate_writes_the_requested_roles_in_whole_bars(tiny_model):
     assert again.to_dict() == score.to_dict(), "same seed, same score"
 
 
+def test_key_lock_puts_every_generated_note_on_the_scale(tiny_model):
+    folder, _ = tiny_model
+    generator = Generator(folder / "weights" / "ecmg_fp32.onnx")  # random-ish weights: notes everywhere
+    description = MusicDescription(genre="pop", tempo=120, key="E minor", duration=16)
+    scale = {4, 6, 7, 9, 11, 0, 2, 3}  # E natural minor and the raised 7th, D#
+
+    def outside(score):
+        return sum(n.pitch % 12 not in scale for t in score.tracks.values() if not t.is_drum for n in t.notes)
+
+    free = generate_score(description, SENTENCE, settings=GenerationSettings(steps=3, key_lock=False),
+                          generator=generator)
+    locked = generate_score(description, SENTENCE, settings=GenerationSettings(steps=3), generator=generator)
+    assert outside(free) > 0, "the tiny model should write some chromatic notes for this test to mean anything"
+    assert outside(locked) == 0
+    assert locked.note_count() > 0
+
+
 def test_inpainting_keeps_other_roles_and_continuation_keeps_the_start(tiny_model):
     folder, _ = tiny_model
     generator = Generator(folder / "weights" / "ecmg_fp32.onnx")

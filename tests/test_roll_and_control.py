@@ -8,9 +8,9 @@ from mtm_daw.description import GENRES, MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.schedulers.ddim import DDIMScheduler
 from mtm_daw.score.baseline import compose
-from mtm_daw.score.roll import (FEATURES, STEPS_PER_BEAT, key_shift, quantize_score, role_columns, roll_to_tracks,
-                                score_to_roll)
-from mtm_daw.score.score import ROLES
+from mtm_daw.score.roll import (FEATURES, STEPS_PER_BEAT, key_shift, lock_to_scale, quantize_score, role_columns,
+                                roll_to_tracks, score_to_roll)
+from mtm_daw.score.score import ROLES, Note, Score, Track
 
 
 def _notes(track):
@@ -39,6 +39,30 @@ def test_roll_is_key_relative():
                 note.pitch += 2
     assert np.array_equal(score_to_roll(in_c), score_to_roll(in_d)), "a transposition gives the same roll"
     assert key_shift(0) == 0 and key_shift(2) == -2 and key_shift(7) == 5 and key_shift(6) == 6
+
+
+def _one_bar(key: str, melody: list[tuple[float, float, int]]) -> Score:
+    tracks = {"drums": Track("drums", 0, [Note(0.0, 0.25, 36, 100)], is_drum=True),
+              "melody": Track("melody", 73, [Note(onset, length, pitch, 90) for onset, length, pitch in melody])}
+    return Score(120.0, (4, 4), key, tracks, 4.0)
+
+
+def test_key_lock_moves_only_out_of_scale_notes_and_keeps_them_whole():
+    # D major: F natural (65) is outside, held two beats; A (69) and C# (73) are in the scale
+    score = _one_bar("D major", [(0.0, 2.0, 65), (2.0, 1.0, 69), (3.0, 1.0, 73)])
+    tracks = roll_to_tracks(lock_to_scale(score_to_roll(score), "major"), 2, {"melody": 73})
+    moved, *rest = tracks["melody"].notes
+    assert moved.pitch in (64, 66) and moved.onset == 0.0 and moved.duration == 2.0
+    assert [(n.onset, n.pitch) for n in rest] == [(2.0, 69), (3.0, 73)]
+    assert [(n.onset, n.pitch) for n in tracks["drums"].notes] == [(0.0, 36)]
+
+
+def test_key_lock_in_minor_keeps_the_raised_seventh():
+    # A minor: G# (68) is the leading tone and stays; C# (61) is outside and moves to C or D
+    score = _one_bar("A minor", [(0.0, 1.0, 68), (1.0, 1.0, 61)])
+    pitches = [n.pitch for n in roll_to_tracks(lock_to_scale(score_to_roll(score), "minor"), 9,
+                                               {"melody": 73})["melody"].notes]
+    assert pitches[0] == 68 and pitches[1] in (60, 62)
 
 
 def test_role_columns_partition_the_roll():

@@ -19,8 +19,8 @@ from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 from mtm_daw.schedulers.ddim import DDIMScheduler
-from mtm_daw.score.roll import (BINARY_COLUMNS, FEATURES, STEPS_PER_BEAT, quantize_score, role_columns,
-                                roll_to_tracks, score_to_roll)
+from mtm_daw.score.roll import (BINARY_COLUMNS, FEATURES, STEPS_PER_BEAT, lock_to_scale, quantize_score,
+                                role_columns, roll_to_tracks, score_to_roll)
 from mtm_daw.score.score import ROLES, Score
 from mtm_daw.score.styles import style_for
 from mtm_daw.score.theory import parse_key
@@ -35,6 +35,7 @@ class GenerationSettings:
     guidance: float = 2.0  # classifier-free guidance scale on the description
     seed: int = 0
     precision: str = "fp32"  # "fp32" or "int8"
+    key_lock: bool = True  # every generated note on the key's scale (kept notes are left as they are)
 
     def validate(self) -> "GenerationSettings":
         if not 1 <= self.steps <= 200:
@@ -198,7 +199,11 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
     # 4. decode
     style = style_for(description.genre)
     programs = {role: description.instruments.get(role, style.programs[role]) for role in ROLES}
-    roll01 = (roll[: int(round(length_beats * STEPS_PER_BEAT))] + 1.0) / 2.0
-    tracks = roll_to_tracks(roll01, parse_key(description.key).tonic, programs, description.roles)
-    return Score(description.tempo, tuple(description.time_signature), parse_key(description.key).name, tracks,
+    kept_steps = int(round(length_beats * STEPS_PER_BEAT))
+    roll01 = (roll[:kept_steps] + 1.0) / 2.0
+    key = parse_key(description.key)
+    if settings.key_lock:
+        roll01 = np.where(known_mask[:kept_steps], roll01, lock_to_scale(roll01, key.mode))
+    tracks = roll_to_tracks(roll01, key.tonic, programs, description.roles)
+    return Score(description.tempo, tuple(description.time_signature), key.name, tracks,
                  length_beats)

@@ -48,12 +48,16 @@ def mix_stems_with_gains(stems: dict[str, Stem], chains: dict[str, Pedalboard], 
     measuring (a stem whose audio is unchanged then comes out sample for sample the same)."""
     processed = {}
     sample_rate = next(iter(stems.values())).sample_rate
+    summed = None  # summed as each stem comes out: a long cue holds no stack of every stem at once
     for index, (role, stem) in enumerate(stems.items()):
         chain = chains[role]
-        audio = chain(stem.audio, sample_rate, reset=True).astype(np.float32)
+        audio = chain(stem.audio, sample_rate, reset=True).astype(np.float32, copy=False)
         processed[role] = Stem(role, audio, sample_rate, stem.program)
+        if summed is None:
+            summed = audio.copy()
+        else:
+            summed += audio
         progress(0.8 * (index + 1) / len(stems))
-    summed = np.sum([stem.audio for stem in processed.values()], axis=0).astype(np.float32)
     if gains is None:
         mix, master_db, loudness = master(summed, sample_rate, target_lufs)
         # Stems take the master's input gain, trimmed together (never clipped) so the loudest peaks
@@ -62,8 +66,9 @@ def mix_stems_with_gains(stems: dict[str, Stem], chains: dict[str, Pedalboard], 
         gains = MixGains(float(master_db), float(min(master_db, CEILING_DBFS - 20 * np.log10(max(loudest, 1e-9)))))
     else:
         mix, loudness = master_at_gain(summed, sample_rate, gains.master_db)
+    del summed
     gain = np.float32(10 ** (gains.stems_db / 20))
     for stem in processed.values():
-        stem.audio = stem.audio * gain
+        stem.audio *= gain
     progress(1.0)
     return processed, mix, loudness, gains

@@ -16,6 +16,7 @@ import numpy as np
 
 from mtm_daw.score import gm
 from mtm_daw.score.score import ROLES, Note, Score, Track
+from mtm_daw.score.theory import SCALE_STEPS
 
 STEPS_PER_BEAT = 4
 DRUM_KEYS = (gm.KICK, gm.SIDE_STICK, gm.SNARE, gm.CLAP, gm.TIMPANI_LIKE_TOM, gm.LOW_TOM, gm.MID_TOM, gm.HIGH_TOM,
@@ -130,6 +131,32 @@ def roll_to_tracks(roll: np.ndarray, tonic: int, programs: dict[str, int], roles
         notes.sort(key=lambda n: (n.onset, n.pitch))
         tracks[role] = Track(role, 0 if role == "drums" else programs.get(role, 0), notes, is_drum=role == "drums")
     return tracks
+
+
+def lock_to_scale(roll: np.ndarray, mode: str) -> np.ndarray:
+    """A copy of a (steps, FEATURES) roll (0..1, key-relative) with every pitched note on the key's scale.
+
+    A pitch outside the scale is moved a semitone to the scale tone whose own column is more likely
+    (onset and sustain together, so a held note moves whole); minor keys keep the raised 7th their
+    cadences use. Drums and velocities are untouched.
+    """
+    allowed = set(SCALE_STEPS[mode]) | ({11} if mode == "minor" else set())
+    locked = roll.copy()
+    for role, (low, high) in PITCH_RANGES.items():
+        onset, sustain = roll[:, LAYOUT.onset[role]], roll[:, LAYOUT.sustain[role]]
+        out_onset, out_sustain = locked[:, LAYOUT.onset[role]], locked[:, LAYOUT.sustain[role]]
+        for column in range(high - low):
+            if (low + column) % 12 in allowed:  # the roll is relative to the tonic moved to C
+                continue
+            neighbours = [c for c in (column - 1, column + 1) if 0 <= c < high - low and (low + c) % 12 in allowed]
+            if not neighbours:  # cannot happen with these ranges; dropping the note would be the answer
+                continue
+            target = max(neighbours, key=lambda c: float(onset[:, c].sum() + sustain[:, c].sum()))
+            out_onset[:, target] = np.maximum(out_onset[:, target], onset[:, column])
+            out_sustain[:, target] = np.maximum(out_sustain[:, target], sustain[:, column])
+            out_onset[:, column] = 0.0
+            out_sustain[:, column] = 0.0
+    return locked
 
 
 def _velocity(value: float) -> int:
