@@ -315,7 +315,8 @@ def cue_from_score(score: Score, description: MusicDescription, seed: int, engin
 
     # 4. mix: a chain per role, then the master bus to the loudness target
     def mix(stems: dict[str, Stem]):
-        return mix_stems_with_gains(stems, chains, settings.target_lufs, progress=steps.stage("mix"), gains=gains)
+        return mix_stems_with_gains(stems, chains, settings.target_lufs, progress=steps.stage("mix"), gains=gains,
+                                    release_dry=True)
 
     if loop_bars:  # the release tail wrapped into the start, the effects settled round the loop
         period = loop_samples(score, settings.sample_rate)

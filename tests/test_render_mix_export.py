@@ -83,6 +83,25 @@ def test_mix_hits_loudness_target_under_ceiling(pop_cue):
     assert pop_cue.mix.shape == pop_cue.stems["drums"].audio.shape
 
 
+def test_releasing_dry_stems_mixes_the_same_and_empties_the_dict():
+    from mtm_daw.mix import mix_stems_with_gains
+
+    renderer = make_renderer(synth="builtin", sample_rate=SR)
+    score = _gapped_score()
+
+    def dry():
+        return render_score(score, renderer)
+
+    chains = {role: role_chain(role, "pop", score.tempo) for role in score.tracks}
+    kept = dry()
+    stems_a, mix_a, lufs_a, gains_a = mix_stems_with_gains(kept, chains)
+    owned = dry()
+    stems_b, mix_b, lufs_b, gains_b = mix_stems_with_gains(owned, chains, release_dry=True)
+    assert owned == {} and set(kept) == set(score.tracks), "only the caller that owns the dict gives it up"
+    assert np.array_equal(mix_a, mix_b) and gains_a == gains_b and lufs_a == lufs_b
+    assert all(np.array_equal(stems_a[role].audio, stems_b[role].audio) for role in score.tracks)
+
+
 def test_chain_saves_and_loads_as_class_names_and_settings():
     chain = role_chain("melody", "pop", tempo=100)
     saved = chain_to_list(chain)

@@ -43,13 +43,20 @@ def mix_stems(stems: dict[str, Stem], chains: dict[str, Pedalboard], target_lufs
 
 def mix_stems_with_gains(stems: dict[str, Stem], chains: dict[str, Pedalboard], target_lufs: float = TARGET_LUFS,
                          progress: Callable[[float], None] = lambda fraction: None,
-                         gains: MixGains | None = None) -> tuple[dict[str, Stem], np.ndarray, float, MixGains]:
+                         gains: MixGains | None = None,
+                         release_dry: bool = False) -> tuple[dict[str, Stem], np.ndarray, float, MixGains]:
     """mix_stems, also returning the gains it applied; given `gains`, applies those instead of
-    measuring (a stem whose audio is unchanged then comes out sample for sample the same)."""
+    measuring (a stem whose audio is unchanged then comes out sample for sample the same).
+
+    release_dry: take each dry stem out of `stems` once it is processed (the dict is emptied), so a
+    long cue never holds its dry and processed stems at once; for callers that own the dict.
+    """
     processed = {}
     sample_rate = next(iter(stems.values())).sample_rate
     summed = None  # summed as each stem comes out: a long cue holds no stack of every stem at once
-    for index, (role, stem) in enumerate(stems.items()):
+    count = len(stems)
+    for index, role in enumerate(list(stems)):
+        stem = stems.pop(role) if release_dry else stems[role]
         chain = chains[role]
         audio = chain(stem.audio, sample_rate, reset=True).astype(np.float32, copy=False)
         processed[role] = Stem(role, audio, sample_rate, stem.program)
@@ -57,7 +64,8 @@ def mix_stems_with_gains(stems: dict[str, Stem], chains: dict[str, Pedalboard], 
             summed = audio.copy()
         else:
             summed += audio
-        progress(0.8 * (index + 1) / len(stems))
+        del stem
+        progress(0.8 * (index + 1) / count)
     if gains is None:
         mix, master_db, loudness = master(summed, sample_rate, target_lufs)
         # Stems take the master's input gain, trimmed together (never clipped) so the loudest peaks
