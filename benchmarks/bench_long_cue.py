@@ -4,26 +4,48 @@ the window seams show (a gap in the notes, a key jump).
     .venv/bin/python benchmarks/bench_long_cue.py [--minutes 10] [--steps 20]
 
 Reports, for the whole cue: seconds per minute of music, peak resident memory; per window seam: notes
-in the bar before and after it (a gap is a bar with no note in any stem); per 32-beat window: the key
-its notes are heard in (mtm_daw.score.midi.estimate_key_from_notes) against the cue's key.
+in the bar before and after it (a gap is a bar with no note in any stem); notes outside the key's scale
+(the raised 7th allowed in minor); per 32-beat window: the key its notes are heard in
+(mtm_daw.score.midi.estimate_key_from_notes) against the cue's key, and the same for --baseline-cues
+single-window cues of the same description (the model's own rate, with no seams to drift across).
 """
 from __future__ import annotations
 
 import argparse
 import resource
 import time
+from dataclasses import replace
 
 from mtm_daw.description import MusicDescription, Section
 from mtm_daw.engine.generator import OVERLAP_TOKENS, WINDOW_TOKENS, GenerationSettings
 from mtm_daw.pipeline import compose_cue
 from mtm_daw.score.midi import estimate_key_from_notes
-from mtm_daw.score.score import Track
+from mtm_daw.score.score import Score, Track
+from mtm_daw.score.theory import SCALE_STEPS
+
+
+def window_keys(score: Score) -> list[str]:
+    keys = []
+    for window_start in range(0, int(score.length_beats) - WINDOW_TOKENS + 1, WINDOW_TOKENS):
+        window = [Track(t.role, t.program, [n for n in t.notes if window_start <= n.onset < window_start + WINDOW_TOKENS],
+                        t.is_drum) for t in score.tracks.values()]
+        keys.append(estimate_key_from_notes(window).name)
+    return keys
+
+
+def notes_outside_scale(score: Score) -> int:
+    key = score.parsed_key
+    scale = {(key.tonic + step) % 12 for step in SCALE_STEPS[key.mode]}
+    if key.mode == "minor":
+        scale.add((key.tonic + 11) % 12)
+    return sum(n.pitch % 12 not in scale for t in score.tracks.values() if not t.is_drum for n in t.notes)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--baseline-cues", type=int, default=8)
     arguments = parser.parse_args()
     seconds = arguments.minutes * 60
     sections = [Section(name, seconds * i / 4, seconds * (i + 1) / 4, energy)
@@ -48,14 +70,19 @@ def main() -> None:
           f"min {min(a for a, _ in around)} / {min(b for _, b in around)}, "
           f"mean {sum(a for a, _ in around) / len(around):.1f} / {sum(b for _, b in around) / len(around):.1f}")
     print(f"bars with no note in any stem: {len(empty_bars)} {empty_bars[:12]}")
-    keys = []
-    for window_start in range(0, int(score.length_beats), WINDOW_TOKENS):
-        window = [Track(t.role, t.program, [n for n in t.notes if window_start <= n.onset < window_start + WINDOW_TOKENS],
-                        t.is_drum) for t in score.tracks.values()]
-        keys.append(estimate_key_from_notes(window).name)
+    keys = window_keys(score)
     agreeing = sum(key == score.key for key in keys)
+    print(f"notes outside {score.key}'s scale: {notes_outside_scale(score)} of {score.note_count()}")
     print(f"32-beat windows heard in {score.key}: {agreeing}/{len(keys)}; others: "
           f"{sorted({k for k in keys if k != score.key})}")
+    single = []
+    for seed in range(arguments.baseline_cues):
+        short = compose_cue(replace(description, duration=WINDOW_TOKENS * 60 / description.tempo, sections=[]),
+                            seed=seed, engine="dit", generation=GenerationSettings(steps=arguments.steps),
+                            warn=lambda message: None)
+        single += window_keys(short.score)
+    print(f"baseline, {arguments.baseline_cues} single-window cues of the same description: "
+          f"{sum(key == score.key for key in single)}/{len(single)} heard in {score.key}")
     print(f"tempo in every file: {score.tempo:g} BPM (one tempo event); stems {cue.mix.shape[1] / cue.sample_rate:.1f} s")
 
 
