@@ -318,3 +318,39 @@ def test_detect_kind_unknown_or_bad_names_the_file(tmp_path):
         with pytest.raises(MtmError) as caught:
             detect_kind(tmp_path / name)
         assert name in str(caught.value), str(caught.value)
+
+
+_QUADRANTS = ((200, 30, 40), (20, 180, 60), (30, 40, 210), (128, 128, 128))
+
+
+@pytest.mark.parametrize("colorspace", ["ITU601", "ITU709"])
+@pytest.mark.parametrize("color_range", ["MPEG", "JPEG"])
+def test_large_frames_are_read_from_their_planes_in_the_right_colours(colorspace, color_range):
+    """A 720p 4:2:0 frame is shrunk straight from its Y/U/V planes: the tagged matrix and range decide
+    the colours, as swscale would."""
+    from mtm_daw.media.video import _small_rgb
+
+    rgb = np.zeros((720, 1280, 3), np.uint8)
+    for index, colour in enumerate(_QUADRANTS):
+        rgb[360 * (index // 2):360 * (index // 2 + 1), 640 * (index % 2):640 * (index % 2 + 1)] = colour
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+        format="yuv420p", dst_colorspace=colorspace, dst_color_range=color_range)
+    small = _small_rgb(frame, 160)
+    assert small.shape == (90, 160, 3)
+    for index, colour in enumerate(_QUADRANTS):
+        centre = small[22 + 45 * (index // 2), 40 + 80 * (index % 2)].astype(int)
+        assert np.abs(centre - colour).max() <= 4, (index, centre.tolist(), colour)
+
+
+def test_plane_sampling_agrees_with_swscale_area_on_texture():
+    from mtm_daw.media.video import _small_rgb
+
+    rng = np.random.default_rng(3)
+    coarse = rng.integers(0, 256, (45, 80, 3), dtype=np.uint8)
+    rgb = np.kron(coarse, np.ones((16, 16, 1), np.uint8))  # 720x1280, blocks of 16 pixels
+    rgb = np.clip(rgb.astype(int) + rng.integers(-20, 21, rgb.shape), 0, 255).astype(np.uint8)  # fine grain
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+    area = frame.reformat(width=160, height=90, format="rgb24", interpolation="AREA").to_ndarray().astype(float)
+    sampled = _small_rgb(frame, 160).astype(float)
+    assert np.abs(area.mean(axis=(0, 1)) - sampled.mean(axis=(0, 1))).max() < 2.5
+    assert np.abs(area - sampled).mean() < 8

@@ -7,6 +7,7 @@ is applied, and `VideoInfo.width/height` are the displayed (rotated) size.
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from fractions import Fraction
@@ -121,17 +122,66 @@ def _frames(p: Path, analysis_fps: float, max_side: int,
                            f"after {decoded} frames)") from exc
 
 
+# 8-bit 4:2:0 planar formats read straight from their planes, with whether their range is full (JPEG).
+_PLANAR_420 = {"yuv420p": False, "yuvj420p": True}
+# Y'CbCr -> R'G'B' (Kr, Kb) for BT.709 (AVCOL_SPC_BT709 = 1) and BT.601 (the rest, as swscale assumes).
+_LUMA_WEIGHTS = {1: (0.2126, 0.0722)}
+_BT601 = (0.299, 0.114)
+_FULL_RANGE = 2  # AVCOL_RANGE_JPEG
+
+
 def _small_rgb(frame: av.VideoFrame, max_side: int) -> np.ndarray:
     scale = min(1.0, max_side / max(frame.width, frame.height))
     width = max(1, int(round(frame.width * scale)))
     height = max(1, int(round(frame.height * scale)))
-    # AREA averages the source pixels (no aliasing on big reductions) and is the fastest here.
-    rgb = frame.reformat(width=width, height=height, format="rgb24",
-                         interpolation="AREA").to_ndarray()
+    if frame.format.name in _PLANAR_420 and frame.width >= 4 * width and frame.height >= 4 * height:
+        rgb = _sampled_rgb(frame, width, height)
+    else:
+        # AREA averages the source pixels (no aliasing on big reductions) and is swscale's fastest here.
+        rgb = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA").to_ndarray()
     quarter_turns = (_rotation(frame) // 90) % 4
     if quarter_turns:
         rgb = np.ascontiguousarray(np.rot90(rgb, k=quarter_turns))  # rot90 turns counter-clockwise
     return rgb
+
+
+def _sampled_rgb(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
+    """(height, width, 3) uint8 RGB from a 4:2:0 frame's planes: each output pixel is the mean of four
+    points spread over its source block (a 2x2 grid at the block's quarter points) in Y, U and V.
+
+    At 1080p -> 160 pixels this reads 4 of every 144 source pixels: a few hundredths of a millisecond
+    where swscale's area filter takes 2-4 ms, and for colour and motion statistics the two agree
+    within a few levels (a frame's mean within 1 level; see tests/test_media.py)."""
+    def sampled(plane_index: int, divisor: int) -> np.ndarray:
+        plane = frame.planes[plane_index]
+        points = _sample_points(frame.height // divisor, frame.width // divisor, plane.line_size, height, width)
+        return np.take(np.frombuffer(plane, np.uint8), points).sum(axis=0, dtype=np.float32) * np.float32(0.25)
+
+    y, u, v = sampled(0, 1), sampled(1, 2) - 128.0, sampled(2, 2) - 128.0
+    full_range = _PLANAR_420[frame.format.name] or getattr(frame, "color_range", 0) == _FULL_RANGE
+    if not full_range:  # limited ("TV") range: Y 16..235, chroma 16..240
+        y = (y - 16.0) * np.float32(255 / 219)
+        u, v = u * np.float32(255 / 224), v * np.float32(255 / 224)
+    kr, kb = _LUMA_WEIGHTS.get(int(getattr(frame, "colorspace", 2) or 2), _BT601)
+    kg = 1.0 - kr - kb
+    red = y + np.float32(2 * (1 - kr)) * v
+    blue = y + np.float32(2 * (1 - kb)) * u
+    green = y - np.float32(2 * kb * (1 - kb) / kg) * u - np.float32(2 * kr * (1 - kr) / kg) * v
+    rgb = np.stack([red, green, blue], axis=-1)
+    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+
+
+@functools.lru_cache(maxsize=8)
+def _sample_points(rows: int, columns: int, line_size: int, height: int, width: int) -> np.ndarray:
+    """(4, height, width) flat indices into a plane of rows x columns pixels (line_size bytes a row):
+    a 2x2 grid at the quarter points of each output pixel's source block."""
+    def quarter_points(source: int, target: int) -> np.ndarray:
+        block = source / target
+        starts = np.arange(target) * block
+        return np.stack([starts + 0.25 * block, starts + 0.75 * block]).astype(np.int64).clip(0, source - 1)
+
+    ys, xs = quarter_points(rows, height), quarter_points(columns, width)
+    return np.stack([y[:, None] * line_size + x[None, :] for y in ys for x in xs])
 
 
 def _open(p: Path) -> av.container.InputContainer:
