@@ -127,3 +127,21 @@ def test_a_rendered_midi_file_is_reproduced(tmp_path):
     sidecar = next(p for p in export_cue(cue, tmp_path / "out", "tune") if p.suffix == ".json")
     again = reproduce_cue(sidecar, warn=lambda m: None)
     assert np.array_equal(again.mix, cue.mix) and again.engine == "midi"
+
+
+def test_a_recipe_from_before_key_lock_is_generated_without_it():
+    """Sidecars written before the key lock existed carry no "key_lock": reproducing them must not lock."""
+    from mtm_daw.description import MusicDescription
+    from mtm_daw.pipeline import compose_score
+    from mtm_daw.progress import Steps
+
+    description = MusicDescription(genre="jazz", tempo=110, key="Eb major", duration=8.0)
+    old = {"steps": 3, "guidance": 2.0, "seed": 2, "precision": "fp32"}
+
+    def notes(generation):
+        score, _ = compose_score(description, "dit", 2, generation, None, Steps(lambda stage, fraction: None, ["compose"]), None)
+        return {role: [(n.onset, n.pitch) for n in track.notes] for role, track in score.tracks.items()}
+
+    unlocked = notes({**old, "key_lock": False})
+    assert notes(old) == unlocked
+    assert notes({**old, "key_lock": True}) != unlocked, "this seed writes notes the lock moves"
