@@ -6,7 +6,9 @@
     .venv/bin/python -m mtm_daw.models.train_joint --out /tmp/j --tiny            # seconds: proves it works
 
 Loss per batch: caption <-> view A, caption <-> view B (InfoNCE, clips sharing a caption count as
-positives) and view A <-> view B (the same piece at another tempo and key). Held-out metrics after
+positives) and view A <-> view B (the same piece at another tempo and key). With --same-genre F, that
+share of batches holds clips of one genre only, so the instance loss must tell apart pieces that share
+drums, instruments and style. Held-out metrics after
 training: genre precision@10 for "<genre> music" text queries, and rank-1 for view-B audio queries
 among the view-A clips. Writes model.safetensors + config.json (settings, metrics, losses) to --out.
 """
@@ -37,6 +39,8 @@ settings = dict(
     lr=2e-3,
     warmup=100,
     instance_weight=1.0,
+    same_genre=0.0,  # share of batches drawn from one genre: harder negatives for the instance loss
+    init="",  # a trained folder to continue from (fine-tuning) instead of random weights
     tiny=False,
 )
 
@@ -113,16 +117,27 @@ def main() -> None:
         s.update(steps=3, batch=8, warmup=1)
     texts, captions = caption_embeddings(pairs)
     caption_index = {t: i for i, t in enumerate(texts)}
-    config = JointConfig(channels=(16,) * 5, hidden=32) if s["tiny"] else JointConfig()
-    tower, head = AudioTower(config), TextHead(config)
-    log_scale = torch.nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+    if s["init"]:
+        tower, head, config = load_towers(s["init"])
+        tower.train(), head.train()
+    else:
+        config = JointConfig(channels=(16,) * 5, hidden=32) if s["tiny"] else JointConfig()
+        tower, head = AudioTower(config), TextHead(config)
+    by_genre = {g: np.array([i for i, p in enumerate(pairs) if p.genre == g]) for g in {p.genre for p in pairs}}
+    start_scale = 1 / 0.07
+    if s["init"]:
+        start_scale = json.loads((Path(s["init"]) / "config.json").read_text()).get("logit_scale", start_scale)
+    log_scale = torch.nn.Parameter(torch.tensor(math.log(start_scale)))
     parameters = list(tower.parameters()) + list(head.parameters()) + [log_scale]
     optimizer = torch.optim.AdamW(parameters, lr=s["lr"], weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / s["warmup"]) * 0.5 * (
         1 + math.cos(math.pi * min(step, s["steps"]) / s["steps"])))
     losses, started = [], time.monotonic()
     for step in range(s["steps"]):
-        indices = rng.choice(len(pairs), size=min(s["batch"], len(pairs)), replace=False)
+        pool = np.arange(len(pairs))
+        if rng.random() < s["same_genre"]:
+            pool = by_genre[rng.choice(sorted(by_genre))]
+        indices = rng.choice(pool, size=min(s["batch"], len(pool)), replace=False)
         mel_a, mel_b, text_a, text_b, ids_a, ids_b = make_batch(pairs, indices, caption_index, captions, rng)
         audio = tower(torch.cat([mel_a, mel_b]))
         audio_a, audio_b = audio[:len(indices)], audio[len(indices):]
@@ -155,7 +170,8 @@ def main() -> None:
     save_file({k: v.contiguous() for k, v in state.items()}, str(out / "model.safetensors"))
     (out / "config.json").write_text(json.dumps({
         "config": asdict(config), "settings": s, "train_pairs": len(pairs), "heldout_pairs": len(heldout),
-        "metrics": metrics, "final_loss": float(np.mean(losses[-50:])), "seconds": time.monotonic() - started,
+        "metrics": metrics, "final_loss": float(np.mean(losses[-50:])),
+        "logit_scale": float(log_scale.exp().clamp(max=100.0)), "seconds": time.monotonic() - started,
         "losses": losses[::10]}, indent=1))
     print(f"wrote {out}")
 
