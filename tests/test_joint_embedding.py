@@ -118,6 +118,19 @@ def test_tiny_training_and_export_write_a_working_model(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     info = json.loads((tmp_path / "ckpt" / "config.json").read_text())
     assert info["settings"]["tiny"] and 0.0 <= info["metrics"]["audio_rank1"] <= 1.0
+    # fine-tuning continues from those weights (and their logit scale), with one-genre batches
+    tuned = subprocess.run([sys.executable, "-m", "mtm_daw.models.train_joint", "--tiny", "--out", str(tmp_path / "tuned"),
+                            "--init", str(tmp_path / "ckpt"), "--same-genre", "1.0", "--train", str(tmp_path / "train.npz"),
+                            "--heldout", str(tmp_path / "heldout.npz")], capture_output=True, text=True, timeout=300)
+    assert tuned.returncode == 0, tuned.stderr[-2000:]
+    tuned_info = json.loads((tmp_path / "tuned" / "config.json").read_text())
+    assert tuned_info["config"] == info["config"] and tuned_info["settings"]["init"] == str(tmp_path / "ckpt")
+    from safetensors.numpy import load_file
+
+    before, after = load_file(str(tmp_path / "ckpt" / "model.safetensors")), load_file(str(tmp_path / "tuned" / "model.safetensors"))
+    moved = [np.abs(after[name] - before[name]).mean() / np.abs(before[name]).mean() for name in before
+             if before[name].ndim > 1]
+    assert max(moved) < 0.5, "a fine-tune starts from the trained weights (three small steps away), not from scratch"
     export = subprocess.run([sys.executable, "-m", "onnx_export.joint_embedding", "--checkpoint", str(tmp_path / "ckpt"),
                              "--out-dir", str(tmp_path / "weights")], capture_output=True, text=True, timeout=300)
     assert export.returncode == 0, export.stderr[-2000:]

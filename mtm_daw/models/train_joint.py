@@ -1,8 +1,11 @@
-"""Train the joint text–audio space (audio tower + text head against the frozen MiniLM). One command:
+"""Train the joint text–audio space (audio tower + text head against the frozen MiniLM).
 
-    .venv/bin/python -m mtm_daw.models.joint_data --count 3000 --seed 1 --out build/joint_train.npz
-    .venv/bin/python -m mtm_daw.models.joint_data --count 400 --seed 2 --out build/joint_heldout.npz
-    .venv/bin/python -m mtm_daw.models.train_joint --out build/joint              # the shipped model
+The shipped model, from nothing, is one command: `bash scripts/train_joint_model.sh` (renders the
+pairs with `mtm_daw.models.joint_data`, trains from random weights, fine-tunes twice with --init and
+--same-genre, exports to ONNX). Single runs:
+
+    .venv/bin/python -m mtm_daw.models.train_joint --out build/joint --train build/joint_train.npz
+    .venv/bin/python -m mtm_daw.models.train_joint --out build/j2 --init build/joint --same-genre 0.5
     .venv/bin/python -m mtm_daw.models.train_joint --out /tmp/j --tiny            # seconds: proves it works
 
 Loss per batch: caption <-> view A, caption <-> view B (InfoNCE, clips sharing a caption count as
