@@ -217,3 +217,31 @@ def test_auto_asks_sqlite_vec_until_loading_would_have_paid_off(library, monkeyp
         monkeypatch.setattr(search_module, "LOAD_SECONDS_PER_ITEM", state.sql_seconds / SIZE)
         assert [r.item.id for r in search(fresh, queries(1)[0], k=5)] == brute_force(items, vectors, queries(1)[0], 5)
         assert state.index is not None and len(state.index) == SIZE
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_search_by_sound_is_reranked_by_its_windows(tmp_path, method):
+    """By the mean vector alone, an item whose one vector is the query's mean wins; with the query's
+    windows, the item whose windows match the query's window for window wins."""
+    from mtm_daw.library.search import window_similarity
+
+    basis = np.eye(DIM, dtype=np.float32)
+    query_windows = np.stack([basis[0], basis[1]])
+    query = query_windows.mean(axis=0)
+    same_windows = np.stack([basis[0] + 0.15 * basis[2], basis[1] + 0.15 * basis[2]])
+    blurred = query_windows.mean(axis=0, keepdims=True)  # one window: everything at once
+    items, _ = random_library(3, seed=9)
+    with LibraryStore.open(tmp_path / "library.sqlite", dim=DIM) as store:
+        piece = store.add_item(items[0], same_windows.mean(axis=0), same_windows)
+        blur = store.add_item(items[1], blurred[0], blurred)
+        other = store.add_item(items[2], basis[5])  # no windows stored
+        plain = search(store, query, k=3, method=method)
+        assert [r.item.id for r in plain][:2] == [blur, piece]
+        reranked = search(store, query, k=3, method=method, query_windows=query_windows)
+        assert [r.item.id for r in reranked] == [piece, blur, other]
+        unit = same_windows / np.linalg.norm(same_windows, axis=1, keepdims=True)
+        assert reranked[0].score == pytest.approx(window_similarity(query_windows, unit), abs=2e-3)
+        assert reranked[1].score == pytest.approx(np.sqrt(0.5), abs=2e-3)
+        assert len(search(store, query, k=1, method=method, query_windows=query_windows)) == 1
+        with pytest.raises(MtmError, match="window embeddings"):
+            search(store, query, method=method, query_windows=np.zeros((2, DIM + 1)))

@@ -299,6 +299,45 @@ def test_verify_finds_orphans_and_lonely_items(store):
         store.verify_or_raise()
 
 
+def test_window_vectors_are_stored_removed_and_checked(store):
+    windows = np.stack([vector(10), vector(11), vector(12)])
+    with_windows = store.add_item(make_item(1), windows.mean(axis=0), windows)
+    without = store.add_item(make_item(2), vector(20))
+    found = store.window_vectors([with_windows, without, 12345])
+    unit = windows / np.linalg.norm(windows, axis=1, keepdims=True)
+    assert found[with_windows].shape == (3, DIM) and np.abs(found[with_windows] - unit).max() < 2e-3  # float16
+    assert found[without].shape == (1, DIM), "an item stored without windows stands in with its one vector"
+    assert np.allclose(found[without][0], vector(20) / np.linalg.norm(vector(20)), atol=1e-6)
+    assert 12345 not in found
+    with pytest.raises(MtmError, match=r"window embeddings must be \(windows, 16\)"):
+        store.add_item(make_item(3), vector(30), np.zeros((2, DIM + 1), np.float32))
+    assert store.count() == 2, "a refused item leaves nothing behind"
+    store.remove(with_windows)
+    connection = raw_connection(store.path)
+    assert connection.execute("SELECT count(*) FROM item_windows").fetchall()[0][0] == 0
+    connection.execute("INSERT INTO item_windows (id, vectors) VALUES (777, ?)", (b"\x00" * 5,))  # no FK pragma here
+    connection.close()
+    problems = store.verify()
+    assert any("window vectors belong to no item" in p and "777" in p for p in problems)
+    assert any("window vectors of the wrong size" in p and "777" in p for p in problems)
+
+
+def test_a_version_1_library_is_migrated_and_keeps_its_items(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with LibraryStore.open(path, dim=DIM) as opened:
+        kept = opened.add_item(make_item(1), vector(1))
+    connection = raw_connection(path)  # what an mtm_daw of schema 1 left: no window table
+    connection.execute("DROP TABLE item_windows")
+    connection.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    connection.close()
+    with LibraryStore.open(path) as migrated:
+        assert migrated.get(kept).path == "/music/loop1.wav" and migrated.verify() == []
+        added = migrated.add_item(make_item(2), vector(2), np.stack([vector(3), vector(4)]))
+        assert migrated.window_vectors([added])[added].shape == (2, DIM)
+    meta = dict(raw_connection(path).execute("SELECT key, value FROM meta").fetchall())
+    assert meta["schema_version"] == str(SCHEMA_VERSION) == "2"
+
+
 # --- two writers --------------------------------------------------------------------------------
 def _writer(path: str, offset: int) -> None:
     with LibraryStore.open(path) as store:

@@ -72,6 +72,11 @@ def mel_windows(mel: np.ndarray, max_windows: int = MAX_WINDOWS) -> np.ndarray:
     return np.stack([mel[None, :, s:s + WINDOW_FRAMES] for s in starts]).astype(np.float32)
 
 
+def pooled(windows: np.ndarray) -> np.ndarray:
+    """A clip's one embedding from its windows' (windows, dim): their mean, made unit length."""
+    return _unit(np.asarray(windows, dtype=np.float32).mean(axis=0))
+
+
 def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
 
@@ -135,8 +140,12 @@ class JointEmbedder:
     def embed_audio(self, samples_mono: np.ndarray, sample_rate: int,
                     cancel: CancelToken | None = None) -> np.ndarray:
         """One (EMBEDDING_DIM,) unit vector for a clip: the mean of its windows' embeddings."""
-        windows = mel_windows(log_mel(samples_mono, sample_rate))
-        return _unit(self.embed_mel_windows(windows, cancel=cancel).mean(axis=0))
+        return pooled(self.embed_audio_windows(samples_mono, sample_rate, cancel))
+
+    def embed_audio_windows(self, samples_mono: np.ndarray, sample_rate: int,
+                            cancel: CancelToken | None = None) -> np.ndarray:
+        """(windows, EMBEDDING_DIM) unit vectors, one per 6 s window of the clip (see mel_windows)."""
+        return self.embed_mel_windows(mel_windows(log_mel(samples_mono, sample_rate)), cancel=cancel)
 
     def zero_shot(self, audio_embedding: np.ndarray, labels: list[str],
                   prompt: Callable[[str], str] = "{} music".format,

@@ -152,7 +152,7 @@ def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], 
                 if error is not None:
                     report.failed.append((path, error))
                 else:
-                    store.add_item(tagged.item, tagged.embedding)
+                    store.add_item(tagged.item, tagged.embedding, tagged.windows)
                     report.added += 1
                 progress("tagging", done / len(jobs))
         except Cancelled:

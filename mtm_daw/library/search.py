@@ -38,6 +38,12 @@ p95 in brackets; numpy = the better of BLAS and one-thread brute force on the sa
     512K   starter partition (0.20)  17   (27)      167        81
 
 Recall@10 was 1.0 everywhere. A fresh store's first memory query at 512K loads for 5.2 s (auto: 0.24 s).
+
+A search by sound passes the query clip's window embeddings too: the best RERANK_POOL items by the
+mean vector are re-ranked by `window_similarity` (each query window's best match among the item's
+windows, averaged), which holds up when the two clips are the same music at another tempo or key
+and their windows do not line up: rank 1 for the same piece went from 90.5 % to 92 % on 800 held-out
+renders (benchmarks/quality_library.py).
 """
 from __future__ import annotations
 
@@ -53,6 +59,7 @@ from mtm_daw.library.item import Reference, SearchFilters, key_mode
 from mtm_daw.library.store import ChangeCounters, LibraryStore, VectorRows
 
 METHODS = ("auto", "memory", "sql")
+RERANK_POOL = 20  # items a search by sound re-ranks by their windows
 MAX_K = 4096  # sqlite-vec's limit, kept for both methods so they accept the same requests
 GATHER_BELOW = 0.05  # a mask keeping fewer rows than this share copies them out (measured break-even)
 MAX_SEGMENTS = 8  # appended segments before they are merged into one ordered block
@@ -61,10 +68,12 @@ LOAD_SECONDS_PER_ITEM = 10e-6  # cold index load, measured: 512K items in 4-10 s
 
 
 def search(store: LibraryStore, query: np.ndarray, filters: SearchFilters | None = None, k: int = 10,
-           method: str = "auto") -> list[Reference]:
+           method: str = "auto", query_windows: np.ndarray | None = None) -> list[Reference]:
     """The k library items closest to `query` (an embedding of the store's width), best first.
 
     method: "memory" (the in-process index), "sql" (sqlite-vec in the file) or "auto" (see module doc).
+    query_windows: a sound's window embeddings (windows, dim): the nearest items are re-ranked by
+    `window_similarity`, and that is their score.
     """
     # 1. check inputs
     vector = _unit_query(query, store.dim)
@@ -77,17 +86,46 @@ def search(store: LibraryStore, query: np.ndarray, filters: SearchFilters | None
     state = _state(store)
     if method == "auto":
         method = state.choose(store)
+    pool = k if query_windows is None else max(k, RERANK_POOL)
     if method == "memory":
-        hits = index_for(store).nearest(vector, wanted, k)
+        hits = index_for(store).nearest(vector, wanted, pool)
     else:
         start = time.perf_counter()
-        hits = store.nearest(vector, wanted, k)
+        hits = store.nearest(vector, wanted, pool)
         state.sql_seconds += time.perf_counter() - start
+    if query_windows is not None:
+        hits = _rerank(store, hits, _unit_rows(query_windows, store.dim))[:k]
     # 3. the items themselves (one removed meanwhile by another process is left out)
     items = {item.id: item for item in store.get_many([item_id for item_id, _ in hits])}
     track = "broad" if wanted.is_empty else "targeted"
     return [Reference(items[item_id], score, wanted.matched(items[item_id]), track)
             for item_id, score in hits if item_id in items]
+
+
+def window_similarity(query_windows: np.ndarray, item_windows: np.ndarray) -> float:
+    """Each query window's best cosine among the item's windows, averaged over the query's windows
+    (both unit rows): the same music scores high even where tempo or key moved the window starts."""
+    return float((query_windows @ item_windows.T).max(axis=1).mean())
+
+
+def _rerank(store: LibraryStore, hits: list[tuple[int, float]], query_windows: np.ndarray) -> list[tuple[int, float]]:
+    """Hits re-scored by window_similarity, best first (an item stored without windows stands in with
+    its one vector)."""
+    windows = store.window_vectors([item_id for item_id, _ in hits])
+    scored = [(item_id, window_similarity(query_windows, windows[item_id]) if item_id in windows else score)
+              for item_id, score in hits]
+    return sorted(scored, key=lambda hit: -hit[1])
+
+
+def _unit_rows(windows: np.ndarray, dim: int) -> np.ndarray:
+    matrix = np.atleast_2d(np.asarray(windows, dtype=np.float32))
+    if matrix.ndim != 2 or matrix.shape[1] != dim or len(matrix) == 0 or not np.isfinite(matrix).all():
+        raise MtmError(f"the query's window embeddings must be (windows, {dim}) finite numbers, "
+                       f"got an array of shape {np.shape(windows)}")
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    if (norms == 0).any():
+        raise MtmError("a query window embedding is all zeros; it cannot be compared")
+    return matrix / norms
 
 
 def _unit_query(query: np.ndarray, dim: int) -> np.ndarray:

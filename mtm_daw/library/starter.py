@@ -44,11 +44,13 @@ def seed_starter(store, folder: Path = STARTER_DIR, embedder=None) -> int:
             continue
         if not path.is_file() or sha256_file(path) != entry["sha256"]:
             continue
+        windows = None  # the shipped index holds one vector per piece
         if reembed:
-            from mtm_daw.engine.joint_embedding import JointEmbedder
+            from mtm_daw.engine.joint_embedding import JointEmbedder, pooled
             from mtm_daw.library.tagging import embed_file
 
-            embedding = embed_file(path, "midi", embedder or JointEmbedder.default())
+            windows = embed_file(path, "midi", embedder or JointEmbedder.default())
+            embedding = pooled(windows)
         else:
             embedding = np.asarray(entry["embedding"], dtype=np.float32)
         beat = 60.0 / entry["bpm"]
@@ -60,7 +62,7 @@ def seed_starter(store, folder: Path = STARTER_DIR, embedder=None) -> int:
             mood_confidence=1.0, instruments=list(entry["instruments"]), caption=entry["caption"],
             partition=STARTER_PARTITION, source=entry["source"], licence=entry["licence"],
             notes_path=str(path), added_at=now, updated_at=now)
-        if store.add_item(item, embedding) is not None:
+        if store.add_item(item, embedding, windows) is not None:
             added += 1
     return added
 

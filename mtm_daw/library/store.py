@@ -5,7 +5,7 @@
         store.update_tags(item_id, genre="funk")
         problems = store.verify()
 
-Layout (schema version 1):
+Layout (schema version 2):
 - `meta(key, value)`: schema_version, embedding_dim, embedding_model, created_with, and two change
   counters — `changes` (every write) and `rewrites` (removals and tag edits) — that tell an in-memory
   search index in any process whether it is current and whether appending new rows is enough.
@@ -13,6 +13,8 @@ Layout (schema version 1):
 - `item_vectors`: a sqlite-vec `vec0` table, rowid = items.id, the unit-length embedding
   (float[dim], cosine), `partition` as its partition key and copies of the filterable tags
   (genre, mood, key, mode, bpm, duration) as metadata columns, so a KNN query filters inside sqlite-vec.
+- `item_windows` (v2): id = items.id, the embeddings of the item's 6 s windows as float16 (windows x dim),
+  for re-ranking a search by sound; items added before v2 (and the starter set) have none.
 
 Every process opens its own connection; the file is in WAL mode, writes take the lock up front
 (BEGIN IMMEDIATE) and wait up to 30 s for another writer. All SQL is parameterised; the only values
@@ -41,7 +43,7 @@ from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 if TYPE_CHECKING:
     import apsw
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_DIM = 128
 MAX_DIM = 8192  # sqlite-vec's limit for one vector
 BUSY_TIMEOUT_MS = 30_000
@@ -120,8 +122,17 @@ def _create_v1(connection: "apsw.Connection", dim: int) -> None:
         ("created_with", f"mtm_daw {__version__}, sqlite-vec {vec_version}")])
 
 
+def _add_windows_v2(connection: "apsw.Connection", dim: int) -> None:
+    connection.execute("""
+        CREATE TABLE item_windows (
+            id INTEGER PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
+            vectors BLOB NOT NULL  -- float16, (windows, embedding_dim) row-major
+        )
+    """)
+
+
 # MIGRATIONS[n] takes a library from schema version n to n + 1, inside one transaction.
-MIGRATIONS: tuple[Callable[["apsw.Connection", int], None], ...] = (_create_v1,)
+MIGRATIONS: tuple[Callable[["apsw.Connection", int], None], ...] = (_create_v1, _add_windows_v2)
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -382,15 +393,21 @@ class LibraryStore:
             self.embedding_model = model
 
     # --- writing ------------------------------------------------------------------------------
-    def add_item(self, item: LibraryItem, embedding: np.ndarray) -> int:
-        """Store an item and its embedding; return its id (the existing id if this file is already
-        in that partition — nothing is changed then)."""
-        return self.add_items([item], np.asarray(embedding, dtype=np.float32)[None])[0]
+    def add_item(self, item: LibraryItem, embedding: np.ndarray, windows: np.ndarray | None = None) -> int:
+        """Store an item and its embedding (and its window embeddings, when known); return its id (the
+        existing id if this file is already in that partition — nothing is changed then)."""
+        return self.add_items([item], np.asarray(embedding, dtype=np.float32)[None],
+                              windows=None if windows is None else [windows])[0]
 
     def add_items(self, items: Sequence[LibraryItem], embeddings: np.ndarray,
-                  progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> list[int]:
-        """Store many items in one transaction (all or none); embeddings is (len(items), dim)."""
+                  progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
+                  windows: Sequence[np.ndarray | None] | None = None) -> list[int]:
+        """Store many items in one transaction (all or none); embeddings is (len(items), dim), windows
+        (optional) one (n, dim) array or None per item."""
         vectors = self._unit_vectors(embeddings, len(items))
+        window_blobs = [None] * len(items) if windows is None else [self._window_blob(w) for w in windows]
+        if len(window_blobs) != len(items):
+            raise MtmError(f"expected window embeddings for {len(items)} item(s), got {len(window_blobs)}")
         now = time.time()
         ids = []
         with self.transaction():
@@ -403,6 +420,9 @@ class LibraryStore:
                 if new:
                     ids.append(new[0][0])
                     self._connection.execute(_INSERT_VECTOR, _vector_row(new[0][0], row, vector))
+                    if window_blobs[index] is not None:
+                        self._connection.execute("INSERT INTO item_windows (id, vectors) VALUES (?, ?)",
+                                                 (new[0][0], window_blobs[index]))
                     added += 1
                 else:
                     ids.append(self._connection.execute(
@@ -427,6 +447,30 @@ class LibraryStore:
             raise MtmError("an embedding is all zeros (silent or empty input?); it cannot be compared")
         return vectors / norms
 
+    def _window_blob(self, windows: np.ndarray | None) -> bytes | None:
+        if windows is None:
+            return None
+        matrix = np.atleast_2d(np.asarray(windows, dtype=np.float32))
+        if matrix.ndim != 2 or matrix.shape[1] != self.dim or len(matrix) == 0:
+            raise MtmError(f"window embeddings must be (windows, {self.dim}), got an array of shape {matrix.shape}")
+        return self._unit_vectors(matrix, len(matrix)).astype(np.float16).tobytes()
+
+    def window_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """{id: (windows, dim) float32 unit rows} for `ids`; an item stored without window embeddings
+        gives its one vector as a single window, an unknown id nothing."""
+        found = {}
+        with self._snapshot():
+            for item_id in ids:
+                rows = self._connection.execute("SELECT vectors FROM item_windows WHERE id = ?",
+                                                (int(item_id),)).fetchall()
+                blob = rows[0][0] if rows else b""
+                if blob and len(blob) % (2 * self.dim) == 0:
+                    found[int(item_id)] = np.frombuffer(blob, dtype=np.float16).reshape(-1, self.dim).astype(np.float32)
+            missing = np.array([i for i in ids if int(i) not in found], dtype=np.int64)
+            for item_id, vector in zip(*self._vectors_of(missing)):
+                found[int(item_id)] = vector[None, :]
+        return found
+
     def remove(self, ids: int | Iterable[int] | str | os.PathLike = (), *,
                path: str | os.PathLike | None = None) -> int:
         """Remove items by id, or every item stored under a path (given as `path=` or in place of ids);
@@ -441,6 +485,7 @@ class LibraryStore:
             removed = 0
             for item_id in sorted(set(targets)):
                 self._connection.execute("DELETE FROM item_vectors WHERE rowid = ?", (item_id,))
+                self._connection.execute("DELETE FROM item_windows WHERE id = ?", (item_id,))
                 self._connection.execute("DELETE FROM items WHERE id = ?", (item_id,))
                 removed += self._connection.changes()
             if removed:
@@ -673,6 +718,15 @@ class LibraryStore:
                 "SELECT rowid FROM item_vectors WHERE rowid NOT IN (SELECT id FROM items) ORDER BY rowid")]
             if orphans:
                 problems.append(f"{len(orphans)} vector(s) belong to no item (rowids {_some(orphans)})")
+            stray = [row[0] for row in run(
+                "SELECT id FROM item_windows WHERE id NOT IN (SELECT id FROM items) ORDER BY id")]
+            if stray:
+                problems.append(f"{len(stray)} set(s) of window vectors belong to no item (ids {_some(stray)})")
+            misshapen = [row[0] for row in run(
+                "SELECT id FROM item_windows WHERE length(vectors) = 0 OR length(vectors) % ? != 0 ORDER BY id",
+                (2 * int(declared.group(1)),))]
+            if misshapen:
+                problems.append(f"{len(misshapen)} item(s) have window vectors of the wrong size (ids {_some(misshapen)})")
             wrong = run("SELECT count(*) FROM item_vectors WHERE vec_length(embedding) != ?",
                         (int(declared.group(1)),)).fetchall()[0][0]
             if wrong:

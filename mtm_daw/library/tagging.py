@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from mtm_daw.description import GENRES
-from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder
+from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder, pooled
 from mtm_daw.engine.sessions import sha256_file
 from mtm_daw.errors import MtmError
 from mtm_daw.library.item import LibraryItem
@@ -33,7 +33,8 @@ RULE_CONFIDENCE = 0.5  # a tag set by a rule (mood from mode and tempo), not mea
 @dataclass
 class TaggedFile:
     item: LibraryItem
-    embedding: np.ndarray  # (EMBEDDING_DIM,) unit vector
+    embedding: np.ndarray  # (EMBEDDING_DIM,) unit vector: the mean of the windows'
+    windows: np.ndarray  # (windows, EMBEDDING_DIM) unit vectors, one per 6 s window (re-ranking a search by sound)
 
 
 def score_instrument_tags(score) -> list[str]:
@@ -75,9 +76,9 @@ def tag_file(path: str | os.PathLike, kind: str, embedder: JointEmbedder, *, par
     path = Path(path)
     file_hash = file_hash or sha256_file(path)  # the item's identity: a moved or renamed file is not added twice
     if kind == "audio":
-        fields, embedding = _tag_audio(path, embedder, file_hash, notes_dir if transcribe else None, cancel)
+        fields, windows = _tag_audio(path, embedder, file_hash, notes_dir if transcribe else None, cancel)
     elif kind == "midi":
-        fields, embedding = _tag_midi(path, embedder, renderer, cancel)
+        fields, windows = _tag_midi(path, embedder, renderer, cancel)
     else:
         raise MtmError(f"{path}: only audio and MIDI files go into the library, not {kind}")
     genre, genre_confidence = fields.pop("genre")
@@ -88,19 +89,20 @@ def tag_file(path: str | os.PathLike, kind: str, embedder: JointEmbedder, *, par
         genre_confidence=round(genre_confidence, 4), mood=mood, mood_confidence=round(mood_confidence, 4),
         caption=caption_for(genre, mood, fields["instruments"], fields["bpm"], fields["key"]),
         partition=partition, source=str(path), licence="", added_at=now, updated_at=now, **fields)
-    return TaggedFile(item, embedding)
+    return TaggedFile(item, pooled(windows), windows)
 
 
 def embed_file(path: str | os.PathLike, kind: str, embedder: JointEmbedder, renderer=None,
                cancel: CancelToken | None = None) -> np.ndarray:
-    """A file's joint-space embedding alone (a search by sound): no analysis, tags or transcription."""
+    """A file's joint-space window embeddings alone, (windows, dim) (a search by sound; `pooled` gives
+    its one vector): no analysis, tags or transcription."""
     path = Path(path)
     if kind == "audio":
         audio = _load_audio(path)
-        return embedder.embed_audio(audio.to_mono(), audio.sample_rate, cancel=cancel)
+        return embedder.embed_audio_windows(audio.to_mono(), audio.sample_rate, cancel=cancel)
     if kind == "midi":
         _, mono, sample_rate = _render_midi(path, renderer)
-        return embedder.embed_audio(mono, sample_rate, cancel=cancel)
+        return embedder.embed_audio_windows(mono, sample_rate, cancel=cancel)
     raise MtmError(f"{path}: only audio and MIDI files can be searched by sound, not {kind}")
 
 
@@ -128,6 +130,7 @@ def _render_midi(path: Path, renderer) -> tuple:
 
 
 def _tag_audio(path: Path, embedder: JointEmbedder, file_hash: str, notes_dir, cancel) -> tuple[dict, np.ndarray]:
+    """(item fields, window embeddings) of an audio file."""
     from mtm_daw.analysis.audio import analyze_audio
 
     audio = _load_audio(path)
@@ -135,8 +138,8 @@ def _tag_audio(path: Path, embedder: JointEmbedder, file_hash: str, notes_dir, c
     if cancel is not None:
         cancel.check()
     mono = audio.to_mono()
-    embedding = embedder.embed_audio(mono, audio.sample_rate, cancel=cancel)  # resampled to the tower's rate there
-    tags = zero_shot_tags(embedder, embedding, analysis.key or "", analysis.bpm)
+    windows = embedder.embed_audio_windows(mono, audio.sample_rate, cancel=cancel)  # resampled to the tower's rate there
+    tags = zero_shot_tags(embedder, pooled(windows), analysis.key or "", analysis.bpm)
     notes_path = ""
     if notes_dir is not None:
         notes_path = str(_transcribe_to_midi(mono, audio.sample_rate, analysis.bpm, Path(notes_dir), file_hash))
@@ -147,7 +150,7 @@ def _tag_audio(path: Path, embedder: JointEmbedder, file_hash: str, notes_dir, c
         "genre": tags["genre"], "mood": tags["mood"], "instruments": tags["instruments"],
         "notes_path": notes_path,
     }
-    return fields, embedding
+    return fields, windows
 
 
 def _transcribe_to_midi(mono: np.ndarray, sample_rate: int, bpm: float, notes_dir: Path, file_hash: str) -> Path:
@@ -181,8 +184,8 @@ def _tag_midi(path: Path, embedder: JointEmbedder, renderer, cancel) -> tuple[di
     score, mono, sample_rate = _render_midi(path, renderer)
     if cancel is not None:
         cancel.check()
-    embedding = embedder.embed_audio(mono, sample_rate, cancel=cancel)
-    tags = zero_shot_tags(embedder, embedding, score.key, score.tempo)
+    windows = embedder.embed_audio_windows(mono, sample_rate, cancel=cancel)
+    tags = zero_shot_tags(embedder, pooled(windows), score.key, score.tempo)
     instruments = score_instrument_tags(score)
     tagged_beats = min(score.length_beats, MAX_IMPORT_SECONDS / score.seconds_per_beat)  # a damaged length: hours
     beats = np.arange(0.0, tagged_beats, 1.0) * score.seconds_per_beat
@@ -194,4 +197,4 @@ def _tag_midi(path: Path, embedder: JointEmbedder, renderer, cancel) -> tuple[di
         "genre": tags["genre"], "mood": tags["mood"], "instruments": instruments[:6],
         "notes_path": str(path.resolve()),
     }
-    return fields, embedding
+    return fields, windows

@@ -92,10 +92,10 @@ def _long_midi() -> bytes:
 class _StubEmbedder:
     """Stands in for the joint embedder (its weights are not needed to check the tagger's memory)."""
 
-    def embed_audio(self, samples, sample_rate, cancel=None):
+    def embed_audio_windows(self, samples, sample_rate, cancel=None):
         import numpy as np
 
-        return np.full(8, 8 ** -0.5, np.float32)
+        return np.full((1, 8), 8 ** -0.5, np.float32)
 
     def zero_shot(self, embedding, labels, prompt=None, temperature=0.05):
         return [(label, 1.0 / len(labels)) for label in labels]
