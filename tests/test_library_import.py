@@ -237,3 +237,61 @@ def test_search_by_sound_ranks_the_file_itself_first(imported, media):
     assert found.returncode == 0, found.stderr
     results = json.loads(found.stdout)
     assert Path(results[0]["item"]["path"]).name == "theme.mid" and results[0]["score"] > 0.99
+
+
+def _library_from_an_older_model(media, folder: Path) -> tuple[Path, dict[str, int]]:
+    """A library (no starter set) of the two sample files whose vectors come from 'an older model':
+    random vectors and another model name, as an update that ships a new joint model leaves it."""
+    import shutil
+
+    from mtm_daw.engine.joint_embedding import JointEmbedder
+    from mtm_daw.library.store import LibraryStore
+    from mtm_daw.library.tagging import tag_file
+
+    folder.mkdir()
+    shutil.copy(media / "theme.mid", folder / "theme.mid")
+    shutil.copy(media / "drums and keys" / "groove 120.wav", folder / "groove.wav")
+    rng = np.random.default_rng(0)
+    ids = {}
+    with LibraryStore.open(folder / "library.sqlite", embedding_model="joint_embedding:0ld") as store:
+        for name, kind in (("theme.mid", "midi"), ("groove.wav", "audio")):
+            tagged = tag_file(folder / name, kind, JointEmbedder.default(), transcribe=False)
+            ids[name] = store.add_item(tagged.item, rng.standard_normal(store.dim), rng.standard_normal((2, store.dim)))
+        store.update_tags(ids["groove.wav"], genre="funk", licence="CC-BY 4.0")  # the user's edits
+    return folder / "library.sqlite", ids
+
+
+def test_reembed_brings_a_library_to_the_shipped_model_keeping_edits(media, tmp_path):
+    library, ids = _library_from_an_older_model(media, tmp_path / "lib")
+    refused = _mtm("library", "--library", str(library), "search", "rock", "--json")
+    assert refused.returncode == 2 and "mtm library reembed" in refused.stderr and "Traceback" not in refused.stderr
+
+    (tmp_path / "lib" / "theme.mid").rename(tmp_path / "theme.mid")  # a file moved away meanwhile
+    before = library.read_bytes()
+    missing = _mtm("library", "--library", str(library), "reembed", "--quiet")
+    assert missing.returncode == 2 and "theme.mid" in missing.stderr and "--drop-missing" in missing.stderr
+    assert library.read_bytes() == before, "nothing changes while an item cannot be embedded"
+
+    (tmp_path / "theme.mid").rename(tmp_path / "lib" / "theme.mid")
+    done = _mtm("library", "--library", str(library), "reembed", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "embedded 2 item(s) again" in done.stdout
+    found = _mtm("library", "--library", str(library), "search", str(tmp_path / "lib" / "theme.mid"), "-k", "2", "--json")
+    assert found.returncode == 0, found.stderr
+    results = json.loads(found.stdout)
+    assert results[0]["item"]["id"] == ids["theme.mid"] and results[0]["score"] > 0.99
+    groove = next(r["item"] for r in results if r["item"]["id"] == ids["groove.wav"])
+    assert groove["genre"] == "funk" and groove["licence"] == "CC-BY 4.0"
+    again = _mtm("library", "--library", str(library), "reembed")
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    assert _mtm("library", "--library", str(library), "verify").returncode == 0
+
+
+def test_reembed_can_drop_items_whose_file_is_gone(media, tmp_path):
+    library, ids = _library_from_an_older_model(media, tmp_path / "lib")
+    (tmp_path / "lib" / "groove.wav").unlink()
+    done = _mtm("library", "--library", str(library), "reembed", "--drop-missing", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "removed 1" in done.stdout and "groove.wav" in done.stderr
+    listed = json.loads(_mtm("library", "--library", str(library), "ls", "--json").stdout)
+    assert [item["id"] for item in listed] == [ids["theme.mid"]]

@@ -1,4 +1,4 @@
-"""`mtm library add | ls | search | rm | stats | verify | edit`: the reference library from the command line."""
+"""`mtm library add | ls | search | rm | stats | verify | edit | reembed`: the reference library from the command line."""
 from __future__ import annotations
 
 import argparse
@@ -174,6 +174,29 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reembed(args: argparse.Namespace) -> int:
+    from mtm_daw.cli import ProgressPrinter
+    from mtm_daw.library.reembed import reembed_library
+    from mtm_daw.progress import CancelToken
+
+    token = CancelToken()
+    previous = signal.signal(signal.SIGINT, lambda *_: token.cancel())
+    printer = ProgressPrinter(args.quiet)
+    try:
+        report = reembed_library(library_path(args), drop_missing=args.drop_missing, progress=printer, cancel=token)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        printer.done()
+    if report.already_current:
+        print(f"{library_path(args)}: already embedded with {report.model}; nothing to do")
+        return EXIT_OK
+    print(f"embedded {report.reembedded} item(s) again with {report.model} in {report.seconds:.1f} s"
+          + (f"; removed {report.dropped} whose file could not be read:" if report.dropped else ""))
+    for item_id, path, why in report.missing:
+        print(f"  removed {item_id} {path}: {why}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     store = _open(args, create=False)
     try:
@@ -236,8 +259,15 @@ def add_library_parser(commands) -> None:
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=cmd_stats)
 
+    reembed = actions.add_parser("reembed", help="embed every item again with this version's model "
+                                                 "(after an update; tags and edits are kept)")
+    reembed.add_argument("--drop-missing", action="store_true",
+                         help="remove items whose file is gone or unreadable (else nothing changes)")
+    reembed.add_argument("--quiet", action="store_true", help="no progress output")
+    reembed.set_defaults(handler=cmd_reembed)
+
     verify = actions.add_parser("verify", help="check the library file for damage (never changes it)")
     verify.set_defaults(handler=cmd_verify)
 
-    for action in (add, ls, search, rm, edit, stats, verify):  # also accepted after the action's name
+    for action in (add, ls, search, rm, edit, stats, reembed, verify):  # also accepted after the action's name
         action.add_argument("--library", default=argparse.SUPPRESS, help=argparse.SUPPRESS)

@@ -386,7 +386,7 @@ class LibraryStore:
     def _claim_model(self, model: str) -> None:
         if self.embedding_model and self.embedding_model != model:
             raise MtmError(f"{self.path}: this library's embeddings come from {self.embedding_model!r}, "
-                           f"not {model!r} — search it with that model, or import into a new library file")
+                           f"not {model!r} — run `mtm library reembed` to bring it to this model (tags and edits are kept)")
         if not self.embedding_model:
             with self.transaction():
                 self._connection.execute("UPDATE meta SET value = ? WHERE key = 'embedding_model'", (model,))
@@ -470,6 +470,37 @@ class LibraryStore:
             for item_id, vector in zip(*self._vectors_of(missing)):
                 found[int(item_id)] = vector[None, :]
         return found
+
+    def replace_embeddings(self, embeddings: dict[int, tuple[np.ndarray, np.ndarray]], model: str,
+                           remove: Sequence[int] = ()) -> None:
+        """Swap every item's vector and windows for ones another embedding model made, record that model,
+        and remove the items in `remove`, all in one transaction: the library is wholly old or wholly new.
+
+        `embeddings` is {id: (vector, windows)} and must cover every item not removed (one added
+        meanwhile by another process would otherwise keep a vector from the old space)."""
+        dropped = {int(i) for i in remove}
+        rows = {int(item_id): (self._unit_vectors(np.asarray(vector, np.float32)[None], 1)[0], self._window_blob(windows))
+                for item_id, (vector, windows) in embeddings.items()}
+        with self.transaction():
+            present = {row[0] for row in self._connection.execute("SELECT id FROM items")}
+            uncovered = present - dropped - set(rows)
+            if uncovered:
+                raise MtmError(f"{self.path}: {len(uncovered)} item(s) have no new embedding (ids {_some(sorted(uncovered))})"
+                               f" — added meanwhile? Run the command again; nothing was changed")
+            for item_id in sorted(dropped & present):
+                self._connection.execute("DELETE FROM item_vectors WHERE rowid = ?", (item_id,))
+                self._connection.execute("DELETE FROM item_windows WHERE id = ?", (item_id,))
+                self._connection.execute("DELETE FROM items WHERE id = ?", (item_id,))
+            for item_id, (vector, blob) in rows.items():
+                if item_id not in present or item_id in dropped:
+                    continue
+                self._connection.execute("UPDATE item_vectors SET embedding = ? WHERE rowid = ?", (vector.tobytes(), item_id))
+                self._connection.execute("DELETE FROM item_windows WHERE id = ?", (item_id,))
+                if blob is not None:
+                    self._connection.execute("INSERT INTO item_windows (id, vectors) VALUES (?, ?)", (item_id, blob))
+            self._connection.execute("UPDATE meta SET value = ? WHERE key = 'embedding_model'", (model,))
+            self._bump(rewrite=True)
+        self.embedding_model = model
 
     def remove(self, ids: int | Iterable[int] | str | os.PathLike = (), *,
                path: str | os.PathLike | None = None) -> int:
