@@ -231,3 +231,7 @@ def test_clap_folder_embedder_on_a_tiny_random_model(tmp_path):
     assert embedder.embed_text(["calm piano"]) is None  # no tokenizer saved: audio only
     with pytest.raises(MtmError, match="not a CLAP model folder"):
         load_embedder(f"clap:{tmp_path / 'missing'}")
+    for weights in tmp_path.glob("*.safetensors"):
+        weights.rename(tmp_path / "pytorch_model.bin")  # only pickle weights left: never read
+    with pytest.raises(MtmError, match=r"CLAP model has only pytorch_model\.bin"):
+        load_embedder(f"clap:{tmp_path}")

@@ -60,3 +60,17 @@ def test_vlm_caption_refines_genre_and_keeps_picture_timing(tiny_captioner, monk
 def test_vlm_missing_model_folder_is_a_clear_error(tmp_path):
     with pytest.raises(MtmError, match="not a model folder"):
         describe(DEMO_IMAGE, describer="vlm", model=str(tmp_path))
+
+
+def test_pickle_weights_are_refused_before_they_are_read(tiny_captioner, tmp_path):
+    """A folder holding only pytorch_model.bin (a pickle, which can run code when loaded) is refused;
+    the file is never opened, so even a hostile one does nothing."""
+    import shutil
+
+    folder = tmp_path / "pickled"
+    shutil.copytree(tiny_captioner, folder)
+    for weights in folder.glob("*.safetensors"):
+        weights.unlink()
+    (folder / "pytorch_model.bin").write_bytes(b"\x80\x04 not even a valid pickle")
+    with pytest.raises(MtmError, match=r"only pytorch_model\.bin.*\.safetensors files only"):
+        describe(DEMO_IMAGE, describer="vlm", model=str(folder))

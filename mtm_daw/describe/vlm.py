@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from mtm_daw.description import MusicDescription
+from mtm_daw.engine.local_checkpoint import require_safetensors
 from mtm_daw.errors import MtmError
 
 MAX_FRAMES = 4  # captions per video: one per section, at most this many
@@ -32,10 +33,12 @@ class Captioner:
         except ImportError:
             raise MtmError("the vlm describer needs torch and transformers: pip install 'mtm_daw[train]'") from None
         self._torch = torch
+        require_safetensors(folder, "vision-language model")
         try:
             self.image_processor = AutoImageProcessor.from_pretrained(folder, local_files_only=True)
             self.tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-            self.model = AutoModelForImageTextToText.from_pretrained(folder, local_files_only=True).eval()
+            self.model = AutoModelForImageTextToText.from_pretrained(folder, local_files_only=True,
+                                                                     use_safetensors=True).eval()
         except (OSError, ValueError, KeyError) as error:
             raise MtmError(f"{folder}: cannot load the vision-language model ({error})") from None
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mtm_daw.engine.local_checkpoint import require_safetensors
 from mtm_daw.errors import MtmError
 
 EMBEDDERS = ("joint", "clap:PATH")
@@ -72,8 +73,9 @@ class ClapFolderEmbedder:
         except ImportError as error:
             raise MtmError(f"a CLAP embedder needs torch and transformers ({error}); "
                            "install them with: pip install 'mtm_daw[train]'") from None
+        require_safetensors(folder, "CLAP model")
         try:
-            self.model = ClapModel.from_pretrained(folder, local_files_only=True).eval()
+            self.model = ClapModel.from_pretrained(folder, local_files_only=True, use_safetensors=True).eval()
             self.features = ClapFeatureExtractor.from_pretrained(folder, local_files_only=True)
         except (OSError, ValueError) as error:
             raise MtmError(f"{folder}: the CLAP model cannot be loaded ({error})") from None
