@@ -265,6 +265,8 @@ def test_reembed_brings_a_library_to_the_shipped_model_keeping_edits(media, tmp_
     library, ids = _library_from_an_older_model(media, tmp_path / "lib")
     refused = _mtm("library", "--library", str(library), "search", "rock", "--json")
     assert refused.returncode == 2 and "mtm library reembed" in refused.stderr and "Traceback" not in refused.stderr
+    checked = _mtm("library", "--library", str(library), "verify")
+    assert checked.returncode == 0 and ": ok" in checked.stdout and "mtm library reembed" in checked.stdout
 
     (tmp_path / "lib" / "theme.mid").rename(tmp_path / "theme.mid")  # a file moved away meanwhile
     before = library.read_bytes()

@@ -198,9 +198,13 @@ def cmd_reembed(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    store = _open(args, create=False)
+    from mtm_daw.library.starter import embedding_model_name
+    from mtm_daw.library.store import LibraryStore
+
+    store = LibraryStore.open(library_path(args), create=False)  # any embedding model: this only checks the file
     try:
         problems = store.verify()
+        model = store.embedding_model
     finally:
         store.close()
     if problems:
@@ -209,6 +213,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise MtmError(f"{library_path(args)}: {len(problems)} problem(s) found (listed above); the file was not "
                        "changed — restore a backup, or remove it and import your files again")
     print(f"{library_path(args)}: ok")
+    if model and model != embedding_model_name():
+        print(f"note: its embeddings come from {model!r}, not this version's {embedding_model_name()!r}; "
+              "run `mtm library reembed` before searching it")
     return EXIT_OK
 
 
