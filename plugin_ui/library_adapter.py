@@ -4,10 +4,10 @@ The library is being built beside the panel. This adapter uses its planned API w
 a library file exists, and otherwise reports why not, so the panel can show a disabled list:
 
     mtm_daw.library.starter.open_library(path) (seeds a new library), store.default_library_path(), store.get(id)
-    mtm_daw.library.search.search(store, query_vector, filters, k) -> list[Reference]
+    mtm_daw.library.search.search(store, query_vector, filters, k, query_windows=) -> list[Reference]
     mtm_daw.library.item.SearchFilters(genre=, mood=, bpm_min=, bpm_max=, ...)
     Reference(item: LibraryItem, score, matched, track)
-    mtm_daw.engine.joint_embedding.JointEmbedder.default().embed_text(list[str])
+    mtm_daw.library.tagging.query_embedding(words or a file path, embedder) -> (vector, windows or None)
     mtm_daw.library.retrieve.reference_control(Reference, strength) -> ControlSignal (else the item's file)
 
 Runs in the engine process (no Qt). Everything the panel gets back is a plain dict row.
@@ -22,7 +22,6 @@ NO_LIBRARY = "No library yet — add files with `mtm library add`"
 FILTER_NAMES = ("genre", "mood", "bpm_min", "bpm_max", "key", "mode", "partition")
 
 _open_stores: dict[str, object] = {}
-_embedder = None
 
 
 def _library_modules():
@@ -60,17 +59,12 @@ def _store(path: str):
     return _open_stores[path]
 
 
-def _query_vector(query: str):
-    global _embedder
-    if _embedder is None:
-        from mtm_daw.engine.joint_embedding import JointEmbedder
-
-        _embedder = JointEmbedder.default() if hasattr(JointEmbedder, "default") else JointEmbedder()
-    return _embedder.embed_text([query])[0]
-
-
 def search_references(path: str | None, query: str, filters: dict, k: int = 20) -> list[dict]:
-    """Broad search (the query alone) or targeted search (with filters): rows for the reference list."""
+    """Broad search (the query alone) or targeted search (with filters): rows for the reference list.
+    The query is words, or the path of an audio or MIDI file to sound like."""
+    from mtm_daw.engine.joint_embedding import JointEmbedder
+    from mtm_daw.library.tagging import query_embedding
+
     if not query or not query.strip():
         raise MtmError("type what the reference should sound like, or describe a file first")
     status = library_status(path)
@@ -78,7 +72,8 @@ def search_references(path: str | None, query: str, filters: dict, k: int = 20) 
         raise MtmError(status["message"])
     _, search, SearchFilters = _library_modules()
     chosen = {name: value for name, value in filters.items() if name in FILTER_NAMES and value not in (None, "")}
-    references = search(_store(status["path"]), _query_vector(query), SearchFilters(**chosen), k)
+    vector, windows = query_embedding(query.strip(), JointEmbedder.default())
+    references = search(_store(status["path"]), vector, SearchFilters(**chosen), k, query_windows=windows)
     return [reference_row(reference, status["path"]) for reference in references]
 
 

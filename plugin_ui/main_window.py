@@ -560,6 +560,8 @@ class MainWindow(QMainWindow):
         job.succeeded.connect(self.references.set_library_status)
 
     def search_library(self, query: str, filters: dict) -> None:
+        if not query and self.source and self.source_kind in ("audio", "midi"):
+            query = self.source  # a dropped loop or MIDI file: find what sounds like it
         query = query or self.editor.description().sentence
         job = self.client.submit("library_search", {"path": self.settings.library_path, "query": query,
                                                     "filters": filters}, replace_queued=True)

@@ -355,7 +355,7 @@ def test_a_real_library_file_enables_the_list_and_its_rows_give_a_control(qtbot,
     except MtmError as error:  # e.g. sqlite-vec missing on this machine
         pytest.skip(str(error))
     monkeypatch.setattr(library_adapter, "_open_stores", {})
-    monkeypatch.setattr(library_adapter, "_embedder", types.SimpleNamespace(embed_text=lambda texts: vector[None]))
+    monkeypatch.setattr("mtm_daw.library.tagging.query_embedding", lambda query, embedder: (vector, None))
     rows = library_adapter.search_references(str(library), "calm ambient", {"genre": "ambient", "bpm_min": 100.0}, 5)
     assert [(r["path"], r["track"], r["matched"]) for r in rows] == [(str(midi), "targeted", ["bpm", "genre"])]
     signal = library_adapter.reference_control({**rows[0], "strength": 0.5})
@@ -365,6 +365,22 @@ def test_a_real_library_file_enables_the_list_and_its_rows_give_a_control(qtbot,
     window.refresh_library()
     qtbot.waitUntil(lambda: window.references.library_ready, timeout=30000)
     assert window.references.results.isEnabled() and window.references.query.isEnabled()
+
+
+def test_a_dropped_sound_searches_the_library_by_its_sound(generated, tmp_path, monkeypatch):
+    """A file path as the query is a search by sound: the file's own library entry comes first."""
+    from mtm_daw.engine.joint_embedding import JointEmbedder
+    from mtm_daw.library.starter import open_library
+    from mtm_daw.library.tagging import tag_file
+
+    midi = Path(generated.result["files"]["midi"])
+    library = tmp_path / "library.sqlite"
+    with open_library(library) as store:  # the starter set, plus the cue's MIDI
+        tagged = tag_file(midi, "midi", JointEmbedder.default())
+        store.add_item(tagged.item, tagged.embedding, tagged.windows)
+    monkeypatch.setattr(library_adapter, "_open_stores", {})
+    rows = library_adapter.search_references(str(library), str(midi), {}, 3)
+    assert rows[0]["path"] == str(midi.resolve()) and len(rows) == 3
 
 
 def test_reference_panel_shows_library_results(qtbot):
@@ -658,7 +674,7 @@ def test_a_library_reference_is_recorded_with_its_source_and_licence(generated, 
     except MtmError as error:  # e.g. sqlite-vec missing on this machine
         pytest.skip(str(error))
     monkeypatch.setattr(library_adapter, "_open_stores", {})
-    monkeypatch.setattr(library_adapter, "_embedder", types.SimpleNamespace(embed_text=lambda texts: vector[None]))
+    monkeypatch.setattr("mtm_daw.library.tagging.query_embedding", lambda query, embedder: (vector, None))
     row = library_adapter.search_references(str(library), "calm ambient", {}, 1)[0]
     chosen = {**row, "strength": 0.6}
     record = library_adapter.reference_record(chosen, library_adapter.reference_control(chosen))

@@ -6,13 +6,9 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mtm_daw.description import GENRES, MOODS
 from mtm_daw.errors import MtmError
-
-if TYPE_CHECKING:
-    import numpy as np
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 2, 130
 
@@ -91,26 +87,12 @@ def filters_from_args(args: argparse.Namespace):
                          mode=args.mode, partition=args.partition)  # search() checks and spells them
 
 
-def query_vectors(query: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """(the query's vector, its window vectors or None): words, or an audio / MIDI file whose sound
-    is the query (its windows re-rank the nearest items)."""
-    from mtm_daw.describe import looks_like_path
-    from mtm_daw.engine.joint_embedding import JointEmbedder, pooled
-
-    embedder = JointEmbedder.default()
-    if looks_like_path(query):
-        from mtm_daw.library.tagging import embed_file
-        from mtm_daw.media import detect_kind
-
-        windows = embed_file(query, detect_kind(query), embedder)
-        return pooled(windows), windows
-    return embedder.embed_text([query])[0], None
-
-
 def cmd_search(args: argparse.Namespace) -> int:
+    from mtm_daw.engine.joint_embedding import JointEmbedder
     from mtm_daw.library.search import search
+    from mtm_daw.library.tagging import query_embedding
 
-    vector, windows = query_vectors(args.query)
+    vector, windows = query_embedding(args.query, JointEmbedder.default())
     store = _open(args)
     try:
         references = search(store, vector, filters_from_args(args), k=args.k, query_windows=windows)

@@ -106,6 +106,18 @@ def embed_file(path: str | os.PathLike, kind: str, embedder: JointEmbedder, rend
     raise MtmError(f"{path}: only audio and MIDI files can be searched by sound, not {kind}")
 
 
+def query_embedding(query: str, embedder: JointEmbedder) -> tuple[np.ndarray, np.ndarray | None]:
+    """(vector, window vectors or None) for a library search: words, or the path of an audio or MIDI
+    file whose sound is the query (its windows re-rank the nearest items; see library.search)."""
+    from mtm_daw.describe import looks_like_path
+    from mtm_daw.media import detect_kind
+
+    if looks_like_path(query):
+        windows = embed_file(query, detect_kind(query), embedder)
+        return pooled(windows), windows
+    return embedder.embed_text([query])[0], None
+
+
 def _load_audio(path: Path):
     from mtm_daw.media import load_audio
 
