@@ -684,3 +684,21 @@ def test_a_library_reference_is_recorded_with_its_source_and_licence(generated, 
     file_record = library_adapter.reference_record({"kind": "file", "path": str(midi), "strength": 0.3},
                                                    types.SimpleNamespace(strength=0.3))
     assert file_record.library is None and file_record.sha256 == record.sha256
+
+
+def test_an_empty_search_box_searches_by_the_dropped_sound(window, monkeypatch):
+    submitted = []
+    quiet = types.SimpleNamespace(connect=lambda slot: None)
+
+    def submit(kind, payload, replace_queued=False):
+        submitted.append((kind, payload["query"]))
+        return types.SimpleNamespace(succeeded=quiet, failed=quiet)
+
+    monkeypatch.setattr(window.client, "submit", submit)
+    window.source, window.source_kind = "/loops/groove.wav", "audio"
+    window.search_library("", {})
+    window.search_library("warm strings", {})
+    window.source, window.source_kind = "/clips/scene.mp4", "video"
+    window.search_library("", {})
+    assert submitted == [("library_search", "/loops/groove.wav"), ("library_search", "warm strings"),
+                         ("library_search", window.editor.description().sentence)]
