@@ -137,7 +137,8 @@ def generate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken,
     if engine == "dit":
         from mtm_daw.engine.generator import GenerationSettings
 
-        generation = GenerationSettings(steps=int(payload.get("steps", 20)), precision=payload.get("precision", "fp32"))
+        generation = GenerationSettings(steps=int(payload.get("steps", 20)), precision=payload.get("precision", "fp32"),
+                                        key_lock=bool(payload.get("key_lock", True)))
     # 3. compose, render, mix (90 % of the bar), then export (the rest)
     cue = compose_cue(description, seed=seed, engine=engine, settings=render_settings(payload.get("render", {})),
                       progress=lambda stage, fraction: progress(stage, 0.9 * fraction), cancel=cancel, warn=warn,

@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         self.controls = GenerationControls()
         self.controls.duration.setValue(self.settings.duration)
         self.controls.steps.setValue(self.settings.steps)
+        self.controls.key_lock.setChecked(self.settings.key_lock)
         self.controls.engine.setCurrentText(self.settings.engine)
         self.controls.generate_requested.connect(self.generate)
         self.controls.cancel_requested.connect(self.cancel)
@@ -279,7 +280,8 @@ class MainWindow(QMainWindow):
         reference = self.references.reference()
         return {
             "description": description.to_dict(), "seed": self.controls.seed.value(), "engine": engine,
-            "steps": self.controls.steps.value(), "reference": reference,
+            "steps": self.controls.steps.value(), "key_lock": self.controls.key_lock.isChecked(),
+            "reference": reference,
             "fit_to_picture": self.source_kind == "video" and bool(description.hit_points),
             "render": {"soundfont": self.settings.soundfont, "plugins": self.settings.vst3_plugins},
             "output_folder": self.settings.output_folder,
@@ -598,6 +600,7 @@ class MainWindow(QMainWindow):
         self.settings.geometry = self.saveGeometry()
         self.settings.engine = self.controls.engine.currentText()
         self.settings.steps = self.controls.steps.value()
+        self.settings.key_lock = self.controls.key_lock.isChecked()
         self.settings.duration = self.controls.duration.value()
         self.settings.sync()
         self.playback.stop()

@@ -112,6 +112,14 @@ class PanelSettings:
         self._store.setValue("generate/steps", int(value))
 
     @property
+    def key_lock(self) -> bool:
+        return self._text("generate/key_lock", "true") != "false"
+
+    @key_lock.setter
+    def key_lock(self, value: bool) -> None:
+        self._store.setValue("generate/key_lock", "true" if value else "false")
+
+    @property
     def duration(self) -> float:
         return min(600.0, max(1.0, self._number("generate/duration", 30.0)))
 

@@ -426,10 +426,14 @@ def test_settings_persist_in_their_own_file(qtbot, tmp_path, engine):
     window = MainWindow(again, client=engine, playback=Playback(force_off=True))
     qtbot.addWidget(window)
     assert window.controls.engine.currentText() == "baseline"
+    assert window.controls.key_lock.isChecked() and not window.controls.key_lock.isEnabled()  # baseline: no lock
     window.controls.engine.setCurrentText("dit")
+    assert window.controls.key_lock.isEnabled()
+    window.controls.key_lock.setChecked(False)
     window.close()
-    assert PanelSettings(path).engine == "dit"
+    assert PanelSettings(path).engine == "dit" and PanelSettings(path).key_lock is False
     payload = MainWindow.generation_payload(window)
+    assert payload["key_lock"] is False
     assert payload["render"] == {"soundfont": "/sf/GM.sf2", "plugins": {"melody": ["/fx/Reverb.vst3"]}}
     assert payload["output_folder"] == str(tmp_path / "cues")
 
@@ -702,3 +706,18 @@ def test_an_empty_search_box_searches_by_the_dropped_sound(window, monkeypatch):
     window.search_library("", {})
     assert submitted == [("library_search", "/loops/groove.wav"), ("library_search", "warm strings"),
                          ("library_search", window.editor.description().sentence)]
+
+
+def test_the_engine_process_generates_with_the_panels_key_lock(tmp_path):
+    import json
+
+    from mtm_daw.description import MusicDescription
+    from mtm_daw.progress import CancelToken
+    from plugin_ui.backend import generate_job
+
+    payload = {"description": MusicDescription(genre="jazz", key="Eb major", tempo=120, duration=4.0).to_dict(),
+               "seed": 3, "engine": "dit", "steps": 2, "key_lock": False, "render": {"soundfont": None},
+               "output_folder": str(tmp_path), "name": "unlocked"}
+    result = generate_job(payload, lambda stage, fraction: None, CancelToken(), lambda message: None)
+    sidecar = json.loads(Path(result["files"]["sidecar"]).read_text())
+    assert sidecar["recipe"]["generation"]["key_lock"] is False

@@ -1,11 +1,11 @@
-"""Generation controls (duration, seed, engine, steps, Generate) and the progress line with Cancel."""
+"""Generation controls (duration, seed, engine, steps, key lock, Generate) and the progress line with Cancel."""
 from __future__ import annotations
 
 import random
 
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                             QSpinBox, QToolButton, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QProgressBar,
+                             QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from plugin_ui.settings import ENGINES
 
@@ -55,6 +55,9 @@ class GenerationControls(QWidget):
         self.steps.setValue(20)
         self.steps.setSuffix(" steps")
         self.steps.setToolTip("dit: diffusion steps (more is slower, a little cleaner)")
+        self.key_lock = QCheckBox("Key lock")
+        self.key_lock.setChecked(True)
+        self.key_lock.setToolTip("dit: every generated note on the key's scale (off: chromatic passing notes allowed)")
         self.generate = QPushButton("Generate")
         self.generate.setObjectName("primary")
         self.generate.setToolTip("Compose, render, mix and write the stems (Ctrl+G)")
@@ -70,6 +73,7 @@ class GenerationControls(QWidget):
         row.addWidget(label)
         row.addWidget(self.engine)
         row.addWidget(self.steps)
+        row.addWidget(self.key_lock)
         row.addStretch(1)
         row.addWidget(self.generate)
         layout.addLayout(row)
@@ -93,6 +97,7 @@ class GenerationControls(QWidget):
 
     def _engine_changed(self, engine: str) -> None:
         self.steps.setEnabled(engine == "dit")
+        self.key_lock.setEnabled(engine == "dit")
         self.engine_changed.emit(engine)
 
     def set_busy(self, busy: bool, what: str = "") -> None:
