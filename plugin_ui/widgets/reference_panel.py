@@ -94,8 +94,10 @@ class ReferencePanel(QWidget):
         layout.setSpacing(5)
         row = QHBoxLayout()
         self.query = QLineEdit()
-        self.query.setPlaceholderText("Search: “warm jazz trio” (empty: the description's sentence)")
-        self.query.setToolTip("Broad search by meaning; add filters for a targeted search")
+        self.query.setPlaceholderText("Search: “warm jazz trio” or a file path (empty: the dropped sound or the description)")
+        self.query.setToolTip("Broad search by meaning, or by sound when the query is an audio or MIDI file "
+                              "(an empty box uses a dropped loop or MIDI file, else the description's sentence); "
+                              "add filters for a targeted search")
         self.query.returnPressed.connect(self._search)
         self.search_button = QPushButton("Search")
         self.search_button.clicked.connect(self._search)
