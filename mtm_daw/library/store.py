@@ -486,7 +486,7 @@ class LibraryStore:
             uncovered = present - dropped - set(rows)
             if uncovered:
                 raise MtmError(f"{self.path}: {len(uncovered)} item(s) have no new embedding (ids {_some(sorted(uncovered))})"
-                               f" — added meanwhile? Run the command again; nothing was changed")
+                               f" — perhaps added by another process meanwhile; run the command again (nothing was changed)")
             for item_id in sorted(dropped & present):
                 self._connection.execute("DELETE FROM item_vectors WHERE rowid = ?", (item_id,))
                 self._connection.execute("DELETE FROM item_windows WHERE id = ?", (item_id,))
