@@ -322,6 +322,20 @@ def test_window_vectors_are_stored_removed_and_checked(store):
     assert any("window vectors of the wrong size" in p and "777" in p for p in problems)
 
 
+def test_replacing_embeddings_is_all_or_nothing(store):
+    first, second = (store.add_item(make_item(n), vector(n)) for n in (1, 2))
+    store._claim_model("old-model")
+    before = store.window_vectors([first, second])
+    with pytest.raises(MtmError, match=r"1 item\(s\) have no new embedding \(ids " + str(second)):
+        store.replace_embeddings({first: (vector(7), np.stack([vector(8), vector(9)]))}, "new-model")
+    assert store.embedding_model == "old-model"
+    assert all(np.array_equal(before[i], store.window_vectors([i])[i]) for i in (first, second))
+    store.replace_embeddings({first: (vector(7), np.stack([vector(8), vector(9)]))}, "new-model", remove=[second])
+    assert store.embedding_model == "new-model" and store.count() == 1 and store.verify() == []
+    assert store.window_vectors([first])[first].shape == (2, DIM)
+    assert store.nearest(vector(7), SearchFilters(), 1)[0][0] == first
+
+
 def test_a_version_1_library_is_migrated_and_keeps_its_items(tmp_path):
     path = tmp_path / "old.sqlite"
     with LibraryStore.open(path, dim=DIM) as opened:
