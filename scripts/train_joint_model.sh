@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 mkdir -p build
+[ -f build/corpus.jsonl ] || $PY -m mtm_daw.models.corpus --out build/corpus.jsonl  # music21 pieces for the starter set
 for spec in "3000 1 joint_train" "3000 3 joint_train_b" "3000 4 joint_train_c" "400 2 joint_heldout" "400 5 joint_heldout_b"; do
   set -- $spec
   [ -f "build/$3.npz" ] || $PY -m mtm_daw.models.joint_data --count "$1" --seed "$2" --out "build/$3.npz"

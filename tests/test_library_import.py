@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -286,6 +287,12 @@ def test_reembed_brings_a_library_to_the_shipped_model_keeping_edits(media, tmp_
     assert groove["genre"] == "funk" and groove["licence"] == "CC-BY 4.0"
     again = _mtm("library", "--library", str(library), "reembed")
     assert again.returncode == 0 and "nothing to do" in again.stdout
+    from mtm_daw.library.store import LibraryStore
+
+    with LibraryStore.open(library) as store:  # an item stored without window embeddings
+        store.add_item(replace(store.get(ids["groove.wav"]), id=None, partition="elsewhere"), np.ones(store.dim))
+    redo = _mtm("library", "--library", str(library), "reembed", "--quiet")
+    assert redo.returncode == 0 and "embedded 3 item(s) again" in redo.stdout
     assert _mtm("library", "--library", str(library), "verify").returncode == 0
 
 
@@ -297,3 +304,51 @@ def test_reembed_can_drop_items_whose_file_is_gone(media, tmp_path):
     assert "removed 1" in done.stdout and "groove.wav" in done.stderr
     listed = json.loads(_mtm("library", "--library", str(library), "ls", "--json").stdout)
     assert [item["id"] for item in listed] == [ids["theme.mid"]]
+
+
+def test_a_query_is_a_sound_only_when_it_names_an_existing_file(tmp_path):
+    from pedalboard.io import AudioFile
+
+    from mtm_daw.library.tagging import query_embedding
+
+    class Embedder:
+        def embed_text(self, texts):
+            return np.full((len(texts), 4), 0.5, np.float32)
+
+        def embed_audio_windows(self, samples, sample_rate, cancel=None):
+            return np.eye(4, dtype=np.float32)[:2]
+
+    folder = tmp_path / "My Loops"
+    folder.mkdir()
+    loop = folder / "beat one.m4a.wav"  # spaces, and a name no extension list would guess
+    with AudioFile(str(loop), "w", 22050, 1) as out:
+        out.write(np.sin(np.arange(22050, dtype=np.float32) / 10)[None, :])
+    vector, windows = query_embedding(str(loop), Embedder())
+    assert windows.shape == (2, 4) and np.allclose(vector, np.array([1, 1, 0, 0]) / np.sqrt(2))
+    for words in ("lofi/hiphop", "r&b/soul", "warm jazz trio", str(tmp_path / "missing.wav")):
+        vector, windows = query_embedding(words, Embedder())
+        assert windows is None and np.allclose(vector, 0.5), words
+    missing = _mtm("library", "--library", str(tmp_path / "lib.sqlite"), "search", str(tmp_path / "missing.wav"))
+    assert missing.returncode == 2 and "no such file to search by sound" in missing.stderr
+
+
+def test_the_starter_set_comes_with_window_embeddings_and_survives_a_damaged_windows_file(tmp_path):
+    import shutil
+
+    from mtm_daw.engine.joint_embedding import JointEmbedder
+    from mtm_daw.library.search import search
+    from mtm_daw.library.starter import STARTER_DIR, WINDOWS_FILE, seed_starter
+    from mtm_daw.library.store import LibraryStore
+    from mtm_daw.library.tagging import query_embedding
+
+    with open_library(tmp_path / "fresh.sqlite") as store:
+        assert store.count(STARTER_PARTITION) == 80 and store.count_without_windows() == 0
+        piece = STARTER_DIR / load_index()["items"][5]["file"]
+        vector, windows = query_embedding(str(piece), JointEmbedder.default())
+        best = search(store, vector, k=3, query_windows=windows)[0]
+        assert Path(best.item.path).name == piece.name and best.score > 0.95
+    copy = tmp_path / "starter"
+    shutil.copytree(STARTER_DIR, copy)
+    (copy / WINDOWS_FILE).write_bytes(b"PK\x03\x04 damaged")
+    with LibraryStore.open(tmp_path / "damaged.sqlite") as store:
+        assert seed_starter(store, copy) == 80 and store.count_without_windows() == 80

@@ -239,6 +239,7 @@ def test_a_search_by_sound_is_reranked_by_its_windows(tmp_path, method):
         assert [r.item.id for r in plain][:2] == [blur, piece]
         reranked = search(store, query, k=3, method=method, query_windows=query_windows)
         assert [r.item.id for r in reranked] == [piece, blur, other]
+        assert reranked[2].score == pytest.approx(plain[2].score, abs=1e-6), "no windows stored: its cosine"
         unit = same_windows / np.linalg.norm(same_windows, axis=1, keepdims=True)
         assert reranked[0].score == pytest.approx(window_similarity(query_windows, unit), abs=2e-3)
         assert reranked[1].score == pytest.approx(np.sqrt(0.5), abs=2e-3)

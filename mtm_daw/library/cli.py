@@ -88,10 +88,13 @@ def filters_from_args(args: argparse.Namespace):
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from mtm_daw.describe import looks_like_path
     from mtm_daw.engine.joint_embedding import JointEmbedder
     from mtm_daw.library.search import search
     from mtm_daw.library.tagging import query_embedding
 
+    if looks_like_path(args.query) and not Path(args.query).expanduser().is_file():
+        raise MtmError(f"{args.query}: no such file to search by sound (words are searched as words)")
     vector, windows = query_embedding(args.query, JointEmbedder.default())
     store = _open(args)
     try:
@@ -181,12 +184,13 @@ def cmd_reembed(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from mtm_daw.library.starter import embedding_model_name
-    from mtm_daw.library.store import LibraryStore
+    from mtm_daw.library.store import SCHEMA_VERSION, LibraryStore
 
-    store = LibraryStore.open(library_path(args), create=False)  # any embedding model: this only checks the file
+    # any embedding model and an older schema as it is: verify only reads the file
+    store = LibraryStore.open(library_path(args), create=False, upgrade=False)
     try:
         problems = store.verify()
-        model = store.embedding_model
+        model, schema = store.embedding_model, store.schema_version
     finally:
         store.close()
     if problems:
@@ -195,6 +199,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise MtmError(f"{library_path(args)}: {len(problems)} problem(s) found (listed above); the file was not "
                        "changed — restore a backup, or remove it and import your files again")
     print(f"{library_path(args)}: ok")
+    if schema < SCHEMA_VERSION:
+        print(f"note: schema {schema}; mtm_daw brings it to {SCHEMA_VERSION} the next time it opens it to use it")
     if model and model != embedding_model_name():
         print(f"note: its embeddings come from {model!r}, not this version's {embedding_model_name()!r}; "
               "run `mtm library reembed` before searching it")

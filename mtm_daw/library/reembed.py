@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mtm_daw.errors import MtmError
+from mtm_daw.errors import Cancelled, MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
 PAGE = 1000
@@ -26,7 +26,7 @@ PAGE = 1000
 
 @dataclass
 class ReembedReport:
-    model: str  # the embedding model the library holds now
+    model: str  # the embedding model the library holds now (also re-run when items lack window embeddings)
     reembedded: int = 0
     missing: list[tuple[int, str, str]] = field(default_factory=list)  # (item id, path, why)
     dropped: int = 0
@@ -51,7 +51,7 @@ def reembed_library(path: str | os.PathLike, drop_missing: bool = False, progres
     model = embedding_model_name()
     report = ReembedReport(model=model)
     with LibraryStore.open(path, create=False) as store:  # opened without claiming a model: it may hold another
-        if store.embedding_model == model:
+        if store.embedding_model == model and store.count_without_windows() == 0:
             report.already_current = True
             return report
         items = []
@@ -76,12 +76,16 @@ def reembed_library(path: str | os.PathLike, drop_missing: bool = False, progres
                         renderer = make_renderer(sample_rate=SAMPLE_RATE, warn=lambda message: None)
                     windows = embed_file(source, item.kind, embedder, renderer=renderer, cancel=cancel)
                     embeddings[item.id] = (pooled(windows), windows)
+                except Cancelled:
+                    raise
                 except MtmError as exc:
                     report.missing.append((item.id, item.path, str(exc)))
                 progress("reembed", (index + 1) / max(1, len(items)))
         finally:
             if renderer is not None:
                 renderer.close()
+        if cancel is not None:
+            cancel.check()  # a cancel during the last file must not let the swap go ahead
         if report.missing and not drop_missing:
             listed = "\n  ".join(f"{item_id}: {why}" for item_id, _, why in report.missing[:10])
             more = f"\n  ... and {len(report.missing) - 10} more" if len(report.missing) > 10 else ""

@@ -109,8 +109,8 @@ def window_similarity(query_windows: np.ndarray, item_windows: np.ndarray) -> fl
 
 
 def _rerank(store: LibraryStore, hits: list[tuple[int, float]], query_windows: np.ndarray) -> list[tuple[int, float]]:
-    """Hits re-scored by window_similarity, best first (an item stored without windows stands in with
-    its one vector)."""
+    """Hits re-scored by window_similarity, best first; an item stored without windows (none are, once
+    a library is imported or re-embedded by this version) keeps its cosine."""
     windows = store.window_vectors([item_id for item_id, _ in hits])
     scored = [(item_id, window_similarity(query_windows, windows[item_id]) if item_id in windows else score)
               for item_id, score in hits]

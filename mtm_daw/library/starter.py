@@ -21,6 +21,7 @@ from mtm_daw.library.item import LibraryItem
 
 STARTER_DIR = Path(__file__).resolve().parent.parent / "data" / "starter"
 STARTER_PARTITION = "starter"
+WINDOWS_FILE = "windows.npz"  # each piece's window embeddings, float16, keyed by file stem
 
 
 def load_index(folder: Path = STARTER_DIR) -> dict:
@@ -37,6 +38,7 @@ def seed_starter(store, folder: Path = STARTER_DIR, embedder=None) -> int:
     index = load_index(folder)
     current_model = model_entry("joint_embedding")["sha256"]
     reembed = index.get("embedding_model_sha256") != current_model
+    shipped_windows = {} if reembed else _load_windows(folder / WINDOWS_FILE)
     added = 0
     for entry in index["items"]:
         path = folder / entry["file"]
@@ -44,7 +46,6 @@ def seed_starter(store, folder: Path = STARTER_DIR, embedder=None) -> int:
             continue
         if not path.is_file() or sha256_file(path) != entry["sha256"]:
             continue
-        windows = None  # the shipped index holds one vector per piece
         if reembed:
             from mtm_daw.engine.joint_embedding import JointEmbedder, pooled
             from mtm_daw.library.tagging import embed_file
@@ -53,6 +54,9 @@ def seed_starter(store, folder: Path = STARTER_DIR, embedder=None) -> int:
             embedding = pooled(windows)
         else:
             embedding = np.asarray(entry["embedding"], dtype=np.float32)
+            windows = shipped_windows.get(Path(entry["file"]).stem)
+            if windows is not None and (windows.ndim != 2 or windows.shape[1:] != embedding.shape):
+                windows = None  # a damaged windows file: the piece is still searchable by its one vector
         beat = 60.0 / entry["bpm"]
         now = time.time()
         item = LibraryItem(
@@ -65,6 +69,19 @@ def seed_starter(store, folder: Path = STARTER_DIR, embedder=None) -> int:
         if store.add_item(item, embedding, windows) is not None:
             added += 1
     return added
+
+
+def _load_windows(path: Path) -> dict[str, np.ndarray]:
+    """{file stem: (windows, dim) float32} from the shipped windows file; empty when it is missing or
+    unreadable (the starter pieces then lack re-ranking by windows, nothing else)."""
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            found = {name: data[name].astype(np.float32) for name in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return {}
+    return {name: w for name, w in found.items() if np.isfinite(w).all()}
 
 
 def open_library(path: str | os.PathLike | None = None, create: bool = True):

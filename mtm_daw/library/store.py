@@ -248,6 +248,7 @@ class LibraryStore:
         self.path = path
         self.dim = dim
         self.embedding_model = embedding_model
+        self.schema_version = SCHEMA_VERSION  # what the file holds (lower only when opened with upgrade=False)
         self._connection = connection
         self._apsw = apsw_module
         self._lock = threading.RLock()  # one connection per store; threads take turns
@@ -256,10 +257,12 @@ class LibraryStore:
     # --- lifecycle ----------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, create: bool = True, dim: int | None = None,
-             embedding_model: str | None = None) -> "LibraryStore":
+             embedding_model: str | None = None, upgrade: bool = True) -> "LibraryStore":
         """Open (or create) a library. `dim` and `embedding_model`, when given, must match the file's.
 
         A new library gets `dim` (default 128) and records `embedding_model`; an existing one keeps its own.
+        An older schema is brought up to date, unless upgrade=False (for checking a file without writing
+        to it: `schema_version` then says what it holds).
         """
         path = Path(default_library_path() if path is None else path).expanduser()
         try:
@@ -295,7 +298,7 @@ class LibraryStore:
             except apsw.Error as exc:
                 raise MtmError(f"the sqlite-vec extension did not load ({exc}) — {SETUP_HINT}") from exc
             connection.enable_load_extension(False)
-            version, file_dim, model = _prepare(connection, path, new_dim, create)
+            version, file_dim, model = _prepare(connection, path, new_dim, create, upgrade)
         except BaseException as exc:
             if connection is not None:
                 connection.close()
@@ -305,6 +308,7 @@ class LibraryStore:
                     raise translated from exc
             raise
         store = cls(path, connection, apsw, file_dim, model)
+        store.schema_version = version
         try:
             if dim is not None and dim != file_dim:
                 raise MtmError(f"{path}: this library holds {file_dim}-wide embeddings, not {dim}; "
@@ -456,8 +460,7 @@ class LibraryStore:
         return self._unit_vectors(matrix, len(matrix)).astype(np.float16).tobytes()
 
     def window_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
-        """{id: (windows, dim) float32 unit rows} for `ids`; an item stored without window embeddings
-        gives its one vector as a single window, an unknown id nothing."""
+        """{id: (windows, dim) float32 unit rows} for those of `ids` stored with window embeddings."""
         found = {}
         with self._snapshot():
             for item_id in ids:
@@ -466,10 +469,11 @@ class LibraryStore:
                 blob = rows[0][0] if rows else b""
                 if blob and len(blob) % (2 * self.dim) == 0:
                     found[int(item_id)] = np.frombuffer(blob, dtype=np.float16).reshape(-1, self.dim).astype(np.float32)
-            missing = np.array([i for i in ids if int(i) not in found], dtype=np.int64)
-            for item_id, vector in zip(*self._vectors_of(missing)):
-                found[int(item_id)] = vector[None, :]
         return found
+
+    def count_without_windows(self) -> int:
+        """Items stored without window embeddings (added before schema 2, or by an older model)."""
+        return self._rows("SELECT count(*) FROM items WHERE id NOT IN (SELECT id FROM item_windows)")[0][0]
 
     def replace_embeddings(self, embeddings: dict[int, tuple[np.ndarray, np.ndarray]], model: str,
                            remove: Sequence[int] = ()) -> None:
@@ -731,7 +735,7 @@ class LibraryStore:
             if [row[0] for row in check] != ["ok"]:
                 problems += [f"SQLite: {row[0]}" for row in check[:20]]
             meta = dict(run("SELECT key, value FROM meta").fetchall())
-            if meta.get("schema_version") != str(SCHEMA_VERSION):
+            if meta.get("schema_version") not in {str(v) for v in range(1, SCHEMA_VERSION + 1)}:
                 problems.append(f"schema version is {meta.get('schema_version')!r}, expected {SCHEMA_VERSION}")
             sql = run("SELECT sql FROM sqlite_master WHERE name = 'item_vectors'").fetchall()
             declared = re.search(r"float\[(\d+)\]", sql[0][0]) if sql else None
@@ -749,11 +753,12 @@ class LibraryStore:
                 "SELECT rowid FROM item_vectors WHERE rowid NOT IN (SELECT id FROM items) ORDER BY rowid")]
             if orphans:
                 problems.append(f"{len(orphans)} vector(s) belong to no item (rowids {_some(orphans)})")
-            stray = [row[0] for row in run(
+            has_windows = bool(run("SELECT 1 FROM sqlite_master WHERE name = 'item_windows'").fetchall())
+            stray = [] if not has_windows else [row[0] for row in run(
                 "SELECT id FROM item_windows WHERE id NOT IN (SELECT id FROM items) ORDER BY id")]
             if stray:
                 problems.append(f"{len(stray)} set(s) of window vectors belong to no item (ids {_some(stray)})")
-            misshapen = [row[0] for row in run(
+            misshapen = [] if not has_windows else [row[0] for row in run(
                 "SELECT id FROM item_windows WHERE length(vectors) = 0 OR length(vectors) % ? != 0 ORDER BY id",
                 (2 * int(declared.group(1)),))]
             if misshapen:
@@ -784,7 +789,8 @@ class LibraryStore:
             raise MtmError(f"{self.path}: the library has problems:\n  " + "\n  ".join(problems))
 
 
-def _prepare(connection: "apsw.Connection", path: Path, dim: int, create: bool) -> tuple[int, int, str]:
+def _prepare(connection: "apsw.Connection", path: Path, dim: int, create: bool,
+             upgrade: bool = True) -> tuple[int, int, str]:
     """Check what the file holds and bring its schema up to date; return (version, dim, embedding model).
 
     Nothing is written unless the file is empty or an older mtm_daw library.
@@ -806,7 +812,7 @@ def _prepare(connection: "apsw.Connection", path: Path, dim: int, create: bool) 
         return int(version), meta
 
     version, meta = inspect()
-    if version < SCHEMA_VERSION:
+    if version < SCHEMA_VERSION and (upgrade or version == 0):
         if version == 0 and not create:
             raise MtmError(f"{path}: the file holds no library yet (open it with create=True)")
         if connection.execute("PRAGMA journal_mode").fetchall()[0][0] != "wal":

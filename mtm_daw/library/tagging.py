@@ -107,13 +107,13 @@ def embed_file(path: str | os.PathLike, kind: str, embedder: JointEmbedder, rend
 
 
 def query_embedding(query: str, embedder: JointEmbedder) -> tuple[np.ndarray, np.ndarray | None]:
-    """(vector, window vectors or None) for a library search: words, or the path of an audio or MIDI
-    file whose sound is the query (its windows re-rank the nearest items; see library.search)."""
-    from mtm_daw.describe import looks_like_path
+    """(vector, window vectors or None) for a library search: the sound of an existing file (audio or
+    MIDI; its windows re-rank the nearest items, see library.search), else the words."""
     from mtm_daw.media import detect_kind
 
-    if looks_like_path(query):
-        windows = embed_file(query, detect_kind(query), embedder)
+    path = Path(query.strip()).expanduser()
+    if query.strip() and path.is_file():
+        windows = embed_file(path, detect_kind(path), embedder)
         return pooled(windows), windows
     return embedder.embed_text([query])[0], None
 

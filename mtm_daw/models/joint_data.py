@@ -14,8 +14,10 @@ the description's sentence, "<mood> <genre> with <instruments>", "<genre> music"
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -134,10 +136,13 @@ def save_pairs(pairs: list[ClipPair], path) -> None:
             out[i, :, :mel.shape[1]] = mel
         return out
 
-    np.savez(path, mel_a=stack("mel_a"), mel_b=stack("mel_b"),
-             captions=np.array([p.captions for p in pairs], dtype=str),
-             genre=np.array([p.genre for p in pairs], dtype=str), mood=np.array([p.mood for p in pairs], dtype=str),
-             instruments=np.array(["|".join(p.instruments) for p in pairs], dtype=str))
+    staged = Path(f"{path}.partial")  # an interrupted write never leaves a file that looks finished
+    with open(staged, "wb") as out:
+        np.savez(out, mel_a=stack("mel_a"), mel_b=stack("mel_b"),
+                 captions=np.array([p.captions for p in pairs], dtype=str),
+                 genre=np.array([p.genre for p in pairs], dtype=str), mood=np.array([p.mood for p in pairs], dtype=str),
+                 instruments=np.array(["|".join(p.instruments) for p in pairs], dtype=str))
+    os.replace(staged, path)
 
 
 def load_pairs(path) -> list[ClipPair]:

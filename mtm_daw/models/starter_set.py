@@ -5,8 +5,9 @@
 Pieces: baseline-composer arrangements across every genre and mood (labels known, licence CC0) and
 music21 corpus pieces (Bach chorales and folk tunes from build/corpus.jsonl; public domain music,
 music21's encodings under its BSD licence). Each is written as a type-1 MIDI file; index.json holds
-its tags, caption, source, licence, checksum and joint-space embedding (of its SoundFont render), so
-a fresh library is seeded without rendering anything (mtm_daw/library/starter.py).
+its tags, caption, source, licence, checksum and joint-space embedding (of its SoundFont render), and
+windows.npz its window embeddings (float16, by file stem, for re-ranking a search by sound), so a
+fresh library is seeded without rendering anything (mtm_daw/library/starter.py).
 Build-side only (it needs the corpus cache); the runtime only reads index.json.
 """
 from __future__ import annotations
@@ -20,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from mtm_daw.description import GENRES, MOODS
-from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder
+from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder, pooled
 from mtm_daw.engine.sessions import model_entry, sha256_file
+from mtm_daw.library.starter import WINDOWS_FILE
 from mtm_daw.library.tagging import caption_for, score_instrument_tags
 from mtm_daw.models.joint_data import instrument_tags_of, random_labelled_description
 from mtm_daw.render import make_renderer, render_mono
@@ -42,17 +44,22 @@ def _entry(path: Path, score, genre: str, mood: str, instruments: list[str], sou
 
 
 def build(out: Path, corpus_path: Path, seed: int = 11) -> int:
+    if not corpus_path.is_file():
+        raise SystemExit(f"{corpus_path}: the music21 corpus cache is missing; build it first with "
+                         f"`python -m mtm_daw.models.corpus --out {corpus_path}`")
     out.mkdir(parents=True, exist_ok=True)
     renderer = make_renderer(synth="soundfont", sample_rate=SAMPLE_RATE)
     embedder = JointEmbedder.default()
     rng = random.Random(seed)
     entries = []
 
+    windows = {}
+
     def add(name: str, score, genre, mood, instruments, source, licence) -> None:
         path = out / f"{name}.mid"
         score_to_midi(score, title=name).save(path)
-        embedding = embedder.embed_audio(render_mono(score, renderer), SAMPLE_RATE)
-        entries.append(_entry(path, score, genre, mood, instruments, source, licence, embedding))
+        windows[name] = embedder.embed_audio_windows(render_mono(score, renderer), SAMPLE_RATE)
+        entries.append(_entry(path, score, genre, mood, instruments, source, licence, pooled(windows[name])))
 
     for genre in GENRES:
         for index in range(BASELINE_PER_GENRE):
@@ -62,19 +69,19 @@ def build(out: Path, corpus_path: Path, seed: int = 11) -> int:
             name = f"{genre}_{description.mood}_{index + 1:02d}"
             add(name, score, genre, description.mood, list(instrument_tags_of(description)),
                 "mtm_daw baseline composer", "CC0-1.0")
-    if corpus_path.is_file():
-        from mtm_daw.models.corpus import load_corpus_cache
+    from mtm_daw.models.corpus import load_corpus_cache
 
-        pieces = load_corpus_cache(corpus_path)
-        chorales = [p for p in pieces if p.source.startswith("bach")][:CORPUS_PIECES // 2]
-        folk = [p for p in pieces if not p.source.startswith("bach")][:CORPUS_PIECES // 2]
-        for piece in chorales + folk:
-            instruments = score_instrument_tags(piece.score)
-            name = "corpus_" + piece.source.replace("/", "_").replace(" ", "_")[:60]
-            add(name, piece.score, piece.genre, piece.mood, instruments, f"music21 corpus: {piece.source}",
-                "public domain music; music21 corpus encoding (BSD-3-Clause)")
+    pieces = load_corpus_cache(corpus_path)
+    chorales = [p for p in pieces if p.source.startswith("bach")][:CORPUS_PIECES // 2]
+    folk = [p for p in pieces if not p.source.startswith("bach")][:CORPUS_PIECES // 2]
+    for piece in chorales + folk:
+        instruments = score_instrument_tags(piece.score)
+        name = "corpus_" + piece.source.replace("/", "_").replace(" ", "_")[:60]
+        add(name, piece.score, piece.genre, piece.mood, instruments, f"music21 corpus: {piece.source}",
+            "public domain music; music21 corpus encoding (BSD-3-Clause)")
     index = {"version": 1, "embedding_model_sha256": model_entry("joint_embedding")["sha256"], "items": entries}
     (out / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
+    np.savez_compressed(out / WINDOWS_FILE, **{name: w.astype(np.float16) for name, w in windows.items()})
     return len(entries)
 
 
