@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -26,20 +27,29 @@ def _open(args: argparse.Namespace, create: bool = True):
     return open_library(library_path(args), create=create)
 
 
-def cmd_add(args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def _progress_and_ctrl_c(quiet: bool):
+    """(progress printer, cancel token) for a long library job: Ctrl-C sets the token, so the job
+    finishes the file in hand and stops cleanly; the previous handler is back afterwards."""
     from mtm_daw.cli import ProgressPrinter
-    from mtm_daw.library.importer import import_paths
     from mtm_daw.progress import CancelToken
 
     token = CancelToken()
-    previous = signal.signal(signal.SIGINT, lambda *_: token.cancel())  # finish the file in hand, then stop
-    printer = ProgressPrinter(args.quiet)
+    previous = signal.signal(signal.SIGINT, lambda *_: token.cancel())
+    printer = ProgressPrinter(quiet)
     try:
-        report = import_paths(library_path(args), args.paths, partition=args.partition, workers=args.workers,
-                              transcribe=not args.no_notes, progress=printer, cancel=token)
+        yield printer, token
     finally:
         signal.signal(signal.SIGINT, previous)
         printer.done()
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from mtm_daw.library.importer import import_paths
+
+    with _progress_and_ctrl_c(args.quiet) as (printer, token):
+        report = import_paths(library_path(args), args.paths, partition=args.partition, workers=args.workers,
+                              transcribe=not args.no_notes, progress=printer, cancel=token)
     print(f"added {report.added}, already there {report.skipped}, failed {len(report.failed)} "
           f"in {report.seconds:.1f} s ({report.files_per_second:.2f} files/s) -> {library_path(args)}")
     for path, message in report.failed:
@@ -160,18 +170,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_reembed(args: argparse.Namespace) -> int:
-    from mtm_daw.cli import ProgressPrinter
     from mtm_daw.library.reembed import reembed_library
-    from mtm_daw.progress import CancelToken
 
-    token = CancelToken()
-    previous = signal.signal(signal.SIGINT, lambda *_: token.cancel())
-    printer = ProgressPrinter(args.quiet)
-    try:
+    with _progress_and_ctrl_c(args.quiet) as (printer, token):
         report = reembed_library(library_path(args), drop_missing=args.drop_missing, progress=printer, cancel=token)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        printer.done()
     if report.already_current:
         print(f"{library_path(args)}: already embedded with {report.model}; nothing to do")
         return EXIT_OK

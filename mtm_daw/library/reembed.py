@@ -54,8 +54,8 @@ def reembed_library(path: str | os.PathLike, drop_missing: bool = False, progres
         if store.embedding_model == model and store.count_without_windows() == 0:
             report.already_current = True
             return report
-        items = []
-        while len(items) < store.count():
+        items, total = [], store.count()
+        while len(items) < total:
             page = store.list_items(limit=PAGE, offset=len(items))
             if not page:
                 break

@@ -94,7 +94,7 @@ def search(store: LibraryStore, query: np.ndarray, filters: SearchFilters | None
         hits = store.nearest(vector, wanted, pool)
         state.sql_seconds += time.perf_counter() - start
     if query_windows is not None:
-        hits = _rerank(store, hits, _unit_rows(query_windows, store.dim))[:k]
+        hits = _rerank(store, hits, store.unit_windows(query_windows))[:k]
     # 3. the items themselves (one removed meanwhile by another process is left out)
     items = {item.id: item for item in store.get_many([item_id for item_id, _ in hits])}
     track = "broad" if wanted.is_empty else "targeted"
@@ -115,17 +115,6 @@ def _rerank(store: LibraryStore, hits: list[tuple[int, float]], query_windows: n
     scored = [(item_id, window_similarity(query_windows, windows[item_id]) if item_id in windows else score)
               for item_id, score in hits]
     return sorted(scored, key=lambda hit: -hit[1])
-
-
-def _unit_rows(windows: np.ndarray, dim: int) -> np.ndarray:
-    matrix = np.atleast_2d(np.asarray(windows, dtype=np.float32))
-    if matrix.ndim != 2 or matrix.shape[1] != dim or len(matrix) == 0 or not np.isfinite(matrix).all():
-        raise MtmError(f"the query's window embeddings must be (windows, {dim}) finite numbers, "
-                       f"got an array of shape {np.shape(windows)}")
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    if (norms == 0).any():
-        raise MtmError("a query window embedding is all zeros; it cannot be compared")
-    return matrix / norms
 
 
 def _unit_query(query: np.ndarray, dim: int) -> np.ndarray:

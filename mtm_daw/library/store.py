@@ -14,7 +14,7 @@ Layout (schema version 2):
   (float[dim], cosine), `partition` as its partition key and copies of the filterable tags
   (genre, mood, key, mode, bpm, duration) as metadata columns, so a KNN query filters inside sqlite-vec.
 - `item_windows` (v2): id = items.id, the embeddings of the item's 6 s windows as float16 (windows x dim),
-  for re-ranking a search by sound; items added before v2 (and the starter set) have none.
+  for re-ranking a search by sound; items added before v2 have none until `mtm library reembed`.
 
 Every process opens its own connection; the file is in WAL mode, writes take the lock up front
 (BEGIN IMMEDIATE) and wait up to 30 s for another writer. All SQL is parameterised; the only values
@@ -451,13 +451,15 @@ class LibraryStore:
             raise MtmError("an embedding is all zeros (silent or empty input?); it cannot be compared")
         return vectors / norms
 
-    def _window_blob(self, windows: np.ndarray | None) -> bytes | None:
-        if windows is None:
-            return None
+    def unit_windows(self, windows: np.ndarray) -> np.ndarray:
+        """Checked window embeddings (windows, dim) as float32 unit rows (stored ones and a query's alike)."""
         matrix = np.atleast_2d(np.asarray(windows, dtype=np.float32))
         if matrix.ndim != 2 or matrix.shape[1] != self.dim or len(matrix) == 0:
             raise MtmError(f"window embeddings must be (windows, {self.dim}), got an array of shape {matrix.shape}")
-        return self._unit_vectors(matrix, len(matrix)).astype(np.float16).tobytes()
+        return self._unit_vectors(matrix, len(matrix))
+
+    def _window_blob(self, windows: np.ndarray | None) -> bytes | None:
+        return None if windows is None else self.unit_windows(windows).astype(np.float16).tobytes()
 
     def window_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         """{id: (windows, dim) float32 unit rows} for those of `ids` stored with window embeddings."""
