@@ -333,29 +333,34 @@ def test_a_library_that_cannot_be_opened_disables_the_list_with_the_reason(qtbot
     assert not panel.results.isEnabled() and not panel.search_button.isEnabled()
 
 
-def test_a_real_library_file_enables_the_list_and_its_rows_give_a_control(qtbot, window, generated, tmp_path,
-                                                                         monkeypatch):
-    """The adapter against mtm_daw.library itself (the query embedder replaced: its weights may not be there)."""
+def _one_cue_library(tmp_path: Path, midi: Path, monkeypatch, seed: int, **tags) -> tuple[Path, np.ndarray]:
+    """(library file, its item's vector): a library holding one generated MIDI cue, which every query
+    finds (the query embedder replaced by that vector: its weights may not be there)."""
     import hashlib
 
-    import numpy as np
-
     store_module = pytest.importorskip("mtm_daw.library.store")
-    from mtm_daw.library.item import LibraryItem
     from mtm_daw.errors import MtmError
+    from mtm_daw.library.item import LibraryItem
 
-    midi = Path(generated.result["files"]["midi"])
-    vector = np.random.default_rng(0).standard_normal(128).astype(np.float32)
+    vector = np.random.default_rng(seed).standard_normal(128).astype(np.float32)
     library = tmp_path / "library.sqlite"
     try:
         with store_module.LibraryStore.open(library, create=True) as store:
             store.add_item(LibraryItem(path=str(midi), content_hash=hashlib.sha256(midi.read_bytes()).hexdigest(),
                                        kind="midi", duration=8.0, bpm=107.0, key="G major", genre="ambient",
-                                       mood="calm", caption="a calm ambient cue"), vector)
+                                       mood="calm", caption="a calm ambient cue", **tags), vector)
     except MtmError as error:  # e.g. sqlite-vec missing on this machine
         pytest.skip(str(error))
     monkeypatch.setattr(library_adapter, "_open_stores", {})
     monkeypatch.setattr("mtm_daw.library.tagging.query_embedding", lambda query, embedder: (vector, None))
+    return library, vector
+
+
+def test_a_real_library_file_enables_the_list_and_its_rows_give_a_control(qtbot, window, generated, tmp_path,
+                                                                         monkeypatch):
+    """The adapter against mtm_daw.library itself (the query embedder replaced: its weights may not be there)."""
+    midi = Path(generated.result["files"]["midi"])
+    library, vector = _one_cue_library(tmp_path, midi, monkeypatch, seed=0)
     rows = library_adapter.search_references(str(library), "calm ambient", {"genre": "ambient", "bpm_min": 100.0}, 5)
     assert [(r["path"], r["track"], r["matched"]) for r in rows] == [(str(midi), "targeted", ["bpm", "genre"])]
     signal = library_adapter.reference_control({**rows[0], "strength": 0.5})
@@ -659,26 +664,10 @@ def test_about_this_cue_names_models_with_version_and_checksum_and_references_wi
 
 
 def test_a_library_reference_is_recorded_with_its_source_and_licence(generated, tmp_path, monkeypatch):
-    import hashlib
-
-    store_module = pytest.importorskip("mtm_daw.library.store")
-    from mtm_daw.errors import MtmError
-    from mtm_daw.library.item import LibraryItem
     from mtm_daw.provenance import file_sha256
 
     midi = Path(generated.result["files"]["midi"])
-    vector = np.random.default_rng(1).standard_normal(128).astype(np.float32)
-    library = tmp_path / "library.sqlite"
-    try:
-        with store_module.LibraryStore.open(library, create=True) as store:
-            store.add_item(LibraryItem(path=str(midi), content_hash=hashlib.sha256(midi.read_bytes()).hexdigest(),
-                                       kind="midi", duration=8.0, bpm=107.0, key="G major", genre="ambient",
-                                       mood="calm", caption="a calm ambient cue", source="made here",
-                                       licence="CC0"), vector)
-    except MtmError as error:  # e.g. sqlite-vec missing on this machine
-        pytest.skip(str(error))
-    monkeypatch.setattr(library_adapter, "_open_stores", {})
-    monkeypatch.setattr("mtm_daw.library.tagging.query_embedding", lambda query, embedder: (vector, None))
+    library, _ = _one_cue_library(tmp_path, midi, monkeypatch, seed=1, source="made here", licence="CC0")
     row = library_adapter.search_references(str(library), "calm ambient", {}, 1)[0]
     chosen = {**row, "strength": 0.6}
     record = library_adapter.reference_record(chosen, library_adapter.reference_control(chosen))
