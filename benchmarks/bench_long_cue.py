@@ -21,7 +21,7 @@ from mtm_daw.engine.generator import OVERLAP_TOKENS, WINDOW_TOKENS, GenerationSe
 from mtm_daw.pipeline import compose_cue
 from mtm_daw.score.midi import estimate_key_from_notes
 from mtm_daw.score.score import Score, Track
-from mtm_daw.score.theory import SCALE_STEPS
+from mtm_daw.score.roll import KEY_LOCK_STEPS
 
 
 def window_keys(score: Score) -> list[str]:
@@ -35,9 +35,7 @@ def window_keys(score: Score) -> list[str]:
 
 def notes_outside_scale(score: Score) -> int:
     key = score.parsed_key
-    scale = {(key.tonic + step) % 12 for step in SCALE_STEPS[key.mode]}
-    if key.mode == "minor":
-        scale.add((key.tonic + 11) % 12)
+    scale = {(key.tonic + step) % 12 for step in KEY_LOCK_STEPS[key.mode]}
     return sum(n.pitch % 12 not in scale for t in score.tracks.values() if not t.is_drum for n in t.notes)
 
 

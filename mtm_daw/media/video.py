@@ -149,9 +149,9 @@ def _sampled_rgb(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
     """(height, width, 3) uint8 RGB from a 4:2:0 frame's planes: each output pixel is the mean of four
     points spread over its source block (a 2x2 grid at the block's quarter points) in Y, U and V.
 
-    At 1080p -> 160 pixels this reads 4 of every 144 source pixels: a few hundredths of a millisecond
-    where swscale's area filter takes 2-4 ms, and for colour and motion statistics the two agree
-    within a few levels (a frame's mean within 1 level; see tests/test_media.py)."""
+    At 1080p -> 160 pixels this reads 4 of every 144 source pixels: about 0.7 ms a frame where
+    swscale's area filter takes 2-6 ms, and for colour and motion statistics the two agree within a
+    few levels (a frame's mean within about 2 levels; see tests/test_media.py)."""
     def sampled(plane_index: int, divisor: int) -> np.ndarray:
         plane = frame.planes[plane_index]
         points = _sample_points(frame.height // divisor, frame.width // divisor, plane.line_size, height, width)

@@ -11,9 +11,8 @@ pairs with `mtm_daw.models.joint_data`, trains from random weights, fine-tunes t
 Loss per batch: caption <-> view A, caption <-> view B (InfoNCE, clips sharing a caption count as
 positives) and view A <-> view B (the same piece at another tempo and key). With --same-genre F, that
 share of batches holds clips of one genre only, so the instance loss must tell apart pieces that share
-drums, instruments and style. Held-out metrics after
-training: genre precision@10 for "<genre> music" text queries, and rank-1 for view-B audio queries
-among the view-A clips. Writes model.safetensors + config.json (settings, metrics, losses) to --out.
+drums, instruments and style. Held-out metrics after training: genre precision@10 for "<genre> music"
+text queries, and rank-1 for view-B audio queries among the view-A clips. Writes model.safetensors + config.json (settings, metrics, losses) to --out.
 """
 from __future__ import annotations
 

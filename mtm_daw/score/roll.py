@@ -133,6 +133,10 @@ def roll_to_tracks(roll: np.ndarray, tonic: int, programs: dict[str, int], roles
     return tracks
 
 
+# Semitones above the tonic that the key lock keeps: the scale, and in minor the raised 7th of its cadences.
+KEY_LOCK_STEPS = {"major": frozenset(SCALE_STEPS["major"]), "minor": frozenset(SCALE_STEPS["minor"]) | {11}}
+
+
 def lock_to_scale(roll: np.ndarray, mode: str) -> np.ndarray:
     """A copy of a (steps, FEATURES) roll (0..1, key-relative) with every pitched note on the key's scale.
 
@@ -140,7 +144,7 @@ def lock_to_scale(roll: np.ndarray, mode: str) -> np.ndarray:
     (onset and sustain together, so a held note moves whole); minor keys keep the raised 7th their
     cadences use. Drums and velocities are untouched.
     """
-    allowed = set(SCALE_STEPS[mode]) | ({11} if mode == "minor" else set())
+    allowed = KEY_LOCK_STEPS[mode]
     locked = roll.copy()
     for role, (low, high) in PITCH_RANGES.items():
         onset, sustain = roll[:, LAYOUT.onset[role]], roll[:, LAYOUT.sustain[role]]
