@@ -123,6 +123,16 @@ def write_report(results: dict, output: str | Path, plots: bool = True) -> list[
     return [output / "eval.md", output / "eval.json"] + written
 
 
+def _save(figure, path: Path) -> Path:
+    """Lay out, write (PNG, 90 dpi) and close a figure; return where it went."""
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+    return path
+
+
 def write_plots(results: dict, folder: Path) -> tuple[list[Path], str]:
     """Distributions per engine: per-cue metrics as box plots, the mix embeddings in 2-D (PCA), notes per
     bar per role against the training data. Returns the files and a note when plots were skipped."""
@@ -164,10 +174,7 @@ def write_plots(results: dict, folder: Path) -> tuple[list[Path], str]:
             axis.set_xticks([])
             axis.set_yticks([])
         axis.set_title(title)
-    figure.tight_layout()
-    written.append(folder / "metrics.png")
-    figure.savefig(written[-1], dpi=90)
-    plt.close(figure)
+    written.append(_save(figure, folder / "metrics.png"))
 
     with_embedding = [c for c in cues if c.get("embedding")]
     if len(with_embedding) >= 3:
@@ -186,10 +193,7 @@ def write_plots(results: dict, folder: Path) -> tuple[list[Path], str]:
             axis.scatter(points[mask, 0], points[mask, 1], label=engine, s=22, alpha=0.75)
         axis.set_title("mix embeddings (joint space, first two principal components)")
         axis.legend(fontsize=8)
-        figure.tight_layout()
-        written.append(folder / "embeddings.png")
-        figure.savefig(written[-1], dpi=90)
-        plt.close(figure)
+        written.append(_save(figure, folder / "embeddings.png"))
 
     roles = ["drums", "bass", "harmony", "melody"]
     training = None
@@ -209,8 +213,5 @@ def write_plots(results: dict, folder: Path) -> tuple[list[Path], str]:
     axis.set_xticks(np.arange(len(roles)) + 0.4 - width / 2, roles)
     axis.set_ylabel("notes per bar")
     axis.legend(fontsize=8)
-    figure.tight_layout()
-    written.append(folder / "notes_per_bar.png")
-    figure.savefig(written[-1], dpi=90)
-    plt.close(figure)
+    written.append(_save(figure, folder / "notes_per_bar.png"))
     return written, ""
