@@ -1,90 +1,168 @@
-"""How the trained generator (DiT + ControlFormer, ONNX) follows held-out descriptions and references,
-next to the baseline composer on the same descriptions.
+"""The trained generator, the baseline composer and music people wrote, side by side, on held-out pieces.
 
-    .venv/bin/python benchmarks/quality_generator.py [--count 24] [--steps 20] [--precision fp32]
+    .venv/bin/python benchmarks/quality_generator.py [--count 24] [--steps 20] [--model FILE] [--out results.md]
 
-Held-out: descriptions from a seed the training never used. Reports key adherence (key heard in the
-notes), empty requested roles, notes per bar and pitch per role against the baseline (the training
-data's source), seed-to-seed overlap, and reference similarity at strength 0, 0.5 and 1.
+Needs the training corpus cache (`python -m mtm_daw.models.corpus`, about 4 minutes); only its held-out
+pieces (models.corpus.is_held_out: 10 % of every source, never trained or tuned on) are read. For each
+held-out piece with at least two roles, its first 16 bars are the human-written column; both engines
+write a 16-bar cue for a description made from the piece's labels (genre, mood, tempo, key, meter,
+roles, instruments). Hit points: the same descriptions with three hits each. Reference following:
+the piece's bars 1-16 as the reference at strength 0, 0.5 and 1, against chance (the strength-1 cue
+compared with bars 17-32 of the same piece).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import time
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
 from mtm_daw.control import ControlSignal, control_from_score
+from mtm_daw.description import HitPoint, MusicDescription
 from mtm_daw.engine.generator import GenerationSettings, Generator, generate_score
 from mtm_daw.engine.text_encoder import TextEncoder
-from mtm_daw.metrics import key_matches, note_overlap, reference_similarity, role_stats
-from mtm_daw.models.data import random_description
+from mtm_daw.evaluation import structure
+from mtm_daw.loop import cut_to_bars
+from mtm_daw.metrics import key_matches, reference_similarity
+from mtm_daw.models.corpus import is_held_out, load_corpus_cache
 from mtm_daw.score.baseline import compose
 from mtm_daw.score.roll import quantize_score
+from mtm_daw.score.score import ROLES, Note, Score, Track
 
-HELD_OUT_SEED = 987_654  # training uses --seed 1234
+BARS = 16
+ENGINES = ("trained", "baseline", "human")
+
+
+def excerpt(score: Score, first_bar: int, bars: int) -> Score:
+    start = first_bar * score.beats_per_bar
+    tracks = {role: Track(role, t.program, [Note(n.onset - start, n.duration, n.pitch, n.velocity) for n in t.notes
+                                            if n.onset >= start - 1e-9], t.is_drum) for role, t in score.tracks.items()}
+    return cut_to_bars(Score(score.tempo, score.time_signature, score.key, tracks, score.length_beats - start), bars)
+
+
+def description_of(piece, bars: int) -> MusicDescription:
+    score = piece.score
+    return MusicDescription(genre=piece.genre, mood=piece.mood, tempo=score.tempo, key=score.key,
+                            time_signature=score.time_signature, duration=bars * score.beats_per_bar * 60 / score.tempo,
+                            roles=tuple(r for r in ROLES if r in score.tracks),
+                            instruments={r: t.program for r, t in score.tracks.items() if not t.is_drum})
+
+
+def held_out_pieces(corpus: Path, count: int) -> list:
+    """Held-out pieces of at least 2 roles and 32 bars, groove songs, chorales and multi-part music in turn."""
+    pieces = [p for p in load_corpus_cache(corpus) if is_held_out(p.source) and len(p.score.tracks) >= 2
+              and p.score.bars >= 2 * BARS]
+    groups: dict[str, list] = {}
+    for piece in pieces:
+        groups.setdefault("grooves" if "+mma/" in piece.source else piece.source.split("/")[0], []).append(piece)
+    chosen = []
+    while len(chosen) < count and any(groups.values()):
+        for group in sorted(groups):
+            if groups[group] and len(chosen) < count:
+                chosen.append(groups[group].pop(0))
+    return chosen
+
+
+def row_values(score: Score, hit_beats: list[float] | None = None) -> dict[str, float]:
+    values = {}
+    for role in ROLES:
+        values[f"repeat {role}"] = structure.repeat_share(score, role)
+        values[f"velocity spread {role}"] = structure.velocity_spread(score, role)
+        values[f"empty bars {role}"] = structure.empty_bar_share(score, role)
+        values[f"notes per bar {role}"] = structure.notes_per_bar(score, role)
+    for lag in (1, 4, 8):
+        values[f"melody similarity lag {lag}"] = structure.bar_similarity(score, "melody", lag)
+    values["drums similarity lag 1"] = structure.bar_similarity(score, "drums", 1)
+    values["chord-tone share"], values["chord-tone control"] = structure.chord_tone_share(score)
+    values["melody steps"], values["melody leaps"] = structure.melody_motion(score)
+    values["key heard"] = float(key_matches(score))
+    return values
+
+
+def mean(values: list[float]) -> float:
+    values = [v for v in values if v == v]
+    return float(np.mean(values)) if values else float("nan")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=24)
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--precision", default="fp32")
     parser.add_argument("--model", help="an ecmg ONNX file (default: the shipped one)")
+    parser.add_argument("--corpus", type=Path, default=Path("build/corpus.jsonl"))
+    parser.add_argument("--out", type=Path, help="also write the table (.md) and the figures (.json) here")
     args = parser.parse_args()
-    rng = random.Random(HELD_OUT_SEED)
-    descriptions = [random_description(rng) for _ in range(args.count)]
-    for description in descriptions:  # at most 30 s, keeping what falls inside
-        description.duration = min(description.duration, 30.0)
-        description.hit_points = [h for h in description.hit_points if h.time <= description.duration]
-    encoder = TextEncoder.default()
-    embeddings = encoder.encode([d.to_sentence() for d in descriptions])
-    generator = Generator(args.model) if args.model else Generator.default(args.precision)
-    settings = GenerationSettings(steps=args.steps, precision=args.precision)
-
-    keys = {"dit": 0, "baseline": 0}
-    empty = {"dit": 0, "baseline": 0}
-    stats = {"dit": {}, "baseline": {}}
-    overlaps, similarity = [], {0.0: [], 0.5: [], 1.0: []}
+    if not args.corpus.is_file():
+        raise SystemExit(f"{args.corpus} is missing: build it with `.venv/bin/python -m mtm_daw.models.corpus`")
     started = time.perf_counter()
-    for index, (description, embedding) in enumerate(zip(descriptions, embeddings)):
-        scores = {"dit": generate_score(description, embedding, settings=GenerationSettings(
-                      steps=args.steps, seed=index, precision=args.precision), generator=generator),
-                  "baseline": compose(description, seed=index)}
-        for engine, score in scores.items():
-            keys[engine] += key_matches(score)
-            empty[engine] += sum(1 for role in description.roles if not score.tracks[role].notes)
-            for role, value in role_stats(score).items():
-                stats[engine].setdefault(role, []).append(value)
-        other_seed = generate_score(description, embedding, settings=GenerationSettings(
-            steps=args.steps, seed=index + 1000, precision=args.precision), generator=generator)
-        overlaps.append(note_overlap(scores["dit"], other_seed))
-        reference_score = quantize_score(compose(random_description(rng), seed=index + 77))
-        features = control_from_score(reference_score)
-        for strength in similarity:
-            score = generate_score(description, embedding, ControlSignal(features, strength), settings, generator=generator)
-            similarity[strength].append(reference_similarity(score, features))
+    pieces = held_out_pieces(args.corpus, args.count)
+    descriptions = [description_of(p, BARS) for p in pieces]
+    embeddings = TextEncoder.default().encode([d.to_sentence() for d in descriptions])
+    generator = Generator(args.model) if args.model else Generator.default()
+    rng = random.Random(5)
 
-    n = args.count
-    print(f"{n} held-out descriptions, {args.steps} DDIM steps, {args.precision}, "
-          f"{time.perf_counter() - started:.0f} s")
-    for engine in ("dit", "baseline"):
-        print(f"{engine:>9}: key heard = requested {keys[engine]}/{n} ({100 * keys[engine] / n:.0f}%), "
-              f"empty requested roles {empty[engine]}")
-    print("notes per bar and mean pitch per role (dit | baseline):")
-    for role in ("drums", "bass", "harmony", "melody"):
-        d, b = stats["dit"].get(role, []), stats["baseline"].get(role, [])
-        if not d:
-            continue
-        mean = lambda values, field: float(np.nanmean([getattr(v, field) for v in values]))  # noqa: E731
-        print(f"  {role:>8}: {mean(d, 'notes_per_bar'):5.1f} | {mean(b, 'notes_per_bar'):5.1f} notes/bar   "
-              f"pitch {mean(d, 'mean_pitch'):5.1f} | {mean(b, 'mean_pitch'):5.1f}   "
-              f"range {mean(d, 'pitch_range'):4.1f} | {mean(b, 'pitch_range'):4.1f}")
-    print(f"seed-to-seed note overlap (dit): mean {np.mean(overlaps):.2f} (1 = identical)")
-    for strength, values in similarity.items():
-        print(f"reference strength {strength:.1f}: onset similarity {np.mean([v['onset'] for v in values]):.3f}, "
-              f"chroma similarity {np.mean([v['chroma'] for v in values]):.3f}")
+    rows: dict[str, dict[str, list[float]]] = {engine: {} for engine in ENGINES}
+    hits: dict[str, list[float]] = {"trained": [], "baseline": []}
+    following: dict[str, list[float]] = {}
+    for index, (piece, description, embedding) in enumerate(zip(pieces, descriptions, embeddings)):
+        settings = GenerationSettings(steps=args.steps, seed=index)
+        scores = {"trained": generate_score(description, embedding, settings=settings, generator=generator),
+                  "baseline": compose(description, seed=index),
+                  "human": excerpt(piece.score, 0, BARS)}
+        for engine, score in scores.items():
+            for name, value in row_values(score).items():
+                rows[engine].setdefault(name, []).append(value)
+        if "drums" in description.roles:
+            with_hits = replace(description, hit_points=[HitPoint(round(rng.uniform(1.0, description.duration - 1), 2))
+                                                         for _ in range(3)])
+            beats = with_hits.hit_point_beats()
+            hits["trained"].append(structure.hit_accent_share(
+                generate_score(with_hits, embedding, settings=settings, generator=generator), beats))
+            hits["baseline"].append(structure.hit_accent_share(compose(with_hits, seed=index), beats))
+        reference = control_from_score(quantize_score(excerpt(piece.score, 0, BARS)))
+        other = control_from_score(quantize_score(excerpt(piece.score, BARS, BARS)))
+        for strength in (0.0, 0.5, 1.0):
+            cue = generate_score(description, embedding, ControlSignal(reference, strength), settings, generator=generator)
+            similarity = reference_similarity(cue, reference)
+            following.setdefault(f"chroma at {strength:g}", []).append(similarity["chroma"])
+            following.setdefault(f"onset at {strength:g}", []).append(similarity["onset"])
+            if strength == 1.0:
+                chance = reference_similarity(cue, other)
+                following.setdefault("chroma chance", []).append(chance["chroma"])
+                following.setdefault("onset chance", []).append(chance["onset"])
+
+    table = {engine: {name: mean(values) for name, values in rows[engine].items()} for engine in ENGINES}
+    for engine in ENGINES:
+        table[engine]["repeat 4/8 (bass, harmony, melody)"] = mean(
+            [table[engine][f"repeat {r}"] for r in ("bass", "harmony", "melody")])
+    table["trained"]["hit accents"] = mean(hits["trained"])
+    table["baseline"]["hit accents"] = mean(hits["baseline"])
+    table["human"]["hit accents"] = float("nan")
+    names = ["repeat 4/8 (bass, harmony, melody)"] + [f"repeat {r}" for r in ROLES] + \
+        [f"melody similarity lag {lag}" for lag in (1, 4, 8)] + ["drums similarity lag 1", "chord-tone share",
+         "chord-tone control", "melody steps", "melody leaps"] + [f"velocity spread {r}" for r in ROLES] + \
+        [f"empty bars {r}" for r in ROLES] + [f"notes per bar {r}" for r in ROLES] + ["hit accents", "key heard"]
+    lines = [f"{len(pieces)} held-out human-written pieces ({BARS} bars each), {args.steps} DDIM steps, "
+             f"{time.perf_counter() - started:.0f} s", "", "| figure | trained | baseline | human-written |",
+             "|---|---|---|---|"]
+    for name in names:
+        cells = [table[e].get(name, float("nan")) for e in ENGINES]
+        lines.append(f"| {name} | " + " | ".join("–" if c != c else f"{c:.2f}" for c in cells) + " |")
+    lines += ["", "| reference following (trained) | chroma | onset |", "|---|---|---|"]
+    for label in ("at 0", "at 0.5", "at 1", "chance"):
+        lines.append(f"| {label} | {mean(following[f'chroma {label}']):.3f} | {mean(following[f'onset {label}']):.3f} |")
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.with_suffix(".md").write_text(text + "\n")
+        args.out.with_suffix(".json").write_text(json.dumps(
+            {"table": table, "reference": {k: mean(v) for k, v in following.items()},
+             "pieces": [p.source for p in pieces]}, indent=2, default=float))
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ def _description_from_args(args: argparse.Namespace) -> MusicDescription:
                  if getattr(args, name) is not None]
     if overrides:
         description.sentence = ""  # the old sentence no longer describes the music
-    for name in ("genre", "mood", "tempo", "key", "duration"):
+    for name in ("genre", "mood", "tempo", "key", "duration", "chords", "form"):
         value = getattr(args, name)
         if value is not None:
             setattr(description, name, value)
@@ -234,6 +234,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     caption = description.sentence
     description = fit_tempo_to_duration(description)
     description.sentence = description.to_sentence() if generated_sentence else caption
+    description.chords, description.form = args.chords or "", args.form or ""
+    description.validate()
     reference = _retrieved_reference(args, description) if args.retrieve else None
     generation = _dit_settings(args) if args.engine == "dit" else None
     cue = compose_cue(description, seed=args.seed, engine=args.engine, settings=_render_settings(args),
@@ -375,6 +377,7 @@ def _add_compose_parser(commands, name: str, engine: str, summary: str) -> None:
     compose.add_argument("--time-signature", help="e.g. 4/4, 3/4, 6/8")
     compose.add_argument("--duration", type=float, help="seconds (rounded up to whole bars)")
     compose.add_argument("--roles", help=f"comma-separated stems to write (default: {','.join(ROLES)})")
+    _add_plan_options(compose)
     compose.add_argument("--instrument", action="append", metavar="ROLE=NAME",
                          help="GM instrument for a role, e.g. melody=flute (repeatable)")
     compose.add_argument("--seed", type=int, default=0, help="random seed (same seed, same cue)")
@@ -397,6 +400,11 @@ def _add_compose_parser(commands, name: str, engine: str, summary: str) -> None:
     compose.add_argument("--no-key-lock", dest="key_lock", action="store_false",
                          help="dit: let the model write notes outside the key's scale (chromatic passing notes)")
     _add_retrieve_options(compose)
+
+
+def _add_plan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--chords", help="the progression, one chord a bar: 'Am F C G' ('Am F | C G' for two a bar)")
+    parser.add_argument("--form", help="the form, one letter a section: AABA, ABAB... (a letter again = the same music)")
 
 
 def _add_retrieve_options(parser: argparse.ArgumentParser) -> None:
@@ -438,6 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--mux", action="store_true", help="also write a copy of the video with the new soundtrack")
     score.add_argument("--genre", choices=GENRES, help="override the genre read from the picture")
     score.add_argument("--mood", choices=MOODS, help="override the mood read from the picture")
+    _add_plan_options(score)
     score.add_argument("--seed", type=int, default=0, help="random seed (same seed, same cue)")
     score.add_argument("--engine", choices=("baseline", "dit"), default="baseline",
                        help="baseline (procedural composer, default) or dit (trained model)")

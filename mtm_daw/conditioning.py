@@ -1,7 +1,8 @@
 """Description -> the generator's condition arrays (numpy; shared by training and the runtime).
 
 Categorical fields become ids for learned embeddings; the sentence comes in as its MiniLM
-embedding; energy and hit points are sampled on the token grid (one token per beat).
+embedding; energy and hit points are sampled on the token grid (one token per beat), and so is the
+plan (chord, phrase position, section label per beat).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mtm_daw.description import GENRES, MOODS, MusicDescription
+from mtm_daw.plan.plan import Plan
 from mtm_daw.score.score import ROLES
 from mtm_daw.score.theory import parse_key
 
@@ -28,6 +30,7 @@ class Conditions:
     energy: np.ndarray  # (tokens,) float32 0..1
     hits: np.ndarray  # (tokens,) float32 0..1: hit-point strength on the beat it falls in
     beat_in_bar: np.ndarray  # (tokens,) int64
+    plan: np.ndarray  # (tokens, 3) int64: chord id, phrase position id, section id (Plan.tokens)
 
 
 def tempo_bucket(tempo: float) -> int:
@@ -39,8 +42,9 @@ def meter_id(time_signature: tuple[int, int]) -> int:
 
 
 def encode_conditions(description: MusicDescription, tokens: int, sentence_embedding: np.ndarray,
-                      start_beat: float = 0.0) -> Conditions:
-    """Conditions for `tokens` beats of the description, starting at `start_beat` (for windows)."""
+                      start_beat: float = 0.0, plan: Plan | None = None) -> Conditions:
+    """Conditions for `tokens` beats of the description, starting at `start_beat` (for windows);
+    without a plan every beat reads "no chord, first bar of a phrase, section A"."""
     key = parse_key(description.key)
     labels = np.array([GENRES.index(description.genre), MOODS.index(description.mood),
                        0 if key.mode == "major" else 1, tempo_bucket(description.tempo),
@@ -59,4 +63,5 @@ def encode_conditions(description: MusicDescription, tokens: int, sentence_embed
             hits[index] = max(hits[index], hit.strength)
     beat_in_bar = np.minimum(np.floor(np.mod(beats, description.beats_per_bar)), MAX_BEAT_IN_BAR - 1).astype(np.int64)
     sentence = np.asarray(sentence_embedding, dtype=np.float32).reshape(SENTENCE_DIM)
-    return Conditions(labels, roles, sentence, energy, hits, beat_in_bar)
+    planned = plan.tokens(key, start_beat, tokens) if plan is not None else np.zeros((tokens, 3), dtype=np.int64)
+    return Conditions(labels, roles, sentence, energy, hits, beat_in_bar, planned)

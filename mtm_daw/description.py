@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from mtm_daw.errors import MtmError
+from mtm_daw.plan.chords import parse_progression
+from mtm_daw.plan.plan import check_chords_fit_key, parse_form
 from mtm_daw.score.gm import program_from_name, program_name, short_name
 from mtm_daw.score.score import ROLES, validate_tempo, validate_time_signature
 from mtm_daw.score.theory import parse_key
@@ -67,6 +69,8 @@ class MusicDescription:
     energy: list[tuple[float, float]] = field(default_factory=list)  # (seconds, level 0..1); empty = by section
     hit_points: list[HitPoint] = field(default_factory=list)
     roles: tuple[str, ...] = ROLES  # which stems to write
+    chords: str = ""  # e.g. "Am F C G": one chord a bar, or "Am F | C G" with '|' between bars; "" = planned
+    form: str = ""  # e.g. "AABA": equal sections, a letter seen before returns as the same music; "" = planned
     sentence: str = ""
     schema_version: int = SCHEMA_VERSION
 
@@ -105,6 +109,11 @@ class MusicDescription:
         for time, level in self.energy:
             if not time >= 0 or not 0 <= level <= 1:  # NaN fails both
                 raise MtmError(f"energy point ({time}, {level}) must have time >= 0 and level in 0..1")
+        if self.chords:
+            check_chords_fit_key(parse_progression(self.chords), parse_key(self.key))
+        if self.form and len(parse_form(self.form)) > self.bars:
+            raise MtmError(f"form: {self.form} has {len(parse_form(self.form))} sections but the cue has only "
+                           f"{self.bars} bars")
         for hit in self.hit_points:
             if not 0 <= hit.time <= self.duration:
                 raise MtmError(f"hit point at {hit.time} s lies outside the cue (0-{self.duration:g} s)")
@@ -199,7 +208,7 @@ class MusicDescription:
             raise MtmError(f"unknown field(s) in description: {', '.join(sorted(unknown))}")
         values = dict(data)
         try:
-            for name in ("genre", "mood", "key", "sentence"):
+            for name in ("genre", "mood", "key", "sentence", "chords", "form"):
                 if name in data and not isinstance(data[name], str):
                     raise TypeError(f"{name} must be text, got {data[name]!r}")
             for name in ("tempo", "duration"):

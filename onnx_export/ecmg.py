@@ -20,7 +20,7 @@ import torch
 from onnx_export.manifest import sha256_file, update_manifest_entry
 
 INPUT_NAMES = ["x", "t", "labels", "roles", "sentence", "use_condition", "energy", "hits", "beat_in_bar",
-               "control", "strength"]
+               "plan", "control", "strength"]
 OPSET = 17
 
 
@@ -50,6 +50,7 @@ def example_inputs(model, batch: int, tokens: int, seed: int = 0) -> tuple[torch
             torch.ones(batch, config.n_roles), sentence, torch.ones(batch),
             torch.rand(batch, tokens, generator=generator), torch.zeros(batch, tokens),
             torch.arange(tokens).remainder(4).repeat(batch, 1),
+            torch.stack([torch.randint(0, size, (batch, tokens), generator=generator) for size in config.plan_sizes], -1),
             torch.rand(batch, steps, model.controlformer.config.control_features, generator=generator).round(),
             torch.full((batch,), 0.7))
 
@@ -76,7 +77,7 @@ def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
                                             "labels": {0: "batch"}, "roles": {0: "batch"},
                                             "sentence": {0: "batch"}, "use_condition": {0: "batch"},
                                             "energy": {0: "batch", 1: "tokens"}, "hits": {0: "batch", 1: "tokens"},
-                                            "beat_in_bar": {0: "batch", 1: "tokens"},
+                                            "beat_in_bar": {0: "batch", 1: "tokens"}, "plan": {0: "batch", 1: "tokens"},
                                             "control": {0: "batch", 1: "steps"}, "strength": {0: "batch"},
                                             "logits": {0: "batch", 1: "steps"}})
         staged_int8 = Path(scratch) / int8.name
@@ -97,7 +98,7 @@ def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
         "training": {"settings": config["settings"], "data": config["data"], "final_loss": config["final_loss"]},
         "parity": {"max_abs_error_fp32": parity_fp32, "max_abs_error_int8": parity_int8, "checked_tokens": 24},
         "exported_with": {"torch": torch.__version__, "opset": OPSET},
-        "version": 1,
+        "version": 2,
     }
     update_manifest_entry(out_dir, "ecmg", entry)
     return entry

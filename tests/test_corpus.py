@@ -92,11 +92,20 @@ def test_unusable_tunes_are_counted_not_raised():
 def test_cache_round_trip(tmp_path, chorales, folk):
     path = tmp_path / "cache" / "corpus.jsonl"
     messages = []
-    assert corpus.build_corpus_cache(path, chorale_limit=2, folk_limit=3, progress=messages.append) == 5
-    assert len(messages) == 2 and "skipped" in messages[0]
+    count = corpus.build_corpus_cache(path, chorale_limit=2, folk_limit=3, multipart_limit=1, progress=messages.append)
+    assert len(messages) == 4 and all("skipped" in m for m in messages)
     assert [p.name for p in path.parent.iterdir()] == ["corpus.jsonl"]  # no temporary file left behind
     loaded = corpus.load_corpus_cache(path)
-    for original, again in zip(chorales[:2] + folk, loaded, strict=True):
+    assert len(loaded) == count
+    multipart, songs = loaded[2], loaded[6:]
+    assert multipart.source.startswith("monteverdi/") and set(multipart.score.tracks) == {"melody", "harmony", "bass"}
+    # every folk tune in 4/4 or 3/4 comes back over an mma groove: drums, bass and comping under the tune
+    fitting = [t for t in folk if t.score.time_signature in ((4, 4), (3, 4))]
+    assert [s.source.split("+mma/")[0] for s in songs] == [t.source for t in fitting]
+    for song, tune in zip(songs, fitting):
+        assert {"drums", "bass", "melody"} <= set(song.score.tracks)
+        assert [n.pitch for n in song.score.tracks["melody"].notes] == [n.pitch for n in tune.score.tracks["melody"].notes]
+    for original, again in zip(chorales[:2] + folk, loaded[:2] + loaded[3:6], strict=True):
         assert (again.source, again.genre, again.mood) == (original.source, original.genre, original.mood)
         assert again.score.to_dict() == original.score.to_dict()
         assert again.score.time_signature == original.score.time_signature

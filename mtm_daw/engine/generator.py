@@ -19,14 +19,21 @@ from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 from mtm_daw.schedulers.ddim import DDIMScheduler
-from mtm_daw.score.roll import (BINARY_COLUMNS, FEATURES, STEPS_PER_BEAT, lock_to_scale, quantize_score,
-                                role_columns, roll_to_tracks, score_to_roll)
+from mtm_daw.plan.form import form_ties
+from mtm_daw.plan.plan import Plan
+from mtm_daw.plan.planner import make_plan
+from mtm_daw.score import gm
+from mtm_daw.score.dynamics import shape_dynamics
+from mtm_daw.score.roll import (BINARY_COLUMNS, FEATURES, LAYOUT, STEPS_PER_BEAT, drum_class, lock_to_scale,
+                                quantize_score, role_columns, roll_to_tracks, score_to_roll)
 from mtm_daw.score.score import ROLES, Score
 from mtm_daw.score.styles import style_for
 from mtm_daw.score.theory import parse_key
 
 WINDOW_TOKENS = 32  # beats per window: the training length
 OVERLAP_TOKENS = 8  # beats each window continues from the one before
+CRASH_CLASS = drum_class(gm.CRASH)
+HIT_VELOCITY = 0.9  # a hit point's crash, as the roll's 0..1 velocity
 
 
 @dataclass
@@ -36,12 +43,15 @@ class GenerationSettings:
     seed: int = 0
     precision: str = "fp32"  # "fp32" or "int8"
     key_lock: bool = True  # every generated note on the key's scale (kept notes are left as they are)
+    variation: float = 0.15  # share of the last denoising steps in which a returning phrase may change
 
     def validate(self) -> "GenerationSettings":
         if not 1 <= self.steps <= 200:
             raise MtmError(f"steps must be between 1 and 200, got {self.steps}")
         if not 0.0 <= self.guidance <= 20.0:
             raise MtmError(f"guidance must be between 0 and 20, got {self.guidance}")
+        if not 0.0 <= self.variation <= 1.0:
+            raise MtmError(f"variation must be between 0 and 1, got {self.variation}")
         if self.precision not in ("fp32", "int8"):
             raise MtmError(f"precision must be fp32 or int8, got {self.precision!r}")
         if not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
@@ -56,6 +66,7 @@ class Generator:
         from mtm_daw.engine.sessions import create_session
 
         self.session = create_session(model_path, sha256)
+        self.reads_plan = "plan" in {node.name for node in self.session.get_inputs()}  # models before version 2 do not
         self.path = str(model_path)
         self.sha256 = sha256
         self.version = None
@@ -79,18 +90,27 @@ class Generator:
             "beat_in_bar": twice(conditions.beat_in_bar), "control": twice(control).astype(np.float32),
             "strength": np.array([strength, strength], dtype=np.float32),
         }
+        if self.reads_plan:
+            feeds["plan"] = twice(conditions.plan)
         conditioned, unconditioned = self.session.run(None, feeds)[0]
         logits = np.clip(unconditioned + guidance * (conditioned - unconditioned), -60.0, 60.0)
         return 1.0 / (1.0 + np.exp(-logits))
 
     def denoise(self, conditions: Conditions, control: np.ndarray, strength: float, known: np.ndarray,
                 known_mask: np.ndarray, settings: GenerationSettings, rng: np.random.Generator,
-                report=lambda fraction: None) -> np.ndarray:
-        """One window: (steps, FEATURES) in -1..1. known/known_mask pin parts of the result (inpainting)."""
+                report=lambda fraction: None, soft_mask: np.ndarray | None = None,
+                ties: list[tuple[slice, slice, np.ndarray]] = ()) -> np.ndarray:
+        """One window: (steps, FEATURES) in -1..1. known/known_mask pin parts of the result (inpainting).
+
+        soft_mask: cells of `known` pinned only until the last settings.variation of the steps, so a
+        returning phrase is the same music with room to vary. ties: (destination, source, columns)
+        spans inside the window that follow each other on the same trajectory until then.
+        """
         steps = len(conditions.energy) * STEPS_PER_BEAT
         scheduler = DDIMScheduler(prediction_type="sample")
         scheduler.set_timesteps(settings.steps)
         sample = rng.standard_normal((steps, FEATURES)).astype(np.float32)
+        release = int(round(len(scheduler.timesteps) * (1.0 - settings.variation)))
         for index, t in enumerate(scheduler.timesteps):
             probabilities = self.predict_probabilities(sample, int(t), conditions, control, strength,
                                                        settings.guidance)
@@ -99,11 +119,16 @@ class Generator:
             clean = probabilities.copy()
             clean[:, BINARY_COLUMNS] = rng.random((steps, len(BINARY_COLUMNS))) < probabilities[:, BINARY_COLUMNS]
             sample = scheduler.step(clean * 2.0 - 1.0, int(t), sample)
-            if known_mask.any():
+            tied = index < release
+            if tied:
+                for destination, source, columns in ties:
+                    sample[destination, columns] = sample[source, columns]
+            mask = known_mask | soft_mask if soft_mask is not None and tied else known_mask
+            if mask.any():
                 is_last = index + 1 == len(scheduler.timesteps)
                 pinned = known if is_last else scheduler.add_noise(
                     known, rng.standard_normal(known.shape).astype(np.float32), int(scheduler.timesteps[index + 1]))
-                sample = np.where(known_mask, pinned, sample)
+                sample = np.where(mask, pinned, sample)
             report((index + 1) / len(scheduler.timesteps))
         return sample
 
@@ -125,7 +150,7 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
                    reference: ControlSignal | None = None, settings: GenerationSettings | None = None,
                    keep: Score | None = None, regenerate: tuple[str, ...] = (), generator: Generator | None = None,
                    progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
-                   region: tuple[float, float] | None = None) -> Score:
+                   region: tuple[float, float] | None = None, plan: Plan | None = None) -> Score:
     """A Score for the description.
 
     reference: a control signal on the cue's grid (see mtm_daw.control), followed at its strength.
@@ -133,6 +158,9 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
     role of `keep` stays as it is; a `keep` shorter than the description is continued to full length.
     region: (start, end) in beats — time-and-role inpainting: the roles in `regenerate` are written
     anew only there, and kept as they are before and after it.
+    plan: the form and chords to write to (default: the planner's for this description and seed).
+    A section that returns is tied to its first appearance, drum bars inside a section to the
+    section's first bar (fills stay free at phrase ends), and every hit point gets a crash.
     """
     # 1. check inputs
     description.validate()
@@ -144,6 +172,9 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
         raise MtmError(f"a region to regenerate needs a score to keep, roles to write and start < end, got {region}")
     generator = generator or Generator.default(settings.precision)
     rng = np.random.default_rng(settings.seed)
+    plan = plan or make_plan(description, seed=settings.seed)
+    if plan.bars != description.bars:
+        raise MtmError(f"plan: it has {plan.bars} bars but the cue {description.bars}")
 
     # 2. the cue's grid, what is known, the reference
     length_beats = description.bars * description.beats_per_bar
@@ -167,6 +198,15 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
                 if role in keep.tracks:
                     known_mask[:first, role_columns(role)] = True
                     known_mask[stop:span, role_columns(role)] = True
+    if "drums" in description.roles:  # a crash on every hit point's sixteenth, the model writes around it
+        for beat in description.hit_point_beats():
+            step = min(steps - 1, int(round(beat * STEPS_PER_BEAT)))
+            if not known_mask[step, LAYOUT.drum_onset.start + CRASH_CLASS]:
+                known[step, LAYOUT.drum_onset.start + CRASH_CLASS] = 1.0
+                known[step, LAYOUT.drum_velocity.start + CRASH_CLASS] = 2 * HIT_VELOCITY - 1.0
+                known_mask[step, [LAYOUT.drum_onset.start + CRASH_CLASS, LAYOUT.drum_velocity.start + CRASH_CLASS]] = True
+    ties = form_ties(plan, description.roles)
+    steps_per_bar = int(round(description.beats_per_bar * STEPS_PER_BEAT))
     control = np.zeros((steps, CONTROL_FEATURES), dtype=np.float32)
     strength = 0.0
     if reference is not None:
@@ -182,11 +222,26 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
         size = min(WINDOW_TOKENS, tokens - start)
         window = slice(start * STEPS_PER_BEAT, (start + size) * STEPS_PER_BEAT)
         window_known, window_mask = known[window].copy(), known_mask[window].copy()
+        written = window.start  # steps before this are in `roll` already
         if window_index > 0:  # continue the previous window over the overlap
             overlap = OVERLAP_TOKENS * STEPS_PER_BEAT
             window_known[:overlap] = roll[window][:overlap]
             window_mask[:overlap] = True
-        conditions = encode_conditions(description, size, sentence_embedding, start_beat=float(start))
+            written += overlap
+        soft_mask = np.zeros_like(window_mask)
+        window_ties = []
+        for tie in ties:
+            target = slice(tie.bar * steps_per_bar, (tie.bar + 1) * steps_per_bar)
+            source = slice(tie.source_bar * steps_per_bar, (tie.source_bar + 1) * steps_per_bar)
+            if target.start < written or target.stop > window.stop:
+                continue  # written already, or not in this window
+            local = slice(target.start - window.start, target.stop - window.start)
+            if source.stop <= written:  # its source is written: start from it
+                window_known[local, tie.columns] = roll[source, tie.columns]
+                soft_mask[local, tie.columns] = ~window_mask[local, tie.columns]
+            elif source.start >= window.start:
+                window_ties.append((local, slice(source.start - window.start, source.stop - window.start), tie.columns))
+        conditions = encode_conditions(description, size, sentence_embedding, start_beat=float(start), plan=plan)
 
         def report(fraction: float, index: int = window_index) -> None:
             if cancel is not None:
@@ -194,7 +249,7 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
             progress("generate", (index + fraction) / len(starts))
 
         roll[window] = generator.denoise(conditions, control[window], strength, window_known, window_mask,
-                                         settings, rng, report)
+                                         settings, rng, report, soft_mask, window_ties)
 
     # 4. decode
     style = style_for(description.genre)
@@ -205,5 +260,10 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
     if settings.key_lock:
         roll01 = np.where(known_mask[:kept_steps], roll01, lock_to_scale(roll01, key.mode))
     tracks = roll_to_tracks(roll01, key.tonic, programs, description.roles)
+    kept = set(keep.tracks) if keep is not None else set()
+    written = {role for role in description.roles if role not in kept or role in regenerate}
+    shape_dynamics(tracks, plan, description, written, region)
+    if keep is not None and region is None:  # a continued cue: the kept roles' new bars
+        shape_dynamics(tracks, plan, description, set(description.roles) - written, (keep.length_beats, length_beats))
     return Score(description.tempo, tuple(description.time_signature), key.name, tracks,
                  length_beats)

@@ -59,7 +59,7 @@ class ECMG(nn.Module):
         self.dit = dit
         self.controlformer = controlformer
 
-    def forward(self, x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar, control, strength):
-        h, c = self.dit.embed(x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar)
+    def forward(self, x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar, plan, control, strength):
+        h, c = self.dit.embed(x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar, plan)
         residuals = self.controlformer(h, c, control, strength)
         return self.dit.run_blocks(h, c, x.shape, residuals)

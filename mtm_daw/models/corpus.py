@@ -32,6 +32,7 @@ import math
 import multiprocessing
 import os
 import re
+import statistics
 import tempfile
 import time
 from collections import Counter
@@ -68,6 +69,15 @@ class CorpusPiece:
 
 class _Skip(Exception):
     """A piece that cannot be used; the message is the reason counted in `skipped`."""
+
+
+HELD_OUT_SHARE = 0.1  # of every source: never trained or tuned on; the quality benchmark's human-written music
+
+
+def is_held_out(source: str) -> bool:
+    """Whether a piece is held out; a groove song ('tune+mma/Groove') follows its tune."""
+    tune = source.split("+mma/")[0]
+    return int.from_bytes(hashlib.sha256(tune.encode("utf-8")).digest()[:8], "big") / 2**64 < HELD_OUT_SHARE
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -190,6 +200,47 @@ def chorale_pieces(limit: int | None = None, *, skipped: Counter | None = None,
     return _pieces(chorale_sources(), chorale_piece, limit, skipped, workers)
 
 
+# --- multi-part vocal music ----------------------------------------------------------------
+MULTIPART_TEMPO = (60, 90)
+DEFAULT_MULTIPART_LIMIT = 500
+
+
+def multipart_sources() -> list[str]:
+    """Palestrina's masses and Monteverdi's madrigals in music21's corpus (3 to 8 voices each)."""
+    root = _corpus_dir()
+    palestrina = sorted(str(p.relative_to(root)) for p in (root / "palestrina").glob("*.krn"))
+    monteverdi = sorted(str(p.relative_to(root)) for p in (root / "monteverdi").glob("*.mxl") if "_old" not in p.stem)
+    return monteverdi + palestrina
+
+
+def multipart_piece(source: str) -> CorpusPiece:
+    """Highest voice -> melody, lowest -> bass, the rest -> harmony. Pieces in half-note metres (4/2,
+    3/2, 2/2) are read in quarter notes (4/4, 3/4, 2/4), the way a modern edition would print them."""
+    from music21 import corpus
+
+    m21_score = corpus.parse(source, forceSource=True)
+    parts = [part for part in m21_score.parts if part.recurse().notes]
+    if not 3 <= len(parts) <= 8:
+        raise _Skip("not 3-8 voices")
+    key = _key_of(m21_score)
+    for part in parts:
+        part.stripTies(inPlace=True)
+    parts.sort(key=lambda part: -statistics.median(p.midi for n in part.recurse().notes for p in n.pitches))
+    score = _make_score(m21_score, {"melody": parts[:1], "harmony": parts[1:-1], "bass": parts[-1:]}, key,
+                        deterministic_tempo(source, *MULTIPART_TEMPO))
+    numerator, denominator = score.time_signature
+    if denominator == 2:
+        tracks = {role: Track(role, track.program, [Note(n.onset / 2, n.duration / 2, n.pitch, n.velocity)
+                                                    for n in track.notes]) for role, track in score.tracks.items()}
+        score = quantize_score(Score(score.tempo, (numerator, 4), score.key, tracks, score.length_beats / 2))
+    return CorpusPiece(score, "orchestral", "calm" if key.mode == "major" else "sad", source)
+
+
+def multipart_pieces(limit: int | None = None, *, skipped: Counter | None = None,
+                     workers: int = 1) -> Iterator[CorpusPiece]:
+    return _pieces(multipart_sources(), multipart_piece, limit, skipped, workers)
+
+
 # --- folk tunes ----------------------------------------------------------------------------
 def _corpus_dir() -> Path:
     import music21
@@ -305,27 +356,51 @@ def _piece_to_json(piece: CorpusPiece) -> str:
                        "score": piece.score.to_dict()}, separators=(",", ":"))
 
 
-def build_corpus_cache(path: Path, chorale_limit: int | None = None, folk_limit: int | None = DEFAULT_FOLK_LIMIT,
-                       progress: Callable[[str], None] = print, *, workers: int = 1) -> int:
-    """Parse chorales and folk tunes into a JSON-lines cache (one piece a line); return the piece count.
+def _mood(mode: str, tempo: float) -> str:
+    if mode == "major":
+        return "calm" if tempo < 90 else "happy"
+    return "sad" if tempo < 110 else "tense"
 
-    Limits of None take every usable piece. The defaults (all chorales, DEFAULT_FOLK_LIMIT folk tunes)
-    build in about four minutes on one core; workers > 1 parses in that many processes. The file is
-    written to a temporary name and moved into place, so a reader never sees half a cache.
+
+def _groove_pieces(tunes: list[CorpusPiece]) -> Iterator[CorpusPiece]:
+    from mtm_daw.models.grooves import groove_songs, mma_available
+
+    if not mma_available():
+        raise RuntimeError("the corpus needs Debian's mma for its groove songs: apt-get install mma")
+    for score, genre, source in groove_songs([(t.score, t.source) for t in tunes]):
+        yield CorpusPiece(score, genre, _mood(score.parsed_key.mode, score.tempo), source)
+
+
+def build_corpus_cache(path: Path, chorale_limit: int | None = None, folk_limit: int | None = DEFAULT_FOLK_LIMIT,
+                       progress: Callable[[str], None] = print, *, workers: int = 1,
+                       multipart_limit: int | None = DEFAULT_MULTIPART_LIMIT, grooves: bool = True) -> int:
+    """Parse chorales, multi-part vocal music and folk tunes, and render the folk tunes over mma grooves,
+    into a JSON-lines cache (one piece a line); return the piece count.
+
+    Limits of None take every usable piece. The defaults build in about six minutes on two cores;
+    workers > 1 parses in that many processes. The file is written to a temporary name and moved into
+    place, so a reader never sees half a cache.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
+    tunes: list[CorpusPiece] = []
     handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=path.name + ".",
                                          suffix=".tmp", delete=False)
+    sources = [("chorales", lambda skipped: chorale_pieces(chorale_limit, skipped=skipped, workers=workers)),
+               ("multi-part", lambda skipped: multipart_pieces(multipart_limit, skipped=skipped, workers=workers)),
+               ("folk tunes", lambda skipped: folk_pieces(folk_limit, skipped=skipped, workers=workers))]
+    if grooves:
+        sources.append(("groove songs", lambda skipped: _groove_pieces(tunes)))
     try:
         with handle:
-            for name, pieces_of, limit in (("chorales", chorale_pieces, chorale_limit),
-                                           ("folk tunes", folk_pieces, folk_limit)):
+            for name, pieces_of in sources:
                 skipped: Counter = Counter()
                 start, made, bars = time.monotonic(), 0, 0
-                for piece in pieces_of(limit, skipped=skipped, workers=workers):
+                for piece in pieces_of(skipped):
                     handle.write(_piece_to_json(piece) + "\n")
+                    if name == "folk tunes":
+                        tunes.append(piece)
                     made += 1
                     bars += piece.score.bars
                     if made % 250 == 0:
@@ -364,5 +439,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Build the music21 training corpus cache (JSON lines).")
     parser.add_argument("--out", type=Path, default=Path("build/corpus.jsonl"))
     parser.add_argument("--folk-limit", type=int, default=DEFAULT_FOLK_LIMIT)
+    parser.add_argument("--multipart-limit", type=int, default=DEFAULT_MULTIPART_LIMIT)
+    parser.add_argument("--workers", type=int, default=2)
     arguments = parser.parse_args()
-    build_corpus_cache(arguments.out, folk_limit=arguments.folk_limit)
+    build_corpus_cache(arguments.out, folk_limit=arguments.folk_limit, multipart_limit=arguments.multipart_limit,
+                       workers=arguments.workers)

@@ -1,7 +1,9 @@
-"""Training examples for the generator: labelled baseline arrangements and music21 corpus pieces.
+"""Training examples for the generator: music people wrote (music21's corpus, folk tunes over mma
+grooves; mtm_daw.models.corpus) and, for at most a quarter of the windows, baseline arrangements.
 
 Each piece is kept whole as a uint8 roll (onset/sustain 0/1, velocities 0..127) with its
-description, sentence embedding and control features; batches are random bar-aligned windows.
+description, sentence embedding, control features and the plan heard in it (chords per beat, its
+phrases and their labels: mtm_daw.plan.plan_from_score); batches are random bar-aligned windows.
 Augmentation: tempo (a condition only — the grid is in beats), role dropout, and control views
 (the target's own rhythm, harmony or contour, masked in time), so the ControlFormer learns to
 follow whatever part of a reference it is given.
@@ -16,6 +18,7 @@ import numpy as np
 from mtm_daw.conditioning import encode_conditions
 from mtm_daw.control import CONTROL_FEATURES, control_from_score
 from mtm_daw.description import GENRES, MOODS, HitPoint, MusicDescription, Section
+from mtm_daw.plan.plan import Plan, plan_from_score
 from mtm_daw.score.baseline import compose
 from mtm_daw.score.roll import FEATURES, STEPS_PER_BEAT, VELOCITY_COLUMNS, quantize_score, score_to_roll
 from mtm_daw.score.score import ROLES, Score
@@ -31,6 +34,8 @@ class Piece:
     description: MusicDescription
     sentence: np.ndarray  # (384,) float32
     beats_per_bar: float
+    plan: Plan
+    source: str = "baseline"
 
 
 def random_description(rng: random.Random) -> MusicDescription:
@@ -71,9 +76,10 @@ def decode_roll_uint8(roll: np.ndarray) -> np.ndarray:
     return out
 
 
-def make_piece(score: Score, description: MusicDescription, sentence: np.ndarray) -> Piece:
+def make_piece(score: Score, description: MusicDescription, sentence: np.ndarray, source: str = "baseline") -> Piece:
     score = quantize_score(score)
-    return Piece(encode_roll_uint8(score), control_from_score(score), description, sentence, score.beats_per_bar)
+    return Piece(encode_roll_uint8(score), control_from_score(score), description, sentence, score.beats_per_bar,
+                 plan_from_score(score), source)
 
 
 def baseline_pieces(count: int, seed: int, encoder) -> list[Piece]:
@@ -95,7 +101,7 @@ def corpus_pieces(corpus, encoder) -> list[Piece]:
             duration=min(score.length_seconds, 600.0), roles=roles,
             instruments={r: t.program for r, t in score.tracks.items() if not t.is_drum}))
     sentences = encoder.encode([d.to_sentence() for d in descriptions]) if descriptions else []
-    return [make_piece(item.score, d, s) for item, d, s in zip(corpus, descriptions, sentences)]
+    return [make_piece(item.score, d, s, item.source) for item, d, s in zip(corpus, descriptions, sentences)]
 
 
 def control_view(control: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -128,7 +134,7 @@ def sample_batch(pieces: list[Piece], batch: int, tokens: int, rng: np.random.Ge
     """
     steps = tokens * STEPS_PER_BEAT
     fields: dict[str, list] = {k: [] for k in ("x", "labels", "roles", "sentence", "use_condition", "energy",
-                                               "hits", "beat_in_bar", "control", "strength")}
+                                               "hits", "beat_in_bar", "plan", "control", "strength")}
     for _ in range(batch):
         piece = pieces[int(rng.choice(len(pieces), p=weights)) if weights is not None else int(rng.integers(len(pieces)))]
         bar_steps = int(round(piece.beats_per_bar * STEPS_PER_BEAT))
@@ -137,7 +143,8 @@ def sample_batch(pieces: list[Piece], batch: int, tokens: int, rng: np.random.Ge
         window = np.zeros((steps, FEATURES), dtype=np.float32)
         chunk = decode_roll_uint8(piece.roll[start:start + steps])
         window[:len(chunk)] = chunk
-        conditions = encode_conditions(piece.description, tokens, piece.sentence, start_beat=start / STEPS_PER_BEAT)
+        conditions = encode_conditions(piece.description, tokens, piece.sentence, start_beat=start / STEPS_PER_BEAT,
+                                       plan=piece.plan)
         control = np.zeros((steps, CONTROL_FEATURES), dtype=np.float32)
         own = piece.control[start:start + steps]
         control[:len(own)] = own
@@ -149,8 +156,9 @@ def sample_batch(pieces: list[Piece], batch: int, tokens: int, rng: np.random.Ge
         fields["energy"].append(conditions.energy)
         fields["hits"].append(conditions.hits)
         fields["beat_in_bar"].append(conditions.beat_in_bar)
+        fields["plan"].append(conditions.plan)
         fields["control"].append(control_view(control, rng) if with_control else np.zeros_like(control))
         fields["strength"].append(1.0)
-    return {k: np.stack(v).astype(np.int64 if k in ("labels", "beat_in_bar") else np.float32)
+    return {k: np.stack(v).astype(np.int64 if k in ("labels", "beat_in_bar", "plan") else np.float32)
             for k, v in fields.items()}
 

@@ -4,7 +4,8 @@ Reads top to bottom: config, embeddings, the block, the model. The model predict
 (as logits of its 0..1 form) for the DDIM scheduler in mtm_daw.schedulers. Conditioning (audiocraft-style, a null condition for
 classifier-free guidance): genre, mood, mode, tempo bucket and meter embeddings + requested roles +
 sentence embedding, added to the diffusion-time embedding and fed to every block through adaLN;
-time-aligned energy, hit points and beat-in-bar are added to the tokens.
+time-aligned energy, hit points, beat-in-bar and the plan (per beat: chord, place in the phrase,
+section label — mtm_daw.plan) are added to the tokens.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import torch.nn.functional as F
 
 from mtm_daw.conditioning import MAX_BEAT_IN_BAR, METERS, SENTENCE_DIM, TEMPO_EDGES
 from mtm_daw.description import GENRES, MOODS
+from mtm_daw.plan.chords import CHORD_IDS
+from mtm_daw.plan.plan import PHRASE_IDS, SECTION_IDS
 from mtm_daw.score.roll import FEATURES, STEPS_PER_BEAT
 from mtm_daw.score.score import ROLES
 
@@ -33,6 +36,7 @@ class DiTConfig:
     n_roles: int = len(ROLES)
     sentence_dim: int = SENTENCE_DIM  # MiniLM sentence embedding
     max_beat_in_bar: int = MAX_BEAT_IN_BAR
+    plan_sizes: tuple[int, ...] = (CHORD_IDS, PHRASE_IDS, SECTION_IDS)  # per-beat plan ids: chord, phrase, section
 
 
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
@@ -110,6 +114,7 @@ class DiT(nn.Module):
         self.token_in = nn.Linear(token_width, d)
         self.aligned_in = nn.Linear(2, d)  # energy and hit points per token
         self.beat_in_bar = nn.Embedding(config.max_beat_in_bar, d)
+        self.plan = nn.ModuleList(nn.Embedding(size, d) for size in config.plan_sizes)
         self.time = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
         self.condition = ConditionEncoder(config)
         self.blocks = nn.ModuleList(DiTBlock(d, config.n_heads, config.mlp_ratio) for _ in range(config.n_layers))
@@ -120,19 +125,21 @@ class DiT(nn.Module):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
 
-    def embed(self, x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar):
+    def embed(self, x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar, plan):
         """Tokens (B, T, D) and the condition vector (B, D) that every block reads."""
         B, steps, _ = x.shape
         tokens = steps // self.config.steps_per_token
         h = self.token_in(x.reshape(B, tokens, -1))  # (B, T, D)
         h = h + self.aligned_in(torch.stack([energy, hits], dim=-1))  # (B, T, D)
         h = h + self.beat_in_bar(beat_in_bar) + positional_embedding(tokens, h.shape[-1], h.device)[None]
+        h = h + sum(embedding(plan[:, :, i]) for i, embedding in enumerate(self.plan))  # (B, T, D)
         c = self.time(timestep_embedding(t, h.shape[-1])) + self.condition(labels, roles, sentence, use_condition)
         return h, c
 
-    def forward(self, x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar):
-        """x: (B, steps, F) noisy roll in -1..1, steps a multiple of steps_per_token -> clean-roll logits."""
-        h, c = self.embed(x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar)
+    def forward(self, x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar, plan):
+        """x: (B, steps, F) noisy roll in -1..1, steps a multiple of steps_per_token; plan: (B, T, 3)
+        -> clean-roll logits."""
+        h, c = self.embed(x, t, labels, roles, sentence, use_condition, energy, hits, beat_in_bar, plan)
         return self.run_blocks(h, c, x.shape)
 
     def run_blocks(self, h, c, shape, control_residuals: list[torch.Tensor] | None = None):

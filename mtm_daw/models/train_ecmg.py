@@ -29,9 +29,9 @@ from mtm_daw.schedulers.ddim import TRAIN_TIMESTEPS, cosine_alphas_cumprod
 settings = dict(
     out="build/ecmg",
     seed=1234,
-    baseline_pieces=2500,  # labelled arrangements from the baseline composer
-    corpus="build/corpus.jsonl",  # music21 pieces (models/corpus.py builds it); skipped if missing
-    corpus_share=0.3,  # fraction of training windows drawn from the corpus
+    baseline_pieces=800,  # labelled arrangements from the baseline composer
+    corpus="build/corpus.jsonl",  # music people wrote (models/corpus.py builds it); held-out pieces are skipped
+    baseline_share=0.2,  # fraction of training windows from the baseline composer (the rest: the corpus)
     tokens=32,  # window length in beats
     batch=16,
     dit_steps=3500,
@@ -56,6 +56,35 @@ def parse_settings() -> dict:
     return chosen
 
 
+# How the corpus's windows are shared out among its sources (each source's pieces drawn evenly).
+SOURCE_SHARES = {"groove songs": 0.4, "chorales": 0.2, "multi-part": 0.2, "folk tunes": 0.2}
+
+
+def source_group(source: str) -> str:
+    if source == "baseline":
+        return "baseline"
+    if "+mma/" in source:
+        return "groove songs"
+    if source.startswith("bach/"):
+        return "chorales"
+    if source.startswith(("palestrina/", "monteverdi/")):
+        return "multi-part"
+    return "folk tunes"
+
+
+def window_weights(pieces, baseline_share: float) -> np.ndarray:
+    """The chance of drawing each piece: baseline_share for the baseline's pieces together, the rest split
+    among the corpus sources by SOURCE_SHARES (renormalised over the sources present)."""
+    groups = [source_group(piece.source) for piece in pieces]
+    present = {g: SOURCE_SHARES[g] for g in set(groups) if g != "baseline"}
+    total = sum(present.values())
+    shares = {g: (1 - baseline_share) * share / total for g, share in present.items()}
+    shares["baseline"] = baseline_share if present else 1.0
+    counts = {g: groups.count(g) for g in set(groups)}
+    weights = np.array([shares[g] / counts[g] for g in groups])
+    return weights / weights.sum()
+
+
 def learning_rate(step: int, total: int, peak: float, warmup: int) -> float:
     if step < warmup:
         return peak * (step + 1) / warmup
@@ -74,7 +103,7 @@ def diffusion_loss(model, batch: dict[str, torch.Tensor], alphas: torch.Tensor, 
     alpha = alphas[t][:, None, None]
     noisy = alpha.sqrt() * x0 + (1 - alpha).sqrt() * torch.randn_like(x0)
     inputs = (noisy, t, batch["labels"], batch["roles"], batch["sentence"], batch["use_condition"],
-              batch["energy"], batch["hits"], batch["beat_in_bar"])
+              batch["energy"], batch["hits"], batch["beat_in_bar"], batch["plan"])
     logits = model(*inputs, batch["control"], batch["strength"]) if use_control else model(*inputs)
     return torch.nn.functional.binary_cross_entropy_with_logits(logits, (x0 + 1) / 2)
 
@@ -144,19 +173,15 @@ def main() -> None:
     encoder = TextEncoder.default()
     started = time.time()
     pieces = baseline_pieces(s["baseline_pieces"], s["seed"], encoder)
-    corpus_count = 0
     if not s["tiny"] and Path(s["corpus"]).is_file():
-        from mtm_daw.models.corpus import load_corpus_cache
+        from mtm_daw.models.corpus import is_held_out, load_corpus_cache
 
-        corpus = corpus_pieces(load_corpus_cache(Path(s["corpus"])), encoder)
-        corpus_count = len(corpus)
-        pieces += corpus
-    baseline_count = len(pieces) - corpus_count
-    weights = None
-    if corpus_count:
-        share = s["corpus_share"]
-        weights = np.r_[np.full(baseline_count, (1 - share) / baseline_count), np.full(corpus_count, share / corpus_count)]
-    log(f"data: {baseline_count} baseline pieces + {corpus_count} corpus pieces in {time.time() - started:.0f} s")
+        pieces += corpus_pieces([p for p in load_corpus_cache(Path(s["corpus"])) if not is_held_out(p.source)], encoder)
+    weights = window_weights(pieces, s["baseline_share"])
+    counts = {}
+    for piece in pieces:
+        counts[source_group(piece.source)] = counts.get(source_group(piece.source), 0) + 1
+    log(f"data: {counts} pieces in {time.time() - started:.0f} s")
 
     # 2. DiT
     dit_config = DiTConfig(d_model=s["d_model"], n_layers=s["n_layers"], n_heads=s["n_heads"])
@@ -182,7 +207,8 @@ def main() -> None:
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "model.safetensors"))
     (out / "config.json").write_text(json.dumps({
         "dit": asdict(dit_config), "controlformer": asdict(control_config), "settings": s,
-        "data": {"baseline_pieces": len(pieces) - corpus_count, "corpus_pieces": corpus_count},
+        "data": {"pieces": counts, "window_shares": {g: float(weights[[source_group(p.source) == g for p in pieces]].sum())
+                                                     for g in counts}},
         "final_loss": {"dit": float(np.mean(dit_losses[-50:])), "control": float(np.mean(control_losses[-50:]))},
     }, indent=2))
     save_loss_plot(out / "loss.png", {"DiT": dit_losses, "ControlFormer": control_losses})

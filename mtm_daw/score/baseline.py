@@ -11,6 +11,8 @@ import random
 from dataclasses import dataclass
 
 from mtm_daw.description import MusicDescription, Section
+from mtm_daw.plan.chords import diatonic_chord
+from mtm_daw.plan.planner import make_plan
 from mtm_daw.score import gm
 from mtm_daw.score.progressions import progressions_for
 from mtm_daw.score.roll import STEPS_PER_BEAT
@@ -62,7 +64,7 @@ def compose(description: MusicDescription, seed: int = 0, role_seeds: dict[str, 
     steps_per_bar = numerator * 16 // denominator
     beats_per_bar = steps_per_bar / STEPS_PER_BEAT
 
-    bars = _lay_out_bars(description, key, style, beats_per_bar, rng)
+    bars = _lay_out_bars(description, key, style, beats_per_bar, rng, seed)
     grooves = _grooves(style, steps_per_bar, denominator)
     hit_steps = sorted({round(description.seconds_to_beats(h.time) * STEPS_PER_BEAT) for h in description.hit_points})
     swing = style.swing
@@ -105,8 +107,27 @@ def default_sections(n_bars: int, bar_seconds: float) -> list[Section]:
     return sections
 
 
+def _planned_bars(description: MusicDescription, key: Key, beats_per_bar: float, seed: int) -> list[Bar]:
+    """Bars from the plan, when the user pinned chords or a form (one chord a bar: each bar's first)."""
+    plan = make_plan(description, seed)
+    bar_seconds = beats_per_bar * 60.0 / description.tempo
+    scale = key.scale_pitch_classes()
+    bars = []
+    for index in range(plan.bars):
+        section = plan.section_at(index)
+        chord = next((c for c in plan.chords[index] if c is not None), None) or diatonic_chord(key, 0)
+        planned = Chord(scale.index(chord.root) if chord.root in scale else -1, chord.pitch_classes)
+        bars.append(Bar(index, index * beats_per_bar, section.label, index - section.start_bar, section.bars,
+                        description.energy_at((index + 0.5) * bar_seconds), planned, planned))
+    for bar, following in zip(bars, bars[1:]):
+        bar.next_chord = following.chord
+    return bars
+
+
 def _lay_out_bars(description: MusicDescription, key: Key, style: GenreStyle, beats_per_bar: float,
-                  rng: random.Random) -> list[Bar]:
+                  rng: random.Random, seed: int) -> list[Bar]:
+    if description.chords or description.form:
+        return _planned_bars(description, key, beats_per_bar, seed)
     bar_seconds = beats_per_bar * 60.0 / description.tempo
     n_bars = description.bars
     sections = description.sections or default_sections(n_bars, bar_seconds)
@@ -135,11 +156,8 @@ def _lay_out_bars(description: MusicDescription, key: Key, style: GenreStyle, be
 
 def _chord(key: Key, degree: int, style: GenreStyle) -> Chord:
     # A minor tonic stays a triad: its seventh would spell the relative major's chord.
-    size = 4 if style.sevenths and not (key.mode == "minor" and degree == 0) else 3
-    pitch_classes = [key.degree_pitch(degree + 2 * i, 0) % 12 for i in range(size)]
-    if key.mode == "minor" and degree == 4:
-        pitch_classes[1] = (pitch_classes[1] + 1) % 12  # harmonic-minor dominant: a major V
-    return Chord(degree, tuple(pitch_classes))
+    seventh = style.sevenths and not (key.mode == "minor" and degree == 0)
+    return Chord(degree, diatonic_chord(key, degree, seventh).pitch_classes)
 
 
 # --- grooves -----------------------------------------------------------------------------------

@@ -1,0 +1,157 @@
+"""Training pieces with human-written accompaniment: folk melodies over Debian `mma` grooves.
+
+Training-only code (needs the `mma` program, GPL-2, apt-get install mma). mma's standard library holds
+about 1,100 drum, bass and comping patterns written by people, in 119 styles. Each song here is a folk
+tune from music21's corpus (people wrote the melody), harmonised bar by bar with the diatonic chord
+its notes fit best (strong beats count double), rendered by mma with a groove whose meter matches
+and whose style maps to one of our genres, and read back into the four roles: the groove's drums,
+its bass (bass and walking-bass tracks) and its comping (every other track) under the tune.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import mido
+import numpy as np
+
+from mtm_daw.plan.chords import Chord, diatonic_chord
+from mtm_daw.score.roll import quantize_score
+from mtm_daw.score.score import Note, Score, Track
+from mtm_daw.score.theory import Key
+
+# mma groove -> (our genre, tempo range): 4/4 grooves, and waltzes (3/4)
+GROOVES_4 = {
+    "50sRock": ("rock", 110, 160), "60sRock": ("rock", 110, 150), "8Beat": ("rock", 100, 140),
+    "BasicRock": ("rock", 100, 140), "FolkRock": ("rock", 100, 140), "Rock-128": ("rock", 90, 130),
+    "RockBallad": ("rock", 70, 100), "SoftRock": ("pop", 80, 120), "BubbleRock": ("pop", 110, 140),
+    "PopBallad": ("pop", 70, 100), "Ballad": ("pop", 60, 90), "PianoBallad": ("pop", 60, 90),
+    "R&B": ("pop", 90, 120), "DSoul": ("pop", 90, 120), "Strut": ("pop", 90, 120), "Twist": ("rock", 130, 160),
+    "Swing": ("jazz", 110, 170), "JazzCombo": ("jazz", 100, 160), "EasySwing": ("jazz", 90, 140),
+    "FastSwing": ("jazz", 160, 220), "SlowJazz": ("jazz", 60, 90), "MellowJazz": ("jazz", 80, 120),
+    "ModernJazz": ("jazz", 110, 160), "JazzGuitar": ("jazz", 100, 150), "BossaNova": ("jazz", 110, 140),
+    "NiteJazz": ("jazz", 70, 100), "BigBand": ("jazz", 120, 170), "Trance": ("electronic", 125, 140),
+    "BoneyM": ("electronic", 110, 130), "BVFunk": ("electronic", 95, 115), "LFusion": ("electronic", 95, 120),
+    "Hymn": ("orchestral", 60, 90), "March": ("orchestral", 100, 120), "Broadway": ("cinematic", 100, 140),
+    "ShowTune": ("cinematic", 90, 130), "StringBallad": ("cinematic", 60, 90), "Bolero": ("cinematic", 80, 110),
+    "Lullaby": ("ambient", 60, 80), "Arpeggio44": ("ambient", 60, 90), "Desert": ("cinematic", 80, 110),
+    "Folk": ("pop", 90, 130), "FolkBallad": ("pop", 70, 100), "Country Swing": ("pop", 110, 150),
+    "SlowCountry": ("pop", 70, 100), "Blues": ("rock", 80, 120), "ShuffleBoggie": ("rock", 120, 160),
+    "Salsa": ("pop", 160, 200), "Samba": ("pop", 90, 110), "Ska": ("pop", 130, 160), "Tango": ("cinematic", 110, 130),
+}
+GROOVES_3 = {
+    "Waltz": ("orchestral", 90, 160), "VieneseWaltz": ("orchestral", 150, 190), "JazzWaltz": ("jazz", 110, 160),
+    "CountryWaltz": ("pop", 90, 150), "FrenchWaltz": ("cinematic", 120, 170), "RockWaltz": ("rock", 80, 130),
+    "ArpeggioWaltz": ("ambient", 70, 110), "LatinWaltz": ("pop", 110, 150), "BroadwayWaltz": ("cinematic", 100, 160),
+}
+MELODY_PROGRAM = 73  # flute: the tune, above the comping
+MELODY_VELOCITY = 100
+# A few grooves are never trained on, so the held-out songs test grooves the model has not heard.
+HELD_OUT_GROOVES = frozenset({"SoftRock", "EasySwing", "Folk", "CountryWaltz"})
+
+
+def mma_available() -> bool:
+    return shutil.which("mma") is not None
+
+
+def _stable_fraction(text: str) -> float:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") / 2**64
+
+
+def harmonise(melody: Score, key: Key) -> list[Chord]:
+    """One diatonic chord a bar for a melody: the chord whose tones the bar's notes (strong beats count
+    double) fit best; I, IV and V preferred on ties; the last bar is the tonic."""
+    beats_per_bar = melody.beats_per_bar
+    bars = melody.bars
+    candidates = [diatonic_chord(key, degree) for degree in range(7) if not (key.mode == "major" and degree == 6)]
+    prior = np.array([0.3 if degree in (0, 3, 4) else 0.0 for degree in range(7)
+                      if not (key.mode == "major" and degree == 6)], dtype=np.float32)
+    weights = np.zeros((bars, 12), dtype=np.float32)
+    for track in melody.tracks.values():
+        for note in track.notes:
+            bar = int(note.onset // beats_per_bar)
+            if 0 <= bar < bars:
+                strong = 2.0 if (note.onset % beats_per_bar) % (beats_per_bar / 2 if beats_per_bar == 4 else 1) == 0 else 1.0
+                weights[bar, note.pitch % 12] += strong * min(note.duration, beats_per_bar)
+    chords = []
+    for bar in range(bars):
+        fit = np.array([weights[bar, list(c.pitch_classes)].sum() - 0.4 * (weights[bar].sum()
+                        - weights[bar, list(c.pitch_classes)].sum()) for c in candidates]) + prior
+        chords.append(candidates[int(fit.argmax())] if weights[bar].any() else (chords[-1] if chords else candidates[0]))
+    if chords:
+        chords[-1] = candidates[0]
+    return chords
+
+
+def _mma_chord(chord: Chord, key: Key) -> str:
+    return chord.name(key).replace("maj7", "M7")
+
+
+def render_accompaniment(chords: list[Chord], key: Key, groove: str, tempo: float, beats_per_bar: float,
+                         workdir: Path) -> dict[str, Track]:
+    """mma's drums, bass and comping for the chords (one a bar), as tracks in beats."""
+    song = workdir / "song.mma"
+    lines = [f"Tempo {tempo:g}", f"Groove {groove}"] + [f"{i + 1} {_mma_chord(c, key)}" for i, c in enumerate(chords)]
+    song.write_text("\n".join(lines) + "\n")
+    out = workdir / "song.mid"
+    out.unlink(missing_ok=True)
+    subprocess.run(["mma", str(song), "-f", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=60, check=False)
+    if not out.is_file():
+        raise RuntimeError(f"mma could not render groove {groove}")
+    midi = mido.MidiFile(out)
+    ticks = midi.ticks_per_beat
+    notes: dict[str, list[Note]] = defaultdict(list)
+    programs: dict[str, int] = {}
+    length = len(chords) * beats_per_bar
+    for track in midi.tracks:
+        name = track.name.lower()
+        role = "drums" if name.startswith("drum") else "bass" if name.startswith(("bass", "walk")) else "harmony"
+        tick, open_notes = 0, {}
+        for message in track:
+            tick += message.time
+            if message.type == "program_change":
+                programs.setdefault(role, message.program)
+            elif message.type == "note_on" and message.velocity > 0:
+                open_notes[(message.channel, message.note)] = (tick, message.velocity)
+            elif message.type in ("note_on", "note_off") and (message.channel, message.note) in open_notes:
+                start, velocity = open_notes.pop((message.channel, message.note))
+                if start / ticks < length:
+                    notes[role].append(Note(start / ticks, max(tick - start, 1) / ticks, message.note, velocity))
+    return {role: Track(role, 0 if role == "drums" else programs.get(role, 0), sorted(ns, key=lambda n: (n.onset, n.pitch)),
+                        is_drum=role == "drums") for role, ns in notes.items() if ns}
+
+
+def groove_song(melody: Score, source: str, workdir: Path, held_out: bool) -> tuple[Score, str, str]:
+    """(a four-role Score, its genre, the groove) for a folk tune; held_out picks among the held-out grooves."""
+    grooves = GROOVES_3 if melody.time_signature == (3, 4) else GROOVES_4 if melody.time_signature == (4, 4) else None
+    if grooves is None:
+        raise ValueError(f"no groove in {melody.time_signature[0]}/{melody.time_signature[1]}")
+    names = sorted(name for name in grooves if (name in HELD_OUT_GROOVES) == held_out)
+    groove = names[int(_stable_fraction(source) * len(names))]
+    genre, low, high = grooves[groove]
+    tempo = float(round(low + _stable_fraction(source + "/tempo") * (high - low)))
+    key = melody.parsed_key
+    chords = harmonise(melody, key)
+    tracks = render_accompaniment(chords, key, groove, tempo, melody.beats_per_bar, workdir)
+    tune = next(iter(melody.tracks.values()))
+    tracks["melody"] = Track("melody", MELODY_PROGRAM, [Note(n.onset, n.duration, n.pitch, MELODY_VELOCITY)
+                                                        for n in tune.notes])
+    ordered = {role: tracks[role] for role in ("drums", "bass", "harmony", "melody") if role in tracks}
+    score = Score(tempo, melody.time_signature, melody.key, ordered, melody.length_beats)
+    return quantize_score(score), genre, groove
+
+
+def groove_songs(melodies, held_out: bool = False):
+    """(Score, genre, source) for each (melody Score, source name) that a groove fits."""
+    with tempfile.TemporaryDirectory(prefix="mtm_mma_") as folder:
+        for melody, source in melodies:
+            try:
+                score, genre, groove = groove_song(melody, source, Path(folder), held_out)
+            except (ValueError, RuntimeError, OSError, subprocess.SubprocessError):
+                continue
+            yield score, genre, f"{source}+mma/{groove}"
