@@ -4,11 +4,13 @@
 
 Needs the training corpus cache (`python -m mtm_daw.models.corpus`, about 4 minutes); only its held-out
 pieces (models.corpus.is_held_out: 10 % of every source, never trained or tuned on) are read. For each
-held-out piece with at least two roles, its first 16 bars are the human-written column; both engines
-write a 16-bar cue for a description made from the piece's labels (genre, mood, tempo, key, meter,
-roles, instruments). Hit points: the same descriptions with three hits each. Reference following:
-the piece's bars 1-16 as the reference at strength 0, 0.5 and 1, against chance (the strength-1 cue
-compared with bars 17-32 of the same piece).
+held-out piece with at least two roles and 16 bars, its first 16 bars are the human-written column;
+both engines write a 16-bar cue for a description made from the piece's labels (genre, mood, tempo,
+key, meter, roles, instruments). Pieces are taken in turn from each source (Bach chorales, groove
+songs, Monteverdi, Palestrina). Hit points: the same descriptions with three hits each. Reference
+following: the piece's first 8 bars as the reference (tiled over the cue, as the generator reads it)
+at strength 0, 0.5 and 1; chance is the strength-1 cue against the first 8 bars of the next held-out
+piece (chroma is relative to each piece's tonic, so another key is no advantage or handicap).
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from mtm_daw.score.roll import quantize_score
 from mtm_daw.score.score import ROLES, Note, Score, Track
 
 BARS = 16
+REFERENCE_BARS = 8
 ENGINES = ("trained", "baseline", "human")
 
 
@@ -53,9 +56,9 @@ def description_of(piece, bars: int) -> MusicDescription:
 
 
 def held_out_pieces(corpus: Path, count: int) -> list:
-    """Held-out pieces of at least 2 roles and 32 bars, groove songs, chorales and multi-part music in turn."""
+    """Held-out pieces of at least 2 roles and BARS bars, from each source in turn."""
     pieces = [p for p in load_corpus_cache(corpus) if is_held_out(p.source) and len(p.score.tracks) >= 2
-              and p.score.bars >= 2 * BARS]
+              and p.score.bars >= BARS]
     groups: dict[str, list] = {}
     for piece in pieces:
         groups.setdefault("grooves" if "+mma/" in piece.source else piece.source.split("/")[0], []).append(piece)
@@ -123,8 +126,9 @@ def main() -> None:
             hits["trained"].append(structure.hit_accent_share(
                 generate_score(with_hits, embedding, settings=settings, generator=generator), beats))
             hits["baseline"].append(structure.hit_accent_share(compose(with_hits, seed=index), beats))
-        reference = control_from_score(quantize_score(excerpt(piece.score, 0, BARS)))
-        other = control_from_score(quantize_score(excerpt(piece.score, BARS, BARS)))
+        reference = control_from_score(quantize_score(excerpt(piece.score, 0, REFERENCE_BARS)))
+        unrelated = pieces[(index + 1) % len(pieces)].score
+        other = control_from_score(quantize_score(excerpt(unrelated, 0, REFERENCE_BARS)))
         for strength in (0.0, 0.5, 1.0):
             cue = generate_score(description, embedding, ControlSignal(reference, strength), settings, generator=generator)
             similarity = reference_similarity(cue, reference)

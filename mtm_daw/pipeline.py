@@ -21,9 +21,11 @@ from mtm_daw.mix import TARGET_LUFS, MixGains, load_vst3, mix_stems_with_gains, 
 from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
 from mtm_daw.provenance import ReferenceRecord, Recipe, file_reference, file_sha256, reference_signal
 from mtm_daw.render import SAMPLE_RATE, TAIL_SECONDS, make_renderer, render_score
+from mtm_daw.plan.planner import make_plan
 from mtm_daw.score.baseline import compose
 from mtm_daw.score.midi import load_midi_score
 from mtm_daw.score.score import Score
+from mtm_daw.score.theory import parse_key
 
 ENGINES = ("baseline", "dit")
 
@@ -210,8 +212,10 @@ def compose_score(description: MusicDescription, engine: str, seed: int, generat
                   **inpainting) -> tuple[Score, dict]:
     """One engine run: the baseline composer or the trained generator (`inpainting`: keep,
     regenerate and region for the generator, role_seeds for the composer)."""
-    if engine == "baseline":
-        return compose(description, seed, **inpainting), {}
+    if engine == "baseline":  # it follows a plan only where the description pins chords or a form
+        pinned = description.chords or description.form
+        plan = {"plan": make_plan(description, seed).to_dict(parse_key(description.key))} if pinned else {}
+        return compose(description, seed, **inpainting), plan
     if engine == "dit":
         from mtm_daw.engine.generator import GenerationSettings
 
@@ -225,16 +229,17 @@ def compose_score(description: MusicDescription, engine: str, seed: int, generat
 def _generate(description: MusicDescription, seed: int, reference: ControlSignal | None, generation,
               steps: Steps, cancel: CancelToken | None, **inpainting) -> tuple[Score, dict]:
     """The DiT + ControlFormer path: sentence embedding, then the ONNX generator."""
-    from mtm_daw.engine.generator import GenerationSettings, Generator, generate_score
+    from mtm_daw.engine.generator import GenerationSettings, Generator, default_plan, generate_score
     from mtm_daw.engine.text_encoder import TextEncoder
 
     generation = replace(generation or GenerationSettings(), seed=seed).validate()
+    plan = default_plan(description, seed, reference)
     generator = Generator.default(generation.precision)
     embedding = TextEncoder.default().encode([description.sentence or description.to_sentence()])[0]
     score = generate_score(description, embedding, reference, generation, generator=generator,
                            progress=lambda stage, fraction: steps.report("compose", fraction), cancel=cancel,
-                           **inpainting)
-    parameters = {"generation": asdict(generation),
+                           plan=plan, **inpainting)
+    parameters = {"generation": asdict(generation), "plan": plan.to_dict(parse_key(description.key)),
                   "model": {"file": Path(generator.path).name, "sha256": generator.sha256, "version": generator.version}}
     if reference is not None:
         parameters["reference"] = {"source": reference.source, "strength": reference.strength}

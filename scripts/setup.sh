@@ -3,6 +3,7 @@
 # SoundFont) and a virtual environment in .venv with the package installed.
 #   bash scripts/setup.sh            # runtime
 #   bash scripts/setup.sh test       # runtime + test tools
+#   bash scripts/setup.sh train      # runtime + training (torch, music21, mma)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
@@ -12,6 +13,9 @@ case "$extras" in  # the panel (PyQt6): GL, fonts, keyboard, D-Bus for every Qt 
     *ui*|*test*)   # QtMultimedia, xcb-cursor for desktop windows (offscreen needs all but the last)
         apt_packages+=(libgl1 libegl1 libxkbcommon0 libfontconfig1 fonts-dejavu-core libglib2.0-0 libdbus-1-3
                        libpulse0 libxcb-cursor0) ;;
+esac
+case "$extras" in  # training data: Debian's mma renders human-written grooves under folk tunes
+    *train*|*test*) apt_packages+=(mma) ;;
 esac
 missing=()
 for pkg in "${apt_packages[@]}"; do

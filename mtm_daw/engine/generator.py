@@ -20,7 +20,7 @@ from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 from mtm_daw.schedulers.ddim import DDIMScheduler
 from mtm_daw.plan.form import form_ties
-from mtm_daw.plan.plan import Plan
+from mtm_daw.plan.plan import Plan, with_reference_chords
 from mtm_daw.plan.planner import make_plan
 from mtm_daw.score import gm
 from mtm_daw.score.dynamics import shape_dynamics
@@ -43,7 +43,7 @@ class GenerationSettings:
     seed: int = 0
     precision: str = "fp32"  # "fp32" or "int8"
     key_lock: bool = True  # every generated note on the key's scale (kept notes are left as they are)
-    variation: float = 0.15  # share of the last denoising steps in which a returning phrase may change
+    variation: float = 0.25  # share of a returning section's bars (and of a groove's bars) written anew
 
     def validate(self) -> "GenerationSettings":
         if not 1 <= self.steps <= 200:
@@ -98,19 +98,16 @@ class Generator:
 
     def denoise(self, conditions: Conditions, control: np.ndarray, strength: float, known: np.ndarray,
                 known_mask: np.ndarray, settings: GenerationSettings, rng: np.random.Generator,
-                report=lambda fraction: None, soft_mask: np.ndarray | None = None,
-                ties: list[tuple[slice, slice, np.ndarray]] = ()) -> np.ndarray:
+                report=lambda fraction: None, ties: list[tuple[slice, slice, np.ndarray]] = ()) -> np.ndarray:
         """One window: (steps, FEATURES) in -1..1. known/known_mask pin parts of the result (inpainting).
 
-        soft_mask: cells of `known` pinned only until the last settings.variation of the steps, so a
-        returning phrase is the same music with room to vary. ties: (destination, source, columns)
-        spans inside the window that follow each other on the same trajectory until then.
+        ties: (destination, source, columns) spans inside the window that share one trajectory: the
+        destination is set to the source after every step, so both come out the same music.
         """
         steps = len(conditions.energy) * STEPS_PER_BEAT
         scheduler = DDIMScheduler(prediction_type="sample")
         scheduler.set_timesteps(settings.steps)
         sample = rng.standard_normal((steps, FEATURES)).astype(np.float32)
-        release = int(round(len(scheduler.timesteps) * (1.0 - settings.variation)))
         for index, t in enumerate(scheduler.timesteps):
             probabilities = self.predict_probabilities(sample, int(t), conditions, control, strength,
                                                        settings.guidance)
@@ -119,16 +116,13 @@ class Generator:
             clean = probabilities.copy()
             clean[:, BINARY_COLUMNS] = rng.random((steps, len(BINARY_COLUMNS))) < probabilities[:, BINARY_COLUMNS]
             sample = scheduler.step(clean * 2.0 - 1.0, int(t), sample)
-            tied = index < release
-            if tied:
-                for destination, source, columns in ties:
-                    sample[destination, columns] = sample[source, columns]
-            mask = known_mask | soft_mask if soft_mask is not None and tied else known_mask
-            if mask.any():
+            for destination, source, columns in ties:
+                sample[destination, columns] = sample[source, columns]
+            if known_mask.any():
                 is_last = index + 1 == len(scheduler.timesteps)
                 pinned = known if is_last else scheduler.add_noise(
                     known, rng.standard_normal(known.shape).astype(np.float32), int(scheduler.timesteps[index + 1]))
-                sample = np.where(mask, pinned, sample)
+                sample = np.where(known_mask, pinned, sample)
             report((index + 1) / len(scheduler.timesteps))
         return sample
 
@@ -146,6 +140,15 @@ def _default_generator(precision: str) -> Generator:
     return generator
 
 
+def default_plan(description: MusicDescription, seed: int, reference: ControlSignal | None = None) -> Plan:
+    """The planner's plan, with the chords heard in the reference when one is followed (strength above 0)
+    and the description pins no chords: the chords the model is told then agree with the reference."""
+    plan = make_plan(description, seed=seed)
+    if reference is not None and reference.strength > 0 and not description.chords:
+        plan = with_reference_chords(plan, reference.features[:, 4:16], parse_key(description.key).tonic)
+    return plan
+
+
 def generate_score(description: MusicDescription, sentence_embedding: np.ndarray,
                    reference: ControlSignal | None = None, settings: GenerationSettings | None = None,
                    keep: Score | None = None, regenerate: tuple[str, ...] = (), generator: Generator | None = None,
@@ -158,9 +161,11 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
     role of `keep` stays as it is; a `keep` shorter than the description is continued to full length.
     region: (start, end) in beats — time-and-role inpainting: the roles in `regenerate` are written
     anew only there, and kept as they are before and after it.
-    plan: the form and chords to write to (default: the planner's for this description and seed).
+    plan: the form and chords to write to (default: the planner's for this description and seed, with
+    the chords heard in the reference when one is followed and the description pins no chords).
     A section that returns is tied to its first appearance, drum bars inside a section to the
-    section's first bar (fills stay free at phrase ends), and every hit point gets a crash.
+    section's first bar (fills stay free at phrase ends), each bar but a settings.variation share of
+    them; every hit point gets a crash.
     """
     # 1. check inputs
     description.validate()
@@ -172,7 +177,7 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
         raise MtmError(f"a region to regenerate needs a score to keep, roles to write and start < end, got {region}")
     generator = generator or Generator.default(settings.precision)
     rng = np.random.default_rng(settings.seed)
-    plan = plan or make_plan(description, seed=settings.seed)
+    plan = plan or default_plan(description, settings.seed, reference)
     if plan.bars != description.bars:
         raise MtmError(f"plan: it has {plan.bars} bars but the cue {description.bars}")
 
@@ -205,7 +210,8 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
                 known[step, LAYOUT.drum_onset.start + CRASH_CLASS] = 1.0
                 known[step, LAYOUT.drum_velocity.start + CRASH_CLASS] = 2 * HIT_VELOCITY - 1.0
                 known_mask[step, [LAYOUT.drum_onset.start + CRASH_CLASS, LAYOUT.drum_velocity.start + CRASH_CLASS]] = True
-    ties = form_ties(plan, description.roles)
+    tie_rng = np.random.default_rng(settings.seed + 1)  # which bars vary: its own draws, so they do not move the notes
+    ties = [tie for tie in form_ties(plan, description.roles) if tie_rng.random() >= settings.variation]
     steps_per_bar = int(round(description.beats_per_bar * STEPS_PER_BEAT))
     control = np.zeros((steps, CONTROL_FEATURES), dtype=np.float32)
     strength = 0.0
@@ -228,7 +234,6 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
             window_known[:overlap] = roll[window][:overlap]
             window_mask[:overlap] = True
             written += overlap
-        soft_mask = np.zeros_like(window_mask)
         window_ties = []
         for tie in ties:
             target = slice(tie.bar * steps_per_bar, (tie.bar + 1) * steps_per_bar)
@@ -236,9 +241,10 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
             if target.start < written or target.stop > window.stop:
                 continue  # written already, or not in this window
             local = slice(target.start - window.start, target.stop - window.start)
-            if source.stop <= written:  # its source is written: start from it
-                window_known[local, tie.columns] = roll[source, tie.columns]
-                soft_mask[local, tie.columns] = ~window_mask[local, tie.columns]
+            if source.stop <= written:  # its source is written: keep it (what is known already stays)
+                free = ~window_mask[local][:, tie.columns]
+                window_known[local, tie.columns] = np.where(free, roll[source, tie.columns], window_known[local, tie.columns])
+                window_mask[local, tie.columns] = True
             elif source.start >= window.start:
                 window_ties.append((local, slice(source.start - window.start, source.stop - window.start), tie.columns))
         conditions = encode_conditions(description, size, sentence_embedding, start_beat=float(start), plan=plan)
@@ -249,7 +255,7 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
             progress("generate", (index + fraction) / len(starts))
 
         roll[window] = generator.denoise(conditions, control[window], strength, window_known, window_mask,
-                                         settings, rng, report, soft_mask, window_ties)
+                                         settings, rng, report, window_ties)
 
     # 4. decode
     style = style_for(description.genre)

@@ -126,11 +126,13 @@ def control_view(control: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def sample_batch(pieces: list[Piece], batch: int, tokens: int, rng: np.random.Generator,
-                 with_control: bool = False, condition_dropout: float = 0.1,
+                 with_control: bool = False, condition_dropout: float = 0.1, chord_dropout: float = 0.0,
                  weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Random bar-aligned windows of `tokens` beats; pieces shorter than the window are zero-padded.
 
     weights: the chance of drawing each piece (e.g. to balance corpus and baseline pieces).
+    chord_dropout: the chance that a window's plan says "no chord" throughout, so the harmony must come
+    from elsewhere (the reference, for the ControlFormer) and a cue without chords still works.
     """
     steps = tokens * STEPS_PER_BEAT
     fields: dict[str, list] = {k: [] for k in ("x", "labels", "roles", "sentence", "use_condition", "energy",
@@ -156,6 +158,8 @@ def sample_batch(pieces: list[Piece], batch: int, tokens: int, rng: np.random.Ge
         fields["energy"].append(conditions.energy)
         fields["hits"].append(conditions.hits)
         fields["beat_in_bar"].append(conditions.beat_in_bar)
+        if rng.random() < chord_dropout:
+            conditions.plan[:, 0] = 0
         fields["plan"].append(conditions.plan)
         fields["control"].append(control_view(control, rng) if with_control else np.zeros_like(control))
         fields["strength"].append(1.0)

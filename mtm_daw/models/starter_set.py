@@ -73,7 +73,8 @@ def build(out: Path, corpus_path: Path, seed: int = 11) -> int:
 
     pieces = load_corpus_cache(corpus_path)
     chorales = [p for p in pieces if p.source.startswith("bach")][:CORPUS_PIECES // 2]
-    folk = [p for p in pieces if not p.source.startswith("bach")][:CORPUS_PIECES // 2]
+    folk = [p for p in pieces if p.source.startswith(("essenFolksong/", "ryansMammoth/"))
+            and "+mma/" not in p.source][:CORPUS_PIECES // 2]
     for piece in chorales + folk:
         instruments = score_instrument_tags(piece.score)
         name = "corpus_" + piece.source.replace("/", "_").replace(" ", "_")[:60]

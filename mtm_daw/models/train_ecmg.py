@@ -33,15 +33,16 @@ settings = dict(
     corpus="build/corpus.jsonl",  # music people wrote (models/corpus.py builds it); held-out pieces are skipped
     baseline_share=0.2,  # fraction of training windows from the baseline composer (the rest: the corpus)
     tokens=32,  # window length in beats
-    batch=16,
-    dit_steps=3500,
-    control_steps=1500,
+    chord_dropout=0.2,  # DiT: windows whose plan names no chords (the ControlFormer phase uses twice this)
+    batch=24,
+    dit_steps=10000,
+    control_steps=4000,
     lr=3e-4,
     warmup=200,
-    d_model=192,
-    n_layers=6,
+    d_model=256,
+    n_layers=8,
     n_heads=4,
-    control_blocks=3,
+    control_blocks=4,
     threads=2,
     log_every=50,
     tiny=False,  # a few steps on a tiny model, for tests
@@ -115,7 +116,8 @@ def train_phase(name, model, parameters, pieces, weights, steps, use_control, s,
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, steps, s["lr"], s["warmup"])
         batch = {k: torch.from_numpy(v) for k, v in
-                 sample_batch(pieces, s["batch"], s["tokens"], rng, with_control=use_control, weights=weights).items()}
+                 sample_batch(pieces, s["batch"], s["tokens"], rng, with_control=use_control, weights=weights,
+                              chord_dropout=s["chord_dropout"] * (2 if use_control else 1)).items()}
         loss = diffusion_loss(model, batch, alphas, use_control)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -120,9 +120,13 @@ def pitch_class_weights(score: Score, span_beats: float = 1.0) -> np.ndarray:
 
 
 def chords_from_score(score: Score, span_beats: float = 1.0) -> list[Chord | None]:
-    """The chord heard in each span (None where nothing pitched sounds): the best-matching triad or
-    dominant seventh, scored as weight inside the chord minus half the weight outside it."""
-    weights = pitch_class_weights(score, span_beats)
+    """The chord heard in each span of a score (None where nothing pitched sounds)."""
+    return chords_from_weights(pitch_class_weights(score, span_beats))
+
+
+def chords_from_weights(weights: np.ndarray) -> list[Chord | None]:
+    """(spans, 12) pitch-class weights -> the best-matching triad or dominant seventh per span, scored as
+    weight inside the chord minus half the weight outside it; None for a span with no weight."""
     inside = weights @ _TEMPLATE_MATRIX  # (spans, chords)
     outside = weights.sum(axis=1, keepdims=True) - inside
     sizes = _TEMPLATE_MATRIX.sum(axis=0)[None, :]

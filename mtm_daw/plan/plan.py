@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mtm_daw.errors import MtmError
-from mtm_daw.plan.chords import Chord, chords_from_score, parse_chord
+from mtm_daw.plan.chords import Chord, chords_from_score, chords_from_weights, parse_chord
 from mtm_daw.score.score import Score
 from mtm_daw.score.theory import Key
 
@@ -144,6 +144,29 @@ class Plan:
             return cls(float(data["beats_per_bar"]), sections, chords).validate()
         except (KeyError, TypeError, ValueError) as error:
             raise MtmError(f"plan: malformed ({error})") from None
+
+
+def with_reference_chords(plan: Plan, chroma: np.ndarray, tonic: int, steps_per_beat: int = 4) -> Plan:
+    """The plan with its chords heard beat by beat in a reference's chroma ((steps, 12), relative to the
+    tonic, on the cue's grid; tiled over the cue as the generator reads it), so the chords the model is
+    told and the harmony the ControlFormer is shown agree. Beats where the reference is silent keep the
+    plan's chord."""
+    beats_per_bar = plan.beats_per_bar
+    per_bar = max(1, int(round(beats_per_bar)))
+    steps = int(round(plan.bars * beats_per_bar * steps_per_beat))
+    if not len(chroma):
+        return plan
+    tiled = np.resize(np.asarray(chroma, dtype=np.float32), (steps, 12))
+    span = steps_per_beat * beats_per_bar / per_bar
+    weights = np.stack([tiled[int(round(i * span)):int(round((i + 1) * span))].sum(axis=0)
+                        for i in range(plan.bars * per_bar)])
+    weights = np.roll(weights, tonic, axis=1)  # tonic-relative -> pitch classes
+    heard = chords_from_weights(weights)
+    chords = []
+    for bar in range(plan.bars):
+        planned = [plan.chord_at(bar * beats_per_bar + (i + 0.5) * beats_per_bar / per_bar) for i in range(per_bar)]
+        chords.append(tuple(heard[bar * per_bar + i] or planned[i] for i in range(per_bar)))
+    return Plan(beats_per_bar, plan.sections, chords).validate()
 
 
 # --- a plan heard in existing music ---------------------------------------------------------------

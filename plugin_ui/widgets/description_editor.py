@@ -3,14 +3,15 @@
 Changing a field re-renders the sentence (MusicDescription.to_sentence). Typing in the sentence
 reads the fields it names (genre, mood, tempo, key, meter, length, instruments) with the text
 parser's word rules only — no model, so it runs on the UI thread in well under a millisecond —
-and keeps your words as the sentence.
+and keeps your words as the sentence. Chords and form pin the plan the cue is written to; a value
+that does not parse (or does not fit the key or the length) is named below the fields and not kept.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
                              QPlainTextEdit, QWidget)
 
 from mtm_daw.description import GENRES, MOODS, MusicDescription
@@ -94,6 +95,24 @@ class DescriptionEditor(QWidget):
         grid.addWidget(self.instruments["bass"], 3, 3)
         grid.addWidget(label("Stems"), 4, 0)
         grid.addLayout(roles_row, 4, 1, 1, 3)
+        self.chords = QLineEdit()
+        self.chords.setPlaceholderText("planned (e.g. Am F C G)")
+        self.chords.setToolTip("The progression, one chord a bar ('Am F | C G' for two a bar); empty: planned "
+                               "from the genre and mood")
+        self.chords.editingFinished.connect(self._plan_edited)
+        self.form = QLineEdit()
+        self.form.setPlaceholderText("planned (e.g. AABA)")
+        self.form.setToolTip("The form, one letter a section: a letter again brings that music back; empty: "
+                             "from the sections or the length")
+        self.form.editingFinished.connect(self._plan_edited)
+        grid.addWidget(label("Chords"), 7, 0)
+        grid.addWidget(self.chords, 7, 1)
+        grid.addWidget(label("Form"), 7, 2)
+        grid.addWidget(self.form, 7, 3)
+        self.plan_error = QLabel("")
+        self.plan_error.setObjectName("error")
+        self.plan_error.setWordWrap(True)
+        grid.addWidget(self.plan_error, 8, 0, 1, 4)
         self.sentence = QPlainTextEdit()
         self.sentence.setPlaceholderText("The description in words; edit it and the fields follow")
         self.sentence.setToolTip("The sentence the generator reads. Editing a field rewrites it; words you type "
@@ -170,6 +189,28 @@ class DescriptionEditor(QWidget):
         for role, combo in self.instruments.items():
             program = d.instruments.get(role)
             combo.setCurrentIndex(0 if program is None else int(program) + 1)
+        self.chords.setText(d.chords)
+        self.form.setText(d.form)
+        self.plan_error.setText("")
+
+    def _plan_edited(self) -> None:
+        if self._updating:
+            return
+        edited = replace(self._description, chords=self.chords.text().strip(), form=self.form.text().strip().upper())
+        if (edited.chords, edited.form) == (self._description.chords, self._description.form):
+            return
+        try:
+            edited.validate()
+        except MtmError as error:
+            self.plan_error.setText(str(error))
+            self.chords.setText(self._description.chords)
+            self.form.setText(self._description.form)
+            return
+        self.plan_error.setText("")
+        self._description = edited
+        self.form.setText(edited.form)
+        self._update_summary()
+        self.changed.emit(self.description())
 
     def _fields_edited(self, *_) -> None:
         if self._updating:
