@@ -316,7 +316,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     printer = ProgressPrinter(args.quiet)
     results = run_eval(args.set or BUNDLED_SET, settings, progress=printer,
                        warn=lambda message: print(message, file=sys.stderr))
-    paths = write_report(results, args.output, plots=not args.no_plots)
+    paths = write_report(results, args.output, plots=not args.no_plots,
+                         warn=lambda message: print(f"mtm: note: {message}", file=sys.stderr))
     printer.done()
     print(summary_table(results))
     print(f"wrote {len(paths)} files to {Path(args.output).resolve()}")
@@ -335,13 +336,20 @@ def _add_remake_options(parser: argparse.ArgumentParser, sidecar_help: str) -> N
                         help="load the VST3 plugins the sidecar names (native code: only for sidecars you trust)")
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from mtm_daw.doctor import BROKEN, as_json, as_text, run_checks
+
+    checks = run_checks()
+    print(json.dumps(as_json(checks), indent=1) if args.json else as_text(checks))
+    return EXIT_INTERNAL if any(check.state == BROKEN for check in checks) else EXIT_OK
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
-    try:
-        from plugin_ui.app import main as panel_main
-    except ImportError as error:
-        raise MtmError(f"the panel needs PyQt6 ({error}); install it with: pip install 'mtm_daw[ui]'") from None
+    from plugin_ui.app import main as panel_main
+
     argv = [args.source] if args.source else []
-    return panel_main(argv + (["--settings", args.settings] if args.settings else []))
+    argv += ["--settings", args.settings] if args.settings else []
+    return panel_main(argv + (["--screenshot", args.screenshot] if args.screenshot else []))
 
 
 def _add_render_options(parser: argparse.ArgumentParser) -> None:
@@ -501,9 +509,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--quiet", action="store_true", help="no progress output")
     evaluate.set_defaults(handler=cmd_eval)
 
+    doctor = commands.add_parser("doctor", help="list the parts of mtm_daw this machine has, and how to add "
+                                                "what is missing")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.set_defaults(handler=cmd_doctor)
+
     ui = commands.add_parser("ui", help="open the panel: drop in a picture, words or sound, drag the stems out")
     ui.add_argument("source", nargs="?", help="a file or a text idea to describe straight away")
     ui.add_argument("--settings", help="a settings file (.ini) instead of your saved panel settings")
+    ui.add_argument("--screenshot", metavar="PNG", help="open, save a picture of the window there, and close")
     ui.set_defaults(handler=cmd_ui)
 
     from mtm_daw.library.cli import add_library_parser
@@ -532,6 +546,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         print(f"mtm: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ModuleNotFoundError as error:  # an optional part that is not installed: say which and how
+        from mtm_daw.doctor import install_hint
+
+        hint = install_hint(error.name or "")
+        if hint is None:
+            raise
+        if args.debug:
+            traceback.print_exc()
+        print(f"mtm: error: {hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as error:  # an internal error: one line, the traceback on request
         if args.debug:

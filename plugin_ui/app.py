@@ -3,11 +3,14 @@
     mtm-panel                         # the panel, with your saved settings
     mtm-panel clip.mp4                # ... and describe a file (or a text idea) straight away
     mtm-panel --settings panel.ini    # settings in a file of their own
+    mtm-panel --screenshot panel.png  # open, save a picture of the window, close (for bug reports)
 """
 from __future__ import annotations
 
 import argparse
 import sys
+
+SCREENSHOT_DELAY_MS = 500  # let the window lay itself out and paint before the picture
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,11 +18,13 @@ def build_parser() -> argparse.ArgumentParser:
                                      "words or sound; edit the description; generate; drag stems into your DAW.")
     parser.add_argument("source", nargs="?", help="a video, image, audio or MIDI file, or a text idea, to describe")
     parser.add_argument("--settings", help="a settings file (.ini) instead of the user's saved settings")
+    parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the opened window there and close")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
 
     from plugin_ui.main_window import MainWindow
@@ -34,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.source:
         window.load_source(args.source)
+    if args.screenshot:
+        def save_and_quit() -> None:
+            saved = window.grab().save(args.screenshot)
+            app.exit(0 if saved else 1)
+
+        QTimer.singleShot(SCREENSHOT_DELAY_MS, save_and_quit)
     return app.exec()
 
 

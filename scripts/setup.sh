@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Sets up mtm_daw on a Debian machine: system audio pieces (FluidSynth, a General MIDI
-# SoundFont) and a virtual environment in .venv with the package installed.
-#   bash scripts/setup.sh            # runtime
-#   bash scripts/setup.sh test       # runtime + test tools
-#   bash scripts/setup.sh train      # runtime + training (torch, music21, mma)
+# Sets up mtm_daw on a Debian machine: the whole product a producer uses — the engine and `mtm`, the panel
+# (PyQt6 and the system libraries Qt needs), the evaluation's plots, FluidSynth and a General MIDI
+# SoundFont — in a virtual environment in .venv. One line per step; the last says what to run next.
+#   bash scripts/setup.sh            # the product
+#   bash scripts/setup.sh test       # the product + test tools (and training, which the tests exercise)
+#   bash scripts/setup.sh train      # the product + training (torch, music21, mma)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
 
-apt_packages=(python3 python3-venv python3-dev libfluidsynth3 fluid-soundfont-gm)
-case "$extras" in  # the panel (PyQt6): GL, fonts, keyboard, D-Bus for every Qt platform, PulseAudio for
-    *ui*|*test*)   # QtMultimedia, xcb-cursor for desktop windows (offscreen needs all but the last)
-        apt_packages+=(libgl1 libegl1 libxkbcommon0 libfontconfig1 fonts-dejavu-core libglib2.0-0 libdbus-1-3
-                       libpulse0 libxcb-cursor0) ;;
-esac
+# System packages: audio (FluidSynth + SoundFont); the panel's Qt needs GL, fonts, keyboard, D-Bus for every
+# Qt platform, PulseAudio for QtMultimedia, xcb-cursor for desktop windows (offscreen needs all but the last).
+apt_packages=(python3 python3-venv python3-dev libfluidsynth3 fluid-soundfont-gm
+              libgl1 libegl1 libxkbcommon0 libfontconfig1 fonts-dejavu-core libglib2.0-0 libdbus-1-3 libpulse0
+              libxcb-cursor0)
 case "$extras" in  # training data: Debian's mma renders human-written grooves under folk tunes
     *train*|*test*) apt_packages+=(mma) ;;
 esac
@@ -26,21 +26,27 @@ if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$sudo" = "none" ]; then
         echo "setup: cannot install ${missing[*]} (not root, no sudo); continuing, the built-in synthesiser covers a missing SoundFont." >&2
     else
-        echo "setup: installing system packages: ${missing[*]}"
+        echo "setup: system packages: installing ${missing[*]}"
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null \
             || echo "setup: apt-get could not install ${missing[*]}; the built-in synthesiser covers a missing SoundFont." >&2
     fi
+else
+    echo "setup: system packages: all present"
 fi
 
-python=python3
 if [ ! -x .venv/bin/python ]; then
-    "$python" -m venv .venv
-fi
-.venv/bin/python -m pip install -q --upgrade pip
-if [ -n "$extras" ]; then
-    .venv/bin/python -m pip install -q -e ".[$extras]"
+    python3 -m venv .venv
+    echo "setup: virtual environment: created .venv"
 else
-    .venv/bin/python -m pip install -q -e .
+    echo "setup: virtual environment: .venv"
 fi
-echo "setup: ready (.venv)"
+log=.venv/setup.log  # pip's full output, shown when a step fails
+pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
+"${pip[@]}" install --upgrade pip >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+
+groups="ui,plots${extras:+,$extras}"
+"${pip[@]}" install -e ".[$groups]" >>"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+echo "setup: python packages: mtm_daw with $groups (log: $log)"
+soundfont=$(.venv/bin/python -c "from mtm_daw.render.soundfont import find_soundfont; print(find_soundfont() or 'none (built-in synthesiser)')")
+echo "setup: ready — engine, panel, plots; SoundFont: $soundfont. Next: .venv/bin/mtm ui  (or .venv/bin/mtm score VIDEO -o out/, .venv/bin/mtm doctor)"

@@ -156,6 +156,22 @@ def test_editing_fields_and_sentence_stays_in_sync(qtbot, window):
     assert editor.meter.currentText() == "3/4" and editor.tempo.value() == 70.0
 
 
+def test_chords_and_form_are_edited_and_checked(qtbot, window):
+    editor = window.editor
+    editor.set_description(MusicDescription(key="A minor", duration=32.0))
+    changed = []
+    editor.changed.connect(changed.append)
+    editor.chords.setText("Am F C G")
+    editor.form.setText("aaba")
+    editor.form.editingFinished.emit()
+    assert (editor.description().chords, editor.description().form) == ("Am F C G", "AABA")
+    assert editor.form.text() == "AABA" and changed and editor.plan_error.text() == ""
+    editor.chords.setText("Am H C")  # not a chord: refused, named, the last good value kept
+    editor.chords.editingFinished.emit()
+    assert "cannot read 'H'" in editor.plan_error.text()
+    assert editor.chords.text() == "Am F C G" and editor.description().chords == "Am F C G"
+
+
 # --- generate --------------------------------------------------------------------------------------
 
 def test_generate_lists_stems_and_the_files_exist(generated):

@@ -1,13 +1,15 @@
 """Writing an evaluation: eval.md (tables), eval.json (every number) and plots/*.png.
 
-Plots need matplotlib (the train extra); without it they are skipped with a note, the rest is written.
+Plots need matplotlib (scripts/setup.sh installs it); without it they are skipped with a note, the rest is written.
 """
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
+from mtm_daw.doctor import install_hint
 from mtm_daw.errors import MtmError
 
 # (key in the engine summary, column title, format); the markdown table's columns in order
@@ -105,8 +107,10 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
-def write_report(results: dict, output: str | Path, plots: bool = True) -> list[Path]:
-    """Write eval.md, eval.json and (with matplotlib) plots/*.png into `output`; returns the paths."""
+def write_report(results: dict, output: str | Path, plots: bool = True,
+                 warn: Callable[[str], None] = lambda message: None) -> list[Path]:
+    """Write eval.md, eval.json and (with matplotlib) plots/*.png into `output`; returns the paths.
+    A note on skipped plots also goes to `warn`."""
     output = Path(output).expanduser()
     try:
         output.mkdir(parents=True, exist_ok=True)
@@ -117,6 +121,7 @@ def write_report(results: dict, output: str | Path, plots: bool = True) -> list[
         made, note = write_plots(results, output / "plots")
         written += made
         if note:
+            warn(note)
             results = dict(results, notes=list(results.get("notes", [])) + [note])
     (output / "eval.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     (output / "eval.md").write_text(markdown(results) + "\n", encoding="utf-8")
@@ -142,7 +147,7 @@ def write_plots(results: dict, folder: Path) -> tuple[list[Path], str]:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return [], "plots skipped: matplotlib is not installed (pip install 'mtm_daw[train]')"
+        return [], f"plots skipped: {install_hint('matplotlib')}"
     import numpy as np
 
     folder.mkdir(parents=True, exist_ok=True)
