@@ -138,7 +138,7 @@ def _synced(args: argparse.Namespace, description: MusicDescription):
     from mtm_daw.sync import lock_description, read_sync
 
     sync = read_sync(args.sync_from)
-    explicit = tuple(name for name in ("tempo", "time_signature", "key") if getattr(args, name) is not None)
+    explicit = tuple(name for name in ("tempo", "time_signature", "key", "chords") if getattr(args, name) is not None)
     description = lock_description(description, sync, explicit)
     print(f"synced to {Path(sync.path).name}: {sync.summary()}", file=sys.stderr)
     for note in sync.notes:

@@ -9,6 +9,7 @@ tempo, file name). Sources:
               cue, so a file whose tempo or meter changes is refused, naming the bar where it changes
               (a cue at the first tempo would drift away from the session after it). A later key
               change is only noted: the first key is used. No key signature: the key of its notes.
+              Its chords, one a bar, heard in its notes, become the cue's progression.
   audio       the tempo and key heard in it (mtm_daw.analysis.analyze_audio); audio has no meter, so
               the description's is kept.
   .dawproject the project's transport tempo and time signature (refused when automated to change).
@@ -28,6 +29,7 @@ from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.media.paths import check_input_file
 from mtm_daw.score.score import validate_tempo, validate_time_signature
+from mtm_daw.score.theory import parse_key
 
 MIDI_DEFAULT_BPM = 120.0  # what the MIDI standard plays without a tempo event
 TEMPO_DIGITS = 3  # tempos are kept to a thousandth of a BPM (MIDI stores whole microseconds a beat)
@@ -43,12 +45,13 @@ class SyncInfo:
     time_signature: tuple[int, int] | None
     key: str | None  # 'E minor'
     sha256: str
+    chords: str | None = None  # one chord a bar heard in a MIDI file's notes, e.g. Am F C G
     notes: list[str] = field(default_factory=list)  # what was assumed or left out, for the user
 
     def to_dict(self) -> dict:
         return {"path": self.path, "kind": self.kind, "tempo": self.tempo,
                 "time_signature": list(self.time_signature) if self.time_signature else None,
-                "key": self.key, "sha256": self.sha256, "notes": list(self.notes)}
+                "key": self.key, "sha256": self.sha256, "chords": self.chords, "notes": list(self.notes)}
 
     def summary(self) -> str:
         meter = f", {self.time_signature[0]}/{self.time_signature[1]}" if self.time_signature else ""
@@ -78,9 +81,9 @@ def read_sync(path: str | os.PathLike) -> SyncInfo:
 
 def lock_description(description: MusicDescription, sync: SyncInfo, explicit: tuple[str, ...] = ()) -> MusicDescription:
     """The description at the session's tempo, meter and key. `explicit`: fields the user also set
-    by hand ("tempo", "time_signature", "key"); one the session file also sets is refused."""
-    values = {"tempo": sync.tempo, "time_signature": sync.time_signature, "key": sync.key}
-    flags = {"tempo": "--tempo", "time_signature": "--time-signature", "key": "--key"}
+    by hand ("tempo", "time_signature", "key", "chords"); one the session file also sets is refused."""
+    values = {"tempo": sync.tempo, "time_signature": sync.time_signature, "key": sync.key, "chords": sync.chords}
+    flags = {"tempo": "--tempo", "time_signature": "--time-signature", "key": "--key", "chords": "--chords"}
     for name, value in values.items():
         if value is not None and name in explicit:
             shown = f"{value[0]}/{value[1]}" if name == "time_signature" else f"{value:g} BPM" if name == "tempo" else value
@@ -154,7 +157,8 @@ def _from_midi(path: Path) -> SyncInfo:
         key = _key_of_notes(midi, path)
         notes.append(f"no key signature: {key}, the key of its notes" if key else
                      "no key signature and no notes: the description's key is kept")
-    return SyncInfo(str(path.resolve()), "midi", tempo, meter, key, "", notes)
+    chords = _chords_of_notes(midi, path, key)
+    return SyncInfo(str(path.resolve()), "midi", tempo, meter, key, "", chords, notes=notes)
 
 
 def _absolute(midi: mido.MidiFile):
@@ -180,6 +184,28 @@ def _key_of_notes(midi: mido.MidiFile, path: Path) -> str | None:
         return None
 
 
+def _chords_of_notes(midi: mido.MidiFile, path: Path, key: str | None) -> str | None:
+    """One chord a bar heard in the file's pitched notes (a silent bar keeps the chord before it); None
+    without pitched notes or a key to spell them in."""
+    from mtm_daw.plan.plan import plan_from_score
+    from mtm_daw.score.midi import midi_to_score
+
+    if key is None:
+        return None
+    try:
+        score = midi_to_score(midi, source=path.name, key=key)
+    except MtmError:
+        return None
+    heard = [bar[0] for bar in plan_from_score(score, chord_beats=score.beats_per_bar).chords]
+    if not any(heard):
+        return None
+    names, last = [], next(chord for chord in heard if chord)
+    for chord in heard:
+        last = chord or last
+        names.append(last.name(parse_key(key)))
+    return " ".join(names)
+
+
 # --- audio ----------------------------------------------------------------------------------------
 
 def _from_audio(path: Path) -> SyncInfo:
@@ -193,7 +219,7 @@ def _from_audio(path: Path) -> SyncInfo:
     if analysis.key is None:
         notes.append("no key heard: the description's key is kept")
     return SyncInfo(str(path.resolve()), "audio", validate_tempo(round(float(analysis.bpm), 2)), None, analysis.key,
-                    "", notes)
+                    "", notes=notes)
 
 
 # --- .dawproject -----------------------------------------------------------------------------------
@@ -230,4 +256,5 @@ def _from_dawproject(path: Path) -> SyncInfo:
         if len(values) > 1:
             raise MtmError(f"{path.name}: the {what} is automated to change; mtm writes one {what} per cue")
     notes = [] if meter else ["no time signature in the project: the description's is kept"]
-    return SyncInfo(str(path.resolve()), "dawproject", tempo, meter, None, "", notes + ["a .dawproject has no key"])
+    return SyncInfo(str(path.resolve()), "dawproject", tempo, meter, None, "",
+                    notes=notes + ["a .dawproject has no key"])

@@ -117,3 +117,18 @@ def test_files_that_carry_no_tempo_are_refused(tmp_path):
         read_sync(tmp_path / "notes.txt")
     with pytest.raises(MtmError, match="missing.mid: file not found"):
         read_sync(tmp_path / "missing.mid")
+
+
+def test_a_midi_session_lends_its_chords_to_the_cue(tmp_path, capsys):
+    from mtm_daw.score.baseline import compose
+    from mtm_daw.score.midi import score_to_midi
+
+    song = compose(MusicDescription(key="A minor", tempo=110, duration=8 * 4 * 60 / 110, chords="Am F C E7"), seed=3)
+    path = tmp_path / "song.mid"
+    score_to_midi(song).save(path)
+    sync = read_sync(path)
+    assert sync.chords.split()[:4] == ["Am", "F", "C", "E7"]
+    locked = lock_description(MusicDescription(duration=20.0), sync)
+    assert locked.chords == sync.chords and locked.key == "A minor"
+    assert main(["compose", "--sync-from", str(path), "--chords", "Am G", "-o", str(tmp_path / "out")]) == 2
+    assert "--chords conflicts with --sync-from song.mid" in capsys.readouterr().err

@@ -30,6 +30,9 @@ COLUMNS = (
     ("ref_onset", "ref. onset", "{:.2f}"),
     ("ref_chroma", "ref. chroma", "{:.2f}"),
     ("notes_z", "notes z", "{:.2f}"),
+    ("repeat", "repeat 4/8", "{:.0%}"),
+    ("chord_tones", "chord tones +", "{:.2f}"),
+    ("melody_velocity_spread", "mel. vel. sd", "{:.1f}"),
     ("empty_roles", "empty roles", "{:d}"),
     ("seconds_per_cue", "s / cue", "{:.1f}"),
 )
@@ -51,6 +54,10 @@ DEFINITIONS = """\
   reference music's; with a dozen cues in 128 dimensions, compare engines with each other only.
 - **ref. onset / chroma**: cosine similarity of onsets and tonic-relative chroma with the reference the
   engine followed; engines that follow none are measured against the set's reference (chance level).
+- **repeat 4/8**: bars of bass, harmony and melody that exactly repeat the bar 4 or 8 bars earlier (form).
+- **chord tones +**: the melody's share of duration on the chord tones heard in bass and harmony, minus the
+  same melody shifted one bar (a melody that follows its chords scores well above 0).
+- **mel. vel. sd**: standard deviation of the melody's velocities (dynamics that are noise score high).
 - **notes z**: mean over roles of |statistic − training mean| / training spread for notes per bar, mean
   pitch and pitch range (the generator's training arrangements).
 """

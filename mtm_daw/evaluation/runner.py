@@ -29,6 +29,7 @@ import numpy as np
 from mtm_daw.description import GENRES, MOODS, MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.evaluation.evalset import EvalItem, EvalSet, load_eval_set
+from mtm_daw.evaluation.structure import structure_summary
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
 ENGINES = ("baseline", "dit", "dit+control", "dit+retrieval")
@@ -180,6 +181,7 @@ def measure_cue(cue, description: MusicDescription, context: _Context, reference
                                "followed": reference is not None}
     statistics = note_statistics(score)
     result["note_stats"] = statistics
+    result["structure"] = structure_summary(score)
     result["notes_z"] = round(mean_training_z(statistics, context.training), 3) if context.training else None
     if context.embedder is not None:
         embedder = context.embedder
@@ -265,6 +267,9 @@ def summarise(cues: list[dict], reference: np.ndarray | None) -> dict:
             "ref_onset": _mean(c["reference"]["onset"] for c in mine if "reference" in c),
             "ref_chroma": _mean(c["reference"]["chroma"] for c in mine if "reference" in c),
             "notes_z": _mean(c.get("notes_z") for c in mine),
+            "repeat": _mean(c["structure"]["repeat"] for c in mine),
+            "chord_tones": _mean(c["structure"]["chord_tones"] for c in mine),
+            "melody_velocity_spread": _mean(c["structure"]["melody_velocity_spread"] for c in mine),
             "empty_roles": sum(len(c["empty_roles"]) for c in mine),
             "seconds_per_cue": _mean(c["seconds"] for c in mine),
             "fd": None, "kl_embedding": None,

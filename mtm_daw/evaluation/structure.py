@@ -121,3 +121,16 @@ def hit_accent_share(score: Score, hit_beats: list[float]) -> float:
         return 0.0
     accents = [n.onset for n in drums.notes if n.pitch in CRASHES or n.velocity >= 100]
     return float(np.mean([any(abs(onset - beat) <= 0.25 + 1e-6 for onset in accents) for beat in hit_beats]))
+
+
+def structure_summary(score: Score) -> dict[str, float | None]:
+    """Three figures for `mtm eval`: repeat share at 4/8 bars averaged over bass, harmony and melody; melody
+    chord-tone share minus its one-bar-shifted control; melody velocity spread. None where not measurable."""
+    def defined(value: float) -> float | None:
+        return None if value != value else round(value, 4)
+
+    repeats = [v for v in (repeat_share(score, role) for role in ("bass", "harmony", "melody")) if v == v]
+    on_chords, control = chord_tone_share(score)
+    return {"repeat": defined(float(np.mean(repeats))) if repeats else None,
+            "chord_tones": defined(on_chords - control),
+            "melody_velocity_spread": defined(velocity_spread(score, "melody"))}
