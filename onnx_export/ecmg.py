@@ -98,7 +98,7 @@ def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
         "training": {"settings": config["settings"], "data": config["data"], "final_loss": config["final_loss"]},
         "parity": {"max_abs_error_fp32": parity_fp32, "max_abs_error_int8": parity_int8, "checked_tokens": 24},
         "exported_with": {"torch": torch.__version__, "opset": OPSET},
-        "version": 2,
+        "version": 1,
     }
     update_manifest_entry(out_dir, "ecmg", entry)
     return entry

@@ -9,7 +9,7 @@ last, so memory stays bounded and the seams carry the music across.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -66,7 +66,7 @@ class Generator:
         from mtm_daw.engine.sessions import create_session
 
         self.session = create_session(model_path, sha256)
-        self.reads_plan = "plan" in {node.name for node in self.session.get_inputs()}  # models before version 2 do not
+        self.reads_plan = "plan" in {node.name for node in self.session.get_inputs()}  # models trained before the plan do not
         self.path = str(model_path)
         self.sha256 = sha256
         self.version = None
@@ -203,16 +203,20 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
                 if role in keep.tracks:
                     known_mask[:first, role_columns(role)] = True
                     known_mask[stop:span, role_columns(role)] = True
+    crash = [LAYOUT.drum_onset.start + CRASH_CLASS, LAYOUT.drum_velocity.start + CRASH_CLASS]
+    hit_steps = sorted({min(steps - 1, int(round(beat * STEPS_PER_BEAT))) for beat in description.hit_point_beats()})
     if "drums" in description.roles:  # a crash on every hit point's sixteenth, the model writes around it
-        for beat in description.hit_point_beats():
-            step = min(steps - 1, int(round(beat * STEPS_PER_BEAT)))
-            if not known_mask[step, LAYOUT.drum_onset.start + CRASH_CLASS]:
-                known[step, LAYOUT.drum_onset.start + CRASH_CLASS] = 1.0
-                known[step, LAYOUT.drum_velocity.start + CRASH_CLASS] = 2 * HIT_VELOCITY - 1.0
-                known_mask[step, [LAYOUT.drum_onset.start + CRASH_CLASS, LAYOUT.drum_velocity.start + CRASH_CLASS]] = True
+        for step in hit_steps:
+            if not known_mask[step, crash[0]]:
+                known[step, crash] = (1.0, 2 * HIT_VELOCITY - 1.0)
+                known_mask[step, crash] = True
+    steps_per_bar = int(round(description.beats_per_bar * STEPS_PER_BEAT))
+    hit_bars = {step // steps_per_bar for step in hit_steps}
     tie_rng = np.random.default_rng(settings.seed + 1)  # which bars vary: its own draws, so they do not move the notes
     ties = [tie for tie in form_ties(plan, description.roles) if tie_rng.random() >= settings.variation]
-    steps_per_bar = int(round(description.beats_per_bar * STEPS_PER_BEAT))
+    # a hit's crash belongs to its bar: a bar tied to that bar does not copy it
+    ties = [replace(tie, columns=np.setdiff1d(tie.columns, crash)) if tie.source_bar in hit_bars else tie
+            for tie in ties]
     control = np.zeros((steps, CONTROL_FEATURES), dtype=np.float32)
     strength = 0.0
     if reference is not None:
