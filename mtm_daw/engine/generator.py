@@ -25,7 +25,7 @@ from mtm_daw.plan.planner import make_plan
 from mtm_daw.score import gm
 from mtm_daw.score.dynamics import shape_dynamics
 from mtm_daw.score.roll import (BINARY_COLUMNS, FEATURES, LAYOUT, STEPS_PER_BEAT, drum_class, lock_to_scale,
-                                quantize_score, role_columns, roll_to_tracks, score_to_roll)
+                                quantize_score, role_columns, roll_to_tracks, score_to_roll, single_voice)
 from mtm_daw.score.score import ROLES, Score
 from mtm_daw.score.styles import style_for
 from mtm_daw.score.theory import parse_key
@@ -113,8 +113,11 @@ class Generator:
                                                        settings.guidance)
             # Draw the on/off cells rather than step towards their mean: a mean of a sparse roll is
             # "almost nothing everywhere", and stepping towards it collapses every seed to silence.
+            # The last step keeps only what the model holds likelier than not: a draw there leaves stray notes.
             clean = probabilities.copy()
-            clean[:, BINARY_COLUMNS] = rng.random((steps, len(BINARY_COLUMNS))) < probabilities[:, BINARY_COLUMNS]
+            draws = rng.random((steps, len(BINARY_COLUMNS)))
+            last = index + 1 == len(scheduler.timesteps)
+            clean[:, BINARY_COLUMNS] = (0.5 if last else draws) < probabilities[:, BINARY_COLUMNS]
             sample = scheduler.step(clean * 2.0 - 1.0, int(t), sample)
             for destination, source, columns in ties:
                 sample[destination, columns] = sample[source, columns]
@@ -269,6 +272,7 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
     key = parse_key(description.key)
     if settings.key_lock:
         roll01 = np.where(known_mask[:kept_steps], roll01, lock_to_scale(roll01, key.mode))
+    roll01 = np.where(known_mask[:kept_steps], roll01, single_voice(roll01))
     tracks = roll_to_tracks(roll01, key.tonic, programs, description.roles)
     kept = set(keep.tracks) if keep is not None else set()
     written = {role for role in description.roles if role not in kept or role in regenerate}

@@ -163,6 +163,27 @@ def lock_to_scale(roll: np.ndarray, mode: str) -> np.ndarray:
     return locked
 
 
+SINGLE_VOICE_ROLES = ("bass", "melody")  # lines, not chords: one note at a time
+
+
+def single_voice(roll: np.ndarray, roles: tuple[str, ...] = SINGLE_VOICE_ROLES, threshold: float = 0.5) -> np.ndarray:
+    """A copy of a (steps, FEATURES) roll (0..1) in which each of `roles` starts one note at a time, the
+    likeliest, and a note ends where the next begins: a diffusion model smears a line over neighbouring
+    pitches, and what it means is the one it holds likeliest."""
+    out = roll.copy()
+    for role in roles:
+        onset, sustain = out[:, LAYOUT.onset[role]], out[:, LAYOUT.sustain[role]]
+        starts = np.nonzero((onset > threshold).any(axis=1))[0]
+        for index, step in enumerate(starts):
+            chosen = int(onset[step].argmax())
+            onset[step, np.arange(onset.shape[1]) != chosen] = 0.0
+            stop = starts[index + 1] if index + 1 < len(starts) else len(out)
+            held = sustain[step:stop, chosen].copy()
+            sustain[step:stop] = 0.0  # everything else stops when this note starts
+            sustain[step:stop, chosen] = held
+    return out
+
+
 def _velocity(value: float) -> int:
     return int(min(127, max(1, round(float(value) * 127))))
 
