@@ -108,3 +108,21 @@ def test_ddim_with_clean_sample_predictions_lands_on_the_clean_sample():
     assert np.allclose(sample, clean, atol=1e-6)
     with pytest.raises(ValueError):
         DDIMScheduler(prediction_type="epsilon")
+
+
+def test_single_voice_keeps_the_likeliest_note_of_a_line():
+    from mtm_daw.score.roll import LAYOUT, PITCH_RANGES, single_voice
+
+    roll = np.zeros((8, FEATURES), dtype=np.float32)
+    low = PITCH_RANGES["melody"][0]
+    onset, sustain = LAYOUT.onset["melody"].start, LAYOUT.sustain["melody"].start
+    for column, p in ((72 - low, 0.9), (74 - low, 0.7)):  # a smeared start: two neighbours, one likelier
+        roll[0, onset + column] = p
+        roll[0:8, sustain + column] = 1.0
+    roll[4, onset + 76 - low] = 0.8  # the next note: the held one stops here
+    roll[4:6, sustain + 76 - low] = 1.0
+    harmony = LAYOUT.onset["harmony"].start
+    roll[0, harmony:harmony + 3] = 1.0  # chords stay chords
+    tracks = roll_to_tracks(single_voice(roll), 0, {})
+    assert [(n.onset, n.pitch, n.duration) for n in tracks["melody"].notes] == [(0.0, 72, 1.0), (1.0, 76, 0.5)]
+    assert len(tracks["harmony"].notes) == 3
