@@ -428,8 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    for command, engine, summary in (("compose", "baseline", "compose a multi-stem cue from a description "
-                                                             "(procedural baseline composer by default)"),
+    for command, engine, summary in (("compose", "dit", "compose a multi-stem cue from a description "
+                                                        "(the trained model; --engine baseline for the procedural composer)"),
                                      ("generate", "dit", "generate a multi-stem cue with the trained model, "
                                                          "optionally following a reference")):
         _add_compose_parser(commands, command, engine, summary)
@@ -456,8 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--mood", choices=MOODS, help="override the mood read from the picture")
     _add_plan_options(score)
     score.add_argument("--seed", type=int, default=0, help="random seed (same seed, same cue)")
-    score.add_argument("--engine", choices=("baseline", "dit"), default="baseline",
-                       help="baseline (procedural composer, default) or dit (trained model)")
+    score.add_argument("--engine", choices=("baseline", "dit"), default="dit",
+                       help="dit (the trained model, default) or baseline (the procedural composer)")
     _add_retrieve_options(score)
     score.add_argument("--strength", type=float, default=0.7, help="with --retrieve: how closely to follow "
                                                                    "the reference, 0-1")

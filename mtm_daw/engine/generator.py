@@ -43,7 +43,7 @@ class GenerationSettings:
     seed: int = 0
     precision: str = "fp32"  # "fp32" or "int8"
     key_lock: bool = True  # every generated note on the key's scale (kept notes are left as they are)
-    variation: float = 0.25  # share of a returning section's bars (and of a groove's bars) written anew
+    variation: float = 0.6  # share of the bars a returning section (or a groove) would repeat that are written anew
 
     def validate(self) -> "GenerationSettings":
         if not 1 <= self.steps <= 200:
