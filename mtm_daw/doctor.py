@@ -42,12 +42,12 @@ class Check:
 
 
 def install_hint(module: str) -> str | None:
-    """'the panel (mtm ui) needs PyQt6, which is not installed; install it with: bash scripts/setup.sh'."""
+    """'PyQt6 is not installed (the panel (mtm ui) needs it); install it with: bash scripts/setup.sh'."""
     root = module.split(".")[0]
     if root not in OPTIONAL_PARTS:
         return None
     part, command = OPTIONAL_PARTS[root]
-    return f"{part} needs {root}, which is not installed; install it with: {command}"
+    return f"{root} is not installed ({part} needs it); install it with: {command}"
 
 
 def _version(package: str) -> str | None:

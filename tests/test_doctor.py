@@ -74,7 +74,7 @@ def test_a_missing_optional_part_says_what_and_how_never_internal_error(tmp_path
     run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "panel.ini")], capture_output=True, text=True,
                          timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert run.returncode == 2
-    assert run.stderr.strip() == ("mtm: error: the panel (mtm ui) needs PyQt6, which is not installed; install it "
+    assert run.stderr.strip() == ("mtm: error: PyQt6 is not installed (the panel (mtm ui) needs it); install it "
                                   "with: bash scripts/setup.sh")
 
 

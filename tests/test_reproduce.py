@@ -31,7 +31,7 @@ def assert_same_audio_and_midi(first, second):
 
 def test_baseline_cue_is_reproduced_byte_for_byte(tmp_path):
     assert main(["compose", "--genre", "jazz", "--tempo", "104", "--key", "Bb major", "--duration", "5",
-                 "--seed", "11", "--quiet", "-o", str(tmp_path / "a"), "--name", "take"]) == 0
+                 "--seed", "11", "--engine", "baseline", "--quiet", "-o", str(tmp_path / "a"), "--name", "take"]) == 0
     sidecar_path = tmp_path / "a" / "take_104bpm_Bbmaj_description.json"
     sidecar = json.loads(sidecar_path.read_text())
     assert sidecar["recipe"]["operation"] == "compose" and sidecar["recipe"]["seed"] == 11
@@ -139,9 +139,12 @@ def test_a_recipe_from_before_key_lock_is_generated_without_it():
     old = {"steps": 3, "guidance": 2.0, "seed": 2, "precision": "fp32"}
 
     def notes(generation):
-        score, _ = compose_score(description, "dit", 2, generation, None, Steps(lambda stage, fraction: None, ["compose"]), None)
+        score, _ = compose_score(description, "dit", generation["seed"], generation, None,
+                                 Steps(lambda stage, fraction: None, ["compose"]), None)
         return {role: [(n.onset, n.pitch) for n in track.notes] for role, track in score.tracks.items()}
 
-    unlocked = notes({**old, "key_lock": False})
-    assert notes(old) == unlocked
-    assert notes({**old, "key_lock": True}) != unlocked, "this seed writes notes the lock moves"
+    # a seed whose notes the lock moves (the shipped model writes few chromatic notes)
+    seed = next(seed for seed in range(12) if notes({**old, "seed": seed, "key_lock": True})
+                != notes({**old, "seed": seed, "key_lock": False}))
+    old["seed"] = seed
+    assert notes(old) == notes({**old, "key_lock": False})

@@ -17,6 +17,8 @@ ROLE_LEVEL = {"melody": 100, "bass": 90, "harmony": 74}  # the melody sits above
 DRUM_LEVEL = {gm.KICK: 104, gm.SNARE: 100, gm.CLAP: 96, gm.CRASH: 112, gm.RIDE: 78, gm.CLOSED_HAT: 72,
               gm.PEDAL_HAT: 64, gm.OPEN_HAT: 80}
 OTHER_DRUM_LEVEL = 84
+HIT_LEVEL = 120  # a drum on a hit point: the accent a cut needs
+HIT_DRUMS = (gm.CRASH, gm.KICK, gm.SNARE)
 
 
 def _accent(beat_in_bar: float, beats_per_bar: float) -> float:
@@ -45,6 +47,7 @@ def velocity_for(role: str, pitch: int, onset: float, plan: Plan, description: M
 def shape_dynamics(tracks: dict[str, Track], plan: Plan, description: MusicDescription, roles: set[str],
                    region: tuple[float, float] | None = None) -> None:
     """Set the velocity of every note of `roles` (only those starting inside `region`, in beats, if given)."""
+    hits = description.hit_point_beats()
     for role in roles:
         track = tracks.get(role)
         if track is None:
@@ -52,3 +55,5 @@ def shape_dynamics(tracks: dict[str, Track], plan: Plan, description: MusicDescr
         for note in track.notes:
             if region is None or region[0] <= note.onset < region[1]:
                 note.velocity = velocity_for(role, note.pitch, note.onset, plan, description)
+                if role == "drums" and note.pitch in HIT_DRUMS and any(abs(note.onset - b) <= 0.125 for b in hits):
+                    note.velocity = max(note.velocity, HIT_LEVEL)
