@@ -13,6 +13,7 @@ import json
 import math
 import random
 import time
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
@@ -180,9 +181,7 @@ def main() -> None:
 
         pieces += corpus_pieces([p for p in load_corpus_cache(Path(s["corpus"])) if not is_held_out(p.source)], encoder)
     weights = window_weights(pieces, s["baseline_share"])
-    counts = {}
-    for piece in pieces:
-        counts[source_group(piece.source)] = counts.get(source_group(piece.source), 0) + 1
+    counts = dict(Counter(source_group(piece.source) for piece in pieces))
     log(f"data: {counts} pieces in {time.time() - started:.0f} s")
 
     # 2. DiT

@@ -13,7 +13,7 @@ import numpy as np
 
 from mtm_daw.errors import MtmError
 from mtm_daw.score.score import Score
-from mtm_daw.score.theory import Key, pitch_class_name
+from mtm_daw.score.theory import Key, parse_pitch_class, pitch_class_name
 
 # quality -> semitones above the root
 QUALITIES: dict[str, tuple[int, ...]] = {
@@ -30,8 +30,7 @@ _SUFFIX = {"": "maj", "maj": "maj", "M": "maj", "m": "min", "min": "min", "-": "
            "9": "7", "13": "7", "maj7": "maj7", "M7": "maj7", "Δ": "maj7", "maj9": "maj7", "m7": "m7",
            "min7": "m7", "-7": "m7", "m9": "m7", "m7b5": "m7b5", "ø": "m7b5", "dim7": "dim7", "°7": "dim7",
            "o7": "dim7", "6": "6", "m6": "m6", "add9": "maj", "madd9": "min", "5": "maj"}
-_CHORD_RE = re.compile(r"^([A-Ga-g])([#♯b♭]?)(.*?)(?:/([A-Ga-g][#♯b♭]?))?$")
-_ROOTS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_CHORD_RE = re.compile(r"^([A-Ga-g][#♯b♭]?)(.*?)(?:/([A-Ga-g][#♯b♭]?))?$")
 
 
 @dataclass(frozen=True)
@@ -58,11 +57,10 @@ class Chord:
 
 def parse_chord(text: str) -> Chord:
     match = _CHORD_RE.match(text.strip())
-    quality = _SUFFIX.get(match.group(3)) if match else None
+    quality = _SUFFIX.get(match.group(2)) if match else None
     if quality is None:
         raise MtmError(f"chords: cannot read '{text}' (write chords like Am, F, C7, Bbmaj7, F#m7b5, Dsus4)")
-    accidental = {"#": 1, "♯": 1, "b": -1, "♭": -1}.get(match.group(2), 0)
-    return Chord((_ROOTS[match.group(1).upper()] + accidental) % 12, quality)
+    return Chord(parse_pitch_class(match.group(1))[0], quality)
 
 
 def parse_progression(text: str) -> list[tuple[Chord, ...]]:
@@ -84,6 +82,12 @@ def diatonic_chord(key: Key, degree: int, seventh: bool = False) -> Chord:
     intervals = tuple((pc - root) % 12 for pc in pitch_classes)
     quality = next(name for name, steps in QUALITIES.items() if steps == intervals)
     return Chord(root, quality)
+
+
+def progression_chord(key: Key, degree: int, sevenths: bool) -> Chord:
+    """A progression's chord on a scale degree, with its seventh where the style uses sevenths — but a minor
+    tonic stays a triad: its seventh would spell the relative major's chord."""
+    return diatonic_chord(key, degree, sevenths and not (key.mode == "minor" and degree == 0))
 
 
 # --- hearing chords in notes ------------------------------------------------------------------

@@ -9,10 +9,11 @@ by mode and mood, ending the cue on the tonic.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
-from mtm_daw.plan.chords import Chord, diatonic_chord, parse_progression
+from mtm_daw.plan.chords import Chord, diatonic_chord, parse_progression, progression_chord
 from mtm_daw.plan.plan import SECTION_LETTERS, Plan, PlanSection, parse_form
 from mtm_daw.score.progressions import progressions_for
 from mtm_daw.score.styles import style_for
@@ -54,17 +55,15 @@ def _sections_from_description(description: MusicDescription, bars: int) -> list
 
 def _chosen_sections(bars: int, rng: random.Random) -> list[PlanSection]:
     phrases = max(1, round(bars / PHRASE_BARS))
-    phrase_bars = PHRASE_BARS
-    if phrases > 8:  # long cues: two-phrase sections
-        phrases, phrase_bars = max(1, round(bars / (2 * PHRASE_BARS))), 2 * PHRASE_BARS
+    if phrases > 8:  # long cues: sections of two phrases
+        phrases = max(1, round(bars / (2 * PHRASE_BARS)))
     options = _FORMS.get(phrases)
     if options is None:  # past 8 sections: repeat the verse/chorus pair, bridge C near the end
         body = "AB" * (phrases // 2)
         options = (body[:phrases - 2] + "CB" if phrases % 2 == 0 else body + "A",)
     form = rng.choice(options)
     sections = _form_sections(form, bars) if bars >= len(form) else _form_sections("A", bars)
-    return [PlanSection(s.label, s.start_bar, s.bars, min(PHRASE_BARS, s.bars) if phrase_bars == PHRASE_BARS
-                        else PHRASE_BARS) for s in sections]
+    return [replace(s, phrase_bars=min(PHRASE_BARS, s.bars)) for s in sections]
 
 
 def make_plan(description: MusicDescription, seed: int = 0) -> Plan:
@@ -91,8 +90,7 @@ def make_plan(description: MusicDescription, seed: int = 0) -> Plan:
         for section in sections:
             if section.label not in by_label:
                 degrees = rng.choice(options)
-                by_label[section.label] = [(diatonic_chord(key, d, sevenths and not (key.mode == "minor" and d == 0)),)
-                                           for d in degrees]
+                by_label[section.label] = [(progression_chord(key, d, sevenths),) for d in degrees]
     bar_chords: list[tuple[Chord | None, ...]] = []
     for section in sections:
         progression = by_label[section.label]

@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 
 from mtm_daw.description import MusicDescription, Section
-from mtm_daw.plan.chords import diatonic_chord
+from mtm_daw.plan.chords import diatonic_chord, progression_chord
 from mtm_daw.plan.planner import make_plan
 from mtm_daw.score import gm
 from mtm_daw.score.progressions import progressions_for
@@ -155,9 +155,7 @@ def _lay_out_bars(description: MusicDescription, key: Key, style: GenreStyle, be
 
 
 def _chord(key: Key, degree: int, style: GenreStyle) -> Chord:
-    # A minor tonic stays a triad: its seventh would spell the relative major's chord.
-    seventh = style.sevenths and not (key.mode == "minor" and degree == 0)
-    return Chord(degree, diatonic_chord(key, degree, seventh).pitch_classes)
+    return Chord(degree, progression_chord(key, degree, style.sevenths).pitch_classes)
 
 
 # --- grooves -----------------------------------------------------------------------------------
