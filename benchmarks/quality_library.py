@@ -51,8 +51,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--heldout", default="build/joint_heldout.npz,build/joint_heldout_b.npz",
                         help="comma-separated .npz files of held-out pairs; each is its own library")
+    parser.add_argument("--weights", type=Path, help="a weights folder with a candidate joint space (default: "
+                        "the shipped one); its figures are not written to benchmarks/results")
     args = parser.parse_args()
-    embedder = JointEmbedder.default()
+    embedder = JointEmbedder.from_dir(args.weights) if args.weights else JointEmbedder.default()
     results = {"heldout_clips": 0, "audio_query_rank1_by_set": {}, "audio_query_rank1_reranked_by_set": {},
                "text_queries": {}}
     hits, reranked_hits, first = 0, 0, None
@@ -87,7 +89,10 @@ def main() -> None:
     mood_guess = [embedder.zero_shot(v, list(MOODS))[0][0] for v in library]
     results["zero_shot_genre_accuracy"] = float(np.mean(np.array(genre_guess) == genres))
     results["zero_shot_mood_accuracy"] = float(np.mean(np.array(mood_guess) == moods))
+    results["styles_known"] = list(embedder.genres)
     print(json.dumps(results, indent=1))
+    if args.weights:
+        return
     out = Path(__file__).resolve().parent / "results" / "library_quality.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mtm_daw import __version__
 from mtm_daw.description import GENRES, MOODS, MusicDescription
+from mtm_daw.score.styles import style_for
 from mtm_daw.errors import Cancelled, MtmError
 from mtm_daw.score.gm import program_from_name
 from mtm_daw.score.score import ROLES, parse_time_signature
@@ -69,9 +70,16 @@ def _description_from_args(args: argparse.Namespace) -> MusicDescription:
     if args.text:
         from mtm_daw.describe.text import parse_text
 
-        description = parse_text(args.text).description
+        parsed = parse_text(args.text)
+        for notice in parsed.notices:
+            print(f"note: {notice}", file=sys.stderr)
+        description = parsed.description
+    elif args.description:
+        description = MusicDescription.load(args.description)
     else:
-        description = MusicDescription.load(args.description) if args.description else MusicDescription()
+        description = MusicDescription()
+        if args.genre:  # a bare --style plays at the style's tempo, in its meter and a usual key
+            description = _style_defaults(args.genre, args.mood or description.mood)
     overrides = [name for name in ("genre", "mood", "tempo", "key", "time_signature", "roles", "instrument")
                  if getattr(args, name) is not None]
     if overrides:
@@ -87,6 +95,15 @@ def _description_from_args(args: argparse.Namespace) -> MusicDescription:
     for role, names in _parse_assignments(args.instrument, "instrument").items():
         description.instruments[role] = program_from_name(names[-1])
     return description.validate()
+
+
+def _style_defaults(name: str, mood: str) -> MusicDescription:
+    from mtm_daw.describe.text import usual_key
+    from mtm_daw.describe.vocabulary import MOOD_TEMPO_PLACE
+
+    style = style_for(name)
+    return MusicDescription(genre=name, mood=mood, tempo=style.tempo_at(MOOD_TEMPO_PLACE[mood]),
+                            key=usual_key(style, mood, f"{name} {mood}"), time_signature=style.meter)
 
 
 def _render_settings(args: argparse.Namespace):
@@ -344,6 +361,34 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return EXIT_INTERNAL if any(check.state == BROKEN for check in checks) else EXIT_OK
 
 
+def cmd_styles(args: argparse.Namespace) -> int:
+    from mtm_daw.score.styles import styles_by_family
+
+    if args.family and args.family not in styles_by_family():
+        raise MtmError(f"no family '{args.family}' (families: {', '.join(styles_by_family())})")
+    if args.markdown:
+        print(styles_table_markdown())
+        return EXIT_OK
+    for family, styles in styles_by_family().items():
+        if args.family and family != args.family:
+            continue
+        print(family)
+        for style in styles:
+            print(f"  {style.name:<14} {style.tempo_text} BPM, {style.feel_text}: {style.summary}")
+    return EXIT_OK
+
+
+def styles_table_markdown() -> str:
+    """The README's style table, made from the style files."""
+    from mtm_daw.score.styles import styles_by_family
+
+    rows = ["| family | style | tempo (BPM) | feel | signature |", "|---|---|---|---|---|"]
+    for family, styles in styles_by_family().items():
+        for style in styles:
+            rows.append(f"| {family} | {style.name} | {style.tempo_text} | {style.feel_text} | {style.summary} |")
+    return "\n".join(rows)
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from plugin_ui.app import main as panel_main
 
@@ -378,7 +423,9 @@ def _add_compose_parser(commands, name: str, engine: str, summary: str) -> None:
     compose = commands.add_parser(name, help=summary)
     compose.add_argument("--text", help="a text idea, e.g. 'gentle piano with soft strings, 72 bpm, A minor'")
     compose.add_argument("--description", help="a description JSON file (flags below override its fields)")
-    compose.add_argument("--genre", choices=GENRES)
+    compose.add_argument("--style", "--genre", dest="genre", choices=GENRES, metavar="STYLE",
+                         help=f"a style of the library (`mtm styles` shows each): {', '.join(GENRES)}; alone, it "
+                              "also sets the style's usual tempo, meter and a key")
     compose.add_argument("--mood", choices=MOODS)
     compose.add_argument("--tempo", type=float, help="BPM")
     compose.add_argument("--key", help="e.g. 'D minor', 'F#m', 'Bb major'")
@@ -436,7 +483,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = commands.add_parser("render", help="render a MIDI file to stems and a mix")
     render.add_argument("midi", help="a .mid file")
-    render.add_argument("--genre", choices=GENRES, default="pop", help="mix presets to use (default: pop)")
+    render.add_argument("--style", "--genre", dest="genre", choices=GENRES, default="pop", metavar="STYLE",
+                        help="the style whose mix preset to use (default: pop; `mtm styles` lists them)")
     _add_render_options(render)
     render.set_defaults(handler=cmd_render)
 
@@ -452,7 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
                                               "with accents on its cuts, export stems (and --mux a copy)")
     score.add_argument("video")
     score.add_argument("--mux", action="store_true", help="also write a copy of the video with the new soundtrack")
-    score.add_argument("--genre", choices=GENRES, help="override the genre read from the picture")
+    score.add_argument("--style", "--genre", dest="genre", choices=GENRES, metavar="STYLE",
+                       help="override the style read from the picture (`mtm styles` lists them)")
     score.add_argument("--mood", choices=MOODS, help="override the mood read from the picture")
     _add_plan_options(score)
     score.add_argument("--seed", type=int, default=0, help="random seed (same seed, same cue)")
@@ -514,6 +563,10 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
     doctor.set_defaults(handler=cmd_doctor)
 
+    styles = commands.add_parser("styles", help="list the style library: family, tempo range, feel and signature")
+    styles.add_argument("--family", help="only this family, e.g. 'hip hop'")
+    styles.add_argument("--markdown", action="store_true", help="as a Markdown table (the README's)")
+    styles.set_defaults(handler=cmd_styles)
     ui = commands.add_parser("ui", help="open the panel: drop in a picture, words or sound, drag the stems out")
     ui.add_argument("source", nargs="?", help="a file or a text idea to describe straight away")
     ui.add_argument("--settings", help="a settings file (.ini) instead of your saved panel settings")

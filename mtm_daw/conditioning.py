@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mtm_daw.description import GENRES, MOODS, MusicDescription
+from mtm_daw.description import MOODS, MusicDescription
 from mtm_daw.plan.plan import Plan
 from mtm_daw.score.score import ROLES
+from mtm_daw.score.styles import CORE_GENRES, style_for
 from mtm_daw.score.theory import parse_key
 
 TEMPO_EDGES = (70, 85, 100, 115, 130, 145, 160)  # 8 buckets
@@ -24,13 +25,18 @@ MAX_BEAT_IN_BAR = 8
 @dataclass
 class Conditions:
     """Arrays for one example; batch them with np.stack."""
-    labels: np.ndarray  # (5,) int64: genre, mood, mode, tempo bucket, meter
+    labels: np.ndarray  # (5,) int64: genre (the model's row for the style), mood, mode, tempo bucket, meter
     roles: np.ndarray  # (4,) float32: 1 where the role is requested
     sentence: np.ndarray  # (384,) float32, L2-normalised
     energy: np.ndarray  # (tokens,) float32 0..1
     hits: np.ndarray  # (tokens,) float32 0..1: hit-point strength on the beat it falls in
     beat_in_bar: np.ndarray  # (tokens,) int64
     plan: np.ndarray  # (tokens, 3) int64: chord id, phrase position id, section id (Plan.tokens)
+
+
+def genre_label(style: str, genres: tuple[str, ...] = CORE_GENRES) -> int:
+    """The model's genre row for a style: its own row when the model was trained with it, else its parent's."""
+    return genres.index(style) if style in genres else genres.index(style_for(style).parent)
 
 
 def tempo_bucket(tempo: float) -> int:
@@ -42,11 +48,13 @@ def meter_id(time_signature: tuple[int, int]) -> int:
 
 
 def encode_conditions(description: MusicDescription, tokens: int, sentence_embedding: np.ndarray,
-                      start_beat: float = 0.0, plan: Plan | None = None) -> Conditions:
+                      start_beat: float = 0.0, plan: Plan | None = None,
+                      genres: tuple[str, ...] = CORE_GENRES) -> Conditions:
     """Conditions for `tokens` beats of the description, starting at `start_beat` (for windows);
-    without a plan every beat reads "no chord, first bar of a phrase, section A"."""
+    without a plan every beat reads "no chord, first bar of a phrase, section A". genres: the styles the
+    model has genre rows for (others are heard as their parent)."""
     key = parse_key(description.key)
-    labels = np.array([GENRES.index(description.genre), MOODS.index(description.mood),
+    labels = np.array([genre_label(description.genre, genres), MOODS.index(description.mood),
                        0 if key.mode == "major" else 1, tempo_bucket(description.tempo),
                        meter_id(description.time_signature)], dtype=np.int64)
     roles = np.array([1.0 if role in description.roles else 0.0 for role in ROLES], dtype=np.float32)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -11,13 +12,16 @@ from mtm_daw.plan.chords import parse_progression
 from mtm_daw.plan.plan import check_chords_fit_key, parse_form
 from mtm_daw.score.gm import program_from_name, program_name, short_name
 from mtm_daw.score.score import ROLES, validate_tempo, validate_time_signature
+from mtm_daw.score.styles import STYLE_NAMES, style_for
 from mtm_daw.score.theory import parse_key
 
 SCHEMA_VERSION = 1
-GENRES = ("pop", "rock", "electronic", "ambient", "cinematic", "jazz", "orchestral")
+GENRES = STYLE_NAMES  # a description's "genre" is a style of the style library
 MOODS = ("happy", "sad", "calm", "tense", "dark", "epic", "romantic", "playful")
 MAX_DURATION_SECONDS = 600.0
 MAX_JSON_BYTES = 16 * 1024 * 1024  # descriptions and sidecars are kilobytes; refuse a stray huge file unread
+_SENTENCE_TEMPO = re.compile(r"\b(\d{2,3}(?:\.\d+)?)\s*bpm\b", re.I)
+_SENTENCE_KEY = re.compile(r"\b([A-G])([#b]?)\s+([Mm]ajor|[Mm]inor)\b")  # capital tonic: "a major hit" is no key
 
 
 def _number(value, what: str) -> float:
@@ -80,9 +84,10 @@ class MusicDescription:
 
     # --- checks -------------------------------------------------------------------------
     def validate(self) -> "MusicDescription":
-        """Raise MtmError naming the first bad field; return self for chaining."""
+        """Raise MtmError naming the first bad field; return self for chaining. A sentence that names
+        another tempo or key than the fields (left over from before an edit) is re-rendered from them."""
         if self.genre not in GENRES:
-            raise MtmError(f"unknown genre '{self.genre}' (choose one of: {', '.join(GENRES)})")
+            raise MtmError(f"unknown style '{self.genre}' (choose one of: {', '.join(GENRES)}; `mtm styles` lists them)")
         if self.mood not in MOODS:
             raise MtmError(f"unknown mood '{self.mood}' (choose one of: {', '.join(MOODS)})")
         validate_tempo(self.tempo)
@@ -119,7 +124,24 @@ class MusicDescription:
                 raise MtmError(f"hit point at {hit.time} s lies outside the cue (0-{self.duration:g} s)")
             if not 0 <= hit.strength <= 1:
                 raise MtmError(f"hit point at {hit.time} s has strength {hit.strength}; it must be in 0..1")
+        if self.sentence_is_stale():
+            self.sentence = self.to_sentence()
         return self
+
+    def sentence_is_stale(self) -> bool:
+        """The sentence names a tempo or a key the fields no longer hold ("72 bpm in A minor" after an edit
+        to 140 BPM in E major); words that name neither are the user's own and stay."""
+        tempi = [float(t) for t in _SENTENCE_TEMPO.findall(self.sentence)]
+        if any(abs(tempo - self.tempo) > 0.5 for tempo in tempi):
+            return True
+        key = parse_key(self.key).name
+        for tonic, accidental, mode in _SENTENCE_KEY.findall(self.sentence):
+            try:
+                if parse_key(f"{tonic}{accidental} {mode.lower()}").name != key:
+                    return True
+            except MtmError:
+                continue
+        return False
 
     # --- derived values -----------------------------------------------------------------
     def seconds_to_beats(self, seconds: float) -> float:
@@ -158,7 +180,6 @@ class MusicDescription:
         'A gentle pop cue with a flute melody over piano, bass and drums, tender and nostalgic, 72 BPM in A minor.'
         """
         from mtm_daw.describe.vocabulary import MOOD_ADJECTIVE, MOOD_PHRASE
-        from mtm_daw.score.styles import style_for
 
         defaults = style_for(self.genre).programs
 
@@ -177,7 +198,7 @@ class MusicDescription:
             lead = f" for {_join(backing)}" if backing else ""
         numerator, denominator = self.time_signature
         meter = "" if (numerator, denominator) == (4, 4) else f" in {numerator}/{denominator}"
-        return (f"{article} {adjective} {self.genre} cue{lead}, {MOOD_PHRASE[self.mood]}, "
+        return (f"{article} {adjective} {style_for(self.genre).title} cue{lead}, {MOOD_PHRASE[self.mood]}, "
                 f"{self.tempo:g} BPM in {parse_key(self.key).name}{meter}.")
 
     # --- JSON ---------------------------------------------------------------------------

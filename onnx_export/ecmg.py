@@ -80,6 +80,11 @@ def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
                                             "beat_in_bar": {0: "batch", 1: "tokens"}, "plan": {0: "batch", 1: "tokens"},
                                             "control": {0: "batch", 1: "steps"}, "strength": {0: "batch"},
                                             "logits": {0: "batch", 1: "steps"}})
+        import onnx
+
+        exported = onnx.load(str(staged))  # the style list travels with the model: row i of its genre embedding
+        onnx.helper.set_model_props(exported, {"genres": json.dumps(list(model.dit.config.genres))})
+        onnx.save(exported, str(staged))
         staged_int8 = Path(scratch) / int8.name
         quantize_dynamic(str(staged), str(staged_int8), weight_type=QuantType.QInt8)
         check = example_inputs(model, 3, 24, seed=1)  # another batch and length than the export saw

@@ -60,6 +60,7 @@ def export_joint(checkpoint: Path, out_dir: Path) -> dict:
         "file": audio_file.name, "sha256": sha256_file(audio_file), "bytes": audio_file.stat().st_size,
         "text_head": {"file": text_file.name, "sha256": sha256_file(text_file), "bytes": text_file.stat().st_size},
         "config": info["config"],
+        "genres": info.get("genres", ["pop", "rock", "electronic", "ambient", "cinematic", "jazz", "orchestral"]),
         "training": {"settings": info["settings"], "train_pairs": info["train_pairs"],
                      "final_loss": info["final_loss"], "heldout_metrics": info["metrics"]},
         "parity": {"max_abs_error_audio": parity_audio, "max_abs_error_text": parity_text},

@@ -93,5 +93,8 @@ def _run(conn: Connection, job, job_id: int, kind: str, payload: dict, token: Pi
 
 if __name__ == "__main__":
     jobs_fd, results_fd, cancel_fd = (int(arg) for arg in sys.argv[1:4])
-    serve(Connection(jobs_fd, writable=False), Connection(results_fd, readable=False),
-          Connection(cancel_fd, writable=False))
+    try:
+        serve(Connection(jobs_fd, writable=False), Connection(results_fd, readable=False),
+              Connection(cancel_fd, writable=False))
+    except BrokenPipeError:  # the panel closed (or crashed) while the engine was answering: nothing to tell it
+        pass

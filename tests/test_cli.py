@@ -116,3 +116,34 @@ def test_analyze_unknown_file_kind(tmp_path):
     odd.write_bytes(bytes(range(256)) * 4)
     result = run("analyze", str(odd))
     assert result.returncode == 2 and "notes.xyz" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_folder_a_description_and_a_missing_library_item_each_get_their_own_answer(tmp_path):
+    (tmp_path / "clips").mkdir()
+    folder = run("describe", "clips", cwd=tmp_path)
+    assert folder.returncode == 2 and folder.stderr.strip() == "mtm: error: clips: is a folder, not an input"
+
+    (tmp_path / "desc.json").write_text('{"genre": "house", "tempo": 124, "key": "A minor"}')
+    described = run("analyze", "desc.json", "--json", cwd=tmp_path)
+    assert described.returncode == 0, described.stderr
+    report = json.loads(described.stdout)
+    assert report["kind"] == "description" and report["genre"] == "house" and report["tempo"] == 124
+    assert "124" in report["sentence"]
+    (tmp_path / "broken.json").write_text('{"genre": ')
+    broken = run("analyze", "broken.json", cwd=tmp_path)
+    assert broken.returncode == 2 and broken.stderr.startswith("mtm: error: broken.json:"), broken.stderr
+
+    library = str(tmp_path / "lib.sqlite")
+    tune = tmp_path / "tune.mid"
+    from mtm_daw.score.midi import score_to_midi
+    from mtm_daw.score.score import Note, Score, Track
+
+    score_to_midi(Score(100.0, (4, 4), "C major", {"melody": Track("melody", 0, [Note(0, 1, 60, 90)])}, 4.0)).save(
+        str(tune))
+    assert run("library", "--library", library, "add", str(tune), "--no-notes").returncode == 0
+    missing = run("library", "--library", library, "rm", "999999")
+    assert missing.returncode == 2 and "nothing removed: no item 999999" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1 and "removed 0" not in missing.stdout
+    partly = run("library", "--library", library, "rm", str(tune), "999999")
+    assert partly.returncode == 0 and partly.stdout.startswith("removed 1 item(s)")
+    assert "not in the library: 999999" in partly.stderr

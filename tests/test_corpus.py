@@ -72,7 +72,7 @@ def test_folk_tunes(folk):
     assert len(folk) == 3
     for piece in folk:
         _check_piece(piece)
-        assert piece.genre == "pop" and list(piece.score.tracks) == ["melody"]
+        assert piece.genre == "folk" and list(piece.score.tracks) == ["melody"]
         assert piece.score.tracks["melody"].program == 73
         assert 90 <= piece.score.tempo <= 140
 

@@ -27,7 +27,7 @@ def test_instruments_accept_gm_names():
 
 
 @pytest.mark.parametrize("field,value,words", [
-    ("genre", "polka", "unknown genre"), ("tempo", 5, "tempo"), ("key", "H minor", "not"),
+    ("genre", "polka", "unknown style"), ("tempo", 5, "tempo"), ("key", "H minor", "not"),
     ("duration", 0, "positive"), ("duration", -3, "positive"), ("duration", 10_000, "maximum"),
     ("time_signature", (4, 3), "time signature"), ("roles", ("vocals",), "unknown role"),
 ])
@@ -79,3 +79,12 @@ def test_key_signatures():
 def test_wrongly_typed_json_is_refused_with_the_field_named(data, words):
     with pytest.raises(MtmError, match=words):
         MusicDescription.from_dict(data)
+
+
+def test_a_sentence_left_over_from_before_an_edit_is_rendered_again():
+    edited = MusicDescription(tempo=140, key="E major", sentence="Warm piano, 72 bpm in A minor").validate()
+    assert "140 BPM in E major" in edited.sentence and "72" not in edited.sentence
+    kept = MusicDescription(tempo=72, key="A minor", sentence="Warm piano, 72 bpm in A minor").validate()
+    assert kept.sentence == "Warm piano, 72 bpm in A minor"
+    words = MusicDescription(tempo=90, key="D minor", sentence="a major motion picture, dark strings").validate()
+    assert words.sentence == "a major motion picture, dark strings"  # no tempo or key named: the user's words

@@ -13,6 +13,7 @@ from mtm_daw.errors import Cancelled, MtmError
 from mtm_daw.progress import CancelToken
 from mtm_daw.score.baseline import compose
 from mtm_daw.score.roll import quantize_score
+from tests.robustness.corrupt import copy_with_middle_flipped
 
 SENTENCE = np.ones(384, dtype=np.float32) / np.sqrt(384)
 
@@ -114,9 +115,47 @@ def test_bad_generation_settings(tiny_model, settings, message):
 
 def test_damaged_model_file_is_named(tiny_model, tmp_path):
     folder, entry = tiny_model
-    damaged = tmp_path / "ecmg_fp32.onnx"
-    data = bytearray((folder / "weights" / "ecmg_fp32.onnx").read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    damaged.write_bytes(bytes(data))
+    damaged = copy_with_middle_flipped(folder / "weights" / "ecmg_fp32.onnx", tmp_path)
     with pytest.raises(MtmError, match="ecmg_fp32.onnx.*checksum"):
         Generator(damaged, entry["sha256"])
+
+
+def test_an_exported_model_is_imported_back_to_torch_and_fine_tuned_with_a_row_per_style(tiny_model, tmp_path):
+    """The shipped generator exists only as ONNX: import_ecmg must rebuild it exactly, and a fine-tune that
+    grows the genre rows must start every new style from its parent's row."""
+    import torch
+
+    from mtm_daw.models.train_ecmg import grow_genres
+    from mtm_daw.score.styles import CORE_GENRES, STYLE_NAMES, style_for
+    from onnx_export.ecmg import load_checkpoint
+    from onnx_export.import_ecmg import import_ecmg
+
+    folder, _ = tiny_model
+    difference = import_ecmg(folder / "weights" / "ecmg_fp32.onnx", tmp_path / "back", manifest_dir=folder / "weights")
+    assert difference < 1e-4
+    original, _ = load_checkpoint(folder / "ckpt")
+    rebuilt, _ = load_checkpoint(tmp_path / "back")
+    for name, tensor in original.state_dict().items():
+        assert torch.allclose(tensor, rebuilt.state_dict()[name], atol=1e-6), name
+    old_rows = rebuilt.dit.condition.labels[0].weight.detach().clone()
+    grow_genres(rebuilt.dit, STYLE_NAMES)
+    grown = rebuilt.dit.condition.labels[0].weight.detach()
+    assert grown.shape[0] == len(STYLE_NAMES) and rebuilt.dit.config.genres == STYLE_NAMES
+    for row, name in enumerate(STYLE_NAMES):
+        source = name if name in CORE_GENRES else style_for(name).parent
+        assert torch.equal(grown[row], old_rows[CORE_GENRES.index(source)]), name
+
+
+def test_the_runtime_reads_the_models_style_rows_and_older_models_hear_a_style_as_its_parent(tiny_model):
+    from mtm_daw.conditioning import encode_conditions
+    from mtm_daw.score.styles import CORE_GENRES
+
+    folder, _ = tiny_model
+    generator = Generator(folder / "weights" / "ecmg_fp32.onnx")
+    assert generator.genres == CORE_GENRES  # the tiny model was trained with the core rows only
+    house = MusicDescription(genre="house", tempo=124, duration=8)
+    labels = encode_conditions(house, 8, SENTENCE, genres=generator.genres).labels
+    assert labels[0] == CORE_GENRES.index("electronic")
+    assert encode_conditions(house, 8, SENTENCE, genres=("pop", "house")).labels[0] == 1
+    score = generate_score(house, SENTENCE, settings=GenerationSettings(steps=2), generator=generator)
+    assert score.tracks["drums"].notes is not None

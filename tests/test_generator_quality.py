@@ -19,6 +19,7 @@ from mtm_daw.metrics import key_matches, note_overlap, reference_similarity, rol
 from mtm_daw.models.data import random_description
 from mtm_daw.score.baseline import compose
 from mtm_daw.score.roll import quantize_score
+from mtm_daw.score.score import Score
 
 COUNT, STEPS = 10, 12
 
@@ -75,10 +76,18 @@ def test_density_and_register_are_close_to_the_training_data(held_out):
 
 
 def test_different_seeds_give_different_music(held_out):
+    """Another seed, another take: the pitched parts share few onsets (the drums keep the style's groove,
+    which the signature checks ask for, so they are left out). Measured: mean 0.34, at most 0.59."""
     descriptions, embeddings, generator, scores = held_out
-    other = generate_score(descriptions[0], embeddings[0], settings=GenerationSettings(steps=STEPS, seed=999),
-                           generator=generator)
-    assert note_overlap(scores[0], other) < 0.6
+
+    def pitched(score: Score) -> Score:
+        return Score(score.tempo, score.time_signature, score.key,
+                     {role: track for role, track in score.tracks.items() if not track.is_drum}, score.length_beats)
+
+    overlaps = [note_overlap(pitched(score), pitched(generate_score(
+        description, embedding, settings=GenerationSettings(steps=STEPS, seed=999), generator=generator)))
+        for description, embedding, score in zip(descriptions, embeddings, scores)]
+    assert max(overlaps) < 0.7 and sum(overlaps) / len(overlaps) < 0.45, overlaps
 
 
 def test_reference_strength_pulls_the_harmony_towards_the_reference(held_out):

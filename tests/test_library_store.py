@@ -299,6 +299,17 @@ def test_verify_finds_orphans_and_lonely_items(store):
         store.verify_or_raise()
 
 
+@pytest.mark.parametrize("statement, missing", [("DROP TABLE item_windows", "the table item_windows is missing"),
+                                                ("DROP INDEX items_path", "the index items_path is missing")])
+def test_verify_finds_a_dropped_table_or_index(store, statement, missing):
+    store.add_items([make_item(1)], np.stack([vector(1)]))
+    assert store.verify() == []
+    connection = raw_connection(store.path)
+    connection.execute(statement)
+    connection.close()
+    assert any(missing in problem for problem in store.verify()), store.verify()
+
+
 def test_window_vectors_are_stored_removed_and_checked(store):
     windows = np.stack([vector(10), vector(11), vector(12)])
     with_windows = store.add_item(make_item(1), windows.mean(axis=0), windows)

@@ -28,6 +28,7 @@ from plugin_ui.main_window import MainWindow  # noqa: E402
 from plugin_ui.playback import Playback  # noqa: E402
 from plugin_ui.settings import PanelSettings  # noqa: E402
 from plugin_ui.theme import apply_theme  # noqa: E402
+from plugin_ui.widgets.style_picker import STYLE_ROLE  # noqa: E402
 from plugin_ui.workers import EngineClient  # noqa: E402
 
 DEMO = Path(__file__).resolve().parent.parent / "mtm_daw" / "data" / "demo"
@@ -142,8 +143,9 @@ def test_dropping_a_video_fills_the_description_and_the_timeline(qtbot, window):
 
 def test_editing_fields_and_sentence_stays_in_sync(qtbot, window):
     editor = window.editor
-    editor.genre.setCurrentText("jazz")
+    editor.genre.set_style("jazz")
     assert "jazz" in editor.sentence.toPlainText()
+    assert "swing" in editor.style_summary.text()
     assert editor.description().sentence == editor.sentence.toPlainText()
     editor.roles["drums"].setChecked(False)
     assert editor.description().roles == ("bass", "harmony", "melody")
@@ -726,3 +728,37 @@ def test_the_engine_process_generates_with_the_panels_key_lock(tmp_path):
     result = generate_job(payload, lambda stage, fraction: None, CancelToken(), lambda message: None)
     sidecar = json.loads(Path(result["files"]["sidecar"]).read_text())
     assert sidecar["recipe"]["generation"]["key_lock"] is False
+
+
+def test_the_style_picker_groups_by_family_and_searches_as_you_type(qtbot, window):
+    from mtm_daw.score.styles import library, styles_by_family
+
+    picker = window.editor.genre
+    headers = [picker.itemText(i) for i in range(picker.count()) if picker.itemData(i, STYLE_ROLE) is None]
+    assert headers == list(styles_by_family())
+    assert not picker.model().item(0).isEnabled()  # a family header cannot be chosen
+    assert {picker.itemData(i, STYLE_ROLE) for i in range(picker.count())} - {None} == set(library())
+    completer = picker.completer()
+    completer.setCompletionPrefix("bass")
+    found = [completer.completionModel().index(i, 0).data() for i in range(completer.completionCount())]
+    assert any(entry.startswith("drum-and-bass") for entry in found)
+    picker.lineEdit().setText("lofi")
+    picker.lineEdit().editingFinished.emit()
+    assert picker.style() == "lo-fi" and window.editor.description().genre == "lo-fi"
+    picker.lineEdit().setText("polka")
+    picker.lineEdit().editingFinished.emit()
+    assert picker.style() == "lo-fi" and picker.lineEdit().text() == "lo-fi"  # unknown words are undone
+
+
+def test_a_kept_style_survives_describing_a_new_source(qtbot, window):
+    editor = window.editor
+    editor.genre.set_style("bossa-nova")
+    editor.keep_style.setChecked(True)
+    try:
+        editor.set_description(MusicDescription(genre="metal", mood="dark", tempo=150))
+        assert editor.description().genre == "bossa-nova" and "bossa nova" in editor.sentence.toPlainText()
+        assert editor.description().tempo == 150  # only the style is kept
+    finally:
+        editor.keep_style.setChecked(False)
+    editor.set_description(MusicDescription(genre="metal"))
+    assert editor.description().genre == "metal"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from mtm_daw.engine.sessions import WEIGHTS_DIR, create_session, model_entry
 from mtm_daw.engine.text_encoder import TextEncoder
 from mtm_daw.errors import MtmError
+from tests.robustness.corrupt import copy_with_middle_flipped
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,13 +84,7 @@ def test_runtime_never_imports_torch():
 
 def test_damaged_model_file(tmp_path):
     entry = model_entry("text_encoder")
-    damaged = tmp_path / entry["file"]
-    shutil.copyfile(WEIGHTS_DIR / entry["file"], damaged)
-    with damaged.open("r+b") as handle:
-        handle.seek(damaged.stat().st_size // 2)
-        chunk = handle.read(16)
-        handle.seek(-16, 1)
-        handle.write(bytes(b ^ 0xFF for b in chunk))
+    damaged = copy_with_middle_flipped(WEIGHTS_DIR / entry["file"], tmp_path, count=16)
     with pytest.raises(MtmError, match=r"text_encoder_int8\.onnx: checksum mismatch"):
         TextEncoder(damaged, WEIGHTS_DIR / entry["tokenizer"]["file"], sha256=entry["sha256"])
 

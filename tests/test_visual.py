@@ -238,7 +238,7 @@ def test_mapping_tables_give_known_labels():
                 assert affect.genre_for(mood, drive) in GENRES
     assert affect.mood_for(0.6, -0.6, hue=10, colour_cast=0.5) == "romantic"
     assert affect.mood_for(0.6, -0.6, hue=200, colour_cast=0.5) == "calm"
-    assert affect.mood_for(-0.6, 0.6) == "tense" and affect.genre_for("tense", 0.8) == "cinematic"
+    assert affect.mood_for(-0.6, 0.6) == "tense" and affect.genre_for("tense", 0.8) == "trap"
     assert affect.genre_for("calm", 0.1) == "ambient"
     assert affect.tonic_for(0.0, 0.5, "major") == 0  # red -> C
     assert affect.tonic_for(30.0, 0.5, "major") == 7  # orange -> G

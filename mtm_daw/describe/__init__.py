@@ -59,7 +59,7 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
     elif kind == "audio":
         description = describe_audio(path)
     elif kind == "midi":
-        description = describe_midi(path)
+        description = describe_midi(path, listen=True)
     else:
         from mtm_daw.describe.text import parse_text
 
@@ -91,27 +91,45 @@ def _with_sentence(description: MusicDescription) -> MusicDescription:
 
 
 def describe_audio(path: Path) -> MusicDescription:
-    """A reference loop or song: its tempo, key and length; mood guessed from mode and tempo."""
+    """A reference loop or song: its tempo, key and length, and the style and mood it is heard as
+    (describe.listening: musicnn's taggers and the joint space)."""
     from mtm_daw.analysis.audio import analyze_audio
+    from mtm_daw.describe.listening import hear
+    from mtm_daw.media import load_audio
 
-    analysis = analyze_audio(path, max_seconds=MAX_DURATION_SECONDS)
+    audio = load_audio(path, max_seconds=MAX_DURATION_SECONDS)
+    analysis = analyze_audio(audio)
     key = analysis.key or "C major"
     tempo = analysis.bpm if analysis.bpm > 0 else 100.0
-    from mtm_daw.describe.affect import mood_from_key_and_tempo
-
-    return MusicDescription(mood=mood_from_key_and_tempo(key, tempo), tempo=round(tempo, 2), key=key,
+    heard = hear(audio.to_mono(), audio.sample_rate, key, tempo)
+    return MusicDescription(genre=heard.style[0], mood=heard.mood[0], tempo=round(tempo, 2), key=key,
                             duration=min(max(analysis.duration, 1.0), MAX_DURATION_SECONDS))
 
 
-def describe_midi(path: Path, score=None) -> MusicDescription:
-    """What a MIDI file holds, as a description (`score`: the file already read)."""
+def describe_midi(path: Path, score=None, listen: bool = False) -> MusicDescription:
+    """What a MIDI file holds, as a description (`score`: the file already read). The style comes from
+    its notes (describe.midi_style: drums, tempo, meter, instruments); listen: also render it through the
+    General MIDI SoundFont and hear it as audio is heard (style votes averaged, the mood heard), else the
+    mood from mode and tempo."""
+    from mtm_daw.describe.affect import mood_from_key_and_tempo
+    from mtm_daw.describe.midi_style import midi_styles
     from mtm_daw.score.midi import load_midi_score
 
     score = score or load_midi_score(path)
     roles = tuple(role for role in ("drums", "bass", "harmony", "melody") if role in score.tracks) or ("melody",)
-    from mtm_daw.describe.affect import mood_from_key_and_tempo
+    mood = mood_from_key_and_tempo(score.key, score.tempo)
+    heard_styles = None
+    if listen and score.note_count():
+        from mtm_daw.describe.listening import hear
+        from mtm_daw.render import make_renderer, render_mono
 
+        renderer = make_renderer(sample_rate=16000, warn=lambda message: None)
+        seconds = min(score.length_seconds + 1.0, MAX_DURATION_SECONDS)
+        heard = hear(render_mono(score, renderer, seconds), renderer.sample_rate, score.key, score.tempo)
+        heard_styles, mood = dict(heard.styles), heard.mood[0]
+    ranked = midi_styles(score, heard_styles)
+    genre = ranked[0][0] if ranked else "pop"
     return MusicDescription(
-        mood=mood_from_key_and_tempo(score.key, score.tempo), tempo=score.tempo, key=score.key, time_signature=score.time_signature,
+        genre=genre, mood=mood, tempo=score.tempo, key=score.key, time_signature=score.time_signature,
         duration=min(score.length_seconds, MAX_DURATION_SECONDS), roles=roles,
         instruments={r: t.program for r, t in score.tracks.items() if r in roles and not t.is_drum})

@@ -34,10 +34,9 @@
    image: drive = (arousal + 1) / 2, tempo = 70 + 60 drive
    then (video) the whole BPM within +-3 % that puts the cuts closest to beats, rounded.
 
-6. Genre from mood, with drive deciding a few cases (GENRE_BY_MOOD below):
-   happy -> pop (rock when drive >= 0.7); playful -> electronic; calm -> ambient;
-   romantic -> jazz; sad -> orchestral (ambient when drive < 0.25); dark -> cinematic
-   (ambient when drive < 0.25); tense -> cinematic; epic -> orchestral (cinematic when drive >= 0.7).
+6. Style from mood and drive (STYLES_BY_MOOD below): each mood walks a ladder of styles as the drive
+   rises (dark: ambient, cinematic, techno, metal; happy: bossa nova, pop, funk, rock; ...); when the
+   picture's tempo lies outside the chosen style's range, the nearest rung that plays at it.
 
 7. Tonic from the dominant hue on a colour wheel laid out as the circle of fifths (after
    Scriabin's colour keyboard: C red, G orange, D yellow, A yellow-green, E green, ...),
@@ -52,6 +51,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mtm_daw.describe.visual import ImageAnalysis, VideoAnalysis
+from mtm_daw.score.styles import style_for
 from mtm_daw.score.theory import pitch_class_name
 
 # 1. colour -> valence / arousal
@@ -82,16 +82,16 @@ VIDEO_TEMPO_RANGE = (60.0, 150.0)
 IMAGE_TEMPO_RANGE = (70.0, 130.0)
 TEMPO_SNAP = 0.03  # relative tempo change allowed to put cuts on beats
 
-# 6. genre: mood -> (default, (drive threshold, genre above it) or None, (drive threshold, genre below it) or None)
-GENRE_BY_MOOD = {
-    "happy": ("pop", (0.7, "rock"), None),
-    "playful": ("electronic", None, None),
-    "calm": ("ambient", None, None),
-    "romantic": ("jazz", None, None),
-    "sad": ("orchestral", None, (0.25, "ambient")),
-    "dark": ("cinematic", None, (0.25, "ambient")),
-    "tense": ("cinematic", None, None),
-    "epic": ("orchestral", (0.7, "cinematic"), None),
+# 6. style: mood -> a ladder of styles by drive, ((drive below which it plays, style), ...) ending at 1.01
+STYLES_BY_MOOD = {
+    "happy": ((0.3, "bossa-nova"), (0.5, "pop"), (0.7, "funk"), (1.01, "rock")),
+    "playful": ((0.35, "reggae"), (0.6, "electronic"), (1.01, "house")),
+    "calm": ((0.35, "ambient"), (0.6, "lo-fi"), (1.01, "jazz")),
+    "romantic": ((0.35, "bossa-nova"), (0.6, "rnb"), (1.01, "jazz")),
+    "sad": ((0.25, "ambient"), (0.5, "orchestral"), (0.7, "lo-fi"), (1.01, "cinematic")),
+    "dark": ((0.25, "ambient"), (0.5, "cinematic"), (0.75, "techno"), (1.01, "metal")),
+    "tense": ((0.45, "cinematic"), (0.7, "synthwave"), (1.01, "trap")),
+    "epic": ((0.7, "orchestral"), (1.01, "cinematic")),
 }
 
 # 7. hue -> tonic: hue sector centred on k * 30 degrees -> k steps round the circle of fifths from C
@@ -155,13 +155,18 @@ def is_warm(hue: float, colour_cast: float) -> bool:
     return colour_cast >= COLOUR_CAST_MIN and any(lo <= hue % 360.0 < hi for lo, hi in WARM_HUES)
 
 
-def genre_for(mood: str, drive: float) -> str:
-    default, above, below = GENRE_BY_MOOD[mood]
-    if above is not None and drive >= above[0]:
-        return above[1]
-    if below is not None and drive < below[0]:
-        return below[1]
-    return default
+def genre_for(mood: str, drive: float, tempo: float | None = None) -> str:
+    """The mood's style for this drive; at a tempo outside that style's range, the nearest rung of the
+    mood's ladder that plays at the tempo (the picture's cut rate sets the tempo and must stay)."""
+    ladder = [style for _, style in STYLES_BY_MOOD[mood]]
+    chosen = next(index for index, (bound, _) in enumerate(STYLES_BY_MOOD[mood]) if drive < bound)
+    if tempo is None:
+        return ladder[chosen]
+    for index in sorted(range(len(ladder)), key=lambda i: abs(i - chosen)):
+        low, high = style_for(ladder[index]).tempo_range
+        if low <= tempo <= high:
+            return ladder[index]
+    return ladder[chosen]
 
 
 def tonic_for(hue: float, colour_cast: float, mode: str) -> int:
@@ -230,7 +235,7 @@ def _finish(valence: float, arousal: float, drive: float, tempo: float, hue: flo
             evidence: dict[str, str]) -> Affect:
     mood = mood_for(valence, arousal, hue, cast)
     mode = "major" if valence > 0 else "minor"
-    genre = genre_for(mood, drive)
+    genre = genre_for(mood, drive, tempo)
     tonic = tonic_for(hue, cast, mode)
     evidence.update({
         "mood": f"valence {valence:+.2f}, arousal {arousal:+.2f}",

@@ -1,16 +1,8 @@
-"""Words musicians use for genres, moods, instruments and tempi, mapped to description fields."""
-from __future__ import annotations
+"""Words musicians use for moods, instruments, tempi and roles, mapped to description fields.
 
-GENRE_WORDS = {
-    "pop": ("pop", "catchy", "radio", "indie pop", "synth-pop"),
-    "rock": ("rock", "guitar-driven", "punk", "grunge", "metal", "indie rock", "garage"),
-    "electronic": ("electronic", "edm", "techno", "house", "synthwave", "dance", "trance", "electro", "dubstep",
-                   "club", "disco"),
-    "ambient": ("ambient", "atmospheric", "drone", "soundscape", "lo-fi", "lofi", "chillout", "new age"),
-    "cinematic": ("cinematic", "film score", "trailer", "soundtrack", "movie", "score", "hybrid"),
-    "jazz": ("jazz", "swing", "bebop", "bossa", "lounge", "blues", "smooth jazz", "big band"),
-    "orchestral": ("orchestral", "orchestra", "symphonic", "classical", "chamber", "baroque", "string quartet"),
-}
+Style names, spellings and neighbours live in the style files (mtm_daw/data/styles/).
+"""
+from __future__ import annotations
 
 MOOD_WORDS = {
     "happy": ("happy", "joyful", "cheerful", "upbeat", "uplifting", "sunny", "bright", "fun", "optimistic", "summer"),
@@ -29,29 +21,47 @@ MOOD_WORDS = {
 # (words, GM program, usual role). The parser tries longer phrases first: "electric piano" beats "piano".
 INSTRUMENT_WORDS: tuple[tuple[tuple[str, ...], int, str], ...] = (
     (("electric piano", "rhodes", "wurlitzer", "keys"), 4, "harmony"),  # longest phrase wins a span
+    (("clavinet", "clav"), 7, "harmony"),
+    (("harpsichord",), 6, "harmony"),
+    (("honky-tonk piano", "saloon piano"), 3, "harmony"),
     (("grand piano", "piano"), 0, "melody"),
     (("hammond", "organ"), 16, "harmony"),
     (("distorted guitar", "distortion guitar", "heavy guitar", "overdriven guitar"), 30, "harmony"),
     (("electric guitar",), 27, "harmony"),
-    (("acoustic guitar", "nylon guitar", "guitar"), 25, "harmony"),
+    (("nylon guitar", "nylon-string guitar", "nylon string guitar", "classical guitar", "nylon", "ukulele"), 24,
+     "harmony"),
+    (("pedal steel", "steel guitar", "lap steel", "slide guitar"), 27, "melody"),
+    (("acoustic guitar", "steel-string guitar", "steel string guitar", "guitar", "mandolin", "dobro"), 25, "harmony"),
     (("synth bass", "808", "sub bass"), 38, "bass"),
     (("upright bass", "double bass", "acoustic bass", "walking bass"), 32, "bass"),
     (("fretless",), 35, "bass"),
+    (("slap bass", "slap"), 36, "bass"),
     (("bass guitar", "electric bass", "bass"), 33, "bass"),
+    (("tremolo strings",), 44, "harmony"),
+    (("pizzicato", "pizz strings"), 45, "harmony"),
     (("string section", "strings", "string ensemble"), 48, "harmony"),
     (("violin", "fiddle"), 40, "melody"),
     (("viola",), 41, "melody"),
     (("cello",), 42, "melody"),
     (("harp",), 46, "harmony"),
     (("choir", "voices", "vocals"), 52, "harmony"),
+    (("muted trumpet",), 59, "melody"),
     (("trumpet",), 56, "melody"),
+    (("tuba",), 58, "bass"),
     (("trombone",), 57, "melody"),
     (("french horn", "horns", "horn"), 60, "melody"),
-    (("brass",), 61, "harmony"),
-    (("saxophone", "sax"), 65, "melody"),
+    (("synth brass",), 62, "harmony"),
+    (("brass", "horn section"), 61, "harmony"),
+    (("tenor sax", "tenor saxophone"), 66, "melody"),
+    (("saxophone", "sax", "alto sax"), 65, "melody"),
+    (("bassoon",), 70, "melody"),
     (("oboe",), 68, "melody"),
     (("clarinet",), 71, "melody"),
     (("flute",), 73, "melody"),
+    (("piccolo",), 72, "melody"),
+    (("recorder",), 74, "melody"),
+    (("whistle",), 78, "melody"),
+    (("ocarina",), 79, "melody"),
     (("pan flute", "panpipes"), 75, "melody"),
     (("synth lead", "lead synth", "lead"), 81, "melody"),
     (("synth pad", "pad", "pads"), 89, "harmony"),
@@ -63,19 +73,31 @@ INSTRUMENT_WORDS: tuple[tuple[tuple[str, ...], int, str], ...] = (
     (("marimba",), 12, "melody"),
     (("xylophone",), 13, "melody"),
     (("accordion",), 21, "melody"),
+    (("bandoneon",), 23, "melody"),
+    (("steel drums", "steel pan"), 114, "melody"),
     (("harmonica",), 22, "melody"),
     (("banjo",), 105, "harmony"),
     (("sitar",), 104, "melody"),
     (("kalimba",), 108, "melody"),
 )
 
-TEMPO_WORDS = (  # longer phrases first
-    (("very slow", "glacial", "largo"), 60.0),
-    (("very fast", "frantic", "breakneck", "presto"), 165.0),
-    (("mid-tempo", "midtempo", "medium tempo", "moderate", "moderato", "walking pace"), 100.0),
-    (("slow", "adagio", "ballad", "laid-back", "laid back"), 72.0),
-    (("fast", "driving", "energetic", "allegro", "uptempo", "up-tempo", "rapid"), 135.0),
+# (words, BPM without a style, place in a style's tempo range 0..1); longer phrases first
+TEMPO_WORDS = (
+    (("very slow", "glacial", "largo"), 60.0, 0.0),
+    (("very fast", "frantic", "breakneck", "presto"), 165.0, 1.0),
+    (("mid-tempo", "midtempo", "medium tempo", "moderate", "moderato", "walking pace"), 100.0, 0.5),
+    (("slow", "adagio", "ballad", "laid-back", "laid back"), 72.0, 0.1),
+    (("fast", "driving", "energetic", "allegro", "uptempo", "up-tempo", "rapid"), 135.0, 0.85),
 )
+# Where a mood sits in a style's tempo range when the text names no tempo.
+MOOD_TEMPO_PLACE = {"happy": 0.6, "sad": 0.15, "calm": 0.25, "tense": 0.6, "dark": 0.4, "epic": 0.5,
+                    "romantic": 0.3, "playful": 0.7}
+
+# Role words: what "just drums and bass" or "no drums" name.
+ROLE_WORDS = {"drums": ("drums", "drum", "beat", "beats", "percussion", "groove"), "bass": ("bass", "bassline"),
+              "harmony": ("chords", "harmony", "pads", "comping"), "melody": ("melody", "lead", "tune", "topline")}
+A_CAPPELLA_WORDS = ("a cappella", "a capella", "acapella", "acappella")
+A_CAPPELLA_PROGRAMS = {"harmony": 52, "melody": 53}  # choir aahs under voice oohs
 
 DEFAULT_TEMPO_BY_MOOD = {"happy": 118.0, "sad": 74.0, "calm": 80.0, "tense": 112.0, "dark": 88.0,
                          "epic": 100.0, "romantic": 84.0, "playful": 124.0}

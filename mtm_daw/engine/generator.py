@@ -8,6 +8,7 @@ last, so memory stays bounded and the seams carry the music across.
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, replace
 
@@ -27,7 +28,7 @@ from mtm_daw.score.dynamics import shape_dynamics
 from mtm_daw.score.roll import (BINARY_COLUMNS, FEATURES, LAYOUT, STEPS_PER_BEAT, drum_class, lock_to_scale,
                                 quantize_score, role_columns, roll_to_tracks, score_to_roll, single_voice)
 from mtm_daw.score.score import ROLES, Score
-from mtm_daw.score.styles import style_for
+from mtm_daw.score.styles import CORE_GENRES, play_feel, style_for
 from mtm_daw.score.theory import parse_key
 
 WINDOW_TOKENS = 32  # beats per window: the training length
@@ -67,6 +68,9 @@ class Generator:
 
         self.session = create_session(model_path, sha256)
         self.reads_plan = "plan" in {node.name for node in self.session.get_inputs()}  # models trained before the plan do not
+        # the styles the model has genre rows for, in row order (models before the style library: the core seven)
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        self.genres = tuple(json.loads(metadata["genres"])) if "genres" in metadata else CORE_GENRES
         self.path = str(model_path)
         self.sha256 = sha256
         self.version = None
@@ -254,7 +258,8 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
                 window_mask[local, tie.columns] = True
             elif source.start >= window.start:
                 window_ties.append((local, slice(source.start - window.start, source.stop - window.start), tie.columns))
-        conditions = encode_conditions(description, size, sentence_embedding, start_beat=float(start), plan=plan)
+        conditions = encode_conditions(description, size, sentence_embedding, start_beat=float(start), plan=plan,
+                                       genres=generator.genres)
 
         def report(fraction: float, index: int = window_index) -> None:
             if cancel is not None:
@@ -276,6 +281,9 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
     tracks = roll_to_tracks(roll01, key.tonic, programs, description.roles)
     kept = set(keep.tracks) if keep is not None else set()
     written = {role for role in description.roles if role not in kept or role in regenerate}
+    hit_onsets = {round(round(beat * STEPS_PER_BEAT) / STEPS_PER_BEAT, 6) for beat in description.hit_point_beats()}
+    for role in written:  # the model writes on the straight grid; the style's feel is played here, hits stay put
+        play_feel(tracks[role].notes, style.feel, hit_onsets)
     shape_dynamics(tracks, plan, description, written, region)
     if keep is not None and region is None:  # a continued cue: the kept roles' new bars
         shape_dynamics(tracks, plan, description, set(description.roles) - written, (keep.length_beats, length_beats))

@@ -13,7 +13,9 @@ onnxruntime. The files come from `python -m onnx_export.joint_embedding`.
 """
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -22,6 +24,7 @@ from mtm_daw.engine.sessions import WEIGHTS_DIR, create_session, model_entry
 from mtm_daw.engine.text_encoder import TextEncoder
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken
+from mtm_daw.score.styles import CORE_GENRES, style_for
 
 MODEL_NAME = "joint_embedding"
 REBUILD_HINT = "reinstall mtm_daw or re-run python -m onnx_export.joint_embedding"
@@ -37,6 +40,11 @@ EMBEDDING_DIM = 128
 
 _default: JointEmbedder | None = None
 _default_lock = threading.Lock()
+
+
+def style_prompt(genre: str) -> str:
+    """How a caption (and a zero-shot query) names a style: "drum and bass music"."""
+    return f"{style_for(genre).title} music"
 
 
 def log_mel(samples_mono: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -85,7 +93,8 @@ class JointEmbedder:
     """Text and audio -> unit vectors in one EMBEDDING_DIM space (cosine = dot product)."""
 
     def __init__(self, audio_model_path, text_head_path, text_encoder: TextEncoder,
-                 audio_sha256: str | None = None, text_head_sha256: str | None = None) -> None:
+                 audio_sha256: str | None = None, text_head_sha256: str | None = None,
+                 genres: tuple[str, ...] = CORE_GENRES) -> None:
         self.audio_session = create_session(audio_model_path, audio_sha256, hint=REBUILD_HINT)
         self.text_head_session = create_session(text_head_path, text_head_sha256, hint=REBUILD_HINT)
         self.text_encoder = text_encoder
@@ -95,6 +104,23 @@ class JointEmbedder:
         self._audio_input = inputs[0].name
         self._text_input = self.text_head_session.get_inputs()[0].name
         self._prompt_cache: dict[tuple[str, ...], np.ndarray] = {}
+        self._genres = genres
+
+    @property
+    def genres(self) -> tuple[str, ...]:
+        """The styles the joint space was trained to tell apart (older models: the seven core styles)."""
+        return self._genres
+
+    @classmethod
+    def from_dir(cls, weights_dir: str | os.PathLike) -> JointEmbedder:
+        """The towers a weights folder's manifest names (checked against it): the shipped ones, or a
+        candidate exported elsewhere by `onnx_export.joint_embedding --out-dir`."""
+        weights_dir = Path(weights_dir)
+        entry = model_entry(MODEL_NAME, weights_dir)
+        head = entry.get("text_head", {})
+        return cls(weights_dir / entry["file"], weights_dir / head.get("file", "missing"), TextEncoder.default(),
+                   audio_sha256=entry.get("sha256"), text_head_sha256=head.get("sha256"),
+                   genres=tuple(entry.get("genres", CORE_GENRES)))
 
     @classmethod
     def default(cls) -> JointEmbedder:
@@ -102,11 +128,7 @@ class JointEmbedder:
         global _default
         with _default_lock:
             if _default is None:
-                entry = model_entry(MODEL_NAME)
-                head = entry.get("text_head", {})
-                _default = cls(WEIGHTS_DIR / entry["file"], WEIGHTS_DIR / head.get("file", "missing"),
-                               TextEncoder.default(), audio_sha256=entry.get("sha256"),
-                               text_head_sha256=head.get("sha256"))
+                _default = cls.from_dir(WEIGHTS_DIR)
             return _default
 
     @property

@@ -26,11 +26,12 @@ from typing import Callable
 
 import numpy as np
 
-from mtm_daw.description import GENRES, MOODS, MusicDescription
+from mtm_daw.description import MOODS, MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.evaluation.evalset import EvalItem, EvalSet, load_eval_set
 from mtm_daw.evaluation.structure import structure_summary
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
+from mtm_daw.score.styles import CORE_GENRES, style_for
 
 ENGINES = ("baseline", "dit", "dit+control", "dit+retrieval")
 BRIDGE_TEMPO_TOLERANCE = 0.5  # BPM
@@ -190,7 +191,7 @@ def measure_cue(cue, description: MusicDescription, context: _Context, reference
         text = embedder.embed_text([description.sentence or description.to_sentence()])
         result["clap"] = round(clap_score(text[0], audio), 2) if text is not None else None
         if hasattr(embedder, "label_probabilities"):
-            for name, labels, wanted in (("genre", GENRES, description.genre), ("mood", MOODS, description.mood)):
+            for name, labels, wanted in (("genre", CORE_GENRES, style_for(description.genre).parent), ("mood", MOODS, description.mood)):
                 probabilities = embedder.label_probabilities(audio, list(labels))
                 target = np.array([1.0 if label == wanted else 0.0 for label in labels])
                 result[f"{name}_kl"] = round(kl_divergence(target, probabilities), 4)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -30,6 +32,70 @@ def _read_umask() -> int:
 
 
 UMASK = _read_umask()  # read once at import: os.umask is process-wide, and exports run on worker threads
+
+
+# A writer's hidden names carry its process id: .NAME.PID.RANDOM.partEXT (temp), .NAME.PID.old (backup);
+# each is made by the function beside the pattern that reads it back.
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]{8}\.part(\.[^.]*)?$")
+_BACKUP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.old$")
+_UNNAMED_TEMP = re.compile(r"^\..+\.[a-z0-9_]{8}\.part(\.[^.]*)?$")  # written before the names had pids
+
+
+def _make_temp(target: Path) -> Path:
+    """An empty hidden file beside `target` for this process to write (mkstemp adds 8 random characters)."""
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=f".part{target.suffix}",
+                                    dir=target.parent)
+    os.close(handle)
+    return Path(name)
+
+
+def _backup_name(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{os.getpid()}.old")
+UNNAMED_TEMP_AGE = 3600.0  # seconds after which such a temp cannot belong to an export still running
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # someone else's process: alive; an absurd number: leave it be
+        return True
+    return True
+
+
+def remove_stale_files(folder: Path) -> int:
+    """Clean up after a killed export in `folder`: remove the temps of writers no longer running (and
+    unnamed ones over an hour old) and backup names that are a second name of their file; put a backup
+    whose name is gone back under it. Nothing else is touched. Returns how many were handled."""
+    removed = 0
+    try:
+        entries = [entry for entry in os.scandir(folder) if entry.name.startswith(".") and entry.is_file()]
+    except OSError:
+        return 0
+    for entry in entries:
+        path = Path(entry.path)
+        temp, backup = _TEMP_NAME.match(entry.name), _BACKUP_NAME.match(entry.name)
+        try:
+            if temp and not _alive(int(temp.group("pid"))):
+                path.unlink()
+            elif backup and not _alive(int(backup.group("pid"))):
+                original = path.with_name(backup.group("name"))
+                if not original.exists():
+                    os.replace(path, original)  # moved aside and never replaced: it is the only copy
+                elif os.path.samefile(original, path):
+                    path.unlink()  # a second name of the same file: nothing is lost
+                else:
+                    continue  # the original was replaced: the old version stays for the user to judge
+            elif not temp and not backup and _UNNAMED_TEMP.match(entry.name) and (
+                    time.time() - entry.stat().st_mtime > UNNAMED_TEMP_AGE):
+                path.unlink()
+            else:
+                continue
+        except OSError:
+            continue
+        removed += 1
+    return removed
 
 
 class FileSet:
@@ -72,22 +138,20 @@ class FileSet:
         system has them), plus the hidden temporary names.
         """
         self.check_targets()
+        remove_stale_files(self.folder)
         temps: list[tuple[Path, Path]] = []
         backups: list[tuple[Path, Path]] = []  # (backup, original target)
         placed: list[Path] = []
         try:
             for index, (target, writer) in enumerate(self._writers):
-                handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}",
-                                                     dir=self.folder)
-                os.close(handle)
-                temp = Path(temp_name)
+                temp = _make_temp(target)
                 temps.append((temp, target))
                 writer(temp)
                 os.chmod(temp, 0o666 & ~UMASK)  # mkstemp makes 0600; give the user's usual mode
                 progress((index + 1) / len(self._writers))
             for _, target in temps:
                 if target.exists():
-                    backup = target.with_name(f".{target.name}.{os.getpid()}.old")
+                    backup = _backup_name(target)
                     try:  # a second name for the old file: the target keeps its name until replaced in one step
                         os.link(target, backup)
                     except OSError:  # no hard links here (FAT, some network shares): move it aside

@@ -127,13 +127,22 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_rm(args: argparse.Namespace) -> int:
     store = _open(args, create=False)
     try:
-        removed = 0
+        removed, missing = 0, []
         for target in args.items:
-            removed += store.remove(int(target)) if target.isdigit() else store.remove(path=target)
+            count = store.remove(int(target)) if target.isdigit() else store.remove(path=target)
+            removed += count
+            if not count:
+                missing.append(target)
+        where = store.path
     finally:
         store.close()
+    if not removed:
+        raise MtmError(f"{where}: nothing removed: no item {', '.join(missing)} in the library "
+                       "(ids and paths: mtm library ls)")
     print(f"removed {removed} item(s); the files themselves were not touched")
-    return EXIT_OK if removed else EXIT_BAD_INPUT
+    if missing:
+        print(f"note: not in the library: {', '.join(missing)}", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_edit(args: argparse.Namespace) -> int:

@@ -131,9 +131,15 @@ def _add_windows_v2(connection: "apsw.Connection", dim: int) -> None:
     """)
 
 
+# What each schema version adds (verify checks that a library of version n has everything up to n).
+SCHEMA_OBJECTS: tuple[dict[str, str], ...] = (
+    {"meta": "table", "items": "table", "items_path": "index", "items_partition_genre": "index",
+     "item_vectors": "table"},
+    {"item_windows": "table"})
+
 # MIGRATIONS[n] takes a library from schema version n to n + 1, inside one transaction.
 MIGRATIONS: tuple[Callable[["apsw.Connection", int], None], ...] = (_create_v1, _add_windows_v2)
-assert len(MIGRATIONS) == SCHEMA_VERSION
+assert len(MIGRATIONS) == len(SCHEMA_OBJECTS) == SCHEMA_VERSION
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -739,6 +745,12 @@ class LibraryStore:
             meta = dict(run("SELECT key, value FROM meta").fetchall())
             if meta.get("schema_version") not in {str(v) for v in range(1, SCHEMA_VERSION + 1)}:
                 problems.append(f"schema version is {meta.get('schema_version')!r}, expected {SCHEMA_VERSION}")
+            else:
+                present = {row[0] for row in run("SELECT name FROM sqlite_master")}
+                version = int(meta["schema_version"])
+                problems += [f"the {kind} {name} is missing (schema {version} has it)"
+                             for added in SCHEMA_OBJECTS[:version] for name, kind in added.items()
+                             if name not in present]
             sql = run("SELECT sql FROM sqlite_master WHERE name = 'item_vectors'").fetchall()
             declared = re.search(r"float\[(\d+)\]", sql[0][0]) if sql else None
             if declared is None:

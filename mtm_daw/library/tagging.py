@@ -16,18 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from mtm_daw.description import GENRES
+from mtm_daw.describe.midi_style import midi_styles
 from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder, pooled
 from mtm_daw.engine.sessions import sha256_file
 from mtm_daw.errors import MtmError
 from mtm_daw.library.item import LibraryItem
 from mtm_daw.progress import CancelToken
-from mtm_daw.score.gm import INSTRUMENT_TAGS, instrument_tag
+from mtm_daw.score.gm import instrument_tag
+from mtm_daw.score.score import Score
 
 MAX_IMPORT_SECONDS = 600.0  # longer files are tagged from their first ten minutes
-INSTRUMENT_CHOICES = tuple(t for t in INSTRUMENT_TAGS if t not in ("sound effects", "synth fx", "orchestra hit"))
-MAX_INSTRUMENT_TAGS = 3
-RULE_CONFIDENCE = 0.5  # a tag set by a rule (mood from mode and tempo), not measured
 
 
 @dataclass
@@ -55,18 +53,19 @@ def caption_for(genre: str, mood: str, instruments: list[str], bpm: float, key: 
     return " ".join(words) + (f", {detail}" if detail else "")
 
 
-def zero_shot_tags(embedder: JointEmbedder, embedding: np.ndarray, key: str, bpm: float) -> dict:
-    """Genre and instrument tags with confidences by zero-shot match of the embedding. The mood comes
-    from mode and tempo instead: the joint space does not hear mood (0.10 zero-shot accuracy on
-    held-out renders, chance 0.125 — benchmarks/quality_library.py), so it gets a modest confidence."""
-    from mtm_daw.describe.affect import mood_from_key_and_tempo
+def heard_tags(mono: np.ndarray, sample_rate: int, embedder: JointEmbedder, embedding: np.ndarray, key: str,
+               bpm: float, score: Score | None = None) -> dict:
+    """Style, mood and instrument tags with confidences, as `mtm describe` hears the same sound
+    (describe.listening: musicnn's taggers and the joint space); for a MIDI file (`score`), the style
+    read from its notes votes too, as in describe_midi."""
+    from mtm_daw.describe.listening import hear
 
-    genres = embedder.zero_shot(embedding, list(GENRES))
-    instruments = embedder.zero_shot(embedding, list(INSTRUMENT_CHOICES), prompt=str)
-    top = instruments[0][1]
-    picked = [name for name, confidence in instruments[:MAX_INSTRUMENT_TAGS] if confidence >= 0.35 * top]
-    mood = mood_from_key_and_tempo(key, bpm if bpm > 0 else 100.0) if key else "calm"
-    return {"genre": genres[0], "mood": (mood, RULE_CONFIDENCE), "instruments": picked}
+    heard = hear(mono, sample_rate, key, bpm, embedding=embedding, embedder=embedder)
+    style = heard.style
+    if score is not None and score.note_count():
+        name, confidence = midi_styles(score, dict(heard.styles))[0]
+        style = (name, round(float(confidence), 3))
+    return {"genre": style, "mood": heard.mood, "instruments": heard.instruments}
 
 
 def tag_file(path: str | os.PathLike, kind: str, embedder: JointEmbedder, *, partition: str = "user",
@@ -151,7 +150,7 @@ def _tag_audio(path: Path, embedder: JointEmbedder, file_hash: str, notes_dir, c
         cancel.check()
     mono = audio.to_mono()
     windows = embedder.embed_audio_windows(mono, audio.sample_rate, cancel=cancel)  # resampled to the tower's rate there
-    tags = zero_shot_tags(embedder, pooled(windows), analysis.key or "", analysis.bpm)
+    tags = heard_tags(mono, audio.sample_rate, embedder, pooled(windows), analysis.key or "", analysis.bpm)
     notes_path = ""
     if notes_dir is not None:
         notes_path = str(_transcribe_to_midi(mono, audio.sample_rate, analysis.bpm, Path(notes_dir), file_hash))
@@ -197,7 +196,7 @@ def _tag_midi(path: Path, embedder: JointEmbedder, renderer, cancel) -> tuple[di
     if cancel is not None:
         cancel.check()
     windows = embedder.embed_audio_windows(mono, sample_rate, cancel=cancel)
-    tags = zero_shot_tags(embedder, pooled(windows), score.key, score.tempo)
+    tags = heard_tags(mono, sample_rate, embedder, pooled(windows), score.key, score.tempo, score)
     instruments = score_instrument_tags(score)
     tagged_beats = min(score.length_beats, MAX_IMPORT_SECONDS / score.seconds_per_beat)  # a damaged length: hours
     beats = np.arange(0.0, tagged_beats, 1.0) * score.seconds_per_beat

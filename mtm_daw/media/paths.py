@@ -19,7 +19,7 @@ def check_input_file(path: str | os.PathLike, what: str = "file") -> Path:
     if not found:
         raise MtmError(f"{p.name}: file not found ({p})")
     if p.is_dir():
-        raise MtmError(f"{p.name}: is a folder, not a {what}")
+        raise MtmError(f"{p.name}: is a folder, not {'an' if what[:1] in 'aeiou' else 'a'} {what}")
     if not p.is_file():
         raise MtmError(f"{p.name}: is not a regular file")
     if not os.access(p, os.R_OK):

@@ -1,10 +1,11 @@
 """Per-role effect chains: a chain is a pedalboard.Pedalboard (a list of plugins) you can edit in place.
 
-Presets depend on the role and the genre. A chain saves as [(class name, settings)] and loads back.
+Presets depend on the role and the style (its file names a MixPreset). A chain saves as [(class name, settings)] and loads back.
 User VST3 plugins join a chain by path.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pedalboard
@@ -12,25 +13,52 @@ from pedalboard import (Chorus, Compressor, Delay, Gain, HighpassFilter, HighShe
                         LowShelfFilter, Pedalboard, Reverb)
 
 from mtm_daw.errors import MtmError
+from mtm_daw.score.styles import MIX_PRESETS, style_for
 
 # Stem levels before the master bus, dB.
 ROLE_GAIN_DB = {"drums": -1.0, "bass": -2.0, "harmony": -5.0, "melody": -3.0}
-SPACIOUS_GENRES = ("ambient", "cinematic", "orchestral")
 
 SAVABLE = {cls.__name__: cls for cls in (Chorus, Compressor, Delay, Gain, HighpassFilter, HighShelfFilter,
                                          LowpassFilter, LowShelfFilter, Reverb, pedalboard.Limiter,
                                          pedalboard.Distortion, pedalboard.PeakFilter)}
 
 
+@dataclass(frozen=True)
+class MixPreset:
+    """What a style's mix adds to the plain chains; a style file names its preset."""
+    spacious: bool = False  # big reverbs (ambient, film)
+    echo: bool = False  # a dotted-eighth echo on the melody
+    deep_kick: bool = False  # low shelf on the drums (club and hip hop kicks)
+    chorus: bool = False  # chorus on the harmony (synth pads and stabs)
+    punch: bool = False  # brighter, harder drums (rock, metal)
+    warm: bool = False  # softened top on harmony and melody (acoustic instruments)
+
+
+MIX = {
+    "band": MixPreset(echo=True),
+    "heavy": MixPreset(punch=True),
+    "club": MixPreset(echo=True, deep_kick=True, chorus=True),
+    "beats": MixPreset(deep_kick=True, warm=True),
+    "spacious": MixPreset(spacious=True, echo=True),
+    "hall": MixPreset(spacious=True),
+    "room": MixPreset(),
+    "acoustic": MixPreset(warm=True, echo=True),
+}
+assert set(MIX) == set(MIX_PRESETS), "the style files' mix names (score.styles.MIX_PRESETS) and MIX must match"
+
+
 def role_chain(role: str, genre: str, tempo: float = 120.0) -> Pedalboard:
-    """The default chain for a stem; the melody's echo falls on a dotted eighth at `tempo`."""
-    spacious = genre in SPACIOUS_GENRES
+    """The default chain for a stem in a style; the melody's echo falls on a dotted eighth at `tempo`."""
+    preset = MIX[style_for(genre).mix]
+    spacious = preset.spacious
     gain = Gain(gain_db=ROLE_GAIN_DB.get(role, -4.0))
     if role == "drums":
         chain = [HighpassFilter(cutoff_frequency_hz=30),
                  Compressor(threshold_db=-14, ratio=3, attack_ms=8, release_ms=90)]
-        if genre == "electronic":
+        if preset.deep_kick:
             chain.append(LowShelfFilter(cutoff_frequency_hz=90, gain_db=2.0, q=0.7))
+        if preset.punch:
+            chain.append(HighShelfFilter(cutoff_frequency_hz=5000, gain_db=2.0, q=0.7))
         chain.append(Reverb(room_size=0.5 if spacious else 0.2, wet_level=0.12 if spacious else 0.05,
                             dry_level=1.0, damping=0.6))
     elif role == "bass":
@@ -39,14 +67,18 @@ def role_chain(role: str, genre: str, tempo: float = 120.0) -> Pedalboard:
     elif role == "harmony":
         chain = [HighpassFilter(cutoff_frequency_hz=140), Compressor(threshold_db=-18, ratio=2, attack_ms=20,
                                                                       release_ms=150)]
-        if genre == "electronic":
+        if preset.chorus:
             chain.append(Chorus(rate_hz=0.8, depth=0.25, mix=0.3))
+        if preset.warm:
+            chain.append(HighShelfFilter(cutoff_frequency_hz=7000, gain_db=-2.0, q=0.7))
         chain.append(Reverb(room_size=0.8 if spacious else 0.45, wet_level=0.3 if spacious else 0.15,
                             dry_level=0.9, damping=0.5))
     elif role == "melody":
         chain = [HighpassFilter(cutoff_frequency_hz=180), Compressor(threshold_db=-18, ratio=2.5, attack_ms=10,
                                                                       release_ms=120)]
-        if genre in ("pop", "electronic", "ambient"):
+        if preset.warm:
+            chain.append(HighShelfFilter(cutoff_frequency_hz=7000, gain_db=-2.0, q=0.7))
+        if preset.echo:
             chain.append(Delay(delay_seconds=0.75 * 60.0 / tempo, feedback=0.25, mix=0.12))
         chain.append(Reverb(room_size=0.75 if spacious else 0.4, wet_level=0.25 if spacious else 0.12,
                             dry_level=0.95, damping=0.5))

@@ -9,7 +9,7 @@ labels the generator is conditioned on:
 * Bach chorales (`chorale_pieces`): Soprano -> "melody" (flute), Alto + Tenor -> "harmony" (strings),
   Bass -> "bass" (cello); genre "orchestral", mood "calm" (major) or "sad" (minor).
 * Folk tunes (`folk_pieces`): the Essen folksong collection, interleaved with Ryan's Mammoth Collection
-  (fiddle tunes), melody only (flute); genre "pop", mood "happy" (major) or "sad" (minor).
+  (fiddle tunes), melody only (flute); style "folk", mood "happy" (major) or "sad" (minor).
 
 Keys are music21's analysed key (what stream.analyze('key') returns: Aarden-Essen key profiles), spelled
 with our Key names ('Bb major').
@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mtm_daw.description import GENRES, MOODS
+from mtm_daw.models.grooves import groove_style
 from mtm_daw.score.roll import quantize_score
 from mtm_daw.score.score import Note, Score, Track
 from mtm_daw.score.theory import Key
@@ -62,7 +63,7 @@ _EPS = 1e-6
 @dataclass
 class CorpusPiece:
     score: Score  # quantised to the sixteenth grid, starting at a downbeat
-    genre: str  # from mtm_daw.description.GENRES
+    genre: str  # a style (mtm_daw.description.GENRES)
     mood: str  # from MOODS
     source: str  # e.g. "bach/bwv66.6", "essenFolksong/erk10/5", "ryansMammoth/AcaciaReel"
 
@@ -295,7 +296,7 @@ def folk_piece(item: tuple[str, str]) -> CorpusPiece:
     key = _key_of(melody)
     melody.stripTies(inPlace=True)
     score = _make_score(parsed, {"melody": [melody]}, key, deterministic_tempo(source, *FOLK_TEMPO))
-    return CorpusPiece(score, "pop", "happy" if key.mode == "major" else "sad", source)
+    return CorpusPiece(score, "folk", "happy" if key.mode == "major" else "sad", source)
 
 
 def folk_pieces(limit: int | None = None, *, skipped: Counter | None = None,
@@ -429,7 +430,8 @@ def load_corpus_cache(path: Path) -> list[CorpusPiece]:
             data = json.loads(line)
             if data["genre"] not in GENRES or data["mood"] not in MOODS:
                 raise ValueError(f"{path}:{line_number}: unknown genre or mood in the corpus cache")
-            pieces.append(CorpusPiece(Score.from_dict(data["score"]), data["genre"], data["mood"], data["source"]))
+            genre = groove_style(data["source"]) or data["genre"]  # the groove table decides, as it is now
+            pieces.append(CorpusPiece(Score.from_dict(data["score"]), genre, data["mood"], data["source"]))
     return pieces
 
 

@@ -17,11 +17,12 @@ import numpy as np
 
 from mtm_daw.conditioning import encode_conditions
 from mtm_daw.control import CONTROL_FEATURES, control_from_score
-from mtm_daw.description import GENRES, MOODS, HitPoint, MusicDescription, Section
+from mtm_daw.description import MOODS, HitPoint, MusicDescription, Section
 from mtm_daw.plan.plan import Plan, plan_from_score
 from mtm_daw.score.baseline import compose
 from mtm_daw.score.roll import FEATURES, STEPS_PER_BEAT, VELOCITY_COLUMNS, quantize_score, score_to_roll
 from mtm_daw.score.score import ROLES, Score
+from mtm_daw.score.styles import CORE_GENRES, FEELS, style_for
 from mtm_daw.score.theory import PITCH_CLASS_NAMES_SHARP
 
 METER_CHOICES = ((4, 4),) * 7 + ((3, 4),) * 2 + ((6, 8),)
@@ -38,10 +39,15 @@ class Piece:
     source: str = "baseline"
 
 
-def random_description(rng: random.Random) -> MusicDescription:
-    """A labelled description across genres, moods, keys, meters, energy shapes and hit points."""
-    meter = rng.choice(METER_CHOICES)
-    tempo = float(rng.randint(64, 168))
+def random_description(rng: random.Random, genres: tuple[str, ...] = CORE_GENRES) -> MusicDescription:
+    """A labelled description across styles, moods, keys, meters, energy shapes and hit points. A style
+    mostly plays in its own meter and tempo range (as its file says), sometimes anywhere."""
+    genre = rng.choice(genres)
+    style = style_for(genre)
+    if genres == CORE_GENRES or rng.random() < 0.2:
+        meter, tempo = rng.choice(METER_CHOICES), float(rng.randint(64, 168))
+    else:
+        meter, tempo = style.meter, float(rng.randint(int(style.tempo_range[0]), int(style.tempo_range[1])))
     bars = rng.randint(8, 20)
     duration = bars * meter[0] * 4 / meter[1] * 60 / tempo
     sections, energy = [], []
@@ -59,7 +65,7 @@ def random_description(rng: random.Random) -> MusicDescription:
         dropped = set(rng.sample(ROLES, k=rng.choice((1, 2))))
         roles = tuple(r for r in ROLES if r not in dropped)
     key = f"{rng.choice(PITCH_CLASS_NAMES_SHARP)} {rng.choice(('major', 'minor'))}"
-    return MusicDescription(genre=rng.choice(GENRES), mood=rng.choice(MOODS), tempo=tempo, key=key,
+    return MusicDescription(genre=genre, mood=rng.choice(MOODS), tempo=tempo, key=key,
                             time_signature=meter, duration=duration, sections=sections, energy=energy,
                             hit_points=hits, roles=roles)
 
@@ -76,15 +82,29 @@ def decode_roll_uint8(roll: np.ndarray) -> np.ndarray:
     return out
 
 
+def straight_swing(score: Score, feel: str) -> Score:
+    """A swung piece on the straight grid the model writes on: in swing and shuffle the off-beat eighth
+    sits on the last triplet, which the sixteenth grid rounds to the beat's fourth sixteenth; it goes back
+    to the beat's half (the decoder plays the feel again). There are no straight sixteenths in a swing."""
+    grid, _ = FEELS[feel]
+    if grid != STEPS_PER_BEAT:
+        return score
+    for track in score.tracks.values():
+        for note in track.notes:
+            if round(note.onset * STEPS_PER_BEAT) % STEPS_PER_BEAT == STEPS_PER_BEAT - 1:
+                note.onset = round(note.onset - 1 / STEPS_PER_BEAT, 6)
+    return score
+
+
 def make_piece(score: Score, description: MusicDescription, sentence: np.ndarray, source: str = "baseline") -> Piece:
-    score = quantize_score(score)
+    score = straight_swing(quantize_score(score), style_for(description.genre).feel)
     return Piece(encode_roll_uint8(score), control_from_score(score), description, sentence, score.beats_per_bar,
                  plan_from_score(score), source)
 
 
-def baseline_pieces(count: int, seed: int, encoder) -> list[Piece]:
+def baseline_pieces(count: int, seed: int, encoder, genres: tuple[str, ...] = CORE_GENRES) -> list[Piece]:
     rng = random.Random(seed)
-    descriptions = [random_description(rng) for _ in range(count)]
+    descriptions = [random_description(rng, genres) for _ in range(count)]
     sentences = encoder.encode([d.to_sentence() for d in descriptions])
     return [make_piece(compose(d, seed=seed * 100_003 + i), d, s) for i, (d, s) in
             enumerate(zip(descriptions, sentences))]
@@ -127,7 +147,7 @@ def control_view(control: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def sample_batch(pieces: list[Piece], batch: int, tokens: int, rng: np.random.Generator,
                  with_control: bool = False, condition_dropout: float = 0.1, chord_dropout: float = 0.0,
-                 weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                 weights: np.ndarray | None = None, genres: tuple[str, ...] = CORE_GENRES) -> dict[str, np.ndarray]:
     """Random bar-aligned windows of `tokens` beats; pieces shorter than the window are zero-padded.
 
     weights: the chance of drawing each piece (e.g. to balance corpus and baseline pieces).
@@ -146,7 +166,7 @@ def sample_batch(pieces: list[Piece], batch: int, tokens: int, rng: np.random.Ge
         chunk = decode_roll_uint8(piece.roll[start:start + steps])
         window[:len(chunk)] = chunk
         conditions = encode_conditions(piece.description, tokens, piece.sentence, start_beat=start / STEPS_PER_BEAT,
-                                       plan=piece.plan)
+                                       plan=piece.plan, genres=genres)
         control = np.zeros((steps, CONTROL_FEATURES), dtype=np.float32)
         own = piece.control[start:start + steps]
         control[:len(own)] = own

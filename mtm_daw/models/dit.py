@@ -17,7 +17,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mtm_daw.conditioning import MAX_BEAT_IN_BAR, METERS, SENTENCE_DIM, TEMPO_EDGES
-from mtm_daw.description import GENRES, MOODS
+from mtm_daw.description import MOODS
+from mtm_daw.score.styles import CORE_GENRES
 from mtm_daw.plan.chords import CHORD_IDS
 from mtm_daw.plan.plan import PHRASE_IDS, SECTION_IDS
 from mtm_daw.score.roll import FEATURES, STEPS_PER_BEAT
@@ -32,11 +33,17 @@ class DiTConfig:
     n_layers: int = 6  # DiT blocks
     n_heads: int = 4  # attention heads
     mlp_ratio: float = 4.0  # MLP hidden width / d_model
-    label_sizes: tuple[int, ...] = (len(GENRES), len(MOODS), 2, len(TEMPO_EDGES) + 1, len(METERS) + 1)
+    label_sizes: tuple[int, ...] = (len(CORE_GENRES), len(MOODS), 2, len(TEMPO_EDGES) + 1, len(METERS) + 1)
     n_roles: int = len(ROLES)
     sentence_dim: int = SENTENCE_DIM  # MiniLM sentence embedding
     max_beat_in_bar: int = MAX_BEAT_IN_BAR
     plan_sizes: tuple[int, ...] = (CHORD_IDS, PHRASE_IDS, SECTION_IDS)  # per-beat plan ids: chord, phrase, section
+    genres: tuple[str, ...] = CORE_GENRES  # the styles the genre embedding has a row for, in row order
+
+    def __post_init__(self) -> None:
+        self.genres = tuple(self.genres)
+        if self.label_sizes[0] != len(self.genres):
+            raise ValueError(f"label_sizes[0] = {self.label_sizes[0]} but {len(self.genres)} genres are named")
 
 
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:

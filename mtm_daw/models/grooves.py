@@ -4,7 +4,7 @@ Training-only code (needs the `mma` program, GPL-2, apt-get install mma). mma's 
 about 1,100 drum, bass and comping patterns written by people, in 119 styles. Each song here is a folk
 tune from music21's corpus (people wrote the melody), harmonised bar by bar with the diatonic chord
 its notes fit best (strong beats count double), rendered by mma with a groove whose meter matches
-and whose style maps to one of our genres, and read back into the four roles: the groove's drums,
+and whose style maps to one of our styles, and read back into the four roles: the groove's drums,
 its bass (bass and walking-bass tracks) and its comping (every other track) under the tune.
 """
 from __future__ import annotations
@@ -24,34 +24,44 @@ from mtm_daw.score.roll import quantize_score
 from mtm_daw.score.score import Note, Score, Track
 from mtm_daw.score.theory import Key
 
-# mma groove -> (our genre, tempo range): 4/4 grooves, and waltzes (3/4)
+# mma groove -> (the style it trains, tempo range): 4/4 grooves, and waltzes (3/4)
 GROOVES_4 = {
     "50sRock": ("rock", 110, 160), "60sRock": ("rock", 110, 150), "8Beat": ("rock", 100, 140),
     "BasicRock": ("rock", 100, 140), "FolkRock": ("rock", 100, 140), "Rock-128": ("rock", 90, 130),
     "RockBallad": ("rock", 70, 100), "SoftRock": ("pop", 80, 120), "BubbleRock": ("pop", 110, 140),
     "PopBallad": ("pop", 70, 100), "Ballad": ("pop", 60, 90), "PianoBallad": ("pop", 60, 90),
-    "R&B": ("pop", 90, 120), "DSoul": ("pop", 90, 120), "Strut": ("pop", 90, 120), "Twist": ("rock", 130, 160),
+    "R&B": ("rnb", 90, 120), "DSoul": ("rnb", 90, 120), "Strut": ("funk", 90, 120), "Twist": ("rock", 130, 160),
     "Swing": ("jazz", 110, 170), "JazzCombo": ("jazz", 100, 160), "EasySwing": ("jazz", 90, 140),
     "FastSwing": ("jazz", 160, 220), "SlowJazz": ("jazz", 60, 90), "MellowJazz": ("jazz", 80, 120),
-    "ModernJazz": ("jazz", 110, 160), "JazzGuitar": ("jazz", 100, 150), "BossaNova": ("jazz", 110, 140),
+    "ModernJazz": ("jazz", 110, 160), "JazzGuitar": ("jazz", 100, 150), "BossaNova": ("bossa-nova", 110, 140),
     "NiteJazz": ("jazz", 70, 100), "BigBand": ("jazz", 120, 170), "Trance": ("electronic", 125, 140),
-    "BoneyM": ("electronic", 110, 130), "BVFunk": ("electronic", 95, 115), "LFusion": ("electronic", 95, 120),
+    "BoneyM": ("disco", 110, 130), "BVFunk": ("funk", 95, 115), "LFusion": ("funk", 95, 120),
     "Hymn": ("orchestral", 60, 90), "March": ("orchestral", 100, 120), "Broadway": ("cinematic", 100, 140),
     "ShowTune": ("cinematic", 90, 130), "StringBallad": ("cinematic", 60, 90), "Bolero": ("cinematic", 80, 110),
     "Lullaby": ("ambient", 60, 80), "Arpeggio44": ("ambient", 60, 90), "Desert": ("cinematic", 80, 110),
-    "Folk": ("pop", 90, 130), "FolkBallad": ("pop", 70, 100), "Country Swing": ("pop", 110, 150),
-    "SlowCountry": ("pop", 70, 100), "Blues": ("rock", 80, 120), "ShuffleBoggie": ("rock", 120, 160),
-    "Salsa": ("pop", 160, 200), "Samba": ("pop", 90, 110), "Ska": ("pop", 130, 160), "Tango": ("cinematic", 110, 130),
+    "Folk": ("folk", 90, 130), "FolkBallad": ("folk", 70, 100), "CountrySwing": ("country", 110, 150),
+    "SlowCountry": ("country", 70, 100), "Blues": ("rock", 80, 120),  # quarter-note hats, no shuffle "ShuffleBoggie": ("blues", 120, 160),
+    "Salsa": ("pop", 160, 200),  # cut-time salsa: its clave bar is not the salsa style's (one 4/4 bar at half tempo) "Samba": ("bossa-nova", 90, 110), "Ska": ("reggae", 130, 160),
+    "Tango": ("cinematic", 110, 130),
 }
 GROOVES_3 = {
-    "Waltz": ("orchestral", 90, 160), "VieneseWaltz": ("orchestral", 150, 190), "JazzWaltz": ("jazz", 110, 160),
-    "CountryWaltz": ("pop", 90, 150), "FrenchWaltz": ("cinematic", 120, 170), "RockWaltz": ("rock", 80, 130),
+    "Waltz": ("folk", 90, 160), "VieneseWaltz": ("orchestral", 150, 190), "JazzWaltz": ("jazz", 110, 160),
+    "CountryWaltz": ("folk", 90, 150), "FrenchWaltz": ("cinematic", 120, 170), "RockWaltz": ("rock", 80, 130),
     "ArpeggioWaltz": ("ambient", 70, 110), "LatinWaltz": ("pop", 110, 150), "BroadwayWaltz": ("cinematic", 100, 160),
 }
 MELODY_PROGRAM = 73  # flute: the tune, above the comping
 MELODY_VELOCITY = 100
 # A few grooves are never trained on, so the held-out songs test grooves the model has not heard.
 HELD_OUT_GROOVES = frozenset({"SoftRock", "EasySwing", "Folk", "CountryWaltz"})
+
+
+def groove_style(source: str) -> str | None:
+    """The style a groove song trains ("...+mma/BossaNova" -> "bossa-nova"); None for other sources."""
+    if "+mma/" not in source:
+        return None
+    groove = source.split("+mma/", 1)[1]
+    entry = GROOVES_4.get(groove) or GROOVES_3.get(groove)
+    return entry[0] if entry else None
 
 
 def mma_available() -> bool:

@@ -13,6 +13,7 @@ the description's sentence, "<mood> <genre> with <instruments>", "<genre> music"
 """
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import random
@@ -21,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mtm_daw.description import GENRES, MOODS, MusicDescription
-from mtm_daw.engine.joint_embedding import SAMPLE_RATE, log_mel
+from mtm_daw.description import MOODS, MusicDescription
+from mtm_daw.engine.joint_embedding import SAMPLE_RATE, log_mel, style_prompt
 from mtm_daw.render import render_mono
 from mtm_daw.score.baseline import compose
 from mtm_daw.score.gm import instrument_tag
 from mtm_daw.score.score import ROLES, Score
-from mtm_daw.score.styles import style_for
+from mtm_daw.score.styles import CORE_GENRES, STYLE_NAMES, style_for
 from mtm_daw.score.theory import PITCH_CLASS_NAMES_SHARP
 
 CLIP_SECONDS = 12.0
@@ -51,9 +52,16 @@ class ClipPair:
     instruments: tuple[str, ...]  # instrument tags
 
 
-def random_labelled_description(rng: random.Random) -> MusicDescription:
-    tempo = float(rng.randint(64, 168))
-    meter = rng.choice(((4, 4),) * 6 + ((3, 4),) * 2 + ((6, 8),))
+def random_labelled_description(rng: random.Random, genres: tuple[str, ...] = CORE_GENRES) -> MusicDescription:
+    """A description across the styles, moods, tempi, keys and instruments; a style mostly plays in its own
+    tempo range and meter (the core styles anywhere, as the shipped joint model learned them)."""
+    genre = rng.choice(genres)
+    style = style_for(genre)
+    if genres == CORE_GENRES or rng.random() < 0.2:
+        tempo = float(rng.randint(64, 168))
+        meter = rng.choice(((4, 4),) * 6 + ((3, 4),) * 2 + ((6, 8),))
+    else:
+        tempo, meter = float(rng.randint(int(style.tempo_range[0]), int(style.tempo_range[1]))), style.meter
     roles = tuple(ROLES)
     if rng.random() < 0.25:
         dropped = set(rng.sample(ROLES, k=rng.choice((1, 2))))
@@ -63,7 +71,7 @@ def random_labelled_description(rng: random.Random) -> MusicDescription:
         if rng.random() < 0.4:
             instruments[role] = rng.choice(programs)
     key = f"{rng.choice(PITCH_CLASS_NAMES_SHARP)} {rng.choice(('major', 'minor'))}"
-    return MusicDescription(genre=rng.choice(GENRES), mood=rng.choice(MOODS), tempo=tempo, key=key,
+    return MusicDescription(genre=genre, mood=rng.choice(MOODS), tempo=tempo, key=key,
                             time_signature=meter, duration=CLIP_SECONDS + 4.0, roles=roles,
                             instruments=instruments)
 
@@ -84,8 +92,8 @@ def captions_of(description: MusicDescription, rng: random.Random) -> list[str]:
     picked = rng.sample(tags, k=min(len(tags), 2))
     return [
         description.to_sentence(),
-        f"{description.mood} {description.genre} with {_join(tags)}",
-        f"{description.genre} music",
+        f"{description.mood} {style_for(description.genre).title} with {_join(tags)}",
+        style_prompt(description.genre),
         _join(picked),
     ]
 
@@ -100,9 +108,9 @@ def _worker_init() -> None:
     _renderer = make_renderer(synth="soundfont", sample_rate=SAMPLE_RATE)
 
 
-def make_pair(seed: int) -> ClipPair:
+def make_pair(seed: int, genres: tuple[str, ...] = CORE_GENRES) -> ClipPair:
     rng = random.Random(seed)
-    description = random_labelled_description(rng)
+    description = random_labelled_description(rng, genres)
     score = compose(description, seed=seed)
     stretch = rng.uniform(0.9, 1.1)
     shift = rng.choice([s for s in range(-4, 5) if s != 0])
@@ -115,13 +123,14 @@ def make_pair(seed: int) -> ClipPair:
     return ClipPair(mel_a, mel_b, captions, description.genre, description.mood, instrument_tags_of(description))
 
 
-def make_pairs(count: int, seed: int, processes: int = 2) -> list[ClipPair]:
+def make_pairs(count: int, seed: int, processes: int = 2, genres: tuple[str, ...] = CORE_GENRES) -> list[ClipPair]:
     seeds = [seed * 1_000_003 + i for i in range(count)]
+    make = functools.partial(make_pair, genres=tuple(genres))
     if processes <= 1:
         _worker_init()
-        return [make_pair(s) for s in seeds]
+        return [make(s) for s in seeds]
     with multiprocessing.get_context("spawn").Pool(processes, initializer=_worker_init) as pool:
-        return pool.map(make_pair, seeds, chunksize=16)
+        return pool.map(make, seeds, chunksize=16)
 
 
 def save_pairs(pairs: list[ClipPair], path) -> None:
@@ -161,8 +170,10 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--out", default="build/joint_pairs.npz")
+    parser.add_argument("--genres", choices=("core", "styles"), default="core",
+                        help="the seven core styles, or every style of the library")
     args = parser.parse_args()
     started = time.monotonic()
-    pairs = make_pairs(args.count, args.seed, args.processes)
+    pairs = make_pairs(args.count, args.seed, args.processes, STYLE_NAMES if args.genres == "styles" else CORE_GENRES)
     save_pairs(pairs, args.out)
     print(f"{len(pairs)} pairs in {time.monotonic() - started:.0f} s -> {args.out}")

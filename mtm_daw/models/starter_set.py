@@ -2,7 +2,7 @@
 
     .venv/bin/python -m mtm_daw.models.starter_set --out mtm_daw/data/starter
 
-Pieces: baseline-composer arrangements across every genre and mood (labels known, licence CC0) and
+Pieces: baseline-composer arrangements in every style (three each, moods in turn) (labels known, licence CC0) and
 music21 corpus pieces (Bach chorales and folk tunes from build/corpus.jsonl; public domain music,
 music21's encodings under its BSD licence). Each is written as a type-1 MIDI file; index.json holds
 its tags, caption, source, licence, checksum and joint-space embedding (of its SoundFont render), and
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mtm_daw.description import GENRES, MOODS
+from mtm_daw.description import MOODS
 from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder, pooled
 from mtm_daw.engine.sessions import model_entry, sha256_file
 from mtm_daw.library.starter import WINDOWS_FILE
@@ -29,8 +29,9 @@ from mtm_daw.models.joint_data import instrument_tags_of, random_labelled_descri
 from mtm_daw.render import make_renderer, render_mono
 from mtm_daw.score.baseline import compose
 from mtm_daw.score.midi import score_to_midi
+from mtm_daw.score.styles import STYLE_NAMES
 
-BASELINE_PER_GENRE = 8
+BASELINE_PER_STYLE = 3
 CORPUS_PIECES = 24
 SECONDS = 24.0
 
@@ -61,10 +62,12 @@ def build(out: Path, corpus_path: Path, seed: int = 11) -> int:
         windows[name] = embedder.embed_audio_windows(render_mono(score, renderer), SAMPLE_RATE)
         entries.append(_entry(path, score, genre, mood, instruments, source, licence, pooled(windows[name])))
 
-    for genre in GENRES:
-        for index in range(BASELINE_PER_GENRE):
-            description = replace(random_labelled_description(rng), genre=genre, mood=MOODS[index % len(MOODS)],
-                                  duration=SECONDS)
+    for old_piece in out.glob("*.mid"):  # pieces of an earlier build that this one may not make again
+        old_piece.unlink()
+    for style_index, genre in enumerate(STYLE_NAMES):
+        for index in range(BASELINE_PER_STYLE):
+            mood = MOODS[(style_index * BASELINE_PER_STYLE + index) % len(MOODS)]
+            description = replace(random_labelled_description(rng, (genre,)), mood=mood, duration=SECONDS)
             score = compose(description, seed=rng.randrange(1 << 30))
             name = f"{genre}_{description.mood}_{index + 1:02d}"
             add(name, score, genre, description.mood, list(instrument_tags_of(description)),

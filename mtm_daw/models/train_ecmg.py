@@ -3,6 +3,13 @@
     .venv/bin/python -m mtm_daw.models.train_ecmg --out build/ecmg            # the shipped model
     .venv/bin/python -m mtm_daw.models.train_ecmg --out /tmp/t --tiny         # seconds: proves it works
 
+Fine-tuning the shipped model with a genre row for every style of the library (onnx_export.import_ecmg
+rebuilds its torch checkpoint from the ONNX file; a new style's row starts as its parent's):
+
+    .venv/bin/python -m onnx_export.import_ecmg --out build/ecmg_shipped
+    .venv/bin/python -m mtm_daw.models.train_ecmg --out build/ecmg_styles --init build/ecmg_shipped \
+        --genres styles --baseline-pieces 1440 --baseline-share 0.5 --dit-steps 3000 --control-steps 600 --lr 1e-4
+
 Phase 1 trains the DiT (condition dropout for classifier-free guidance). Phase 2 copies its first
 blocks into the ControlFormer, freezes the DiT and trains only the control branch. Writes
 model.safetensors + config.json (configs, data, steps, losses) + loss.png to --out.
@@ -25,6 +32,7 @@ from mtm_daw.models.data import baseline_pieces, corpus_pieces, sample_batch
 from mtm_daw.models.dit import DiT, DiTConfig
 from mtm_daw.models.settings import parse_settings as common_settings
 from mtm_daw.schedulers.ddim import TRAIN_TIMESTEPS, cosine_alphas_cumprod
+from mtm_daw.score.styles import CORE_GENRES, STYLE_NAMES, style_for
 
 # --- settings (each overridable: --name value) ---------------------------------------------------
 settings = dict(
@@ -47,6 +55,10 @@ settings = dict(
     threads=2,
     log_every=50,
     tiny=False,  # a few steps on a tiny model, for tests
+    init="",  # a checkpoint folder (config.json + model.safetensors) to fine-tune instead of starting afresh
+    genres="core",  # "core": the seven core styles have genre rows; "styles": every style of the library
+    focus="",  # comma-separated styles whose baseline pieces are drawn focus_weight times as often
+    focus_weight=3.0,
 )
 
 
@@ -74,17 +86,37 @@ def source_group(source: str) -> str:
     return "folk tunes"
 
 
-def window_weights(pieces, baseline_share: float) -> np.ndarray:
+def window_weights(pieces, baseline_share: float, focus: frozenset[str] = frozenset(),
+                   focus_weight: float = 1.0) -> np.ndarray:
     """The chance of drawing each piece: baseline_share for the baseline's pieces together, the rest split
-    among the corpus sources by SOURCE_SHARES (renormalised over the sources present)."""
+    among the corpus sources by SOURCE_SHARES (renormalised over the sources present). Within the
+    baseline's share, a piece in a `focus` style counts focus_weight times."""
     groups = [source_group(piece.source) for piece in pieces]
     present = {g: SOURCE_SHARES[g] for g in set(groups) if g != "baseline"}
     total = sum(present.values())
     shares = {g: (1 - baseline_share) * share / total for g, share in present.items()}
     shares["baseline"] = baseline_share if present else 1.0
-    counts = {g: groups.count(g) for g in set(groups)}
-    weights = np.array([shares[g] / counts[g] for g in groups])
+    within = np.array([focus_weight if g == "baseline" and piece.description.genre in focus else 1.0
+                       for g, piece in zip(groups, pieces)])
+    group_totals = {g: sum(w for w, h in zip(within, groups) if h == g) for g in set(groups)}
+    weights = np.array([shares[g] * w / group_totals[g] for g, w in zip(groups, within)])
     return weights / weights.sum()
+
+
+def grow_genres(dit: DiT, genres: tuple[str, ...]) -> None:
+    """Give the DiT a genre row for each style in `genres`: rows it has are kept, a new style's row starts
+    as its parent's (so the model first plays it as it played the parent)."""
+    old = dit.config.genres
+    if tuple(genres) == tuple(old):
+        return
+    embedding = dit.condition.labels[0]
+    rows = [old.index(g) if g in old else old.index(style_for(g).parent) for g in genres]
+    grown = torch.nn.Embedding(len(genres), embedding.embedding_dim)
+    with torch.no_grad():
+        grown.weight.copy_(embedding.weight[rows])
+    dit.condition.labels[0] = grown
+    dit.config.label_sizes = (len(genres), *dit.config.label_sizes[1:])
+    dit.config.genres = tuple(genres)
 
 
 def learning_rate(step: int, total: int, peak: float, warmup: int) -> float:
@@ -118,7 +150,8 @@ def train_phase(name, model, parameters, pieces, weights, steps, use_control, s,
             group["lr"] = learning_rate(step, steps, s["lr"], s["warmup"])
         batch = {k: torch.from_numpy(v) for k, v in
                  sample_batch(pieces, s["batch"], s["tokens"], rng, with_control=use_control, weights=weights,
-                              chord_dropout=s["chord_dropout"] * (2 if use_control else 1)).items()}
+                              chord_dropout=s["chord_dropout"] * (2 if use_control else 1),
+                              genres=(model.dit if hasattr(model, "dit") else model).config.genres).items()}
         loss = diffusion_loss(model, batch, alphas, use_control)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -175,26 +208,43 @@ def main() -> None:
 
     encoder = TextEncoder.default()
     started = time.time()
-    pieces = baseline_pieces(s["baseline_pieces"], s["seed"], encoder)
+    genres = STYLE_NAMES if s["genres"] == "styles" else CORE_GENRES
+    pieces = baseline_pieces(s["baseline_pieces"], s["seed"], encoder, genres)
     if not s["tiny"] and Path(s["corpus"]).is_file():
         from mtm_daw.models.corpus import is_held_out, load_corpus_cache
 
         pieces += corpus_pieces([p for p in load_corpus_cache(Path(s["corpus"])) if not is_held_out(p.source)], encoder)
-    weights = window_weights(pieces, s["baseline_share"])
+    focus = frozenset(name for name in s["focus"].split(",") if name)
+    if unknown := focus - set(genres):
+        raise SystemExit(f"--focus: {', '.join(sorted(unknown))} is not among the styles trained ({s['genres']})")
+    weights = window_weights(pieces, s["baseline_share"], focus, s["focus_weight"])
     counts = dict(Counter(source_group(piece.source) for piece in pieces))
     log(f"data: {counts} pieces in {time.time() - started:.0f} s")
 
-    # 2. DiT
-    dit_config = DiTConfig(d_model=s["d_model"], n_layers=s["n_layers"], n_heads=s["n_heads"])
-    dit = DiT(dit_config)
+    # 2. DiT (afresh, or the --init checkpoint with a genre row for every style asked for)
+    if s["init"]:
+        from onnx_export.ecmg import load_checkpoint
+
+        model, _ = load_checkpoint(Path(s["init"]))
+        model.train()
+        dit, control_config = model.dit, model.controlformer.config
+        grow_genres(dit, genres)
+        dit_config = dit.config
+        log(f"fine-tuning {s['init']} with genre rows for {len(genres)} styles")
+    else:
+        dit_config = DiTConfig(d_model=s["d_model"], n_layers=s["n_layers"], n_heads=s["n_heads"],
+                               label_sizes=(len(genres), *DiTConfig().label_sizes[1:]), genres=genres)
+        dit = DiT(dit_config)
+        model = None
     alphas = torch.from_numpy(cosine_alphas_cumprod()).float()
     log(f"DiT: {sum(p.numel() for p in dit.parameters()) / 1e6:.2f} M parameters")
     dit_losses = train_phase("dit", dit, list(dit.parameters()), pieces, weights, s["dit_steps"], False, s, alphas,
                              rng, log)
 
-    # 3. ControlFormer on the frozen DiT
-    control_config = ControlFormerConfig(n_blocks=s["control_blocks"])
-    model = ECMG(dit, ControlFormer(dit, control_config))
+    # 3. ControlFormer on the frozen DiT (a fine-tune trains on the one it has)
+    if model is None:
+        control_config = ControlFormerConfig(n_blocks=s["control_blocks"])
+        model = ECMG(dit, ControlFormer(dit, control_config))
     for parameter in dit.parameters():
         parameter.requires_grad_(False)
     control_parameters = list(model.controlformer.parameters())
@@ -210,7 +260,8 @@ def main() -> None:
         "dit": asdict(dit_config), "controlformer": asdict(control_config), "settings": s,
         "data": {"pieces": counts, "window_shares": {g: float(weights[[source_group(p.source) == g for p in pieces]].sum())
                                                      for g in counts}},
-        "final_loss": {"dit": float(np.mean(dit_losses[-50:])), "control": float(np.mean(control_losses[-50:]))},
+        "final_loss": {"dit": float(np.mean(dit_losses[-50:])),
+                       "control": float(np.mean(control_losses[-50:])) if control_losses else None},
     }, indent=2))
     save_loss_plot(out / "loss.png", {"DiT": dit_losses, "ControlFormer": control_losses})
     log(f"saved {out / 'model.safetensors'}")

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mtm_daw.description import GENRES
-from mtm_daw.engine.joint_embedding import WINDOW_FRAMES, mel_windows
+from mtm_daw.engine.joint_embedding import WINDOW_FRAMES, mel_windows, style_prompt
 from mtm_daw.models.joint_data import ClipPair, load_pairs
 from mtm_daw.models.joint_towers import AudioTower, JointConfig, TextHead, contrastive_loss
 from mtm_daw.models.settings import parse_settings
+from mtm_daw.score.styles import STYLE_NAMES
 
 settings = dict(
     out="build/joint",
@@ -96,15 +96,19 @@ def evaluate(tower: AudioTower, head: TextHead, pairs: list[ClipPair], encoder_t
     ranks = (queries @ library.T).argmax(axis=1)
     rank1 = float(np.mean(ranks == np.arange(len(pairs))))
     genres = np.array([p.genre for p in pairs])
+    labels = sorted(set(genres), key=lambda g: STYLE_NAMES.index(g))
     head.eval()
-    text = head(torch.from_numpy(encoder_texts([f"{g} music" for g in GENRES]))).numpy()
+    text = head(torch.from_numpy(encoder_texts([style_prompt(g) for g in labels]))).numpy()
     head.train()
     precision = {}
-    for genre, vector in zip(GENRES, text):
+    for genre, vector in zip(labels, text):
         top = np.argsort(-(library @ vector))[:10]
         precision[genre] = float(np.mean(genres[top] == genre))
+    text = text / np.linalg.norm(text, axis=1, keepdims=True)
+    heard = np.array(labels)[np.argmax(library @ text.T, axis=1)]  # zero-shot: the nearest "<style> music"
     return {"audio_rank1": rank1, "genre_precision_at_10": float(np.mean(list(precision.values()))),
-            "genre_precision_by_genre": precision}
+            "genre_precision_by_genre": precision, "zero_shot_style_accuracy": float(np.mean(heard == genres)),
+            "styles": labels}
 
 
 def main() -> None:
@@ -172,6 +176,7 @@ def main() -> None:
     save_file({k: v.contiguous() for k, v in state.items()}, str(out / "model.safetensors"))
     (out / "config.json").write_text(json.dumps({
         "config": asdict(config), "settings": s, "train_pairs": len(pairs), "heldout_pairs": len(heldout),
+        "genres": sorted({p.genre for p in pairs}, key=STYLE_NAMES.index),
         "metrics": metrics, "final_loss": float(np.mean(losses[-50:])),
         "logit_scale": float(log_scale.exp().clamp(max=100.0)), "seconds": time.monotonic() - started,
         "losses": losses[::10]}, indent=1))

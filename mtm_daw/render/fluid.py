@@ -13,6 +13,7 @@ from mtm_daw.score.gm import DRUM_CHANNEL
 from mtm_daw.score.score import Track
 
 BLOCK = 4096
+POLYPHONY = 4096  # voices (FluidSynth allows up to 65535)
 
 
 def _import_fluidsynth():
@@ -40,9 +41,13 @@ class FluidSynthRenderer:
         self.sample_rate = sample_rate
         self.soundfont = soundfont
         self.name = f"fluidsynth:{soundfont.name}"
-        # Reverb and chorus are left to the mix stage so every stem stays dry and editable.
+        # Reverb and chorus are left to the mix stage so every stem stays dry and editable. FluidSynth's
+        # default 256 voices (and the event queue sized from them) drop notes of dense parts, fast
+        # power chords or a long release under sixteenths, with a warning per note; voices are only
+        # allocated as they sound, so a high ceiling costs nothing on sparse parts.
         self._synth = fluidsynth.Synth(gain=gain, samplerate=float(sample_rate),
-                                       **{"synth.reverb.active": 0, "synth.chorus.active": 0})
+                                       **{"synth.reverb.active": 0, "synth.chorus.active": 0,
+                                          "synth.polyphony": POLYPHONY})
         self._sfid = self._synth.sfload(str(soundfont))
         if self._sfid < 0:
             self._synth.delete()
@@ -72,9 +77,10 @@ class FluidSynthRenderer:
         synth = self._synth
         synth.system_reset()
         channel = DRUM_CHANNEL if track.is_drum else 0
-        bank, preset = (128, 0) if track.is_drum else (0, track.program)
+        bank, preset = (128, track.program) if track.is_drum else (0, track.program)
         if synth.program_select(channel, self._sfid, bank, preset) != 0:
-            synth.program_select(channel, self._sfid, 0, 0)  # SoundFont lacks the preset: use its piano
+            fallback = (128, 0) if track.is_drum else (0, 0)  # the SoundFont lacks it: its standard kit or piano
+            synth.program_select(channel, self._sfid, *fallback)
         samples_per_beat = 60.0 / tempo * self.sample_rate
         events = []  # (sample, 0 = off before 1 = on, pitch, velocity)
         for note in track.notes:

@@ -17,7 +17,7 @@ from mtm_daw.score import gm
 from mtm_daw.score.progressions import progressions_for
 from mtm_daw.score.roll import STEPS_PER_BEAT
 from mtm_daw.score.score import Note, Score, Track
-from mtm_daw.score.styles import LEVELS, BassStep, GenreStyle, style_for
+from mtm_daw.score.styles import LEVELS, BassStep, Style, style_for, swung_onset
 from mtm_daw.score.theory import Key, parse_key
 
 HARMONY_RANGE = (52, 76)
@@ -67,19 +67,19 @@ def compose(description: MusicDescription, seed: int = 0, role_seeds: dict[str, 
     bars = _lay_out_bars(description, key, style, beats_per_bar, rng, seed)
     grooves = _grooves(style, steps_per_bar, denominator)
     hit_steps = sorted({round(description.seconds_to_beats(h.time) * STEPS_PER_BEAT) for h in description.hit_points})
-    swing = style.swing
+    feel = style.feel
 
     writers = {
-        "drums": lambda rng: _drums(bars, grooves, style, steps_per_bar, hit_steps, swing, rng),
+        "drums": lambda rng: _drums(bars, grooves, style, steps_per_bar, hit_steps, feel, rng),
         "bass": lambda rng: _bass(bars, grooves, style, key, steps_per_bar, hit_steps, rng),
-        "harmony": lambda rng: _harmony(bars, grooves, style, key, steps_per_bar, hit_steps, swing, rng),
-        "melody": lambda rng: _melody(bars, style, key, steps_per_bar, swing, rng),
+        "harmony": lambda rng: _harmony(bars, grooves, style, key, steps_per_bar, hit_steps, feel, rng),
+        "melody": lambda rng: _melody(bars, style, key, steps_per_bar, feel, rng),
     }
     tracks = {}
     for role in description.roles:
         program = description.instruments.get(role, style.programs[role])
         role_rng = random.Random(role_seeds[role]) if role_seeds and role in role_seeds else rng
-        tracks[role] = Track(role, 0 if role == "drums" else program, writers[role](role_rng), is_drum=role == "drums")
+        tracks[role] = Track(role, program, writers[role](role_rng), is_drum=role == "drums")  # drums: the kit
     return Score(description.tempo, (numerator, denominator), key.name, tracks, len(bars) * beats_per_bar)
 
 
@@ -124,7 +124,7 @@ def _planned_bars(description: MusicDescription, key: Key, beats_per_bar: float,
     return bars
 
 
-def _lay_out_bars(description: MusicDescription, key: Key, style: GenreStyle, beats_per_bar: float,
+def _lay_out_bars(description: MusicDescription, key: Key, style: Style, beats_per_bar: float,
                   rng: random.Random, seed: int) -> list[Bar]:
     if description.chords or description.form:
         return _planned_bars(description, key, beats_per_bar, seed)
@@ -154,7 +154,7 @@ def _lay_out_bars(description: MusicDescription, key: Key, style: GenreStyle, be
     return bars
 
 
-def _chord(key: Key, degree: int, style: GenreStyle) -> Chord:
+def _chord(key: Key, degree: int, style: Style) -> Chord:
     return Chord(degree, progression_chord(key, degree, style.sevenths).pitch_classes)
 
 
@@ -162,14 +162,28 @@ def _chord(key: Key, degree: int, style: GenreStyle) -> Chord:
 
 @dataclass
 class Groove:
-    drums: dict[str, dict[int, str]]
+    drums: dict[str, dict[int, str]]  # level -> {GM key: pattern of one or more bars}
     bass: dict[str, tuple[BassStep, ...]]
     harmony: dict[str, str]
+    fill: dict[int, str]  # {GM key: one beat} replacing those voices on a section's last beat
+    bass_length: dict[str, int] | None = None  # level -> bass pattern length in steps (None: one bar)
+
+    def bar_slice(self, pattern: str, bar_index: int, steps_per_bar: int) -> str:
+        """The bar's part of a pattern that runs over several bars."""
+        start = (bar_index % max(1, len(pattern) // steps_per_bar)) * steps_per_bar
+        return pattern[start:start + steps_per_bar]
+
+    def bass_steps(self, level: str, bar_index: int, steps_per_bar: int) -> list[BassStep]:
+        length = (self.bass_length or {}).get(level, steps_per_bar)
+        start = (bar_index % max(1, length // steps_per_bar)) * steps_per_bar
+        return [BassStep(s.step - start, s.length, s.tone) for s in self.bass[level]
+                if start <= s.step < start + steps_per_bar]
 
 
-def _grooves(style: GenreStyle, steps_per_bar: int, denominator: int) -> Groove:
-    if steps_per_bar == 16:
-        return Groove(style.drums, style.bass, style.harmony)
+def _grooves(style: Style, steps_per_bar: int, denominator: int) -> Groove:
+    """The style's patterns in its own meter; other meters get a groove on the meter's pulses."""
+    if steps_per_bar == style.meter[0] * 16 // style.meter[1] and denominator == style.meter[1]:
+        return Groove(style.drums, style.bass, style.harmony, style.fill, style.bass_length)
     return generic_groove(style, steps_per_bar, denominator)
 
 
@@ -192,7 +206,7 @@ def meter_pulses(steps_per_bar: int, denominator: int) -> list[int]:
     return pulses
 
 
-def generic_groove(style: GenreStyle, steps_per_bar: int, denominator: int) -> Groove:
+def generic_groove(style: Style, steps_per_bar: int, denominator: int) -> Groove:
     """Drums, bass and harmony rhythms for meters other than 4/4, built on the meter's pulses."""
     pulses = meter_pulses(steps_per_bar, denominator)
 
@@ -207,8 +221,8 @@ def generic_groove(style: GenreStyle, steps_per_bar: int, denominator: int) -> G
     downbeat = [pulses[0]] + ([pulses[len(pulses) // 2]] if len(pulses) >= 4 else [])
     backbeats = [p for i, p in enumerate(pulses) if i % 2 == 1] or pulses[1:]
     eighths = list(range(0, steps_per_bar, 2))
-    low_voice = gm.TIMPANI_LIKE_TOM if style.name in ("cinematic", "orchestral") else gm.KICK
-    time_voice = gm.RIDE if style.name == "jazz" else gm.SHAKER if style.name == "ambient" else gm.CLOSED_HAT
+    low_voice = gm.TIMPANI_LIKE_TOM if style.parent in ("cinematic", "orchestral") else gm.KICK
+    time_voice = gm.RIDE if style.parent == "jazz" else gm.SHAKER if style.parent == "ambient" else gm.CLOSED_HAT
     drums = {
         "low": {low_voice: line(downbeat), time_voice: line(pulses)},
         "mid": {low_voice: line(downbeat), gm.SNARE: line(backbeats, "o"), time_voice: line(eighths)},
@@ -220,8 +234,8 @@ def generic_groove(style: GenreStyle, steps_per_bar: int, denominator: int) -> G
         "high": tuple(BassStep(s, 2, "R") for s in eighths),
     }
     harmony = {"low": line([0], hold=True), "mid": line(pulses, hold=True),
-               "high": "a" * steps_per_bar if style.name in ("cinematic", "orchestral") else line(pulses, hold=True)}
-    return Groove(drums, bass, harmony)
+               "high": "a" * steps_per_bar if style.parent in ("cinematic", "orchestral") else line(pulses, hold=True)}
+    return Groove(drums, bass, harmony, {gm.SNARE: "xxxx"})
 
 
 def parse_pattern(pattern: str) -> list[tuple[int, int, str]]:
@@ -238,15 +252,15 @@ def parse_pattern(pattern: str) -> list[tuple[int, int, str]]:
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def _velocity(style: GenreStyle, energy: float, char: str, rng: random.Random) -> int:
+def _velocity(style: Style, energy: float, char: str, rng: random.Random) -> int:
     weight = {"X": 1.2, "x": 1.0, "a": 0.9, "o": 0.6}[char]
     value = style.velocity * weight * (0.75 + 0.45 * energy) + rng.uniform(-4, 4)
     return int(min(127, max(1, round(value))))
 
 
-def _onset(bar: Bar, step: int, swing: float) -> float:
-    onset = bar.start + step / STEPS_PER_BEAT
-    return onset + swing if swing and step % 4 == 2 else onset
+def _onset(bar: Bar, step: int, feel: str) -> float:
+    """A step's onset in beats, where the style's feel puts it."""
+    return bar.start + swung_onset(step / STEPS_PER_BEAT, feel)
 
 
 def _note(onset: float, steps: float, pitch: int, velocity: int) -> Note:
@@ -260,8 +274,8 @@ def _bar_of_step(bars: list[Bar], step: int, steps_per_bar: int) -> Bar | None:
 
 # --- roles -------------------------------------------------------------------------------------
 
-def _drums(bars: list[Bar], groove: Groove, style: GenreStyle, steps_per_bar: int, hit_steps: list[int],
-           swing: float, rng: random.Random) -> list[Note]:
+def _drums(bars: list[Bar], groove: Groove, style: Style, steps_per_bar: int, hit_steps: list[int],
+           feel: str, rng: random.Random) -> list[Note]:
     notes: list[Note] = []
     fill_steps = set()
     for hit in hit_steps:
@@ -270,17 +284,21 @@ def _drums(bars: list[Bar], groove: Groove, style: GenreStyle, steps_per_bar: in
         if bar.index == len(bars) - 1 and len(bars) > 1:
             notes += [_note(bar.start, 1, gm.CRASH, 110), _note(bar.start, 1, gm.KICK, 110)]
             continue
+        # a section's last beat: the style's fill takes over its voices, the rest of the groove plays on
         fill_start = steps_per_bar - STEPS_PER_BEAT if bar.ends_section and bar.index < len(bars) - 2 else None
         for drum, pattern in groove.drums[bar.level].items():
-            for step, _, char in parse_pattern(pattern):
+            for step, _, char in parse_pattern(groove.bar_slice(pattern, bar.index, steps_per_bar)):
                 global_step = bar.index * steps_per_bar + step
-                if (fill_start is not None and step >= fill_start) or global_step in fill_steps:
+                if (fill_start is not None and step >= fill_start and drum in groove.fill) or global_step in fill_steps:
                     continue
-                notes.append(_note(_onset(bar, step, swing), 1, drum, _velocity(style, bar.energy, char, rng)))
+                notes.append(_note(_onset(bar, step, feel), 1, drum, _velocity(style, bar.energy, char, rng)))
         if bar.section_bar == 0 and bar.index > 0:
             notes.append(_note(bar.start, 2, gm.CRASH, _velocity(style, bar.energy, "X", rng)))
         if fill_start is not None:
-            notes += _fill(bar.start + fill_start / STEPS_PER_BEAT, bar.energy, style, rng)
+            for drum, pattern in groove.fill.items():
+                for step, _, char in parse_pattern(pattern):
+                    notes.append(_note(_onset(bar, fill_start + step, feel), 1, drum,
+                                       _velocity(style, max(bar.energy, 0.5), char, rng)))
     for hit in hit_steps:
         bar = _bar_of_step(bars, hit, steps_per_bar)
         if bar is None:
@@ -292,7 +310,7 @@ def _drums(bars: list[Bar], groove: Groove, style: GenreStyle, steps_per_bar: in
     return sorted(notes, key=lambda n: (n.onset, n.pitch))
 
 
-def _fill(start: float, energy: float, style: GenreStyle, rng: random.Random) -> list[Note]:
+def _fill(start: float, energy: float, style: Style, rng: random.Random) -> list[Note]:
     """One beat of sixteenths down the toms (or snare), getting louder."""
     voices = [gm.HIGH_TOM, gm.MID_TOM, gm.LOW_TOM, gm.TIMPANI_LIKE_TOM] if energy >= 0.5 else [gm.SNARE] * 4
     notes = []
@@ -306,7 +324,7 @@ def _bass_pitch(pitch_class: int) -> int:
     return BASS_LOW + (pitch_class - BASS_LOW) % 12
 
 
-def _bass(bars: list[Bar], groove: Groove, style: GenreStyle, key: Key, steps_per_bar: int,
+def _bass(bars: list[Bar], groove: Groove, style: Style, key: Key, steps_per_bar: int,
           hit_steps: list[int], rng: random.Random) -> list[Note]:
     notes: list[Note] = []
     for bar in bars:
@@ -318,8 +336,10 @@ def _bass(bars: list[Bar], groove: Groove, style: GenreStyle, key: Key, steps_pe
             notes += _walking_bar(bar, key, style, steps_per_bar, rng)
             continue
         next_root = _bass_pitch(bar.next_chord.pitch_classes[0])
-        for step in groove.bass[bar.level]:
-            pitch = {"R": root, "5": root + 7, "8": root + 12,
+        third = root + (bar.chord.pitch_classes[1] - bar.chord.pitch_classes[0]) % 12 if len(bar.chord.pitch_classes) > 1 \
+            else root + 4
+        for step in groove.bass_steps(bar.level, bar.index, steps_per_bar):
+            pitch = {"R": root, "3": third, "5": root + 7, "6": root + 9, "8": root + 12, "b": root + 10,
                      "A": next_root - 1 if next_root > root else next_root + 1}[step.tone]
             length = max(1, step.length - (1 if step.length > 2 else 0))  # a little air between notes
             notes.append(_note(bar.start + step.step / STEPS_PER_BEAT, length, pitch,
@@ -331,7 +351,7 @@ def _bass(bars: list[Bar], groove: Groove, style: GenreStyle, key: Key, steps_pe
     return _remove_overlaps(notes)
 
 
-def _walking_bar(bar: Bar, key: Key, style: GenreStyle, steps_per_bar: int, rng: random.Random) -> list[Note]:
+def _walking_bar(bar: Bar, key: Key, style: Style, steps_per_bar: int, rng: random.Random) -> list[Note]:
     """Quarter notes: root, chord or scale tones, then a chromatic approach to the next root."""
     beats = steps_per_bar // STEPS_PER_BEAT
     root = _bass_pitch(bar.chord.pitch_classes[0])
@@ -368,8 +388,8 @@ def voice_chord(pitch_classes: tuple[int, ...], previous: list[int] | None, powe
     return min(candidates, key=lambda v: sum(abs(a - b) for a, b in zip(sorted(v), sorted(previous))))
 
 
-def _harmony(bars: list[Bar], groove: Groove, style: GenreStyle, key: Key, steps_per_bar: int,
-             hit_steps: list[int], swing: float, rng: random.Random) -> list[Note]:
+def _harmony(bars: list[Bar], groove: Groove, style: Style, key: Key, steps_per_bar: int,
+             hit_steps: list[int], feel: str, rng: random.Random) -> list[Note]:
     notes: list[Note] = []
     voicing: list[int] | None = None
     for bar in bars:
@@ -379,8 +399,8 @@ def _harmony(bars: list[Bar], groove: Groove, style: GenreStyle, key: Key, steps
             continue
         arpeggio = voicing + voicing[-2:0:-1]  # up and back down
         arp_index = 0
-        for step, length, char in parse_pattern(groove.harmony[bar.level]):
-            onset = _onset(bar, step, swing)
+        for step, length, char in parse_pattern(groove.bar_slice(groove.harmony[bar.level], bar.index, steps_per_bar)):
+            onset = _onset(bar, step, feel)
             velocity = _velocity(style, bar.energy, char, rng)
             if char == "a":
                 notes.append(_note(onset, length, arpeggio[arp_index % len(arpeggio)], velocity))
@@ -396,7 +416,7 @@ def _harmony(bars: list[Bar], groove: Groove, style: GenreStyle, key: Key, steps
     return _remove_overlaps(notes)
 
 
-def _melody_rhythm(style: GenreStyle, energy: float, steps_per_bar: int, rng: random.Random) -> list[tuple[int, int]]:
+def _melody_rhythm(style: Style, energy: float, steps_per_bar: int, rng: random.Random) -> list[tuple[int, int]]:
     """One bar of (step, length): a note on the downbeat, then eighths (or sixteenths) by density."""
     grid = 1 if style.melody.sixteenths and energy > 0.7 else 2
     chance = style.melody.density * (0.5 + 0.6 * energy)
@@ -408,7 +428,7 @@ def _melody_rhythm(style: GenreStyle, energy: float, steps_per_bar: int, rng: ra
     return rhythm
 
 
-def _melody(bars: list[Bar], style: GenreStyle, key: Key, steps_per_bar: int, swing: float,
+def _melody(bars: list[Bar], style: Style, key: Key, steps_per_bar: int, feel: str,
             rng: random.Random) -> list[Note]:
     melody = style.melody
     scale = [p for p in range(melody.low, melody.high + 1) if (p - key.tonic) % 12 in
@@ -436,7 +456,7 @@ def _melody(bars: list[Bar], style: GenreStyle, key: Key, steps_per_bar: int, sw
             else:
                 pitch = _step_from(pitch, bar_scale, melody.leap_chance, rng)
             char = "x" if step % STEPS_PER_BEAT == 0 else "o" if rng.random() < 0.2 else "a"
-            notes.append(_note(_onset(bar, step, swing), length, pitch, _velocity(style, bar.energy, char, rng)))
+            notes.append(_note(_onset(bar, step, feel), length, pitch, _velocity(style, bar.energy, char, rng)))
     return _remove_overlaps(notes)
 
 

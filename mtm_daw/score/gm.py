@@ -59,6 +59,16 @@ DRUM_NAMES = {
 }
 
 
+# GS / GM2 drum kits: the program on the drum channel picks one (SoundFonts keep them in bank 128)
+DRUM_KITS = {0: "Standard Drum Kit", 8: "Room Kit", 16: "Power Kit", 24: "Electronic Kit", 25: "TR-808 Kit",
+             32: "Jazz Kit", 40: "Brush Kit", 48: "Orchestra Kit"}
+
+
+def kit_name(program: int) -> str:
+    """The drum kit a program on the drum channel selects (an unknown one plays the standard kit)."""
+    return DRUM_KITS.get(program, DRUM_KITS[0])
+
+
 def program_name(program: int) -> str:
     if not 0 <= program <= 127:
         raise MtmError(f"GM program {program} is out of range (0-127)")

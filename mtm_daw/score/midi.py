@@ -9,7 +9,7 @@ import mido
 
 from mtm_daw.errors import MtmError
 from mtm_daw.media.paths import check_input_file
-from mtm_daw.score.gm import DRUM_CHANNEL, program_name
+from mtm_daw.score.gm import DRUM_CHANNEL, kit_name, program_name
 from mtm_daw.score.score import ROLES, Note, Score, Track, validate_tempo, validate_time_signature
 from mtm_daw.score.theory import Key, parse_key
 
@@ -53,7 +53,7 @@ def score_to_midi(score: Score, title: str = "mtm_daw cue", loop: tuple[float, f
         # more than 15 pitched tracks share channels in turn; each track sets its program first
         channel = DRUM_CHANNEL if track.is_drum else melodic_channels[pitched % len(melodic_channels)]
         pitched += 0 if track.is_drum else 1
-        instrument = "Standard Drum Kit" if track.is_drum else program_name(track.program)
+        instrument = kit_name(track.program) if track.is_drum else program_name(track.program)
         events: list[tuple[int, int, mido.Message]] = []  # (tick, order, message): note-offs before note-ons
         for note in track.notes:
             start = round(note.onset * TICKS_PER_BEAT)
@@ -68,7 +68,7 @@ def score_to_midi(score: Score, title: str = "mtm_daw cue", loop: tuple[float, f
             mido.MetaMessage("track_name", name=track.role.capitalize(), time=0),
             mido.MetaMessage("instrument_name", name=instrument, time=0),
         ])
-        if not track.is_drum:
+        if not track.is_drum or track.program:  # on the drum channel a program selects a kit (GS / GM2)
             messages.append(mido.Message("program_change", channel=channel, program=track.program, time=0))
         tick = 0
         for event_tick, _, message in events:

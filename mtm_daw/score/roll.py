@@ -129,7 +129,7 @@ def roll_to_tracks(roll: np.ndarray, tonic: int, programs: dict[str, int], roles
                 notes.append(Note(step / STEPS_PER_BEAT, (stop - step) / STEPS_PER_BEAT,
                                   low + column - shift, _velocity(roll[step, LAYOUT.velocity[role]])))
         notes.sort(key=lambda n: (n.onset, n.pitch))
-        tracks[role] = Track(role, 0 if role == "drums" else programs.get(role, 0), notes, is_drum=role == "drums")
+        tracks[role] = Track(role, programs.get(role, 0), notes, is_drum=role == "drums")  # drums: the kit
     return tracks
 
 

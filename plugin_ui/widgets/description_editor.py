@@ -14,11 +14,13 @@ from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
                              QPlainTextEdit, QWidget)
 
-from mtm_daw.description import GENRES, MOODS, MusicDescription
+from mtm_daw.description import MOODS, MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.score.gm import GM_PROGRAMS
 from mtm_daw.score.score import ROLES, parse_time_signature
+from mtm_daw.score.styles import style_for
 from mtm_daw.score.theory import parse_key
+from plugin_ui.widgets.style_picker import StylePicker, style_line
 
 TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 KEYS = tuple(parse_key(f"{tonic} {mode}").name for mode in ("major", "minor") for tonic in TONICS)
@@ -39,7 +41,13 @@ class DescriptionEditor(QWidget):
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(5)
 
-        self.genre = self._combo(GENRES, "Genre: picks the style, instruments and mix presets")
+        self.genre = StylePicker()
+        self.genre.style_chosen.connect(self._fields_edited)
+        self.keep_style = QCheckBox("keep")
+        self.keep_style.setToolTip("Keep this style when a new picture, sound or idea is described")
+        self.style_summary = QLabel("")
+        self.style_summary.setObjectName("muted")
+        self.style_summary.setWordWrap(True)
         self.mood = self._combo(MOODS, "Mood: shapes harmony, mode, density and dynamics")
         self.tempo = QDoubleSpinBox()
         self.tempo.setRange(20, 400)
@@ -65,10 +73,10 @@ class DescriptionEditor(QWidget):
         self.instruments = {}
         for role in INSTRUMENT_ROLES:
             combo = QComboBox()
-            combo.addItem("genre default", None)
+            combo.addItem("style default", None)
             for program, name in enumerate(GM_PROGRAMS):
                 combo.addItem(name, program)
-            combo.setToolTip(f"General MIDI instrument for the {role} (default: the genre's choice)")
+            combo.setToolTip(f"General MIDI instrument for the {role} (default: the style's choice)")
             combo.currentIndexChanged.connect(self._fields_edited)
             self.instruments[role] = combo
 
@@ -77,8 +85,12 @@ class DescriptionEditor(QWidget):
             widget.setObjectName("muted")
             return widget
 
-        grid.addWidget(label("Genre"), 0, 0)
-        grid.addWidget(self.genre, 0, 1)
+        grid.addWidget(label("Style"), 0, 0)
+        style_row = QHBoxLayout()
+        style_row.setSpacing(6)
+        style_row.addWidget(self.genre, 1)
+        style_row.addWidget(self.keep_style)
+        grid.addLayout(style_row, 0, 1)
         grid.addWidget(label("Mood"), 0, 2)
         grid.addWidget(self.mood, 0, 3)
         grid.addWidget(label("Tempo"), 1, 0)
@@ -113,6 +125,7 @@ class DescriptionEditor(QWidget):
         self.plan_error.setObjectName("error")
         self.plan_error.setWordWrap(True)
         grid.addWidget(self.plan_error, 8, 0, 1, 4)
+        grid.addWidget(self.style_summary, 9, 0, 1, 4)
         self.sentence = QPlainTextEdit()
         self.sentence.setPlaceholderText("The description in words; edit it and the fields follow")
         self.sentence.setToolTip("The sentence the generator reads. Editing a field rewrites it; words you type "
@@ -145,7 +158,11 @@ class DescriptionEditor(QWidget):
         return replace(self._description)
 
     def set_description(self, description: MusicDescription) -> None:
-        """Show a description (from describe, or loaded) without rewriting its sentence."""
+        """Show a description (from describe, or loaded) without rewriting its sentence; with "keep"
+        ticked the style stays the one chosen here (and the sentence follows it)."""
+        if self.keep_style.isChecked() and description.genre != self._description.genre:
+            description = replace(description, genre=self._description.genre)
+            description.sentence = description.to_sentence()
         self._description = replace(description)
         self._updating = True
         try:
@@ -173,7 +190,8 @@ class DescriptionEditor(QWidget):
 
     # --- fields -> sentence ---------------------------------------------------------------------
     def _show_fields(self, d: MusicDescription) -> None:
-        self.genre.setCurrentText(d.genre)
+        self.genre.set_style(d.genre)
+        self.style_summary.setText(f"{d.genre}: {style_line(style_for(d.genre))}")
         self.mood.setCurrentText(d.mood)
         self.tempo.setValue(d.tempo)
         try:
@@ -216,7 +234,7 @@ class DescriptionEditor(QWidget):
         if self._updating:
             return
         d = self._description
-        d.genre, d.mood, d.tempo, d.key = (self.genre.currentText(), self.mood.currentText(), self.tempo.value(),
+        d.genre, d.mood, d.tempo, d.key = (self.genre.style(), self.mood.currentText(), self.tempo.value(),
                                            self.key.currentText())
         try:
             d.time_signature = parse_time_signature(self.meter.currentText())
@@ -232,6 +250,7 @@ class DescriptionEditor(QWidget):
         d.instruments = {role: combo.currentData() for role, combo in self.instruments.items()
                          if combo.currentData() is not None}
         d.sentence = d.to_sentence()
+        self.style_summary.setText(f"{d.genre}: {style_line(style_for(d.genre))}")
         self._updating = True
         self.sentence.setPlainText(d.sentence)
         self._updating = False

@@ -57,6 +57,16 @@ def flip(data: bytes, positions: list[int], masks: list[int]) -> bytes:
     return bytes(out)
 
 
+def copy_with_middle_flipped(source: Path, folder: Path, count: int = 1) -> Path:
+    """A copy of `source` in `folder`, under its name, with `count` bytes in its middle inverted (a model
+    file damaged in place: the same size, another checksum)."""
+    data = source.read_bytes()
+    middle = len(data) // 2
+    copy = folder / source.name
+    copy.write_bytes(flip(data, list(range(middle, middle + count)), [254] * count))  # mask 254 + 1 = 0xFF
+    return copy
+
+
 def noise(size: int, seed: int, magic: bytes = b"") -> bytes:
     """Random bytes, optionally behind a magic number so that a sniffer passes them to the decoder."""
     return (magic + np.random.default_rng(seed).bytes(size))[:max(size, len(magic))]
@@ -290,6 +300,6 @@ def listing(folder: Path) -> dict[str, bytes]:
 
 
 def temp_names(folder: Path) -> list[str]:
-    """FileSet's temporary names: `.<stem>.<random>.part<suffix>` and `.<name>.<pid>.old` backups."""
+    """FileSet's temporary names: `.<name>.<pid>.<random>.part<suffix>` and `.<name>.<pid>.old` backups."""
     return [p.name for p in Path(folder).iterdir() if p.name.startswith(".") and (".part" in p.name
                                                                                   or p.name.endswith(".old"))]

@@ -3,7 +3,8 @@ step of FileSet.commit (each rename), with and without files from an earlier ren
 
 After any kill, every file under a final name is complete (the earlier render's or the new one's,
 never half-written, never missing when it was there before); what else remains has a temporary name
-FileSet makes (`.<stem>.<random>.part<suffix>`, `.<name>.<pid>.old`); and a re-run completes.
+FileSet makes (`.<name>.<pid>.<random>.part<suffix>`, `.<name>.<pid>.old`); and a re-run completes and
+clears them.
 Library import under kill -9 is covered by tests/test_library_import.py.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ from mtm_daw.pipeline import RenderSettings, compose_cue
 from tests.robustness.corrupt import listing, temp_names
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSE = ["compose", "--genre", "rock", "--tempo", "120", "--duration", "8", "--synth", "builtin", "--seed", "4",
+COMPOSE = ["compose", "--genre", "rock", "--tempo", "120", "--key", "C major", "--duration", "8", "--synth", "builtin", "--seed", "4",
            "--name", "crash", "--quiet"]
 FINAL = {"crash_120bpm_Cmaj_drums.wav", "crash_120bpm_Cmaj_bass.wav", "crash_120bpm_Cmaj_harmony.wav",
          "crash_120bpm_Cmaj_melody.wav", "crash_120bpm_Cmaj_mix.wav", "crash_120bpm_Cmaj.mid",
@@ -84,6 +85,29 @@ def test_kill_9_while_mtm_compose_writes(tmp_path):
     assert rerun.returncode == 0, err.decode()
     check_complete(folder, FINAL)
     assert "killed" in outcomes, outcomes
+    assert temp_names(folder) == []  # the re-run cleared what the killed runs left
+
+
+def test_stale_files_of_a_killed_export_are_cleared_and_nothing_else(tmp_path):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(finished.stdout)
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (tmp_path / "cue_mix.wav").write_bytes(b"new mix")
+        os.link(tmp_path / "cue_mix.wav", tmp_path / f".cue_mix.wav.{dead}.old")  # a second name: dropped
+        (tmp_path / f".cue_drums.wav.{dead}.old").write_bytes(b"the only copy")  # moved aside: put back
+        (tmp_path / f".cue.mid.{dead}.abcd_123.part.mid").write_bytes(b"half")  # a dead writer's temp: removed
+        (tmp_path / f".cue.json.{running.pid}.wxyz_789.part.json").write_bytes(b"busy")  # a live writer's: kept
+        (tmp_path / f".notes.txt.{dead}.old").write_text("the user's")  # someone's hidden file, not a second name
+        (tmp_path / "notes.txt").write_text("other")
+        assert files.remove_stale_files(tmp_path) == 3
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([
+            "cue_mix.wav", "cue_drums.wav", f".cue.json.{running.pid}.wxyz_789.part.json", f".notes.txt.{dead}.old",
+            "notes.txt"])
+        assert (tmp_path / "cue_drums.wav").read_bytes() == b"the only copy"
+    finally:
+        running.kill()
+        running.wait()
 
 
 @pytest.fixture(scope="module")
