@@ -361,6 +361,19 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return EXIT_INTERNAL if any(check.state == BROKEN for check in checks) else EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from mtm_daw.serve.engine import serve
+    from mtm_daw.serve.protocol import ask, socket_path
+
+    if args.stop:
+        ask({"command": "shutdown"})
+        print(f"stopped the engine at {socket_path()}")
+        return EXIT_OK
+    serve(idle_exit_seconds=args.idle_exit,
+          ready=lambda path: print(f"mtm engine {os.getpid()} listening on {path}", file=sys.stderr, flush=True))
+    return EXIT_OK
+
+
 def cmd_styles(args: argparse.Namespace) -> int:
     from mtm_daw.score.styles import styles_by_family
 
@@ -562,6 +575,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "what is missing")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
     doctor.set_defaults(handler=cmd_doctor)
+
+    serve = commands.add_parser("serve", help="run the local engine that DAW plugin instances and the panel ask "
+                                "for cues (a Unix socket in your runtime folder; the plugin starts it itself)")
+    serve.add_argument("--idle-exit", type=float, default=0.0, metavar="SECONDS",
+                       help="stop after this long with no request and no cue being made (default: never)")
+    serve.add_argument("--stop", action="store_true", help="ask the running engine to stop")
+    serve.set_defaults(handler=cmd_serve)
 
     styles = commands.add_parser("styles", help="list the style library: family, tempo range, feel and signature")
     styles.add_argument("--family", help="only this family, e.g. 'hip hop'")

@@ -26,6 +26,17 @@ LOOP_START_MARKER, LOOP_END_MARKER = "loopStart", "loopEnd"
 LOOP_CONTROLLER = 111  # CC111 marks where a loop starts (the convention game engines and players follow)
 
 
+def track_channels(score: Score) -> dict[str, int]:
+    """The MIDI channel of each track: drums on the drum channel, pitched tracks on the others in order
+    (more than 15 pitched tracks share channels in turn; each track sets its program first)."""
+    melodic_channels = [c for c in range(16) if c != DRUM_CHANNEL]
+    channels, pitched = {}, 0
+    for role, track in score.tracks.items():
+        channels[role] = DRUM_CHANNEL if track.is_drum else melodic_channels[pitched % len(melodic_channels)]
+        pitched += 0 if track.is_drum else 1
+    return channels
+
+
 def score_to_midi(score: Score, title: str = "mtm_daw cue", loop: tuple[float, float] | None = None) -> mido.MidiFile:
     """loop: (start, end) in beats of a seamless loop: `loopStart` / `loopEnd` markers in the conductor
     track and a CC111 at the start in every channel track."""
@@ -47,12 +58,9 @@ def score_to_midi(score: Score, title: str = "mtm_daw cue", loop: tuple[float, f
     conductor.append(mido.MetaMessage("end_of_track", time=max(0, end_tick - tick)))
     midi.tracks.append(conductor)
 
-    melodic_channels = [c for c in range(16) if c != DRUM_CHANNEL]
-    pitched = 0
-    for track in score.tracks.values():
-        # more than 15 pitched tracks share channels in turn; each track sets its program first
-        channel = DRUM_CHANNEL if track.is_drum else melodic_channels[pitched % len(melodic_channels)]
-        pitched += 0 if track.is_drum else 1
+    channels = track_channels(score)
+    for role, track in score.tracks.items():
+        channel = channels[role]
         instrument = kit_name(track.program) if track.is_drum else program_name(track.program)
         events: list[tuple[int, int, mido.Message]] = []  # (tick, order, message): note-offs before note-ons
         for note in track.notes:

@@ -1,0 +1,1 @@
+"""`mtm serve`: the local engine DAW plugin instances and the panel ask for cues (see protocol.py)."""
