@@ -369,7 +369,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ask({"command": "shutdown"})
         print(f"stopped the engine at {socket_path()}")
         return EXIT_OK
-    serve(idle_exit_seconds=args.idle_exit,
+    serve(cue_root=Path(args.cues) if args.cues else None, idle_exit_seconds=args.idle_exit,
           ready=lambda path: print(f"mtm engine {os.getpid()} listening on {path}", file=sys.stderr, flush=True))
     return EXIT_OK
 
@@ -580,6 +580,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "for cues (a Unix socket in your runtime folder; the plugin starts it itself)")
     serve.add_argument("--idle-exit", type=float, default=0.0, metavar="SECONDS",
                        help="stop after this long with no request and no cue being made (default: never)")
+    serve.add_argument("--cues", metavar="FOLDER", help="where the cues it makes are kept (default: plugin_cues in "
+                       "your data folder)")
     serve.add_argument("--stop", action="store_true", help="ask the running engine to stop")
     serve.set_defaults(handler=cmd_serve)
 

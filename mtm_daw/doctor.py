@@ -139,8 +139,8 @@ def check_plugin() -> Check:
     found = [str(p.expanduser()) for p in PLUGIN_BUNDLES if p.expanduser().exists()]
     if found:
         return Check("daw plugin", OK, ", ".join(found))
-    return Check("daw plugin", MISSING, "no VST3 or LV2 bundle installed (this version ships no DAW plugin yet: "
-                 "drag files from the panel into your DAW)", "")
+    return Check("daw plugin", MISSING, "no VST3 or LV2 bundle installed (drag files from the panel into your DAW "
+                 "meanwhile)", f"{SETUP} (builds the plugin with dpf-source, g++ and cmake)")
 
 
 def check_library() -> Check:

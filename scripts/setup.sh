@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up mtm_daw on a Debian machine: the whole product a producer uses — the engine and `mtm`, the panel
 # (PyQt6 and the system libraries Qt needs), the evaluation's plots, FluidSynth and a General MIDI
-# SoundFont — in a virtual environment in .venv. One line per step; the last says what to run next.
+# SoundFont — in a virtual environment in .venv, and the DAW plugin (VST3 + LV2, built with DPF, installed in
+# ~/.vst3 and ~/.lv2). One line per step; the last says what to run next.
 #   bash scripts/setup.sh            # the product
 #   bash scripts/setup.sh test       # the product + test tools (and training, which the tests exercise)
 #   bash scripts/setup.sh train      # the product + training (torch, music21, mma)
@@ -13,7 +14,8 @@ extras="${1:-}"
 # Qt platform, PulseAudio for QtMultimedia, xcb-cursor for desktop windows (offscreen needs all but the last).
 apt_packages=(python3 python3-venv python3-dev libfluidsynth3 fluid-soundfont-gm
               libgl1 libegl1 libxkbcommon0 libfontconfig1 fonts-dejavu-core libglib2.0-0 libdbus-1-3 libpulse0
-              libxcb-cursor0)
+              libxcb-cursor0
+              dpf-source g++ cmake)  # the DAW plugin's build
 case "$extras" in  # training data: Debian's mma renders human-written grooves under folk tunes
     *train*|*test*) apt_packages+=(mma) ;;
 esac
@@ -48,5 +50,18 @@ pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
 groups="ui,plots${extras:+,$extras}"
 "${pip[@]}" install -e ".[$groups]" >>"$log" 2>&1 || { cat "$log" >&2; exit 1; }
 echo "setup: python packages: mtm_daw with $groups (log: $log)"
+# The DAW plugin: a thin C++ shell (plugin_shell/) that asks `mtm serve` for cues; it starts this venv's mtm.
+plugin_log=.venv/plugin-build.log
+if cmake -S plugin_shell -B build/plugin -DCMAKE_BUILD_TYPE=Release -DMTM_PYTHON="$PWD/.venv/bin/python" \
+        -DMTM_ENGINE="$PWD/.venv/bin/mtm" >"$plugin_log" 2>&1 && cmake --build build/plugin -j2 >>"$plugin_log" 2>&1; then
+    mkdir -p "$HOME/.vst3" "$HOME/.lv2"
+    for bundle in mtm_daw.vst3:"$HOME/.vst3" mtm_daw.lv2:"$HOME/.lv2"; do
+        rm -rf "${bundle#*:}/${bundle%%:*}"
+        cp -r "build/plugin/bin/${bundle%%:*}" "${bundle#*:}/"
+    done
+    echo "setup: DAW plugin: built and installed $HOME/.vst3/mtm_daw.vst3 and $HOME/.lv2/mtm_daw.lv2"
+else
+    echo "setup: DAW plugin: the build failed (log: $plugin_log); everything else works without it" >&2
+fi
 soundfont=$(.venv/bin/python -c "from mtm_daw.render.soundfont import find_soundfont; print(find_soundfont() or 'none (built-in synthesiser)')")
 echo "setup: ready — engine, panel, plots; SoundFont: $soundfont. Next: .venv/bin/mtm ui  (or .venv/bin/mtm score VIDEO -o out/, .venv/bin/mtm doctor)"

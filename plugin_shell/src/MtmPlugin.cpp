@@ -28,7 +28,7 @@ namespace {
 
 enum Parameters {
     kGenerate, kStyle, kMood, kBars, kSeed, kStrength, kKey, kKeyLock, kStartBar,
-    kMuteDrums, kMuteBass, kMuteHarmony, kMuteMelody, kEngine, kStatus, kProgress, kParameterCount
+    kMuteDrums, kMuteBass, kMuteHarmony, kMuteMelody, kEngine, kStatus, kProgress, kWorstLoad, kParameterCount
 };
 
 enum Status { kStatusNoCue, kStatusGenerating, kStatusReady, kStatusStale, kStatusEngineStopped, kStatusError };
@@ -78,7 +78,7 @@ bool sameTempoAndMeter(const TimePosition& time, const Cue& cue) {
 class MtmPlugin : public Plugin {
 public:
     MtmPlugin() : Plugin(kParameterCount, 0, 2) {
-        const float defaults[kParameterCount] = {0, 0, 0, 8, 0, 0, 0, 1, 1, 0, 0, 0, 0, float(kEngineNamesCount - 1), 0, 0};
+        const float defaults[kParameterCount] = {0, 0, 0, 8, 0, 0, 0, 1, 1, 0, 0, 0, 0, float(kEngineNamesCount - 1), 0, 0, 0};
         for (int i = 0; i < kParameterCount; ++i) fValues[i].store(defaults[i]);
         fSampleRate.store(getSampleRate());
         if (!isDummyInstance()) fWorker = std::thread([this] { work(); });
@@ -146,6 +146,8 @@ protected:
         case kStatus: p.hints = kParameterIsOutput | kParameterIsInteger; p.name = "Status"; p.symbol = "status";
             choices(kStatusNames, int(sizeof kStatusNames / sizeof *kStatusNames)); break;
         case kProgress: p.hints = kParameterIsOutput; p.name = "Progress"; p.symbol = "progress"; p.ranges = {0, 0, 1}; return;
+        case kWorstLoad: p.hints = kParameterIsOutput; p.name = "Worst block load"; p.symbol = "worst_load";
+            p.unit = "x block"; p.ranges = {0, 0, 100}; return;
         }
         p.ranges.def = fValues[index].load();
     }
@@ -153,11 +155,12 @@ protected:
     float getParameterValue(uint32_t index) const override {
         if (index == kStatus) return float(fStatus.load());
         if (index == kProgress) return fProgress.load();
+        if (index == kWorstLoad) return fWorstLoad.load();
         return index < kParameterCount ? fValues[index].load() : 0.0f;
     }
 
     void setParameterValue(uint32_t index, float value) override {
-        if (index >= kParameterCount || index == kStatus || index == kProgress) return;
+        if (index >= kParameterCount || index == kStatus || index == kProgress || index == kWorstLoad) return;
         if (index == kGenerate && value > 0.5f && fValues[kGenerate].load() <= 0.5f) fGenerateRequested.store(true);
         fValues[index].store(value);
     }
@@ -188,6 +191,17 @@ protected:
     void sampleRateChanged(double newSampleRate) override { fSampleRate.store(newSampleRate); }
 
     void run(const float**, float** outputs, uint32_t frames, const MidiEvent*, uint32_t) override {
+        const auto started = std::chrono::steady_clock::now();
+        play(outputs, frames);
+        // the longest run() so far as a share of the block's duration (the benchmark reads it)
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        const float load = float(seconds * getSampleRate() / std::max<uint32_t>(frames, 1));
+        if (load > fWorstLoad.load()) fWorstLoad.store(load);
+    }
+
+private:
+    // --- audio thread ---------------------------------------------------------------------------------
+    void play(float** outputs, uint32_t frames) {
         for (int channel = 0; channel < DISTRHO_PLUGIN_NUM_OUTPUTS; ++channel)
             std::fill(outputs[channel], outputs[channel] + frames, 0.0f);
         takeNewCue();
@@ -215,8 +229,6 @@ protected:
         sendNotes(*cue, first, frames);
     }
 
-private:
-    // --- audio thread ---------------------------------------------------------------------------------
     void takeNewCue() {
         if (fRetired.load() != nullptr) return;  // the worker has not freed the last one yet
         Cue* incoming = fPending.exchange(nullptr);
@@ -490,7 +502,7 @@ private:
     std::atomic<bool> fHostTimeKnown{false}, fCueFitsHost{true};
     // written by the worker, read by the host
     std::atomic<int> fStatus{kStatusNoCue};
-    std::atomic<float> fProgress{0.0f};
+    std::atomic<float> fProgress{0.0f}, fWorstLoad{0.0f};
     mutable std::mutex fStateMutex;  // never taken on the audio thread
     std::string fSidecar, fSha256;
     // the hand-over between the threads
