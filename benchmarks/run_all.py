@@ -35,6 +35,7 @@ BENCHMARKS = {
     "video_analysis": (["bench_video_analysis.py"], ["bench_video_analysis.py"]),
     "panel_ui": (["bench_panel_ui.py"], ["bench_panel_ui.py", "--skip-in-process"]),
     "long_cue": (["bench_long_cue.py"], ["bench_long_cue.py", "--minutes", "2"]),
+    "plugin": (["bench_plugin.py"], ["bench_plugin.py", "--bars", "4", "--seconds", "20"]),
 }
 
 
