@@ -407,6 +407,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     argv = [args.source] if args.source else []
     argv += ["--settings", args.settings] if args.settings else []
+    argv += ["--send-to", args.send_to] if args.send_to else []
     return panel_main(argv + (["--screenshot", args.screenshot] if args.screenshot else []))
 
 
@@ -593,6 +594,8 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("source", nargs="?", help="a file or a text idea to describe straight away")
     ui.add_argument("--settings", help="a settings file (.ini) instead of your saved panel settings")
     ui.add_argument("--screenshot", metavar="PNG", help="open, save a picture of the window there, and close")
+    ui.add_argument("--send-to", metavar="INSTANCE", help="the DAW plugin instance that opened the panel (its "
+                    "Open panel switch passes it): Send to plugin sends the cue there")
     ui.set_defaults(handler=cmd_ui)
 
     from mtm_daw.library.cli import add_library_parser

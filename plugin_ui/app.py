@@ -4,6 +4,7 @@
     mtm-panel clip.mp4                # ... and describe a file (or a text idea) straight away
     mtm-panel --settings panel.ini    # settings in a file of their own
     mtm-panel --screenshot panel.png  # open, save a picture of the window, close (for bug reports)
+    mtm-panel --send-to ID            # opened by a DAW plugin instance: "Send to plugin" sends there
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("source", nargs="?", help="a video, image, audio or MIDI file, or a text idea, to describe")
     parser.add_argument("--settings", help="a settings file (.ini) instead of the user's saved settings")
     parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the opened window there and close")
+    parser.add_argument("--send-to", metavar="INSTANCE", help="the DAW plugin instance that opened the panel: "
+                        "Send to plugin sends the cue there")
     return parser
 
 
@@ -36,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("mtm_daw")
     apply_theme(app)
     window = MainWindow(PanelSettings(args.settings))
+    window.plugin_instance = args.send_to or ""
     window.show()
     if args.source:
         window.load_source(args.source)

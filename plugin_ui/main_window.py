@@ -9,11 +9,12 @@ from pathlib import Path
 
 from PyQt6.QtCore import Qt, QTimer, QUrl, pyqtSignal
 from PyQt6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
-from PyQt6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton,
+from PyQt6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QPushButton,
                              QScrollArea, QSizePolicy, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
+from mtm_daw.serve.protocol import ask
 from plugin_ui.playback import Playback
 from plugin_ui.settings import PanelSettings
 from plugin_ui.widgets.about_cue import edit_title, provenance_text
@@ -188,6 +189,10 @@ class MainWindow(QMainWindow):
         self.export_button = QPushButton("Export to folder…")
         self.export_button.setToolTip("Copy the stems, mix, MIDI and description into a folder (Ctrl+E)")
         self.export_button.clicked.connect(lambda: self.export_to_folder())
+        self.send_button = QPushButton("Send to plugin")
+        self.send_button.setToolTip("Play this cue in an mtm_daw plugin in your DAW (locked to its timeline)")
+        self.send_button.clicked.connect(lambda: self.send_to_plugin())
+        self.plugin_instance = ""  # the plugin instance that opened the panel (mtm ui --send-to)
         self.show_button = QPushButton("Show in folder")
         self.show_button.setToolTip("Open the folder this cue was written to")
         self.show_button.clicked.connect(self.show_in_folder)
@@ -196,6 +201,7 @@ class MainWindow(QMainWindow):
             bar.addWidget(handle)
         bar.addStretch(1)
         bar.addWidget(self.export_button)
+        bar.addWidget(self.send_button)
         bar.addWidget(self.show_button)
         result.body.addLayout(bar)
         self.stems = StemList(playback_notice=self.playback.notice)
@@ -345,7 +351,7 @@ class MainWindow(QMainWindow):
         self.about_label.setVisible(shown)
 
     def _set_result_actions(self, enabled: bool) -> None:
-        for widget in (self.export_button, self.show_button, *self.drag_handles.values()):
+        for widget in (self.export_button, self.send_button, self.show_button, *self.drag_handles.values()):
             widget.setEnabled(enabled)
         self.play_button.setEnabled(enabled and self.playback.available)
         self.about_button.setEnabled(enabled)
@@ -526,6 +532,41 @@ class MainWindow(QMainWindow):
                 self.export_to_folder(folder, overwrite=True)
             return
         self.show_error("Could not export", message)
+
+    def send_to_plugin(self, instance: str | None = None) -> str:
+        """Hand the current cue to a running plugin instance through the engine: the one that opened the
+        panel, else the only one, else the one chosen from a menu. Returns the status line it showed."""
+        try:
+            instances = {i["instance"]: i for i in ask({"command": "instances"}, timeout=2.0)["instances"]}
+            if instance is None:
+                instance = self.plugin_instance if self.plugin_instance in instances else None
+            if instance is None and len(instances) == 1:
+                instance = next(iter(instances))
+            if instance is None and instances:
+                instance = self._choose_instance(list(instances.values()))
+                if instance is None:
+                    return ""
+            if instance is None:
+                raise MtmError("no mtm_daw plugin is running: add it to a track in your DAW, then send again")
+            ask({"command": "send", "instance": instance, "sidecar": self._file("sidecar")}, timeout=5.0)
+            host, bpm = instances.get(instance, {}), self.result["description"]["tempo"] if self.result else None
+            message = f"sent to the plugin ({instance[:6]})"
+            if host and bpm and abs(float(host["tempo"]) - float(bpm)) > 0.01:
+                message += (f"; it plays at {host['tempo']:g} BPM, this cue is {float(bpm):g} BPM: it stays silent "
+                            "until the tempos match")
+        except MtmError as error:
+            message = f"could not send to the plugin: {error}"
+        self.statusBar().showMessage(message, STATUS_MS)
+        return message
+
+    def _choose_instance(self, instances: list[dict]) -> str | None:
+        menu = QMenu(self)
+        for item in instances:
+            action = menu.addAction(f"mtm_daw at {item['tempo']:g} BPM, {item['numerator']}/{item['denominator']} "
+                                    f"({item['instance'][:6]})")
+            action.setData(item["instance"])
+        chosen = menu.exec(self.send_button.mapToGlobal(self.send_button.rect().bottomLeft()))
+        return chosen.data() if chosen is not None else None
 
     def show_in_folder(self) -> None:
         if self.result:

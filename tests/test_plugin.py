@@ -141,9 +141,13 @@ def cues_at(data: Path, tempo: float) -> list[Path]:
 def newest_cue(data: Path, tempo: float) -> dict:
     sidecars = cues_at(data, tempo)
     assert sidecars, f"no cue at {tempo:g} BPM"
-    prefix = str(sidecars[-1])[:-len("_description.json")]
-    return {"sidecar": sidecars[-1], **{part: sf.read(f"{prefix}_{part}.wav", always_2d=True, dtype="float32")[0]
-                                        for part in PARTS}}
+    return cue_audio(sidecars[-1])
+
+
+def cue_audio(sidecar: Path) -> dict:
+    prefix = str(sidecar)[:-len("_description.json")]
+    return {"sidecar": sidecar, **{part: sf.read(f"{prefix}_{part}.wav", always_2d=True, dtype="float32")[0]
+                                   for part in PARTS}}
 
 
 def assert_outputs_match(out: np.ndarray, cue: dict, offset: int) -> None:
@@ -289,6 +293,32 @@ def test_the_plugin_keeps_playing_when_the_engine_dies_and_starts_a_new_one(sess
              120, "a cue from the engine the plugin started")
     assert _engine_pids(runtime), "the plugin did not start an engine"
     assert_outputs_match(host.audio(5.0), newest_cue(data, 128), 0)
+
+
+def test_the_panel_sends_its_cue_to_the_plugin_made_again_at_the_hosts_sample_rate(session, qapp, tmp_path):
+    from plugin_ui.main_window import MainWindow
+    from plugin_ui.playback import Playback
+    from plugin_ui.settings import PanelSettings
+    from plugin_ui.workers import EngineClient
+
+    host = Host(97)  # 44.1 kHz
+    heard = wait_for(lambda: host.render(0.05) is None and [
+        item for item in ask({"command": "instances"})["instances"] if item["tempo"] == 97], 30, "the plugin's hello")
+    (instance,) = heard
+    assert instance["sample_rate"] == 44100 and (instance["numerator"], instance["denominator"]) == (4, 4)
+    job = ask({"command": "generate", "tempo": 97.0, "bars": 2, "engine": "baseline", "sample_rate": 48000})
+    made = wait_for(lambda: (answer := ask({"command": "job", "job": job["job"]}))["state"] == "done" and answer["cue"],
+                    60, "a cue at 48 kHz, as the panel makes them")
+    window = MainWindow(PanelSettings(tmp_path / "panel.ini"), client=EngineClient(), playback=Playback(force_off=True))
+    window.plugin_instance = instance["instance"]  # as `mtm ui --send-to` from the plugin's Open panel
+    window.result = {"files": {"sidecar": made["sidecar"]}, "description": {"tempo": 97.0}}
+    assert window.send_to_plugin() == f"sent to the plugin ({instance['instance'][:6]})"
+    host.wait_until("ready", 90)
+    (again,) = Path(made["sidecar"]).parent.glob("*_44100hz_*_description.json")
+    assert_outputs_match(host.audio(5.0), cue_audio(again), 0)
+    with pytest.raises(MtmError, match="no plugin instance 'gone'"):
+        ask({"command": "send", "instance": "gone", "sidecar": made["sidecar"]})
+    window.close()
 
 
 @pytest.mark.parametrize("sample_rate, block", [(22050, 1), (96000, 8192), (192000, 333)])

@@ -32,6 +32,7 @@ from mtm_daw.serve.protocol import CueFiles, CueRequest, encode, read_message, r
 
 SIDECAR_SUFFIX = "_description.json"
 FINISHED_JOBS_KEPT = 64
+INSTANCE_ALIVE_SECONDS = 5.0  # a plugin instance says hello every second while its host runs it
 
 
 def default_cue_folder() -> Path:
@@ -148,12 +149,53 @@ def load_cue(sidecar: str, root: Path, warn: Callable[[str], None]) -> CueFiles:
     return found
 
 
+def cue_at_sample_rate(sidecar: Path, sample_rate: int, progress: Callable[[float], None], cancel: CancelToken,
+                       warn: Callable[[str], None]) -> CueFiles:
+    """The sidecar's cue rendered again at another sample rate (same score, same mix settings), written
+    beside it as <name>_<rate>hz: a plugin plays cues at its host's rate, never resampled on the audio thread."""
+    from mtm_daw.export import export_cue
+    from mtm_daw.pipeline import make_cue
+    from mtm_daw.provenance import load_sidecar
+    from mtm_daw.remake import sidecar_name
+
+    document = load_sidecar(sidecar)
+    recipe = replace(document["recipe"], render={**document["recipe"].render, "sample_rate": sample_rate})
+    name = f"{sidecar_name(document)}_{sample_rate}hz"
+    for existing in sorted(sidecar.parent.glob(f"{name}_*{SIDECAR_SUFFIX}")):
+        found = cue_files(existing)
+        if found is not None and found.sample_rate == sample_rate:
+            return found
+    cue = make_cue(recipe, lambda stage, fraction: progress(0.95 * fraction), cancel, warn)
+    paths = export_cue(cue, sidecar.parent, name, overwrite=True)
+    progress(1.0)
+    return cue_files(next(path for path in paths if path.name.endswith(SIDECAR_SUFFIX)))
+
+
 # --- jobs ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Instance:
+    """A plugin instance that said hello: what the panel lists under "Send to plugin"."""
+
+    instance: str
+    tempo: float
+    numerator: int
+    denominator: int
+    sample_rate: int
+    seen: float = 0.0
+    inbox: str = ""  # a sidecar the panel sent, handed over with the next hello
+
+    def to_dict(self) -> dict:
+        return {"instance": self.instance, "tempo": self.tempo, "numerator": self.numerator,
+                "denominator": self.denominator, "sample_rate": self.sample_rate}
+
 
 @dataclass
 class Job:
     id: str
-    request: CueRequest
+    request: CueRequest | None  # None: `make` says what to do
+    make: Callable[[Callable[[float], None], CancelToken, Callable[[str], None]], CueFiles] | None = None
+    deliver_to: str = ""  # a plugin instance whose inbox gets the cue when it is done
     state: str = "queued"  # queued | running | done | failed | cancelled
     progress: float = 0.0
     result: CueFiles | None = None
@@ -178,6 +220,7 @@ class Engine:
         self.cue_root = cue_root
         self.idle_exit_seconds = idle_exit_seconds
         self.jobs: dict[str, Job] = {}
+        self.instances: dict[str, Instance] = {}
         self.queue: queue.Queue[Job | None] = queue.Queue()
         self.lock = threading.Lock()
         self.ids = itertools.count(1)
@@ -193,11 +236,7 @@ class Engine:
         if command == "generate":
             request = CueRequest.from_dict(message)
             request_description(request)  # a bad style, mood, key, tempo or meter is refused at once
-            job = Job(str(next(self.ids)), request)
-            with self.lock:
-                self.jobs[job.id] = job
-                self._forget_old_jobs()
-            self.queue.put(job)
+            job = self._queue(Job(str(next(self.ids)), request))
             return {"ok": True, "job": job.id, "state": job.state}
         if command in ("job", "cancel"):
             job = self.jobs.get(str(message.get("job", "")))
@@ -210,9 +249,60 @@ class Engine:
             warnings: list[str] = []
             files = load_cue(str(message.get("sidecar", "")), self.cue_root, warnings.append)
             return {"ok": True, "cue": files.to_dict(), "warnings": warnings}
+        if command == "hello":
+            return self._hello(message)
+        if command == "instances":
+            now = time.monotonic()
+            with self.lock:
+                alive = [i.to_dict() for i in self.instances.values() if now - i.seen < INSTANCE_ALIVE_SECONDS]
+            return {"ok": True, "instances": alive}
+        if command == "send":
+            return self._send(message)
         if command == "shutdown":
             return {"ok": True, "stopping": True}
-        raise MtmError(f"unknown command {command!r} (ping, generate, job, cancel, load, shutdown)")
+        raise MtmError(f"unknown command {command!r} (ping, generate, job, cancel, load, hello, instances, send, "
+                       "shutdown)")
+
+    def _hello(self, message: dict) -> dict:
+        name = str(message.get("instance", ""))
+        if not name:
+            raise MtmError("hello needs the plugin instance's id")
+        numbers = CueRequest.from_dict({key: message[key] for key in ("tempo", "numerator", "denominator",
+                                                                      "sample_rate") if key in message})
+        with self.lock:
+            instance = self.instances.get(name) or Instance(name, 0.0, 4, 4, 0)
+            instance.tempo, instance.numerator, instance.denominator, instance.sample_rate = (
+                numbers.tempo, numbers.numerator, numbers.denominator, numbers.sample_rate)
+            instance.seen = time.monotonic()
+            inbox, instance.inbox = instance.inbox, ""
+            self.instances[name] = instance
+            for gone in [key for key, value in self.instances.items() if time.monotonic() - value.seen > 3600]:
+                del self.instances[gone]
+        return {"ok": True, "inbox": inbox}
+
+    def _send(self, message: dict) -> dict:
+        name, sidecar = str(message.get("instance", "")), Path(str(message.get("sidecar", ""))).expanduser()
+        files = cue_files(sidecar) if sidecar.is_file() else None
+        if files is None:
+            raise MtmError(f"{sidecar}: not a cue with all its files (send the sidecar of a finished cue)")
+        with self.lock:
+            instance = self.instances.get(name)
+            if instance is None or time.monotonic() - instance.seen > INSTANCE_ALIVE_SECONDS:
+                raise MtmError(f"no plugin instance {name!r} is running (open mtm_daw in your DAW, then send again)")
+            if files.sample_rate == instance.sample_rate:
+                instance.inbox = str(sidecar.resolve())
+                return {"ok": True, "instance": name}
+            rate = instance.sample_rate
+        job = self._queue(Job(str(next(self.ids)), None, deliver_to=name, make=lambda progress, cancel, warn:
+                              cue_at_sample_rate(sidecar.resolve(), rate, progress, cancel, warn)))
+        return {"ok": True, "instance": name, "job": job.id, "state": job.state}
+
+    def _queue(self, job: Job) -> Job:
+        with self.lock:
+            self.jobs[job.id] = job
+            self._forget_old_jobs()
+        self.queue.put(job)
+        return job
 
     def _forget_old_jobs(self) -> None:
         finished = [job_id for job_id, job in self.jobs.items() if job.state in ("done", "failed", "cancelled")]
@@ -229,9 +319,14 @@ class Engine:
                 continue
             job.state = "running"
             try:
-                job.result = make_cue_files(job.request, self.cue_root, lambda f: setattr(job, "progress", f),
-                                            job.cancel, job.warnings.append)
+                report = lambda fraction: setattr(job, "progress", fraction)  # noqa: E731
+                job.result = (job.make(report, job.cancel, job.warnings.append) if job.make else
+                              make_cue_files(job.request, self.cue_root, report, job.cancel, job.warnings.append))
                 job.state, job.progress = "done", 1.0
+                if job.deliver_to:
+                    with self.lock:
+                        if job.deliver_to in self.instances:
+                            self.instances[job.deliver_to].inbox = job.result.sidecar
             except Cancelled:
                 job.state = "cancelled"
             except MtmError as error:

@@ -9,6 +9,10 @@ one line that says what went wrong. Commands:
                                | cancelled
   cancel    job             -> the job stops at its next step
   load      sidecar         -> a CueFiles for a cue made before (made again by reproduce if its files are gone)
+  hello     instance, tempo, numerator, denominator, sample_rate
+                            -> inbox: a sidecar the panel sent to this plugin instance ("" for none)
+  instances                 -> the plugin instances heard from in the last seconds, with their host's tempo
+  send      instance, sidecar -> the instance loads that cue with its next hello
   shutdown                  -> the engine stops after answering
 """
 from __future__ import annotations

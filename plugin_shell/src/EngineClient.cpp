@@ -103,18 +103,25 @@ void EngineClient::startEngine() {
     const double now = nowSeconds();
     if (now - fLastStart < kSecondsBetweenStarts) return;
     fLastStart = now;
+    spawnDetached({"serve", "--idle-exit", "3600"}, "engine.log");
+}
+
+void EngineClient::openPanel(const std::string& instance) { spawnDetached({"ui", "--send-to", instance}, "panel.log"); }
+
+void EngineClient::spawnDetached(const std::vector<std::string>& arguments, const std::string& logName) {
     mkdir(fFolder.c_str(), 0700);
     const char* override = std::getenv("MTM_ENGINE");
     const std::string command = (override && *override) ? override : MTM_ENGINE_COMMAND;
-    const std::string log = fFolder + "/engine.log";
+    const std::string log = fFolder + "/" + logName;
     // Everything the child needs is made before fork: between fork and exec only async-signal-safe calls.
-    std::vector<char*> argv = {const_cast<char*>(command.c_str()), const_cast<char*>("serve"),
-                               const_cast<char*>("--idle-exit"), const_cast<char*>("3600"), nullptr};
+    std::vector<char*> argv = {const_cast<char*>(command.c_str())};
+    for (const std::string& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+    argv.push_back(nullptr);
     const pid_t child = fork();
     if (child < 0) return;
     if (child == 0) {
         setsid();
-        if (fork() != 0) _exit(0);  // the engine is re-parented to init: never a zombie of the host
+        if (fork() != 0) _exit(0);  // re-parented to init: never a zombie of the host, outlives it
         const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
         const int in = open("/dev/null", O_RDONLY);
         if (in >= 0) dup2(in, 0);

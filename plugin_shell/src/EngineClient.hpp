@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "Json.hpp"
 
@@ -21,9 +22,14 @@ public:
     // was started in the last few seconds. Its output goes to engine.log in the runtime folder.
     void startEngine();
 
+    // Opens the PyQt6 panel (`mtm ui --send-to INSTANCE`), detached like the engine; output to panel.log.
+    void openPanel(const std::string& instance);
+
     const std::string& socketPath() const { return fSocketPath; }
 
 private:
+    void spawnDetached(const std::vector<std::string>& arguments, const std::string& logName);
+
     std::string fFolder;
     std::string fSocketPath;
     double fLastStart = -1e9;

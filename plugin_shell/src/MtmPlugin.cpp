@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -28,11 +29,11 @@ namespace {
 
 enum Parameters {
     kGenerate, kStyle, kMood, kBars, kSeed, kStrength, kKey, kKeyLock, kStartBar,
-    kMuteDrums, kMuteBass, kMuteHarmony, kMuteMelody, kEngine, kStatus, kProgress, kWorstLoad, kParameterCount
+    kMuteDrums, kMuteBass, kMuteHarmony, kMuteMelody, kEngine, kOpenPanel, kStatus, kProgress, kWorstLoad, kParameterCount
 };
 
 enum Status { kStatusNoCue, kStatusGenerating, kStatusReady, kStatusStale, kStatusEngineStopped, kStatusError };
-const char* const kStatusNames[] = {"no cue", "generating", "ready", "stale: asking for the host's tempo",
+const char* const kStatusNames[] = {"no cue", "generating", "ready", "stale: not at the host's tempo",
                                     "engine stopped", "error"};
 
 const char* const kStemRoles[] = {"drums", "bass", "harmony", "melody"};
@@ -67,6 +68,13 @@ struct Cue {
     double quartersPerBar() const { return numerator * 4.0 / denominator; }
 };
 
+std::string makeInstanceId() {
+    std::random_device random;
+    char id[32];
+    std::snprintf(id, sizeof id, "%08x%08x", random(), random());
+    return id;
+}
+
 bool sameTempoAndMeter(const TimePosition& time, const Cue& cue) {
     if (!time.bbt.valid) return true;  // the host says nothing: play at the cue's tempo
     return std::fabs(time.bbt.beatsPerMinute - cue.tempo) < 0.01 && std::lround(time.bbt.beatsPerBar) == cue.numerator &&
@@ -78,7 +86,7 @@ bool sameTempoAndMeter(const TimePosition& time, const Cue& cue) {
 class MtmPlugin : public Plugin {
 public:
     MtmPlugin() : Plugin(kParameterCount, 0, 2) {
-        const float defaults[kParameterCount] = {0, 0, 0, 8, 0, 0, 0, 1, 1, 0, 0, 0, 0, float(kEngineNamesCount - 1), 0, 0, 0};
+        const float defaults[kParameterCount] = {0, 0, 0, 8, 0, 0, 0, 1, 1, 0, 0, 0, 0, float(kEngineNamesCount - 1), 0, 0, 0, 0};
         for (int i = 0; i < kParameterCount; ++i) fValues[i].store(defaults[i]);
         fSampleRate.store(getSampleRate());
         if (!isDummyInstance()) fWorker = std::thread([this] { work(); });
@@ -143,6 +151,8 @@ protected:
             p.ranges = {0, 0, 1};
             return;
         case kEngine: p.name = "Engine"; p.symbol = "engine"; choices(kEngineNames, kEngineNamesCount); break;
+        case kOpenPanel: p.hints |= kParameterIsBoolean | kParameterIsInteger; p.name = "Open panel"; p.symbol = "open_panel";
+            p.ranges = {0, 0, 1}; return;
         case kStatus: p.hints = kParameterIsOutput | kParameterIsInteger; p.name = "Status"; p.symbol = "status";
             choices(kStatusNames, int(sizeof kStatusNames / sizeof *kStatusNames)); break;
         case kProgress: p.hints = kParameterIsOutput; p.name = "Progress"; p.symbol = "progress"; p.ranges = {0, 0, 1}; return;
@@ -161,7 +171,9 @@ protected:
 
     void setParameterValue(uint32_t index, float value) override {
         if (index >= kParameterCount || index == kStatus || index == kProgress || index == kWorstLoad) return;
-        if (index == kGenerate && value > 0.5f && fValues[kGenerate].load() <= 0.5f) fGenerateRequested.store(true);
+        const bool switchedOn = value > 0.5f && fValues[index].load() <= 0.5f;
+        if (index == kGenerate && switchedOn) fGenerateRequested.store(true);
+        if (index == kOpenPanel && switchedOn) fOpenPanelRequested.store(true);
         fValues[index].store(value);
     }
 
@@ -293,12 +305,18 @@ private:
 
     // --- worker thread --------------------------------------------------------------------------------
     void work() {
-        double nextTry = 0.0, nextPoll = 0.0, staleSince = -1.0;
+        double nextTry = 0.0, nextPoll = 0.0, nextHello = 0.0, staleSince = -1.0;
         while (!fQuit.load()) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
             delete fRetired.exchange(nullptr);
             const double now = nowSeconds();
+            if (fOpenPanelRequested.exchange(false)) fEngine.openPanel(fInstance);
+            if (now >= nextHello) {
+                nextHello = now + 1.0;
+                hello();
+            }
             if (fGenerateRequested.exchange(false)) {
+                fFollowHostTempo = true;
                 fWantedRequest = requestJson();
                 fWantLoad = false;
                 fJob.clear();
@@ -314,7 +332,7 @@ private:
             if (fHasCue && !fCueFitsHost.load() && fWantedRequest.empty() && fJob.empty() && !fWantLoad) {
                 if (staleSince < 0) staleSince = now;
                 fStatus.store(kStatusStale);
-                if (now - staleSince > kStaleSeconds) {
+                if (fFollowHostTempo && now - staleSince > kStaleSeconds) {
                     fWantedRequest = requestJson();
                     nextTry = 0.0;
                 }
@@ -330,6 +348,33 @@ private:
                 poll();
             }
         }
+    }
+
+    // Tells the engine this instance is alive (the panel lists it under "Send to plugin") and takes a cue the
+    // panel sent. A sent cue keeps its own tempo: at another one it is marked stale, never remade.
+    void hello() {
+        char numbers[160];
+        const bool known = fHostTimeKnown.load();
+        std::snprintf(numbers, sizeof numbers, "\"tempo\":%.6f,\"numerator\":%d,\"denominator\":%d,\"sample_rate\":%d",
+                      known ? fHostTempo.load() : 120.0, known ? fHostNumerator.load() : 4,
+                      known ? fHostDenominator.load() : 4, int(std::lround(fSampleRate.load())));
+        Json answer;
+        std::string error;
+        bool down = false;
+        if (!fEngine.ask("{\"command\":\"hello\",\"instance\":" + jsonQuote(fInstance) + "," + numbers + "}", answer, error,
+                         down))
+            return;  // no engine: nothing to hear from the panel
+        const std::string sent = answer.str("inbox");
+        if (sent.empty()) return;
+        {
+            std::lock_guard<std::mutex> lock(fStateMutex);
+            fSidecar = sent;
+        }
+        fFollowHostTempo = false;
+        fWantLoad = true;
+        fWantedRequest.clear();
+        fJob.clear();
+        note("cue sent from the panel: " + sent);
     }
 
     std::string requestJson() const {
@@ -495,7 +540,7 @@ private:
     // set by the host, read by both threads
     std::atomic<float> fValues[kParameterCount];
     std::atomic<double> fSampleRate{48000.0};
-    std::atomic<bool> fGenerateRequested{false}, fLoadRequested{false}, fQuit{false};
+    std::atomic<bool> fGenerateRequested{false}, fOpenPanelRequested{false}, fLoadRequested{false}, fQuit{false};
     // written by the audio thread, read by the worker
     std::atomic<double> fHostTempo{120.0};
     std::atomic<int> fHostNumerator{4}, fHostDenominator{4};
@@ -514,7 +559,8 @@ private:
     // worker thread only
     EngineClient fEngine;
     std::string fWantedRequest, fJob, fJobRequest, fPublishedRequest;
-    bool fWantLoad = false, fHasCue = false;
+    std::string fInstance = makeInstanceId();
+    bool fWantLoad = false, fHasCue = false, fFollowHostTempo = true;
     std::thread fWorker;
 
     DISTRHO_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR(MtmPlugin)
