@@ -64,10 +64,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_files(folder: Path) -> int:
+def remove_stale_files(folder: Path, replaced: frozenset[str] = frozenset()) -> int:
     """Clean up after a killed export in `folder`: remove the temps of writers no longer running (and
     unnamed ones over an hour old) and backup names that are a second name of their file; put a backup
-    whose name is gone back under it. Nothing else is touched. Returns how many were handled."""
+    whose name is gone back under it. The old version a killed overwrite left beside a replaced file stays
+    for the user to judge, unless its name is in `replaced`: files the user has since overwritten again,
+    completely. Nothing else is touched. Returns how many were handled."""
     removed = 0
     try:
         entries = [entry for entry in os.scandir(folder) if entry.name.startswith(".") and entry.is_file()]
@@ -85,6 +87,8 @@ def remove_stale_files(folder: Path) -> int:
                     os.replace(path, original)  # moved aside and never replaced: it is the only copy
                 elif os.path.samefile(original, path):
                     path.unlink()  # a second name of the same file: nothing is lost
+                elif original.name in replaced:
+                    path.unlink()
                 else:
                     continue  # the original was replaced: the old version stays for the user to judge
             elif not temp and not backup and _UNNAMED_TEMP.match(entry.name) and (
@@ -173,4 +177,5 @@ class FileSet:
                     temp.unlink()
         for backup, _ in backups:
             backup.unlink(missing_ok=True)
+        remove_stale_files(self.folder, replaced=frozenset(target.name for _, target in temps))
         return [target for _, target in temps]

@@ -110,6 +110,21 @@ def test_stale_files_of_a_killed_export_are_cleared_and_nothing_else(tmp_path):
         running.wait()
 
 
+def test_an_old_version_a_killed_overwrite_left_goes_when_its_name_is_overwritten_again(tmp_path):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(finished.stdout)
+    (tmp_path / "cue_mix.wav").write_bytes(b"the killed run's new mix")
+    (tmp_path / f".cue_mix.wav.{dead}.old").write_bytes(b"the mix before it")  # kept until cue_mix.wav is redone
+    (tmp_path / "cue_bass.wav").write_bytes(b"new bass")
+    (tmp_path / f".cue_bass.wav.{dead}.old").write_bytes(b"the bass before it")  # not rewritten now: kept
+    fileset = files.FileSet(tmp_path, overwrite=True)
+    fileset.add("cue_mix.wav", lambda path: path.write_bytes(b"the re-run's mix"))
+    fileset.commit()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f".cue_bass.wav.{dead}.old", "cue_bass.wav",
+                                                          "cue_mix.wav"]
+    assert (tmp_path / "cue_mix.wav").read_bytes() == b"the re-run's mix"
+
+
 @pytest.fixture(scope="module")
 def cue():
     return compose_cue(MusicDescription(genre="rock", tempo=120, duration=4), seed=4,
