@@ -15,6 +15,12 @@ from mtm_daw.export.wav import WavTags, write_wav
 from mtm_daw.score.midi import score_to_midi
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._#-]+")
+SIDECAR_SUFFIX = "_description.json"
+
+
+def audio_file_name(prefix: str, part: str) -> str:
+    """The WAV of one stem (or of the mix, part "mix") among a cue's files."""
+    return f"{prefix}_{part.replace(' ', '-')}.wav"
 
 
 def file_prefix(cue: Cue, name: str = "cue") -> str:
@@ -85,10 +91,10 @@ def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool 
                        loop=(0, cue.mix.shape[1]) if cue.loop_bars else None)
 
     for role, stem in cue.stems.items():
-        files.add(f"{prefix}_{role.replace(' ', '-')}.wav",
+        files.add(audio_file_name(prefix, role),
                   lambda path, audio=stem.audio, t=tags(role, role != "drums"): write_wav(path, audio, cue.sample_rate,
                                                                                           tags=t))
-    files.add(f"{prefix}_mix.wav", lambda path: write_wav(path, cue.mix, cue.sample_rate, tags=tags("mix", True)))
+    files.add(audio_file_name(prefix, "mix"), lambda path: write_wav(path, cue.mix, cue.sample_rate, tags=tags("mix", True)))
     midi = score_to_midi(cue.score, title=prefix, loop=(0.0, score.length_beats) if cue.loop_bars else None)
     files.add(f"{prefix}.mid", lambda path: midi.save(str(path)))
     if picture is not None:
@@ -101,5 +107,5 @@ def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool 
 
         files.add(f"{prefix}.dawproject", lambda path: write_dawproject(path, cue, prefix, tags))
     document = json.dumps(sidecar(cue, name), indent=2)
-    files.add(f"{prefix}_description.json", lambda path: path.write_text(document, encoding="utf-8"))
+    files.add(prefix + SIDECAR_SUFFIX, lambda path: path.write_text(document, encoding="utf-8"))
     return files.commit(progress)

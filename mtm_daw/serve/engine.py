@@ -14,7 +14,6 @@ import itertools
 import json
 import os
 import queue
-import socket
 import socketserver
 import threading
 import time
@@ -28,9 +27,9 @@ from mtm_daw import __version__
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import Cancelled, MtmError
 from mtm_daw.progress import CancelToken
-from mtm_daw.serve.protocol import CueFiles, CueRequest, encode, read_message, runtime_folder
+from mtm_daw.export import SIDECAR_SUFFIX, audio_file_name, export_cue
+from mtm_daw.serve.protocol import ENGINE_SOCKET_NAME, CueFiles, CueRequest, encode, read_message, runtime_folder
 
-SIDECAR_SUFFIX = "_description.json"
 FINISHED_JOBS_KEPT = 64
 INSTANCE_ALIVE_SECONDS = 5.0  # a plugin instance says hello every second while its host runs it
 
@@ -50,11 +49,10 @@ def request_description(request: CueRequest) -> MusicDescription:
     description = MusicDescription(genre=request.style, mood=request.mood).validate()  # names a bad style/mood
     if not 1 <= request.bars <= 512:
         raise MtmError(f"bars must be between 1 and 512, got {request.bars}")
-    beats_per_bar = request.numerator * 4.0 / request.denominator
     description = replace(description, tempo=request.tempo, time_signature=(request.numerator, request.denominator),
                           key=request.key or usual_key(style_for(request.style), request.mood,
-                                                       f"{request.style} {request.mood}"),
-                          duration=request.bars * beats_per_bar * 60.0 / request.tempo)
+                                                       f"{request.style} {request.mood}"))
+    description.duration = request.bars * description.beats_per_bar * 60.0 / request.tempo
     description.sentence = description.to_sentence()
     return description.validate()
 
@@ -71,9 +69,10 @@ def cue_files(sidecar_path: Path) -> CueFiles | None:
     if not sidecar_path.name.endswith(SIDECAR_SUFFIX):
         raise MtmError(f"{sidecar_path}: not a cue sidecar (its name should end with {SIDECAR_SUFFIX})")
     prefix = str(sidecar_path)[:-len(SIDECAR_SUFFIX)]
-    data = json.loads(sidecar_path.read_bytes())
-    stems = {role: f"{prefix}_{role.replace(' ', '-')}.wav" for role in data["stems"]}
-    paths = [Path(f"{prefix}_mix.wav"), Path(f"{prefix}.mid"), *map(Path, stems.values())]
+    document = sidecar_path.read_bytes()
+    data = json.loads(document)
+    stems = {role: audio_file_name(prefix, role) for role in data["stems"]}
+    paths = [Path(audio_file_name(prefix, "mix")), Path(f"{prefix}.mid"), *map(Path, stems.values())]
     if not all(path.is_file() for path in paths):
         return None
     score = load_midi_score(f"{prefix}.mid", key=data["score"]["key"])
@@ -81,24 +80,22 @@ def cue_files(sidecar_path: Path) -> CueFiles | None:
     notes = [value for role, track in score.tracks.items() for note in track.notes
              for value in (note.onset, note.end, channels[role], note.pitch, note.velocity)]
     numerator, denominator = data["score"]["time_signature"]
-    return CueFiles(sidecar=str(sidecar_path), sidecar_sha256=hashlib.sha256(sidecar_path.read_bytes()).hexdigest(),
+    return CueFiles(sidecar=str(sidecar_path), sidecar_sha256=hashlib.sha256(document).hexdigest(),
                     tempo=float(data["score"]["tempo"]), numerator=numerator, denominator=denominator,
                     sample_rate=int(data["sample_rate"]), samples=int(data["stems"][next(iter(stems))]["samples"]),
-                    mix=f"{prefix}_mix.wav", stems=stems, notes=notes)
+                    mix=audio_file_name(prefix, "mix"), stems=stems, notes=notes)
 
 
 def make_cue_files(request: CueRequest, root: Path, progress: Callable[[float], None], cancel: CancelToken,
                    warn: Callable[[str], None]) -> CueFiles:
     """The cue a request asks for: made and exported once, then found again in its folder."""
     from mtm_daw.engine.generator import GenerationSettings
-    from mtm_daw.export import export_cue
     from mtm_daw.pipeline import RenderSettings, compose_cue
 
     folder = request_folder(request, root)
-    for sidecar_path in sorted(folder.glob(f"*{SIDECAR_SUFFIX}")):
-        found = cue_files(sidecar_path)
-        if found is not None:
-            return found
+    kept = _kept_cue(folder, "")
+    if kept is not None:
+        return kept
     description = request_description(request)
     reference, record = None, None
     if request.strength > 0 and request.engine == "dit":
@@ -108,10 +105,22 @@ def make_cue_files(request: CueRequest, root: Path, progress: Callable[[float], 
                       settings=RenderSettings(sample_rate=request.sample_rate),
                       progress=lambda stage, fraction: progress(0.95 * fraction), cancel=cancel, warn=warn,
                       reference=reference, generation=generation, reference_record=record)
-    paths = export_cue(cue, folder, "plugin", overwrite=True)
-    sidecar_path = next(path for path in paths if path.name.endswith(SIDECAR_SUFFIX))
+    return _exported(cue, folder, "plugin", progress)
+
+
+def _kept_cue(folder: Path, name: str, sample_rate: int | None = None) -> CueFiles | None:
+    """A complete cue exported under `name` in `folder` before (at `sample_rate`, when given)."""
+    for sidecar_path in sorted(folder.glob(f"{name}*{SIDECAR_SUFFIX}")):
+        found = cue_files(sidecar_path)
+        if found is not None and sample_rate in (None, found.sample_rate):
+            return found
+    return None
+
+
+def _exported(cue, folder: Path, name: str, progress: Callable[[float], None]) -> CueFiles:
+    paths = export_cue(cue, folder, name, overwrite=True)
     progress(1.0)
-    return cue_files(sidecar_path)
+    return cue_files(next(path for path in paths if path.name.endswith(SIDECAR_SUFFIX)))
 
 
 def library_reference(description: MusicDescription, strength: float, warn: Callable[[str], None]):
@@ -130,7 +139,6 @@ def library_reference(description: MusicDescription, strength: float, warn: Call
 
 def load_cue(sidecar: str, root: Path, warn: Callable[[str], None]) -> CueFiles:
     """A cue saved in a plugin's state: its files, made again from the sidecar when they are gone."""
-    from mtm_daw.export import export_cue
     from mtm_daw.provenance import load_sidecar
     from mtm_daw.remake import reproduce_cue, sidecar_name
 
@@ -153,7 +161,6 @@ def cue_at_sample_rate(sidecar: Path, sample_rate: int, progress: Callable[[floa
                        warn: Callable[[str], None]) -> CueFiles:
     """The sidecar's cue rendered again at another sample rate (same score, same mix settings), written
     beside it as <name>_<rate>hz: a plugin plays cues at its host's rate, never resampled on the audio thread."""
-    from mtm_daw.export import export_cue
     from mtm_daw.pipeline import make_cue
     from mtm_daw.provenance import load_sidecar
     from mtm_daw.remake import sidecar_name
@@ -161,14 +168,11 @@ def cue_at_sample_rate(sidecar: Path, sample_rate: int, progress: Callable[[floa
     document = load_sidecar(sidecar)
     recipe = replace(document["recipe"], render={**document["recipe"].render, "sample_rate": sample_rate})
     name = f"{sidecar_name(document)}_{sample_rate}hz"
-    for existing in sorted(sidecar.parent.glob(f"{name}_*{SIDECAR_SUFFIX}")):
-        found = cue_files(existing)
-        if found is not None and found.sample_rate == sample_rate:
-            return found
+    kept = _kept_cue(sidecar.parent, f"{name}_", sample_rate)
+    if kept is not None:
+        return kept
     cue = make_cue(recipe, lambda stage, fraction: progress(0.95 * fraction), cancel, warn)
-    paths = export_cue(cue, sidecar.parent, name, overwrite=True)
-    progress(1.0)
-    return cue_files(next(path for path in paths if path.name.endswith(SIDECAR_SUFFIX)))
+    return _exported(cue, sidecar.parent, name, progress)
 
 
 # --- jobs ---------------------------------------------------------------------------------------------
@@ -269,16 +273,14 @@ class Engine:
             raise MtmError("hello needs the plugin instance's id")
         numbers = CueRequest.from_dict({key: message[key] for key in ("tempo", "numerator", "denominator",
                                                                       "sample_rate") if key in message})
+        now = time.monotonic()
         with self.lock:
-            instance = self.instances.get(name) or Instance(name, 0.0, 4, 4, 0)
-            instance.tempo, instance.numerator, instance.denominator, instance.sample_rate = (
-                numbers.tempo, numbers.numerator, numbers.denominator, numbers.sample_rate)
-            instance.seen = time.monotonic()
-            inbox, instance.inbox = instance.inbox, ""
-            self.instances[name] = instance
-            for gone in [key for key, value in self.instances.items() if time.monotonic() - value.seen > 3600]:
+            previous = self.instances.get(name)
+            self.instances[name] = Instance(name, numbers.tempo, numbers.numerator, numbers.denominator,
+                                            numbers.sample_rate, seen=now)
+            for gone in [key for key, value in self.instances.items() if now - value.seen > 3600]:
                 del self.instances[gone]
-        return {"ok": True, "inbox": inbox}
+        return {"ok": True, "inbox": previous.inbox if previous else ""}
 
     def _send(self, message: dict) -> dict:
         name, sidecar = str(message.get("instance", "")), Path(str(message.get("sidecar", ""))).expanduser()
@@ -389,8 +391,8 @@ def serve(folder: Path | None = None, cue_root: Path | None = None, idle_exit_se
         fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         lock_file.close()
-        raise MtmError(f"an mtm engine is already running ({folder / 'engine.sock'})") from None
-    path = folder / "engine.sock"
+        raise MtmError(f"an mtm engine is already running ({folder / ENGINE_SOCKET_NAME})") from None
+    path = folder / ENGINE_SOCKET_NAME
     path.unlink(missing_ok=True)  # left by an engine that died: we hold the lock, so nobody serves it
     old_umask = os.umask(0o177)  # the socket is born mode 600
     try:
@@ -419,13 +421,3 @@ def _exit_when_idle(server: _Server, seconds: float) -> None:
             server.shutdown()
             return
 
-
-def is_running(path: Path) -> bool:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-        connection.settimeout(1.0)
-        try:
-            connection.connect(str(path))
-            connection.sendall(encode({"command": "ping"}))
-            return bool(read_message(connection).get("ok"))
-        except (OSError, MtmError):
-            return False

@@ -353,16 +353,11 @@ private:
     // Tells the engine this instance is alive (the panel lists it under "Send to plugin") and takes a cue the
     // panel sent. A sent cue keeps its own tempo: at another one it is marked stale, never remade.
     void hello() {
-        char numbers[160];
-        const bool known = fHostTimeKnown.load();
-        std::snprintf(numbers, sizeof numbers, "\"tempo\":%.6f,\"numerator\":%d,\"denominator\":%d,\"sample_rate\":%d",
-                      known ? fHostTempo.load() : 120.0, known ? fHostNumerator.load() : 4,
-                      known ? fHostDenominator.load() : 4, int(std::lround(fSampleRate.load())));
         Json answer;
         std::string error;
         bool down = false;
-        if (!fEngine.ask("{\"command\":\"hello\",\"instance\":" + jsonQuote(fInstance) + "," + numbers + "}", answer, error,
-                         down))
+        if (!fEngine.ask("{\"command\":\"hello\",\"instance\":" + jsonQuote(fInstance) + "," + hostFields() + "}", answer,
+                         error, down))
             return;  // no engine: nothing to hear from the panel
         const std::string sent = answer.str("inbox");
         if (sent.empty()) return;
@@ -377,21 +372,26 @@ private:
         note("cue sent from the panel: " + sent);
     }
 
+    // The host's tempo, meter and sample rate as JSON fields (120 BPM in 4/4 when the host gives no time).
+    std::string hostFields() const {
+        const bool known = fHostTimeKnown.load();
+        char fields[160];
+        std::snprintf(fields, sizeof fields, "\"tempo\":%.6f,\"numerator\":%d,\"denominator\":%d,\"sample_rate\":%d",
+                      known ? fHostTempo.load() : 120.0, known ? fHostNumerator.load() : 4,
+                      known ? fHostDenominator.load() : 4, int(std::lround(fSampleRate.load())));
+        return fields;
+    }
+
     std::string requestJson() const {
         auto choice = [this](int index, const char* const* names, int count) {
             return jsonQuote(names[std::clamp(int(std::lround(fValues[index].load())), 0, count - 1)]);
         };
         const int key = std::clamp(int(std::lround(fValues[kKey].load())), 0, kKeyNamesCount - 1);
-        const bool known = fHostTimeKnown.load();
-        char numbers[256];
-        std::snprintf(numbers, sizeof numbers,
-                      "\"tempo\":%.6f,\"numerator\":%d,\"denominator\":%d,\"sample_rate\":%d,\"bars\":%d,\"seed\":%d,"
-                      "\"strength\":%.4f,\"key_lock\":%s",
-                      known ? fHostTempo.load() : 120.0, known ? fHostNumerator.load() : 4,
-                      known ? fHostDenominator.load() : 4, int(std::lround(fSampleRate.load())),
+        char numbers[160];
+        std::snprintf(numbers, sizeof numbers, "\"bars\":%d,\"seed\":%d,\"strength\":%.4f,\"key_lock\":%s",
                       int(std::lround(fValues[kBars].load())), int(std::lround(fValues[kSeed].load())),
                       double(fValues[kStrength].load()), fValues[kKeyLock].load() > 0.5f ? "true" : "false");
-        return std::string("{\"command\":\"generate\",") + numbers + ",\"style\":" +
+        return std::string("{\"command\":\"generate\",") + hostFields() + "," + numbers + ",\"style\":" +
                choice(kStyle, kStyleNames, kStyleNamesCount) + ",\"mood\":" + choice(kMood, kMoodNames, kMoodNamesCount) +
                ",\"key\":" + jsonQuote(key == 0 ? "" : kKeyNames[key]) + ",\"engine\":" +
                choice(kEngine, kEngineNames, kEngineNamesCount) + "}";
