@@ -11,6 +11,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 from mtm_daw import __version__
@@ -31,6 +32,7 @@ class ProgressPrinter:
         self.tty = sys.stderr.isatty()
         self.started = time.monotonic()
         self.last_stage = None
+        self.last_printed = None
 
     def __call__(self, stage: str, fraction: float) -> None:
         if self.quiet:
@@ -41,13 +43,19 @@ class ProgressPrinter:
         if self.tty:
             sys.stderr.write(f"\r{line:<48}")
             sys.stderr.flush()
-        elif stage != self.last_stage:
-            sys.stderr.write(line + "\n")
+        elif stage != self.last_printed and fraction > 0:  # a stage's line once it is under way, so input
+            sys.stderr.write(line + "\n")              # refused at the start gets its one error line alone
+            self.last_printed = stage
         self.last_stage = stage
 
     def done(self) -> None:
         if self.tty and not self.quiet and self.last_stage is not None:
             sys.stderr.write("\n")
+
+
+def one_line(message: str) -> str:
+    """A message as one line: line breaks (a file name can hold them) shown as \\n."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _parse_assignments(values: list[str] | None, what: str) -> dict[str, list[str]]:
@@ -486,7 +494,7 @@ def _add_retrieve_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mtm", description="Offline music generation for your DAW.")
     parser.add_argument("--version", action="version", version=f"mtm_daw {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors, and warnings from the libraries mtm uses")
     commands = parser.add_subparsers(dest="command", required=True)
 
     for command, engine, summary in (("compose", "dit", "compose a multi-stem cue from a description "
@@ -607,6 +615,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not args.debug:  # third-party warnings (librosa on short audio, ...) never break the one line; --debug shows them
+        warnings.simplefilter("ignore")
+        os.environ["PYTHONWARNINGS"] = "ignore"  # in worker processes too (they start a new interpreter)
     if hasattr(sys.stdout, "reconfigure"):  # a non-UTF-8 file name (Linux bytes) prints as its own bytes, as ls does
         sys.stdout.reconfigure(errors="surrogateescape")
     try:
@@ -623,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     except MtmError as error:
         if args.debug:
             traceback.print_exc()
-        print(f"mtm: error: {error}", file=sys.stderr)
+        print(f"mtm: error: {one_line(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ModuleNotFoundError as error:  # an optional part that is not installed: say which and how
         from mtm_daw.doctor import install_hint
@@ -638,7 +649,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # an internal error: one line, the traceback on request
         if args.debug:
             traceback.print_exc()
-        print(f"mtm: internal error: {error.__class__.__name__}: {error} (run with --debug for details)",
+        print(f"mtm: internal error: {error.__class__.__name__}: {one_line(str(error))} (run with --debug for details)",
               file=sys.stderr)
         return EXIT_INTERNAL
 

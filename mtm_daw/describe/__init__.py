@@ -1,6 +1,7 @@
 """The text bridge: video, image, text, audio or MIDI -> an editable MusicDescription."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
@@ -123,9 +124,10 @@ def describe_midi(path: Path, score=None, listen: bool = False) -> MusicDescript
         from mtm_daw.describe.listening import hear
         from mtm_daw.render import make_renderer, render_mono
 
-        renderer = make_renderer(sample_rate=16000, warn=lambda message: None)
         seconds = min(score.length_seconds + 1.0, MAX_DURATION_SECONDS)
-        heard = hear(render_mono(score, renderer, seconds), renderer.sample_rate, score.key, score.tempo)
+        with contextlib.closing(make_renderer(sample_rate=16000, warn=lambda message: None)) as renderer:
+            audio = render_mono(score, renderer, seconds)  # closed after: a SoundFont is ~50 MB a synth
+        heard = hear(audio, 16000, score.key, score.tempo)
         heard_styles, mood = dict(heard.styles), heard.mood[0]
     ranked = midi_styles(score, heard_styles)
     genre = ranked[0][0] if ranked else "pop"

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from mtm_daw.errors import Cancelled, MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
@@ -102,6 +104,8 @@ def _tag_one(job: tuple[str, str, str, str]) -> tuple[str, object, str | None]:
         tagged = tag_file(path, kind, JointEmbedder.default(), partition=partition, notes_dir=notes_dir,
                           transcribe=notes_dir is not None, renderer=_worker_state.get("renderer"),
                           file_hash=file_hash)
+        if not (np.isfinite(tagged.embedding).all() and np.isfinite(tagged.windows).all()):
+            return path, None, f"{Path(path).name}: its sound could not be embedded (values out of range)"
         return path, tagged, None
     except MtmError as exc:
         return path, None, str(exc)

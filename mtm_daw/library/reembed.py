@@ -87,9 +87,9 @@ def reembed_library(path: str | os.PathLike, drop_missing: bool = False, progres
         if cancel is not None:
             cancel.check()  # a cancel during the last file must not let the swap go ahead
         if report.missing and not drop_missing:
-            listed = "\n  ".join(f"{item_id}: {why}" for item_id, _, why in report.missing[:10])
-            more = f"\n  ... and {len(report.missing) - 10} more" if len(report.missing) > 10 else ""
-            raise MtmError(f"{store.path}: {len(report.missing)} item(s) could not be embedded again:\n  {listed}{more}\n"
+            listed = "; ".join(f"{item_id}: {why}" for item_id, _, why in report.missing[:10])
+            more = f"; and {len(report.missing) - 10} more" if len(report.missing) > 10 else ""
+            raise MtmError(f"{store.path}: {len(report.missing)} item(s) could not be embedded again ({listed}{more}). "
                            "Nothing was changed. Put the files back, or run again with --drop-missing to remove "
                            "those items from the library (their files are not touched).")
         store.replace_embeddings(embeddings, model, remove=[item_id for item_id, _, _ in report.missing])

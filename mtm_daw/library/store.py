@@ -800,7 +800,7 @@ class LibraryStore:
     def verify_or_raise(self, thorough: bool = True) -> None:
         problems = self.verify(thorough)
         if problems:
-            raise MtmError(f"{self.path}: the library has problems:\n  " + "\n  ".join(problems))
+            raise MtmError(f"{self.path}: the library has problems: " + "; ".join(problems))
 
 
 def _prepare(connection: "apsw.Connection", path: Path, dim: int, create: bool,

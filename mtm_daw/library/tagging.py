@@ -9,6 +9,7 @@ MIDI SoundFont (mono, dry) to be embedded and to get genre and mood.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -134,9 +135,10 @@ def _render_midi(path: Path, renderer) -> tuple:
     score = load_midi_score(path)
     if score.note_count() == 0:
         raise MtmError(f"{path}: the MIDI file has no notes")
-    if renderer is None:
-        renderer = make_renderer(sample_rate=SAMPLE_RATE, warn=lambda message: None)
     seconds = min(score.length_seconds + 1.0, MAX_IMPORT_SECONDS)
+    if renderer is None:  # one of its own, closed after (a SoundFont is ~50 MB a synth)
+        with contextlib.closing(make_renderer(sample_rate=SAMPLE_RATE, warn=lambda message: None)) as own:
+            return score, render_mono(score, own, seconds), own.sample_rate
     return score, render_mono(score, renderer, seconds), renderer.sample_rate
 
 

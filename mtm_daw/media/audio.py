@@ -15,10 +15,17 @@ import numpy as np
 from pedalboard.io import AudioFile
 
 from mtm_daw.errors import MtmError
-from mtm_daw.media.paths import check_input_file
+from mtm_daw.media.paths import MAX_INPUT_SECONDS, check_input_file
 
-MAX_AUDIO_SECONDS = 20 * 60.0  # longer files are refused unless the caller asks for a window
-MAX_CHANNELS = 64  # the analysers' limit; more is a damaged header or not music (and would fill memory)
+# The reader policy every command shares (analyze, describe, render, compose/score --reference, --sync-from,
+# library add all read audio through load_audio): rates and channel counts outside these are a damaged
+# header or not music, and would reach native code (numba, the resampler) with absurd sizes.
+SAMPLE_RATES = (8_000, 384_000)
+MAX_CHANNELS = 32
+MAX_SAMPLE_LEVEL = 1000.0  # +60 dB over full scale: float files may go past 1.0, never this far
+# Uncompressed containers declare their length; bytes a frame takes per sample format, to check the claim.
+_PCM_BYTES = {"int8": 1, "uint8": 1, "int16": 2, "int24": 3, "int32": 4, "float32": 4, "float64": 8}
+_PCM_MAGIC = ((b"RIFF", b"WAVE"), (b"RF64", b"WAVE"), (b"FORM", b"AIFF"), (b"FORM", b"AIFC"))
 _CHUNK_FRAMES = 1 << 18  # ~6 s at 44.1 kHz per read
 
 
@@ -50,8 +57,8 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = None, mono: bo
                max_seconds: float | None = None) -> Audio:
     """Read an audio file as float32 (channels, n), resampling on the way in if `sample_rate` is set.
 
-    `max_seconds` reads only the start of the file (a window, never an error). Without it, files
-    longer than MAX_AUDIO_SECONDS (20 min) are refused, so a dropped DJ set cannot fill memory.
+    `max_seconds` reads only the start of the file. Files longer than MAX_INPUT_SECONDS (20 min) are
+    refused whatever the window, so every command gives a lying header the same verdict.
     Raises MtmError naming the file for missing, empty, corrupt, unsupported or frame-less files.
     """
     p = check_input_file(path, "audio file")
@@ -73,31 +80,56 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = None, mono: bo
             opened.close()
         raise MtmError(f"{p.name}: not a readable audio file (corrupt or unsupported format)") from exc
     with source, (opened or contextlib.nullcontext()):
-        if source.frames <= 0 or source.samplerate <= 0:
-            raise MtmError(f"{p.name}: the audio file contains no samples")
-        if source.num_channels <= 0:
-            raise MtmError(f"{p.name}: the audio file has no channels")
-        if source.num_channels > MAX_CHANNELS:
-            raise MtmError(f"{p.name}: {source.num_channels} channels is more than mtm reads "
-                           f"(limit {MAX_CHANNELS}); the header may be damaged")
-        if max_seconds is None and source.duration > MAX_AUDIO_SECONDS:
-            raise MtmError(f"{p.name}: {source.duration / 60:.0f} minutes is too long "
-                           f"(limit {MAX_AUDIO_SECONDS / 60:.0f} min); trim it or analyse a shorter excerpt")
+        frames = checked_frames(source, p)
+        duration = frames / source.samplerate
+        if duration > MAX_INPUT_SECONDS:
+            raise MtmError(f"{p.name}: {duration / 60:.0f} minutes is too long "
+                           f"(limit {MAX_INPUT_SECONDS / 60:.0f} min); trim it or use a shorter excerpt")
         out_rate = int(sample_rate) if sample_rate is not None else int(round(source.samplerate))
         reader = source.resampled_to(out_rate) if out_rate != source.samplerate else source
         with reader:
-            wanted = reader.frames
-            if max_seconds is not None:
-                wanted = min(wanted, int(round(max_seconds * out_rate)))
+            seconds = duration if max_seconds is None else min(duration, max_seconds)
+            wanted = min(reader.frames, int(round(seconds * out_rate)))
             samples = _read_chunks(reader, wanted, p)
 
     if samples.shape[1] == 0:
         raise MtmError(f"{p.name}: the audio file contains no samples")
     if not np.all(np.isfinite(samples)):
         raise MtmError(f"{p.name}: the audio contains invalid (NaN or infinite) samples")
+    if np.abs(samples).max() > MAX_SAMPLE_LEVEL:
+        raise MtmError(f"{p.name}: the samples reach {np.abs(samples).max():.3g}, far past full scale "
+                       "(the file is damaged)")
     if mono and samples.shape[0] > 1:
         samples = samples.mean(axis=0, keepdims=True, dtype=np.float32)
     return Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate=out_rate, path=p)
+
+
+def checked_frames(source: AudioFile, p: Path) -> int:
+    """The frames an open file really holds, after the reader policy: MtmError naming the file for a rate
+    outside SAMPLE_RATES, channels outside 1..MAX_CHANNELS or no frames. An uncompressed file whose header
+    claims more frames than its size can hold (cut short, or a lying header) counts only the frames held."""
+    low, high = SAMPLE_RATES
+    if source.frames <= 0:
+        raise MtmError(f"{p.name}: the audio file contains no samples")
+    if not low <= source.samplerate <= high:
+        raise MtmError(f"{p.name}: a sample rate of {source.samplerate:g} Hz is outside {low}..{high} Hz "
+                       "(the header may be damaged)")
+    if not 1 <= source.num_channels <= MAX_CHANNELS:
+        raise MtmError(f"{p.name}: {source.num_channels} channels is outside 1..{MAX_CHANNELS} "
+                       "(the header may be damaged)")
+    frame_bytes = _PCM_BYTES.get(source.file_dtype, 0) * source.num_channels
+    if frame_bytes and _is_pcm_container(p):
+        held = max(0, p.stat().st_size - 44) // frame_bytes  # at least a minimal header precedes the data
+        if held == 0:
+            raise MtmError(f"{p.name}: the audio file contains no samples")
+        return min(source.frames, held)
+    return source.frames
+
+
+def _is_pcm_container(p: Path) -> bool:
+    with open(p, "rb") as handle:
+        head = handle.read(12)
+    return (head[:4], head[8:12]) in _PCM_MAGIC
 
 
 def _read_chunks(reader, wanted: int, p: Path) -> np.ndarray:

@@ -6,6 +6,10 @@ from pathlib import Path
 
 from mtm_daw.errors import MtmError
 
+# The reader policy's length limit, the same for every command that reads a file (some then read only a
+# window of it): audio by its frames, MIDI by its last note. Longer is a damaged header or not a cue's input.
+MAX_INPUT_SECONDS = 20 * 60.0
+
 
 def check_input_file(path: str | os.PathLike, what: str = "file") -> Path:
     """Return `path` as a Path, or raise MtmError if it is missing, a folder, unreadable or empty."""

@@ -26,7 +26,7 @@ def make_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate
         raise MtmError(f"unknown synth '{synth}' (choose auto, soundfont or builtin)")
     path = find_soundfont(soundfont)
     if path is not None and fluidsynth_available():
-        return FluidSynthRenderer(path, sample_rate)
+        return FluidSynthRenderer(path, sample_rate, warn=warn)
     reason = ("the FluidSynth library (libfluidsynth) is not installed" if path is not None
               else "no General MIDI SoundFont was found (install fluid-soundfont-gm or pass --soundfont)")
     if synth == "soundfont" or soundfont:
@@ -58,5 +58,5 @@ def render_mono(score: Score, renderer, seconds: float | None = None) -> np.ndar
     n_samples = max(1, int(round(seconds * renderer.sample_rate)))
     mix = np.zeros(n_samples, dtype=np.float32)
     for track in score.tracks.values():
-        mix += renderer.render_track(track, score.tempo, n_samples).mean(axis=0)
+        mix += renderer.render_track(track, score.tempo, n_samples, mono=True)
     return mix

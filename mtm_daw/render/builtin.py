@@ -13,8 +13,9 @@ class BuiltinRenderer:
     def __init__(self, sample_rate: int = 48000) -> None:
         self.sample_rate = sample_rate
 
-    def render_track(self, track: Track, tempo: float, n_samples: int) -> np.ndarray:
-        return render_track(track, tempo, self.sample_rate, n_samples)
+    def render_track(self, track: Track, tempo: float, n_samples: int, mono: bool = False) -> np.ndarray:
+        audio = render_track(track, tempo, self.sample_rate, n_samples)
+        return audio.mean(axis=0) if mono else audio
 
     def close(self) -> None:
         pass

@@ -4,7 +4,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import io
+from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -16,12 +18,48 @@ BLOCK = 4096
 POLYPHONY = 4096  # voices (FluidSynth allows up to 65535)
 
 
+# FluidSynth logs to stderr by itself, a line per dropped note; its log goes here instead (counted, a
+# bounded number of distinct lines) and each render sums it up in one line.
+_LOG_LEVELS = range(5)  # FLUID_PANIC, FLUID_ERR, FLUID_WARN, FLUID_INFO, FLUID_DBG
+_MAX_DISTINCT_LINES = 64
+_log: Counter[str] = Counter()
+_LogFunction = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+
+
+@_LogFunction
+def _keep_log_line(level: int, message: bytes | None, data) -> None:
+    line = (message or b"").decode("utf-8", "replace").strip()
+    if line in _log or len(_log) < _MAX_DISTINCT_LINES:
+        _log[line] += 1
+    else:
+        _log["(other messages)"] += 1
+
+
 def _import_fluidsynth():
     # pyfluidsynth prints where it found the library to stdout whenever $CI is set,
     # which would corrupt our --json output; its import is kept silent.
     with contextlib.redirect_stdout(io.StringIO()):
         import fluidsynth  # loads libfluidsynth through ctypes
+    if not _log_captured:
+        set_log_function = fluidsynth.cfunc("fluid_set_log_function", ctypes.c_void_p, ("level", ctypes.c_int, 1),
+                                            ("fun", _LogFunction, 1), ("data", ctypes.c_void_p, 1))
+        for level in _LOG_LEVELS:
+            set_log_function(level, _keep_log_line, None)
+        _log_captured.append(True)
     return fluidsynth
+
+
+_log_captured: list[bool] = []
+
+
+def take_log() -> str | None:
+    """One line summing up what FluidSynth logged since the last call (None if nothing), and forget it."""
+    if not _log:
+        return None
+    total = sum(_log.values())
+    line, count = _log.most_common(1)[0]
+    _log.clear()
+    return f"fluidsynth: {total} message{'s' if total > 1 else ''} while rendering, most often: {line} ({count}x)"
 
 
 def fluidsynth_available() -> bool:
@@ -35,8 +73,10 @@ def fluidsynth_available() -> bool:
 class FluidSynthRenderer:
     """Load the SoundFont once; render each track on a reset synth so tracks never bleed."""
 
-    def __init__(self, soundfont: Path, sample_rate: int = 48000, gain: float = 0.5) -> None:
+    def __init__(self, soundfont: Path, sample_rate: int = 48000, gain: float = 0.5,
+                 warn: Callable[[str], None] = print) -> None:
         fluidsynth = _import_fluidsynth()
+        self._warn = warn
         self._fluidsynth = fluidsynth
         self.sample_rate = sample_rate
         self.soundfont = soundfont
@@ -51,7 +91,9 @@ class FluidSynthRenderer:
         self._sfid = self._synth.sfload(str(soundfont))
         if self._sfid < 0:
             self._synth.delete()
+            take_log()
             raise MtmError(f"{soundfont}: FluidSynth could not load this SoundFont")
+        take_log()  # what loading said (e.g. a SoundFont's harmless chunk notes)
         self._write_float = fluidsynth.cfunc(
             "fluid_synth_write_float", ctypes.c_int,
             ("synth", ctypes.c_void_p, 1), ("len", ctypes.c_int, 1),
@@ -62,18 +104,22 @@ class FluidSynthRenderer:
         self._synth.delete()
 
     def _write(self, out: np.ndarray, start: int, stop: int) -> None:
-        """Synthesise samples [start, stop) into out (2, n), in blocks."""
+        """Synthesise samples [start, stop) into out, (2, n) or (n,) for the mean of left and right, in blocks."""
         position = start
         while position < stop:
             count = min(BLOCK, stop - position)
             buffer = np.zeros(2 * count, dtype=np.float32)
             pointer = buffer.ctypes.data_as(ctypes.c_void_p)
             self._write_float(self._synth.synth, count, pointer, 0, 2, pointer, 1, 2)
-            out[0, position:position + count] = buffer[0::2]
-            out[1, position:position + count] = buffer[1::2]
+            if out.ndim == 1:
+                out[position:position + count] = 0.5 * (buffer[0::2] + buffer[1::2])
+            else:
+                out[0, position:position + count] = buffer[0::2]
+                out[1, position:position + count] = buffer[1::2]
             position += count
 
-    def render_track(self, track: Track, tempo: float, n_samples: int) -> np.ndarray:
+    def render_track(self, track: Track, tempo: float, n_samples: int, mono: bool = False) -> np.ndarray:
+        """(2, n_samples) float32, or (n_samples,) with `mono` (half the memory of a long render)."""
         synth = self._synth
         synth.system_reset()
         channel = DRUM_CHANNEL if track.is_drum else 0
@@ -81,15 +127,9 @@ class FluidSynthRenderer:
         if synth.program_select(channel, self._sfid, bank, preset) != 0:
             fallback = (128, 0) if track.is_drum else (0, 0)  # the SoundFont lacks it: its standard kit or piano
             synth.program_select(channel, self._sfid, *fallback)
-        samples_per_beat = 60.0 / tempo * self.sample_rate
-        events = []  # (sample, 0 = off before 1 = on, pitch, velocity)
-        for note in track.notes:
-            start = int(round(note.onset * samples_per_beat))
-            stop = max(start + 1, int(round(note.end * samples_per_beat)))
-            events.append((start, 1, note.pitch, note.velocity))
-            events.append((stop, 0, note.pitch, 0))
-        events.sort()
-        out = np.zeros((2, n_samples), dtype=np.float32)
+        take_log()  # a missing preset is handled just above; FluidSynth's note of it is not news
+        events = note_events(track, 60.0 / tempo * self.sample_rate)
+        out = np.zeros(n_samples if mono else (2, n_samples), dtype=np.float32)
         position = 0
         for sample, is_on, pitch, velocity in events:
             sample = min(max(sample, 0), n_samples)
@@ -100,4 +140,30 @@ class FluidSynthRenderer:
             else:
                 synth.noteoff(channel, pitch)
         self._write(out, position, n_samples)
+        if (summary := take_log()) is not None:
+            self._warn(f"{track.role}: {summary}")
         return out
+
+
+def note_events(track: Track, samples_per_beat: float) -> list[tuple[int, int, int, int]]:
+    """(sample, 0 = off / 1 = on, pitch, velocity), sorted, offs before ons at one sample. A key struck
+    again while it sounds is retriggered, as a MIDI keyboard does: the sounding note ends where the next
+    starts, and notes struck together on one key are played once. So a track never holds more than 128
+    keys at a time, and the densest file stays inside FluidSynth's voices and event queue (stacked
+    notes would be dropped there, with a warning each)."""
+    by_pitch: dict[int, list[tuple[int, int, int]]] = {}
+    for note in track.notes:
+        start = int(round(note.onset * samples_per_beat))
+        stop = max(start + 1, int(round(note.end * samples_per_beat)))
+        by_pitch.setdefault(note.pitch, []).append((start, stop, note.velocity))
+    events = []
+    for pitch, notes in by_pitch.items():
+        notes.sort()
+        for index, (start, stop, velocity) in enumerate(notes):
+            if index + 1 < len(notes):
+                stop = min(stop, notes[index + 1][0])
+            if stop > start:
+                events.append((start, 1, pitch, velocity))
+                events.append((stop, 0, pitch, 0))
+    events.sort()
+    return events

@@ -8,13 +8,14 @@ from pathlib import Path
 import mido
 
 from mtm_daw.errors import MtmError
-from mtm_daw.media.paths import check_input_file
+from mtm_daw.media.paths import MAX_INPUT_SECONDS, check_input_file
 from mtm_daw.score.gm import DRUM_CHANNEL, kit_name, program_name
 from mtm_daw.score.score import ROLES, Note, Score, Track, validate_tempo, validate_time_signature
 from mtm_daw.score.theory import Key, parse_key
 
 TICKS_PER_BEAT = 480
 MAX_MIDI_BYTES = 16 * 1024 * 1024
+MAX_EXTRA_PARTS = 4  # stems beyond the four roles; further parts join the role nearest in register
 
 
 def mido_key_name(key: Key) -> str:
@@ -95,7 +96,9 @@ def read_midi(path: str | Path) -> mido.MidiFile:
     try:
         return mido.MidiFile(path, clip=True)
     except (OSError, EOFError, ValueError, KeyError, IndexError, mido.KeySignatureError) as error:
-        raise MtmError(f"{path}: not a readable MIDI file ({error})") from None
+        reason = str(error) if str(error) else "the file ends too early" if isinstance(error, EOFError) \
+            else type(error).__name__
+        raise MtmError(f"{path}: not a readable MIDI file ({reason})") from None
 
 
 def midi_to_score(midi: mido.MidiFile, source: str = "MIDI file", key: str | None = None) -> Score:
@@ -150,6 +153,9 @@ def midi_to_score(midi: mido.MidiFile, source: str = "MIDI file", key: str | Non
         raise MtmError(f"{source}: {error}") from None
     bar = score.beats_per_bar
     score.length_beats = max(bar, -(-length // bar) * bar)  # whole bars
+    if score.length_seconds > MAX_INPUT_SECONDS:
+        raise MtmError(f"{source}: its notes run {score.length_seconds / 60:.0f} minutes (limit "
+                       f"{MAX_INPUT_SECONDS / 60:.0f} min); the file may be damaged")
     return score
 
 
@@ -168,19 +174,39 @@ def _assign_roles(parts: list[dict]) -> dict[str, Track]:
             continue
         tracks[role] = Track(role, part["program"], sorted(part["notes"], key=lambda n: (n.onset, n.pitch)), is_drum)
     unnamed.sort(key=lambda p: statistics.median(n.pitch for n in p["notes"]))
+    extras = 0
     for part in unnamed:
-        if part["channel"] == DRUM_CHANNEL:
-            role = "drums" if "drums" not in tracks else f"drums {len(tracks) + 1}"
+        is_drum = part["channel"] == DRUM_CHANNEL
+        if is_drum and "drums" in tracks:  # General MIDI has one drum channel: every drum part plays one kit
+            _merge_into(tracks["drums"], part["notes"])
+            continue
+        if is_drum:
+            role = "drums"
         else:
             free = [r for r in ("bass", "harmony", "melody") if r not in tracks]
             if part is unnamed[-1] and "melody" in free:
                 role = "melody"
             else:
                 role = free[0] if free else f"part {len(tracks) + 1}"
-        tracks[role] = Track(role, part["program"], sorted(part["notes"], key=lambda n: (n.onset, n.pitch)),
-                             part["channel"] == DRUM_CHANNEL)
+        if role not in ROLES:
+            if extras == MAX_EXTRA_PARTS:  # roles, not tracks: a 1,000-track file still gives a few stems
+                _merge_into(_nearest_pitched(tracks, part), part["notes"])
+                continue
+            extras += 1
+        tracks[role] = Track(role, part["program"], sorted(part["notes"], key=lambda n: (n.onset, n.pitch)), is_drum)
     order = [r for r in ROLES if r in tracks] + [r for r in tracks if r not in ROLES]
     return {role: tracks[role] for role in order}
+
+
+def _nearest_pitched(tracks: dict[str, Track], part: dict) -> Track:
+    """The pitched role whose register (median pitch) lies nearest a part's."""
+    median = statistics.median(n.pitch for n in part["notes"])
+    return min((tracks[role] for role in ("bass", "harmony", "melody")),
+               key=lambda track: abs(statistics.median(n.pitch for n in track.notes) - median))
+
+
+def _merge_into(track: Track, notes: list[Note]) -> None:
+    track.notes = sorted(track.notes + notes, key=lambda n: (n.onset, n.pitch))
 
 
 def estimate_key_from_notes(tracks) -> Key:
