@@ -152,6 +152,7 @@ class FileSet:
                 temps.append((temp, target))
                 writer(temp)
                 os.chmod(temp, 0o666 & ~UMASK)  # mkstemp makes 0600; give the user's usual mode
+                sync_file(temp)  # on disk before any rename: a power loss cannot leave a renamed empty file
                 progress((index + 1) / len(self._writers))
             for _, target in temps:
                 if target.exists():
@@ -161,9 +162,11 @@ class FileSet:
                     except OSError:  # no hard links here (FAT, some network shares): move it aside
                         os.replace(target, backup)
                     backups.append((backup, target))
+            sync_folder(self.folder)  # the backup names are on disk before the renames replace anything
             for temp, target in temps:
                 os.replace(temp, target)
                 placed.append(target)
+            sync_folder(self.folder)  # and the renames before "done" is said
         except OSError as error:
             for target in placed:
                 target.unlink(missing_ok=True)
@@ -179,3 +182,24 @@ class FileSet:
             backup.unlink(missing_ok=True)
         remove_stale_files(self.folder, replaced=frozenset(target.name for _, target in temps))
         return [target for _, target in temps]
+
+
+def sync_file(path: Path) -> None:
+    """Flush a written file's data to the disk."""
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (names made, renamed or removed) to the disk; a no-op where folders
+    cannot be opened for it."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

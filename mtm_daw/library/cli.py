@@ -20,11 +20,11 @@ def library_path(args: argparse.Namespace) -> Path:
     return Path(args.library).expanduser() if args.library else default_library_path()
 
 
-def _open(args: argparse.Namespace, create: bool = True):
+def _open(args: argparse.Namespace, create: bool = True, read_only: bool = False):
     """The library (a new one starts with the bundled starter set, so search works on a fresh install)."""
     from mtm_daw.library.starter import open_library
 
-    return open_library(library_path(args), create=create)
+    return open_library(library_path(args), create=create, read_only=read_only)
 
 
 @contextlib.contextmanager
@@ -45,6 +45,7 @@ def _progress_and_ctrl_c(quiet: bool):
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    from mtm_daw.cli import one_line
     from mtm_daw.library.importer import import_paths
 
     with _progress_and_ctrl_c(args.quiet) as (printer, token):
@@ -52,8 +53,9 @@ def cmd_add(args: argparse.Namespace) -> int:
                               transcribe=not args.no_notes, progress=printer, cancel=token)
     print(f"added {report.added}, already there {report.skipped}, failed {len(report.failed)} "
           f"in {report.seconds:.1f} s ({report.files_per_second:.2f} files/s) -> {library_path(args)}")
-    for path, message in report.failed:
-        print(f"  skipped {path}: {message}", file=sys.stderr)
+    for path, message in report.failed:  # a reader's message names the file already
+        shown = message if Path(path).name in message else f"{path}: {message}"
+        print(f"  skipped {one_line(shown)}", file=sys.stderr)
     if report.cancelled:
         print("mtm: cancelled — the files added so far are kept; run the same command again to continue",
               file=sys.stderr)
@@ -68,7 +70,7 @@ def _item_line(item) -> str:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    store = _open(args)
+    store = _open(args, read_only=True)
     try:
         items = store.list_items(partition=args.partition, limit=args.limit)
     finally:
@@ -106,7 +108,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if looks_like_path(args.query) and not Path(args.query).expanduser().is_file():
         raise MtmError(f"{args.query}: no such file to search by sound (words are searched as words)")
     vector, windows = query_embedding(args.query, JointEmbedder.default())
-    store = _open(args)
+    store = _open(args, read_only=True)
     try:
         references = search(store, vector, filters_from_args(args), k=args.k, query_windows=windows)
     finally:
@@ -163,7 +165,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    store = _open(args)
+    store = _open(args, read_only=True)
     try:
         stats = asdict(store.stats())
     finally:
@@ -198,7 +200,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from mtm_daw.library.store import SCHEMA_VERSION, LibraryStore
 
     # any embedding model and an older schema as it is: verify only reads the file
-    store = LibraryStore.open(library_path(args), create=False, upgrade=False)
+    store = LibraryStore.open(library_path(args), read_only=True)
     try:
         problems = store.verify()
         model, schema = store.embedding_model, store.schema_version

@@ -155,8 +155,9 @@ def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], 
             for done, (path, tagged, error) in enumerate(_run_jobs(jobs, workers, notes, cancel), start=1):
                 if error is not None:
                     report.failed.append((path, error))
+                elif store.add_item_if_new(tagged.item, tagged.embedding, tagged.windows) is None:
+                    report.skipped += 1  # another import added the same file meanwhile
                 else:
-                    store.add_item(tagged.item, tagged.embedding, tagged.windows)
                     report.added += 1
                 progress("tagging", done / len(jobs))
         except Cancelled:

@@ -8,6 +8,7 @@ renders instead.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -66,7 +67,7 @@ def seed_starter(store, folder: Path = STARTER_DIR, embedder=None) -> int:
             mood_confidence=1.0, instruments=list(entry["instruments"]), caption=entry["caption"],
             partition=STARTER_PARTITION, source=entry["source"], licence=entry["licence"],
             notes_path=str(path), added_at=now, updated_at=now)
-        if store.add_item(item, embedding, windows) is not None:
+        if store.add_item_if_new(item, embedding, windows) is not None:
             added += 1
     return added
 
@@ -84,21 +85,47 @@ def _load_windows(path: Path) -> dict[str, np.ndarray]:
     return {name: w for name, w in found.items() if np.isfinite(w).all()}
 
 
-def open_library(path: str | os.PathLike | None = None, create: bool = True):
+def open_library(path: str | os.PathLike | None = None, create: bool = True, read_only: bool = False):
     """Open the library at `path` (default: $MTM_LIBRARY or the user data folder) with the shipped
-    joint model; a library created here is seeded with the starter set, so search works at once."""
-    from mtm_daw.library.store import LibraryStore, default_library_path
+    joint model; a library created here is seeded with the starter set, so search works at once.
+
+    read_only (for search, ls, stats): an existing library of the current schema is opened for reading
+    only (so read-only media work); a missing one is still created. A creation that fails (a full disk,
+    Ctrl-C) removes every file it made."""
+    from mtm_daw.library.store import SCHEMA_VERSION, LibraryStore, default_library_path
 
     path = Path(default_library_path() if path is None else path).expanduser()
     new = not (path.is_file() and path.stat().st_size > 0)
-    store = LibraryStore.open(path, create=create, embedding_model=embedding_model_name())
+    if read_only and not new:
+        store = LibraryStore.open(path, embedding_model=embedding_model_name(), read_only=True)
+        if store.schema_version == SCHEMA_VERSION:
+            return store
+        store.close()  # an older library: opened for writing once, to bring it up to date
+    made = [] if not new else [p for p in _library_files(path) if not p.exists()]
+    try:
+        store = LibraryStore.open(path, create=create, embedding_model=embedding_model_name())
+    except BaseException:
+        _remove(made)
+        raise
     if new:
         try:
             seed_starter(store)
         except BaseException:
             store.close()
+            _remove(made)
             raise
     return store
+
+
+def _library_files(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+            path.with_name(path.name + "-journal")]
+
+
+def _remove(paths: list[Path]) -> None:
+    for made in paths:
+        with contextlib.suppress(OSError):
+            made.unlink()
 
 
 def embedding_model_name() -> str:

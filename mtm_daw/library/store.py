@@ -241,9 +241,27 @@ def _translate(path: Path, apsw, exc: BaseException) -> BaseException:
         return MtmError(f"{path}: the library is busy (another mtm process is writing to it); try again")
     if isinstance(exc, apsw.FullError):
         return MtmError(f"{path}: the disk is full; the library was not changed")
+    if isinstance(exc, (apsw.ReadOnlyError, apsw.CantOpenError)) and not os.access(path.parent, os.W_OK):
+        if not path.exists():
+            return MtmError(f"{path}: cannot create the library here: the folder is read-only")
+        return MtmError(f"{path}: the library is on read-only storage: search, ls, stats and verify work; "
+                        "adding or changing items needs a writable copy")
     if isinstance(exc, (apsw.ReadOnlyError, apsw.PermissionsError, apsw.CantOpenError, apsw.IOError)):
         return MtmError(f"{path}: cannot open or write the library ({exc}); check the folder's permissions")
     return exc
+
+
+def _read_only_connection(apsw, path: Path):
+    """A read-only connection. A WAL library needs its -shm file, which read-only media cannot hold: there
+    the file is opened as immutable (nothing can write it meanwhile)."""
+    connection = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        return connection
+    except (apsw.CantOpenError, apsw.ReadOnlyError, apsw.IOError):
+        connection.close()
+    uri = path.resolve().as_uri() + "?immutable=1"
+    return apsw.Connection(uri, flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
 
 
 class LibraryStore:
@@ -263,13 +281,16 @@ class LibraryStore:
     # --- lifecycle ----------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, create: bool = True, dim: int | None = None,
-             embedding_model: str | None = None, upgrade: bool = True) -> "LibraryStore":
+             embedding_model: str | None = None, upgrade: bool = True, read_only: bool = False) -> "LibraryStore":
         """Open (or create) a library. `dim` and `embedding_model`, when given, must match the file's.
 
         A new library gets `dim` (default 128) and records `embedding_model`; an existing one keeps its own.
         An older schema is brought up to date, unless upgrade=False (for checking a file without writing
-        to it: `schema_version` then says what it holds).
+        to it: `schema_version` then says what it holds). read_only opens an existing file for reading
+        only (never creating, upgrading or recording anything), which also works on read-only media.
         """
+        if read_only:
+            create = upgrade = False
         path = Path(default_library_path() if path is None else path).expanduser()
         try:
             if "\x00" in str(path):
@@ -296,7 +317,7 @@ class LibraryStore:
         flags = apsw.SQLITE_OPEN_READWRITE | (apsw.SQLITE_OPEN_CREATE if create else 0)
         connection = None
         try:
-            connection = apsw.Connection(str(path), flags=flags)
+            connection = _read_only_connection(apsw, path) if read_only else apsw.Connection(str(path), flags=flags)
             connection.set_busy_timeout(BUSY_TIMEOUT_MS)
             connection.enable_load_extension(True)
             try:
@@ -319,8 +340,11 @@ class LibraryStore:
             if dim is not None and dim != file_dim:
                 raise MtmError(f"{path}: this library holds {file_dim}-wide embeddings, not {dim}; "
                                "it was built with another embedding model — use a new library file")
-            if embedding_model:
+            if embedding_model and not read_only:
                 store._claim_model(embedding_model)
+            elif embedding_model and store.embedding_model and store.embedding_model != embedding_model:
+                raise MtmError(f"{path}: this library's embeddings come from {store.embedding_model!r}, not "
+                               f"{embedding_model!r} — run `mtm library reembed` to bring it to this model")
         except BaseException:
             store.close()
             raise
@@ -409,17 +433,30 @@ class LibraryStore:
         return self.add_items([item], np.asarray(embedding, dtype=np.float32)[None],
                               windows=None if windows is None else [windows])[0]
 
+    def add_item_if_new(self, item: LibraryItem, embedding: np.ndarray, windows: np.ndarray | None = None) -> int | None:
+        """As add_item, but None when this file was already in that partition: decided inside the insert's
+        transaction, so importers running at once count exactly what each of them added."""
+        ids, new = self._add_items([item], np.asarray(embedding, dtype=np.float32)[None],
+                                   windows=None if windows is None else [windows])
+        return ids[0] if new[0] else None
+
     def add_items(self, items: Sequence[LibraryItem], embeddings: np.ndarray,
                   progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
                   windows: Sequence[np.ndarray | None] | None = None) -> list[int]:
         """Store many items in one transaction (all or none); embeddings is (len(items), dim), windows
         (optional) one (n, dim) array or None per item."""
+        return self._add_items(items, embeddings, progress, cancel, windows)[0]
+
+    def _add_items(self, items: Sequence[LibraryItem], embeddings: np.ndarray,
+                   progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
+                   windows: Sequence[np.ndarray | None] | None = None) -> tuple[list[int], list[bool]]:
+        """(each item's id, whether it was inserted now)."""
         vectors = self._unit_vectors(embeddings, len(items))
         window_blobs = [None] * len(items) if windows is None else [self._window_blob(w) for w in windows]
         if len(window_blobs) != len(items):
             raise MtmError(f"expected window embeddings for {len(items)} item(s), got {len(window_blobs)}")
         now = time.time()
-        ids = []
+        ids, inserted = [], []
         with self.transaction():
             added = 0
             for index, (item, vector) in enumerate(zip(items, vectors)):
@@ -427,6 +464,7 @@ class LibraryStore:
                     cancel.check()
                 row = _item_row(item, now)
                 new = self._connection.execute(_INSERT_ITEM, row).fetchall()
+                inserted.append(bool(new))
                 if new:
                     ids.append(new[0][0])
                     self._connection.execute(_INSERT_VECTOR, _vector_row(new[0][0], row, vector))
@@ -443,7 +481,7 @@ class LibraryStore:
             if added:
                 self._bump(rewrite=False)
         progress("library", 1.0)
-        return ids
+        return ids, inserted
 
     def _unit_vectors(self, embeddings: np.ndarray, count: int) -> np.ndarray:
         vectors = np.asarray(embeddings, dtype=np.float32)
@@ -759,6 +797,14 @@ class LibraryStore:
             if meta.get("embedding_dim") != declared.group(1):
                 problems.append(f"meta says embeddings are {meta.get('embedding_dim')} wide, "
                                 f"the vector table holds {declared.group(1)}")
+            probe = np.zeros(int(declared.group(1)), np.float32)
+            probe[0] = 1.0
+            try:  # through sqlite-vec's own interface: a search and a read of every row
+                run("SELECT rowid FROM item_vectors WHERE embedding MATCH ? AND k = 1", (probe.tobytes(),)).fetchall()
+                run("SELECT count(embedding) FROM item_vectors").fetchall()
+            except self._apsw.Error as exc:
+                problems.append(f"the vector table item_vectors cannot be read ({exc})")
+                return problems
             lonely = [row[0] for row in run(
                 "SELECT id FROM items WHERE id NOT IN (SELECT rowid FROM item_vectors) ORDER BY id")]
             if lonely:
@@ -845,7 +891,7 @@ def _prepare(connection: "apsw.Connection", path: Path, dim: int, create: bool,
             raise
         version, meta = inspect()
     connection.execute("PRAGMA foreign_keys = ON")
-    connection.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses at most the last commit
+    connection.execute("PRAGMA synchronous = FULL")  # with WAL: a commit reported done survives a power loss
     sql = connection.execute("SELECT sql FROM sqlite_master WHERE name = 'item_vectors'").fetchall()
     declared = re.search(r"float\[(\d+)\]", sql[0][0] or "") if sql else None
     if declared is None or meta.get("embedding_dim") != declared.group(1):  # what every vector read relies on

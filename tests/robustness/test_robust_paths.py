@@ -173,7 +173,7 @@ def test_a_read_only_output_folder(cue, tmp_path):
             export_cue(cue, folder)
         with pytest.raises(MtmError, match="cannot create the output folder"):
             export_cue(cue, folder / "inside")
-        with pytest.raises(MtmError, match="cannot open or write the library"):
+        with pytest.raises(MtmError, match="cannot create the library here: the folder is read-only"):
             LibraryStore.open(folder / "library.sqlite")
         assert listing(folder) == before
 
