@@ -18,6 +18,7 @@ from mtm_daw.errors import MtmError
 from mtm_daw.loop import (LOOP_TAIL_SECONDS, check_loop_bars, cut_to_bars, loop_description, loop_samples, looped_description,
                           settle_and_mix, wrap_tail)
 from mtm_daw.mix import TARGET_LUFS, MixGains, load_vst3, mix_stems_with_gains, role_chain
+from mtm_daw.media.audio import SAMPLE_RATES
 from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
 from mtm_daw.provenance import ReferenceRecord, Recipe, file_reference, file_sha256, reference_signal
 from mtm_daw.render import SAMPLE_RATE, TAIL_SECONDS, make_renderer, render_score
@@ -37,6 +38,15 @@ class RenderSettings:
     sample_rate: int = SAMPLE_RATE
     target_lufs: float = TARGET_LUFS
     plugins: dict[str, list[str]] = field(default_factory=dict)  # role -> VST3 paths appended to its chain
+
+    def __post_init__(self) -> None:  # a sidecar can hold anything: checked before FluidSynth sees it
+        low, high = SAMPLE_RATES
+        if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int) \
+                or not low <= self.sample_rate <= high:
+            raise MtmError(f"sample rate {self.sample_rate!r} is outside {low}..{high} Hz")
+        if isinstance(self.target_lufs, bool) or not isinstance(self.target_lufs, (int, float)) \
+                or not -70.0 <= self.target_lufs <= 0.0:
+            raise MtmError(f"loudness target {self.target_lufs!r} LUFS is outside -70..0")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -14,7 +14,7 @@ from typing import Callable
 
 from mtm_daw.cue import Cue
 from mtm_daw.errors import MtmError
-from mtm_daw.pipeline import make_cue
+from mtm_daw.pipeline import RenderSettings, make_cue
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 from mtm_daw.provenance import Recipe, differences, load_sidecar
 from mtm_daw.score.score import ROLES
@@ -27,12 +27,21 @@ def reproduce_cue(sidecar_path: str | os.PathLike, progress: ProgressCallback = 
     made (software, model, SoundFont, a reference file) is reported through `warn` first.
     allow_plugins: load the VST3 plugins the sidecar names (see `check_plugins`)."""
     sidecar = load_sidecar(sidecar_path)
+    check_render(sidecar["recipe"], sidecar_path)
     check_plugins(sidecar["recipe"], sidecar_path, allow_plugins)
     for note in differences(sidecar):
         warn(f"note: {note}; the audio may not be bit-identical")
     if "panel_mix" in sidecar.get("parameters", {}):
         warn("note: this cue was re-mixed in the panel; it is made again as first rendered")
     return make_cue(sidecar["recipe"], progress, cancel, warn)
+
+
+def check_render(recipe: Recipe, sidecar_path: str | os.PathLike) -> None:
+    """The sidecar's render settings (sample rate, loudness target) are usable, before anything renders."""
+    try:
+        RenderSettings.from_dict(recipe.render)
+    except (MtmError, TypeError) as error:
+        raise MtmError(f"{os.path.basename(sidecar_path)}: {error}") from None
 
 
 def check_plugins(recipe: Recipe, sidecar_path: str | os.PathLike, allow_plugins: bool) -> None:
@@ -91,6 +100,7 @@ def _parent(sidecar_path: str | os.PathLike, warn: Callable[[str], None],
             allow_plugins: bool) -> tuple[Recipe, dict]:
     sidecar = load_sidecar(sidecar_path)
     parent = sidecar["recipe"]
+    check_render(parent, sidecar_path)
     check_plugins(parent, sidecar_path, allow_plugins)
     if parent.engine == "midi":
         raise MtmError(f"{sidecar_path}: a cue rendered from a MIDI file cannot be extended or regenerated here; "

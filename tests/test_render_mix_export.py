@@ -227,3 +227,50 @@ def test_loading_fluidsynth_keeps_stdout_clean_under_ci(tmp_path):
                           env={**os.environ, "CI": "1"}, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
+
+
+def test_a_struck_key_retriggers_so_stacked_notes_never_pile_up():
+    from mtm_daw.render.fluid import note_events
+
+    track = Track("harmony", 0, [Note(0, 4, 60, 90), Note(0, 4, 60, 80), Note(1, 1, 60, 70), Note(0, 2, 64, 90)])
+    events = note_events(track, 100.0)  # 100 samples a beat
+    assert events == [(0, 1, 60, 90), (0, 1, 64, 90), (100, 0, 60, 0), (100, 1, 60, 70), (200, 0, 60, 0),
+                      (200, 0, 64, 0)]
+
+
+@requires_soundfont
+def test_a_dense_chord_renders_every_key_and_fluidsynth_stays_quiet(capfd):
+    """3,072 note-ons at one instant (every key 24 times): 30,558 'Ringbuffer full' and 'Failed to allocate'
+    lines before, and notes dropped; now no FluidSynth line at all, and every key sounds."""
+    notes = [Note(0, 2, pitch, 90) for _ in range(24) for pitch in range(21, 109)]
+    said = []
+    renderer = make_renderer(synth="soundfont", sample_rate=22050, warn=said.append)
+    try:
+        together = renderer.render_track(Track("harmony", 0, notes), 120.0, 22050 * 2)
+        highest = renderer.render_track(Track("harmony", 0, [Note(0, 2, 108, 90)]), 120.0, 22050 * 2)
+    finally:
+        renderer.close()
+    assert said == [] and capfd.readouterr().err == ""
+    # the top key is heard in the chord: its band carries energy the chord without it would not have
+    spectrum = np.abs(np.fft.rfft(together.mean(axis=0)))
+    top = np.abs(np.fft.rfft(highest.mean(axis=0)))
+    band = slice(int(4186 * 2 * 0.98), int(4186 * 2 * 1.02))  # C8 at 4186 Hz, 0.5 Hz bins
+    assert spectrum[band].max() > 0.1 * top[band].max()
+
+
+@requires_soundfont
+def test_fluidsynth_messages_become_one_summary_line(monkeypatch, capfd):
+    """A synth with one voice drops the rest of a chord: FluidSynth's line per dropped note becomes one
+    summary through `warn`, and nothing reaches the terminal."""
+    from mtm_daw.render import fluid
+
+    monkeypatch.setattr(fluid, "POLYPHONY", 1)
+    said = []
+    renderer = make_renderer(synth="soundfont", sample_rate=22050, warn=said.append)
+    try:
+        renderer.render_track(Track("melody", 0, [Note(0, 1, pitch, 90) for pitch in (60, 64, 67, 72)]), 120.0, 22050)
+    finally:
+        renderer.close()
+    assert len(said) == 1 and said[0].startswith("melody: fluidsynth: 8 messages while rendering"), said
+    assert "Polyphony exceeded" in said[0]
+    assert capfd.readouterr().err == ""

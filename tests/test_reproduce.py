@@ -8,7 +8,10 @@ import mido
 import pytest
 
 from mtm_daw.cli import main
+from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
+from mtm_daw.export import export_cue
+from mtm_daw.pipeline import RenderSettings, compose_cue
 from mtm_daw.provenance import Recipe, library_reference, load_sidecar
 from mtm_daw.remake import reproduce_cue
 
@@ -101,6 +104,21 @@ def test_unusable_sidecars_are_refused_naming_the_file(tmp_path):
     with pytest.raises(MtmError, match="unknown operation 'remix'"):
         load_sidecar(odd)
     assert main(["reproduce", str(tmp_path / "missing.json"), "-o", str(tmp_path / "out")]) == 2
+
+
+@pytest.mark.parametrize("field, value, message", [("sample_rate", 0, "sample rate 0 is outside 8000..384000 Hz"),
+                                                   ("target_lufs", 12.0, "loudness target 12.0 LUFS is outside")])
+def test_a_sidecar_with_unusable_render_settings_is_refused_before_rendering(tmp_path, capsys, field, value, message):
+    """FluidSynth never sees the sidecar's sample rate of 0 (it printed its own error before the real one)."""
+    cue = compose_cue(MusicDescription(duration=4), seed=1, settings=RenderSettings(synth="builtin"))
+    sidecar = next(p for p in export_cue(cue, tmp_path / "cue") if p.name.endswith("_description.json"))
+    data = json.loads(sidecar.read_text())
+    data["recipe"]["render"][field] = value
+    sidecar.write_text(json.dumps(data))
+    assert main(["reproduce", str(sidecar), "-o", str(tmp_path / "again")]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and error[0].startswith(f"mtm: error: {sidecar.name}: {message}"), error
+    assert not (tmp_path / "again").exists()
 
 
 def test_recipe_round_trips_through_json():
