@@ -125,7 +125,7 @@ def describe_midi(path: Path, score=None, listen: bool = False) -> MusicDescript
         from mtm_daw.render import make_renderer, render_mono
 
         seconds = min(score.length_seconds + 1.0, MAX_DURATION_SECONDS)
-        with contextlib.closing(make_renderer(sample_rate=16000, warn=lambda message: None)) as renderer:
+        with contextlib.closing(make_renderer(sample_rate=16000, warn=lambda message: None, for_listening=True)) as renderer:
             audio = render_mono(score, renderer, seconds)  # closed after: a SoundFont is ~50 MB a synth
         heard = hear(audio, 16000, score.key, score.tempo)
         heard_styles, mood = dict(heard.styles), heard.mood[0]

@@ -137,7 +137,7 @@ def _render_midi(path: Path, renderer) -> tuple:
         raise MtmError(f"{path}: the MIDI file has no notes")
     seconds = min(score.length_seconds + 1.0, MAX_IMPORT_SECONDS)
     if renderer is None:  # one of its own, closed after (a SoundFont is ~50 MB a synth)
-        with contextlib.closing(make_renderer(sample_rate=SAMPLE_RATE, warn=lambda message: None)) as own:
+        with contextlib.closing(make_renderer(sample_rate=SAMPLE_RATE, warn=lambda message: None, for_listening=True)) as own:
             return score, render_mono(score, own, seconds), own.sample_rate
     return score, render_mono(score, renderer, seconds), renderer.sample_rate
 

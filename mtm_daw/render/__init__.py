@@ -18,15 +18,16 @@ TAIL_SECONDS = 2.0  # room for releases and reverb after the last bar
 
 
 def make_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate: int = SAMPLE_RATE,
-                  warn: Callable[[str], None] = print):
-    """synth: 'auto' (SoundFont when one is found, else built-in), 'soundfont' or 'builtin'."""
+                  warn: Callable[[str], None] = print, for_listening: bool = False):
+    """synth: 'auto' (SoundFont when one is found, else built-in), 'soundfont' or 'builtin'. for_listening:
+    a render only analysed (tagging, describing), never exported: the SoundFont's samples load on demand."""
     if synth == "builtin":
         return BuiltinRenderer(sample_rate)
     if synth not in ("auto", "soundfont"):
         raise MtmError(f"unknown synth '{synth}' (choose auto, soundfont or builtin)")
     path = find_soundfont(soundfont)
     if path is not None and fluidsynth_available():
-        return FluidSynthRenderer(path, sample_rate, warn=warn)
+        return FluidSynthRenderer(path, sample_rate, warn=warn, load_on_demand=for_listening)
     reason = ("the FluidSynth library (libfluidsynth) is not installed" if path is not None
               else "no General MIDI SoundFont was found (install fluid-soundfont-gm or pass --soundfont)")
     if synth == "soundfont" or soundfont:

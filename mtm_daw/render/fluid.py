@@ -74,7 +74,7 @@ class FluidSynthRenderer:
     """Load the SoundFont once; render each track on a reset synth so tracks never bleed."""
 
     def __init__(self, soundfont: Path, sample_rate: int = 48000, gain: float = 0.5,
-                 warn: Callable[[str], None] = print) -> None:
+                 warn: Callable[[str], None] = print, load_on_demand: bool = False) -> None:
         fluidsynth = _import_fluidsynth()
         self._warn = warn
         self._fluidsynth = fluidsynth
@@ -85,9 +85,13 @@ class FluidSynthRenderer:
         # default 256 voices (and the event queue sized from them) drop notes of dense parts, fast
         # power chords or a long release under sixteenths, with a warning per note; voices are only
         # allocated as they sound, so a high ceiling costs nothing on sparse parts.
+        # load_on_demand reads only the samples of the presets played (~130 MB less for a GM SoundFont); a
+        # voice's tail can then end a little differently (4.6e-4 at most, measured), so cues, which must
+        # come out the same every time, load the whole SoundFont; listening renders need not.
         self._synth = fluidsynth.Synth(gain=gain, samplerate=float(sample_rate),
                                        **{"synth.reverb.active": 0, "synth.chorus.active": 0,
-                                          "synth.polyphony": POLYPHONY})
+                                          "synth.polyphony": POLYPHONY,
+                                          "synth.dynamic-sample-loading": int(load_on_demand)})
         self._sfid = self._synth.sfload(str(soundfont))
         if self._sfid < 0:
             self._synth.delete()

@@ -27,7 +27,6 @@ from tests.robustness.hostile import Case, build_corpus
 ROOT = Path(__file__).resolve().parents[2]
 CALL_SECONDS = 30.0
 PEAK_MB = 1000
-LIBRARY_PEAK_MB = 1250  # 1187 MB measured; see test_library_import_memory
 CHILD_SECONDS = 600  # one command over the whole corpus
 FOREIGN_OUTPUT = ("Traceback", "Warning", "warning:", "fluidsynth", "Ringbuffer", "numba", "librosa")
 
@@ -206,13 +205,8 @@ def test_library_add_and_search_of_the_corpus(corpus_run):
 
 
 def test_memory_stays_bounded(corpus_run):
-    """Each reading command over the whole corpus, in a process of its own, stays under 1 GB."""
+    """Each command over the whole corpus, in a process of its own, stays under 1 GB (library add of the
+    corpus peaked at 1187 MB before: a SoundFont loaded whole per renderer, a 10-minute spectrogram in one
+    piece and pyloudnorm's float64 copies; 796 MB measured after)."""
     rises = [(r["command"], r["case"], r["peak_mb"]) for r in corpus_run["results"] if r["peak_mb"] >= PEAK_MB]
-    readers = {command: peak for command, peak in corpus_run["peak_mb"].items() if command != "library"}
-    assert max(readers.values()) < PEAK_MB, (readers, rises[:3])
-
-
-def test_library_import_memory(corpus_run):
-    """Not yet under 1 GB: a new library's import holds ~715 MB before its first file (models, starter set),
-    and the corpus's 20-minute MIDI file (tagged from its first 10 minutes) takes it to ~1.1 GB."""
-    assert corpus_run["peak_mb"]["library"] < LIBRARY_PEAK_MB, corpus_run["peak_mb"]
+    assert max(corpus_run["peak_mb"].values()) < PEAK_MB, (corpus_run["peak_mb"], rises[:3])
