@@ -6,6 +6,7 @@ Errors print one line; --debug adds the traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 from mtm_daw import __version__
 from mtm_daw.description import GENRES, MOODS, MusicDescription
 from mtm_daw.score.styles import style_for
-from mtm_daw.errors import Cancelled, MtmError
+from mtm_daw.errors import Cancelled, MtmError, one_line
 from mtm_daw.score.gm import program_from_name
 from mtm_daw.score.score import ROLES, parse_time_signature
 
@@ -51,11 +52,6 @@ class ProgressPrinter:
     def done(self) -> None:
         if self.tty and not self.quiet and self.last_stage is not None:
             sys.stderr.write("\n")
-
-
-def one_line(message: str) -> str:
-    """A message as one line: line breaks (a file name can hold them) shown as \\n."""
-    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _parse_assignments(values: list[str] | None, what: str) -> dict[str, list[str]]:
@@ -615,11 +611,31 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.debug:  # third-party warnings (librosa on short audio, ...) never break the one line; --debug shows them
-        warnings.simplefilter("ignore")
-        os.environ["PYTHONWARNINGS"] = "ignore"  # in worker processes too (they start a new interpreter)
     if hasattr(sys.stdout, "reconfigure"):  # a non-UTF-8 file name (Linux bytes) prints as its own bytes, as ls does
         sys.stdout.reconfigure(errors="surrogateescape")
+    with warnings_shown(args.debug):
+        return _run(args)
+
+
+@contextlib.contextmanager
+def warnings_shown(shown: bool):
+    """Other libraries' warnings (librosa on short audio, ...) never break the one line, here or in worker
+    processes (they start a new interpreter, so the environment carries it); --debug shows them."""
+    saved = os.environ.get("PYTHONWARNINGS")
+    with warnings.catch_warnings():
+        if not shown:
+            warnings.simplefilter("ignore")
+            os.environ["PYTHONWARNINGS"] = "ignore"
+        try:
+            yield
+        finally:
+            if saved is None:
+                os.environ.pop("PYTHONWARNINGS", None)
+            else:
+                os.environ["PYTHONWARNINGS"] = saved
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.handler(args)
     except Cancelled:

@@ -12,3 +12,8 @@ class MtmError(Exception):
 
 class Cancelled(MtmError):
     """Long work was stopped on the user's request."""
+
+
+def one_line(message: str) -> str:
+    """A message as one line: line breaks (a file name can hold them) shown as \\n."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")

@@ -17,8 +17,8 @@ from mtm_daw.edit import bar_span, extended, with_region
 from mtm_daw.errors import MtmError
 from mtm_daw.loop import (LOOP_TAIL_SECONDS, check_loop_bars, cut_to_bars, loop_description, loop_samples, looped_description,
                           settle_and_mix, wrap_tail)
-from mtm_daw.mix import TARGET_LUFS, MixGains, load_vst3, mix_stems_with_gains, role_chain
 from mtm_daw.media.audio import SAMPLE_RATES
+from mtm_daw.mix import TARGET_LUFS, MixGains, load_vst3, mix_stems_with_gains, role_chain
 from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
 from mtm_daw.provenance import ReferenceRecord, Recipe, file_reference, file_sha256, reference_signal
 from mtm_daw.render import SAMPLE_RATE, TAIL_SECONDS, make_renderer, render_score

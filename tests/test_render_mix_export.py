@@ -240,22 +240,23 @@ def test_a_struck_key_retriggers_so_stacked_notes_never_pile_up():
 
 @requires_soundfont
 def test_a_dense_chord_renders_every_key_and_fluidsynth_stays_quiet(capfd):
-    """3,072 note-ons at one instant (every key 24 times): 30,558 'Ringbuffer full' and 'Failed to allocate'
-    lines before, and notes dropped; now no FluidSynth line at all, and every key sounds."""
-    notes = [Note(0, 2, pitch, 90) for _ in range(24) for pitch in range(21, 109)]
+    """Every key struck 24 times at one instant (30,558 'Ringbuffer full' and 'Failed to allocate' lines
+    before, and notes dropped): it sounds exactly as every key struck once, and FluidSynth, whose log
+    would say so of any note it could not play, says nothing."""
+    once = [Note(0, 2, pitch, 90) for pitch in range(21, 109)]
     said = []
-    renderer = make_renderer(synth="soundfont", sample_rate=22050, warn=said.append)
-    try:
-        together = renderer.render_track(Track("harmony", 0, notes), 120.0, 22050 * 2)
-        highest = renderer.render_track(Track("harmony", 0, [Note(0, 2, 108, 90)]), 120.0, 22050 * 2)
-    finally:
-        renderer.close()
+
+    def render(notes):  # a synth each: what a synth played before can colour its next render
+        renderer = make_renderer(synth="soundfont", sample_rate=22050, warn=said.append)
+        try:
+            return renderer.render_track(Track("harmony", 0, notes), 120.0, 22050 * 2)
+        finally:
+            renderer.close()
+
+    stacked, single = render(once * 24), render(once)
     assert said == [] and capfd.readouterr().err == ""
-    # the top key is heard in the chord: its band carries energy the chord without it would not have
-    spectrum = np.abs(np.fft.rfft(together.mean(axis=0)))
-    top = np.abs(np.fft.rfft(highest.mean(axis=0)))
-    band = slice(int(4186 * 2 * 0.98), int(4186 * 2 * 1.02))  # C8 at 4186 Hz, 0.5 Hz bins
-    assert spectrum[band].max() > 0.1 * top[band].max()
+    assert np.abs(single).max() > 0.05
+    assert np.array_equal(stacked, single)
 
 
 @requires_soundfont
@@ -271,6 +272,23 @@ def test_fluidsynth_messages_become_one_summary_line(monkeypatch, capfd):
         renderer.render_track(Track("melody", 0, [Note(0, 1, pitch, 90) for pitch in (60, 64, 67, 72)]), 120.0, 22050)
     finally:
         renderer.close()
-    assert len(said) == 1 and said[0].startswith("melody: fluidsynth: 8 messages while rendering"), said
+    assert len(said) == 1 and said[0].startswith("melody: fluidsynth: "), said
+    assert " messages while rendering, most often: " in said[0]
     assert "Polyphony exceeded" in said[0]
     assert capfd.readouterr().err == ""
+
+
+@requires_soundfont
+@pytest.mark.parametrize("rate", [96000, 176400, 192000])
+def test_a_session_above_96_khz_renders_at_pitch(rate):
+    """FluidSynth stops at 96 kHz: a 192 kHz DAW session got a render made at 44.1 kHz and labelled
+    192 kHz (four times too fast and high, silently); now it is made at 96 kHz and resampled."""
+    renderer = make_renderer(synth="soundfont", sample_rate=rate)
+    try:
+        audio = renderer.render_track(Track("melody", 0, [Note(0, 2, 69, 100)]), 120.0, rate)  # A4 for 1 s
+    finally:
+        renderer.close()
+    assert audio.shape == (2, rate)
+    mono = audio.mean(axis=0)
+    spectrum = np.abs(np.fft.rfft(mono * np.hanning(len(mono))))
+    assert np.argmax(spectrum) * rate / len(mono) == pytest.approx(440.0, abs=2.0)

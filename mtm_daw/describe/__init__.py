@@ -9,6 +9,7 @@ from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
 DESCRIBERS = ("auto", "visual", "vlm")
+LISTENING_RATE = 16000  # a MIDI file is heard (style, mood) from a render at this rate
 MAX_TEXT_FILE_BYTES = 1_000_000  # as `mtm analyze` (analysis.summary.MAX_TEXT_BYTES)
 _MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".png", ".jpg", ".jpeg", ".gif", ".webp",
                    ".bmp", ".tif", ".tiff", ".wav", ".flac", ".mp3", ".ogg", ".aif", ".aiff", ".mid", ".midi",
@@ -125,9 +126,10 @@ def describe_midi(path: Path, score=None, listen: bool = False) -> MusicDescript
         from mtm_daw.render import make_renderer, render_mono
 
         seconds = min(score.length_seconds + 1.0, MAX_DURATION_SECONDS)
-        with contextlib.closing(make_renderer(sample_rate=16000, warn=lambda message: None, for_listening=True)) as renderer:
-            audio = render_mono(score, renderer, seconds)  # closed after: a SoundFont is ~50 MB a synth
-        heard = hear(audio, 16000, score.key, score.tempo)
+        with contextlib.closing(make_renderer(sample_rate=LISTENING_RATE, warn=lambda message: None,
+                                              for_listening=True)) as renderer:
+            audio = render_mono(score, renderer, seconds)  # closed after: a synth holds its SoundFont
+        heard = hear(audio, LISTENING_RATE, score.key, score.tempo)
         heard_styles, mood = dict(heard.styles), heard.mood[0]
     ranked = midi_styles(score, heard_styles)
     genre = ranked[0][0] if ranked else "pop"

@@ -1,6 +1,7 @@
 """Writing a set of files so that none is ever half-written and nothing is overwritten silently."""
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -185,21 +186,28 @@ class FileSet:
 
 
 def sync_file(path: Path) -> None:
-    """Flush a written file's data to the disk."""
+    """Flush a written file's data to the disk (a no-op where the file system cannot: some FUSE and SMB
+    mounts answer EINVAL); a real write error still raises."""
     with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
+        _sync(handle.fileno())
 
 
 def sync_folder(folder: Path) -> None:
-    """Flush a folder's entries (names made, renamed or removed) to the disk; a no-op where folders
-    cannot be opened for it."""
+    """Flush a folder's entries (names made, renamed or removed) to the disk, where folders can be opened
+    and synced."""
     try:
         descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
         return
     try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
+        _sync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _sync(descriptor: int) -> None:
+    try:
+        os.fsync(descriptor)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EROFS):
+            raise

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from mtm_daw.description import GENRES, MOODS
-from mtm_daw.errors import MtmError
+from mtm_daw.errors import MtmError, one_line
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 2, 130
 
@@ -45,7 +45,6 @@ def _progress_and_ctrl_c(quiet: bool):
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from mtm_daw.cli import one_line
     from mtm_daw.library.importer import import_paths
 
     with _progress_and_ctrl_c(args.quiet) as (printer, token):

@@ -100,7 +100,7 @@ def _tag_one(job: tuple[str, str, str, str]) -> tuple[str, object, str | None]:
             from mtm_daw.render import make_renderer
 
             _worker_state["renderer"] = make_renderer(sample_rate=SAMPLE_RATE, warn=lambda message: None,
-                                                          for_listening=True)
+                                                      for_listening=True)
         notes_dir = _worker_state.get("notes_dir")
         tagged = tag_file(path, kind, JointEmbedder.default(), partition=partition, notes_dir=notes_dir,
                           transcribe=notes_dir is not None, renderer=_worker_state.get("renderer"),

@@ -74,7 +74,7 @@ def reembed_library(path: str | os.PathLike, drop_missing: bool = False, progres
                 try:
                     if item.kind == "midi" and renderer is None:
                         renderer = make_renderer(sample_rate=SAMPLE_RATE, warn=lambda message: None,
-                                                           for_listening=True)
+                                                 for_listening=True)
                     windows = embed_file(source, item.kind, embedder, renderer=renderer, cancel=cancel)
                     embeddings[item.id] = (pooled(windows), windows)
                 except Cancelled:

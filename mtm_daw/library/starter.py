@@ -101,7 +101,10 @@ def open_library(path: str | os.PathLike | None = None, create: bool = True, rea
         if store.schema_version == SCHEMA_VERSION:
             return store
         store.close()  # an older library: opened for writing once, to bring it up to date
-    made = [] if not new else [p for p in _library_files(path) if not p.exists()]
+        if not os.access(path.parent, os.W_OK):
+            raise MtmError(f"{path}: this library comes from an older mtm_daw and must be updated once "
+                           "where it can be written")
+    made = _claim_new_file(path) if new and create else []
     try:
         store = LibraryStore.open(path, create=create, embedding_model=embedding_model_name())
     except BaseException:
@@ -117,9 +120,17 @@ def open_library(path: str | os.PathLike | None = None, create: bool = True, rea
     return store
 
 
-def _library_files(path: Path) -> list[Path]:
-    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
-            path.with_name(path.name + "-journal")]
+def _claim_new_file(path: Path) -> list[Path]:
+    """Create the library file exclusively: the files this process then makes are its own to remove if the
+    creation fails. Another process that made it first (two first imports at once), or a file already
+    there, is left alone: nothing to remove."""
+    companions = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except OSError:  # there already, or the folder cannot be written: LibraryStore.open says which
+        return []
+    return [path, *(companion for companion in companions if not companion.exists())]
 
 
 def _remove(paths: list[Path]) -> None:

@@ -253,13 +253,22 @@ def _translate(path: Path, apsw, exc: BaseException) -> BaseException:
 
 def _read_only_connection(apsw, path: Path):
     """A read-only connection. A WAL library needs its -shm file, which read-only media cannot hold: there
-    the file is opened as immutable (nothing can write it meanwhile)."""
+    the file is opened as immutable (nothing can write it meanwhile), unless its log holds changes that
+    immutable reading would not see (a library copied while in use)."""
     connection = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
     try:
+        connection.set_busy_timeout(BUSY_TIMEOUT_MS)
         connection.execute("SELECT count(*) FROM sqlite_master").fetchall()
         return connection
     except (apsw.CantOpenError, apsw.ReadOnlyError, apsw.IOError):
         connection.close()
+    except BaseException:
+        connection.close()
+        raise
+    log = path.with_name(path.name + "-wal")
+    if log.exists() and log.stat().st_size > 0:
+        raise MtmError(f"{path}: the library on this read-only storage has changes in its -wal file (it was "
+                       "copied while in use); open it once where it can be written")
     uri = path.resolve().as_uri() + "?immutable=1"
     return apsw.Connection(uri, flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
 
@@ -340,11 +349,10 @@ class LibraryStore:
             if dim is not None and dim != file_dim:
                 raise MtmError(f"{path}: this library holds {file_dim}-wide embeddings, not {dim}; "
                                "it was built with another embedding model — use a new library file")
-            if embedding_model and not read_only:
-                store._claim_model(embedding_model)
-            elif embedding_model and store.embedding_model and store.embedding_model != embedding_model:
-                raise MtmError(f"{path}: this library's embeddings come from {store.embedding_model!r}, not "
-                               f"{embedding_model!r} — run `mtm library reembed` to bring it to this model")
+            if embedding_model:
+                store._check_model(embedding_model)
+                if not read_only:
+                    store._claim_model(embedding_model)
         except BaseException:
             store.close()
             raise
@@ -417,10 +425,13 @@ class LibraryStore:
         for name in names:
             self._connection.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?", (name,))
 
-    def _claim_model(self, model: str) -> None:
+    def _check_model(self, model: str) -> None:
         if self.embedding_model and self.embedding_model != model:
             raise MtmError(f"{self.path}: this library's embeddings come from {self.embedding_model!r}, "
                            f"not {model!r} — run `mtm library reembed` to bring it to this model (tags and edits are kept)")
+
+    def _claim_model(self, model: str) -> None:
+        """Record the model a new library's embeddings come from (after _check_model)."""
         if not self.embedding_model:
             with self.transaction():
                 self._connection.execute("UPDATE meta SET value = ? WHERE key = 'embedding_model'", (model,))
@@ -433,7 +444,8 @@ class LibraryStore:
         return self.add_items([item], np.asarray(embedding, dtype=np.float32)[None],
                               windows=None if windows is None else [windows])[0]
 
-    def add_item_if_new(self, item: LibraryItem, embedding: np.ndarray, windows: np.ndarray | None = None) -> int | None:
+    def add_item_if_new(self, item: LibraryItem, embedding: np.ndarray,
+                        windows: np.ndarray | None = None) -> int | None:
         """As add_item, but None when this file was already in that partition: decided inside the insert's
         transaction, so importers running at once count exactly what each of them added."""
         ids, new = self._add_items([item], np.asarray(embedding, dtype=np.float32)[None],
@@ -800,7 +812,8 @@ class LibraryStore:
             probe = np.zeros(int(declared.group(1)), np.float32)
             probe[0] = 1.0
             try:  # through sqlite-vec's own interface: a search and a read of every row
-                run("SELECT rowid FROM item_vectors WHERE embedding MATCH ? AND k = 1", (probe.tobytes(),)).fetchall()
+                run("SELECT rowid FROM item_vectors WHERE embedding MATCH ? AND k = 1",
+                    (probe.tobytes(),)).fetchall()
                 run("SELECT count(embedding) FROM item_vectors").fetchall()
             except self._apsw.Error as exc:
                 problems.append(f"the vector table item_vectors cannot be read ({exc})")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,9 @@ MAX_CHANNELS = 32
 MAX_SAMPLE_LEVEL = 1000.0  # +60 dB over full scale: float files may go past 1.0, never this far
 # Uncompressed containers declare their length; bytes a frame takes per sample format, to check the claim.
 _PCM_BYTES = {"int8": 1, "uint8": 1, "int16": 2, "int24": 3, "int32": 4, "float32": 4, "float64": 8}
-_PCM_MAGIC = ((b"RIFF", b"WAVE"), (b"RF64", b"WAVE"), (b"FORM", b"AIFF"), (b"FORM", b"AIFC"))
+_WAVE_PCM_CODES = (1, 3)  # PCM and IEEE float (also as the subformat of WAVE_FORMAT_EXTENSIBLE)
+_AIFC_PCM_TYPES = (b"NONE", b"sowt", b"twos", b"raw ", b"in24", b"in32", b"fl32", b"FL32", b"fl64", b"FL64")
+_HEADER_BYTES = 4096
 _CHUNK_FRAMES = 1 << 18  # ~6 s at 44.1 kHz per read
 
 
@@ -63,8 +66,9 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = None, mono: bo
     """
     p = check_input_file(path, "audio file")
     if sample_rate is not None and (not isinstance(sample_rate, (int, np.integer))
-                                    or not 1000 <= sample_rate <= 384_000):
-        raise MtmError(f"sample rate {sample_rate!r} is out of range (expected 1000..384000 Hz)")
+                                    or not SAMPLE_RATES[0] <= sample_rate <= SAMPLE_RATES[1]):
+        low, high = SAMPLE_RATES
+        raise MtmError(f"sample rate {sample_rate!r} is out of range (expected {low}..{high} Hz)")
     if max_seconds is not None and not max_seconds > 0:
         raise MtmError(f"max_seconds must be positive, got {max_seconds!r}")
 
@@ -96,9 +100,9 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = None, mono: bo
         raise MtmError(f"{p.name}: the audio file contains no samples")
     if not np.all(np.isfinite(samples)):
         raise MtmError(f"{p.name}: the audio contains invalid (NaN or infinite) samples")
-    if np.abs(samples).max() > MAX_SAMPLE_LEVEL:
-        raise MtmError(f"{p.name}: the samples reach {np.abs(samples).max():.3g}, far past full scale "
-                       "(the file is damaged)")
+    level = max(float(samples.max()), -float(samples.min()))  # no copy of the whole signal
+    if level > MAX_SAMPLE_LEVEL:
+        raise MtmError(f"{p.name}: the samples reach {level:.3g}, far past full scale (the file is damaged)")
     if mono and samples.shape[0] > 1:
         samples = samples.mean(axis=0, keepdims=True, dtype=np.float32)
     return Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate=out_rate, path=p)
@@ -127,9 +131,34 @@ def checked_frames(source: AudioFile, p: Path) -> int:
 
 
 def _is_pcm_container(p: Path) -> bool:
+    """Whether the file's samples are stored plainly (so its size bounds its length): a WAV whose format
+    is PCM or float, or an AIFF (an AIFC only without compression). mu-law, A-law and ADPCM are not."""
     with open(p, "rb") as handle:
-        head = handle.read(12)
-    return (head[:4], head[8:12]) in _PCM_MAGIC
+        head = handle.read(_HEADER_BYTES)
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
+        fmt = _chunk(head, 12, b"fmt ", "<I")
+        if fmt is None or len(fmt) < 2:
+            return False
+        code = int.from_bytes(fmt[:2], "little")
+        if code == 0xFFFE and len(fmt) >= 26:  # WAVE_FORMAT_EXTENSIBLE: the subformat GUID starts with the code
+            code = int.from_bytes(fmt[24:26], "little")
+        return code in _WAVE_PCM_CODES
+    if head[:4] == b"FORM" and head[8:12] == b"AIFF":
+        return True
+    if head[:4] == b"FORM" and head[8:12] == b"AIFC":
+        comm = _chunk(head, 12, b"COMM", ">I")
+        return comm is not None and comm[18:22] in _AIFC_PCM_TYPES
+    return False
+
+
+def _chunk(head: bytes, at: int, wanted: bytes, size_format: str) -> bytes | None:
+    """The body of the first chunk named `wanted` among those starting at `at` (within the header read)."""
+    while at + 8 <= len(head):
+        name, size = head[at:at + 4], struct.unpack(size_format, head[at + 4:at + 8])[0]
+        if name == wanted:
+            return head[at + 8:at + 8 + size]
+        at += 8 + size + (size & 1)
+    return None
 
 
 def _read_chunks(reader, wanted: int, p: Path) -> np.ndarray:

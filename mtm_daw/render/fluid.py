@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import soxr
 
 from mtm_daw.errors import MtmError
 from mtm_daw.score.gm import DRUM_CHANNEL
-from mtm_daw.score.score import Track
+from mtm_daw.score.score import Track, without_overlaps
 
 BLOCK = 4096
 POLYPHONY = 4096  # voices (FluidSynth allows up to 65535)
+MAX_SYNTH_RATE = 96_000  # FluidSynth's ceiling: higher session rates are rendered at it and resampled
 
 
 # FluidSynth logs to stderr by itself, a line per dropped note; its log goes here instead (counted, a
@@ -23,6 +25,7 @@ POLYPHONY = 4096  # voices (FluidSynth allows up to 65535)
 _LOG_LEVELS = range(5)  # FLUID_PANIC, FLUID_ERR, FLUID_WARN, FLUID_INFO, FLUID_DBG
 _MAX_DISTINCT_LINES = 64
 _log: Counter[str] = Counter()
+_log_captured: list[bool] = []  # the log function is set once per process
 _LogFunction = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
 
 
@@ -47,9 +50,6 @@ def _import_fluidsynth():
             set_log_function(level, _keep_log_line, None)
         _log_captured.append(True)
     return fluidsynth
-
-
-_log_captured: list[bool] = []
 
 
 def take_log() -> str | None:
@@ -79,6 +79,7 @@ class FluidSynthRenderer:
         self._warn = warn
         self._fluidsynth = fluidsynth
         self.sample_rate = sample_rate
+        self._synth_rate = min(sample_rate, MAX_SYNTH_RATE)
         self.soundfont = soundfont
         self.name = f"fluidsynth:{soundfont.name}"
         # Reverb and chorus are left to the mix stage so every stem stays dry and editable. FluidSynth's
@@ -88,7 +89,7 @@ class FluidSynthRenderer:
         # load_on_demand reads only the samples of the presets played (~130 MB less for a GM SoundFont); a
         # voice's tail can then end a little differently (4.6e-4 at most, measured), so cues, which must
         # come out the same every time, load the whole SoundFont; listening renders need not.
-        self._synth = fluidsynth.Synth(gain=gain, samplerate=float(sample_rate),
+        self._synth = fluidsynth.Synth(gain=gain, samplerate=float(self._synth_rate),
                                        **{"synth.reverb.active": 0, "synth.chorus.active": 0,
                                           "synth.polyphony": POLYPHONY,
                                           "synth.dynamic-sample-loading": int(load_on_demand)})
@@ -98,6 +99,9 @@ class FluidSynthRenderer:
             take_log()
             raise MtmError(f"{soundfont}: FluidSynth could not load this SoundFont")
         take_log()  # what loading said (e.g. a SoundFont's harmless chunk notes)
+        if self._synth.get_setting("synth.sample-rate") != float(self._synth_rate):
+            self._synth.delete()
+            raise MtmError(f"FluidSynth cannot render at {self._synth_rate} Hz")
         self._write_float = fluidsynth.cfunc(
             "fluid_synth_write_float", ctypes.c_int,
             ("synth", ctypes.c_void_p, 1), ("len", ctypes.c_int, 1),
@@ -124,6 +128,17 @@ class FluidSynthRenderer:
 
     def render_track(self, track: Track, tempo: float, n_samples: int, mono: bool = False) -> np.ndarray:
         """(2, n_samples) float32, or (n_samples,) with `mono` (half the memory of a long render)."""
+        if self._synth_rate != self.sample_rate:
+            synth_samples = int(np.ceil(n_samples * self._synth_rate / self.sample_rate))
+            audio = self._render_at_synth_rate(track, tempo, synth_samples, mono)
+            resampled = soxr.resample(audio.T, self._synth_rate, self.sample_rate, quality="HQ").T
+            out = np.zeros(n_samples if mono else (2, n_samples), dtype=np.float32)
+            out[..., :min(n_samples, resampled.shape[-1])] = resampled[..., :n_samples]
+            return out
+        return self._render_at_synth_rate(track, tempo, n_samples, mono)
+
+    def _render_at_synth_rate(self, track: Track, tempo: float, n_samples: int, mono: bool) -> np.ndarray:
+        take_log()  # what a cancelled render left is not this track's
         synth = self._synth
         synth.system_reset()
         channel = DRUM_CHANNEL if track.is_drum else 0
@@ -132,7 +147,7 @@ class FluidSynthRenderer:
             fallback = (128, 0) if track.is_drum else (0, 0)  # the SoundFont lacks it: its standard kit or piano
             synth.program_select(channel, self._sfid, *fallback)
         take_log()  # a missing preset is handled just above; FluidSynth's note of it is not news
-        events = note_events(track, 60.0 / tempo * self.sample_rate)
+        events = note_events(track, 60.0 / tempo * self._synth_rate)
         out = np.zeros(n_samples if mono else (2, n_samples), dtype=np.float32)
         position = 0
         for sample, is_on, pitch, velocity in events:
@@ -150,24 +165,15 @@ class FluidSynthRenderer:
 
 
 def note_events(track: Track, samples_per_beat: float) -> list[tuple[int, int, int, int]]:
-    """(sample, 0 = off / 1 = on, pitch, velocity), sorted, offs before ons at one sample. A key struck
-    again while it sounds is retriggered, as a MIDI keyboard does: the sounding note ends where the next
-    starts, and notes struck together on one key are played once. So a track never holds more than 128
-    keys at a time, and the densest file stays inside FluidSynth's voices and event queue (stacked
-    notes would be dropped there, with a warning each)."""
-    by_pitch: dict[int, list[tuple[int, int, int]]] = {}
-    for note in track.notes:
+    """(sample, 0 = off / 1 = on, pitch, velocity), sorted, offs before ons at one sample, for the notes as
+    a keyboard plays them (score.without_overlaps). So a track never holds more than 128 keys at a time,
+    and the densest file stays inside FluidSynth's voices and event queue (stacked notes were dropped
+    there, with a warning each)."""
+    events = []
+    for note in without_overlaps(track.notes):
         start = int(round(note.onset * samples_per_beat))
         stop = max(start + 1, int(round(note.end * samples_per_beat)))
-        by_pitch.setdefault(note.pitch, []).append((start, stop, note.velocity))
-    events = []
-    for pitch, notes in by_pitch.items():
-        notes.sort()
-        for index, (start, stop, velocity) in enumerate(notes):
-            if index + 1 < len(notes):
-                stop = min(stop, notes[index + 1][0])
-            if stop > start:
-                events.append((start, 1, pitch, velocity))
-                events.append((stop, 0, pitch, 0))
+        events.append((start, 1, note.pitch, note.velocity))
+        events.append((stop, 0, note.pitch, 0))
     events.sort()
     return events

@@ -16,7 +16,7 @@ from mtm_daw.plan.planner import make_plan
 from mtm_daw.score import gm
 from mtm_daw.score.progressions import progressions_for
 from mtm_daw.score.roll import STEPS_PER_BEAT
-from mtm_daw.score.score import Note, Score, Track
+from mtm_daw.score.score import Note, Score, Track, without_overlaps
 from mtm_daw.score.styles import LEVELS, BassStep, Style, style_for, swung_onset
 from mtm_daw.score.theory import Key, parse_key
 
@@ -348,7 +348,7 @@ def _bass(bars: list[Bar], groove: Groove, style: Style, key: Key, steps_per_bar
         bar = _bar_of_step(bars, hit, steps_per_bar)
         if bar is not None:
             notes.append(_note(hit / STEPS_PER_BEAT, STEPS_PER_BEAT, _bass_pitch(bar.chord.pitch_classes[0]), 118))
-    return _remove_overlaps(notes)
+    return without_overlaps(notes)
 
 
 def _walking_bar(bar: Bar, key: Key, style: Style, steps_per_bar: int, rng: random.Random) -> list[Note]:
@@ -413,7 +413,7 @@ def _harmony(bars: list[Bar], groove: Groove, style: Style, key: Key, steps_per_
         if bar is not None:
             stab = voice_chord(bar.chord.pitch_classes, None, style.power_chords)
             notes += [_note(hit / STEPS_PER_BEAT, STEPS_PER_BEAT, p, 118) for p in stab]
-    return _remove_overlaps(notes)
+    return without_overlaps(notes)
 
 
 def _melody_rhythm(style: Style, energy: float, steps_per_bar: int, rng: random.Random) -> list[tuple[int, int]]:
@@ -457,7 +457,7 @@ def _melody(bars: list[Bar], style: Style, key: Key, steps_per_bar: int, feel: s
                 pitch = _step_from(pitch, bar_scale, melody.leap_chance, rng)
             char = "x" if step % STEPS_PER_BEAT == 0 else "o" if rng.random() < 0.2 else "a"
             notes.append(_note(_onset(bar, step, feel), length, pitch, _velocity(style, bar.energy, char, rng)))
-    return _remove_overlaps(notes)
+    return without_overlaps(notes)
 
 
 def _bar_scale(scale: list[int], key: Key, bar: Bar) -> list[int]:
@@ -475,19 +475,3 @@ def _step_from(pitch: int, scale: list[int], leap_chance: float, rng: random.Ran
     if not 0 <= target < len(scale):
         target = index - move  # turn back at the edges of the range
     return scale[max(0, min(len(scale) - 1, target))]
-
-
-def _remove_overlaps(notes: list[Note]) -> list[Note]:
-    """Sort, drop exact duplicates, and cut a note short where the same pitch starts again."""
-    notes = sorted(notes, key=lambda n: (n.onset, n.pitch, -n.velocity))
-    result: list[Note] = []
-    last_by_pitch: dict[int, Note] = {}
-    for note in notes:
-        previous = last_by_pitch.get(note.pitch)
-        if previous is not None and previous.onset == note.onset:
-            continue
-        if previous is not None and previous.end > note.onset:
-            previous.duration = round(note.onset - previous.onset, 6)
-        result.append(note)
-        last_by_pitch[note.pitch] = note
-    return result

@@ -173,12 +173,15 @@ def _assign_roles(parts: list[dict]) -> dict[str, Track]:
             unnamed.append(part)
             continue
         tracks[role] = Track(role, part["program"], sorted(part["notes"], key=lambda n: (n.onset, n.pitch)), is_drum)
-    unnamed.sort(key=lambda p: statistics.median(n.pitch for n in p["notes"]))
+    medians = {id(part): statistics.median(n.pitch for n in part["notes"]) for part in unnamed}
+    unnamed.sort(key=lambda part: medians[id(part)])
+    merged: dict[str, list[Note]] = defaultdict(list)  # notes of parts joining a role, added once at the end
+    registers: dict[str, float] = {}  # the pitched roles' median pitch, once they are all taken
     extras = 0
     for part in unnamed:
         is_drum = part["channel"] == DRUM_CHANNEL
         if is_drum and "drums" in tracks:  # General MIDI has one drum channel: every drum part plays one kit
-            _merge_into(tracks["drums"], part["notes"])
+            merged["drums"] += part["notes"]
             continue
         if is_drum:
             role = "drums"
@@ -190,23 +193,16 @@ def _assign_roles(parts: list[dict]) -> dict[str, Track]:
                 role = free[0] if free else f"part {len(tracks) + 1}"
         if role not in ROLES:
             if extras == MAX_EXTRA_PARTS:  # roles, not tracks: a 1,000-track file still gives a few stems
-                _merge_into(_nearest_pitched(tracks, part), part["notes"])
+                registers = registers or {r: statistics.median(n.pitch for n in tracks[r].notes)
+                                          for r in ("bass", "harmony", "melody")}
+                merged[min(registers, key=lambda r: abs(registers[r] - medians[id(part)]))] += part["notes"]
                 continue
             extras += 1
         tracks[role] = Track(role, part["program"], sorted(part["notes"], key=lambda n: (n.onset, n.pitch)), is_drum)
+    for role, notes in merged.items():
+        tracks[role].notes = sorted(tracks[role].notes + notes, key=lambda n: (n.onset, n.pitch))
     order = [r for r in ROLES if r in tracks] + [r for r in tracks if r not in ROLES]
     return {role: tracks[role] for role in order}
-
-
-def _nearest_pitched(tracks: dict[str, Track], part: dict) -> Track:
-    """The pitched role whose register (median pitch) lies nearest a part's."""
-    median = statistics.median(n.pitch for n in part["notes"])
-    return min((tracks[role] for role in ("bass", "harmony", "melody")),
-               key=lambda track: abs(statistics.median(n.pitch for n in track.notes) - median))
-
-
-def _merge_into(track: Track, notes: list[Note]) -> None:
-    track.notes = sorted(track.notes + notes, key=lambda n: (n.onset, n.pitch))
 
 
 def estimate_key_from_notes(tracks) -> Key:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mtm_daw.errors import MtmError
 from mtm_daw.score.theory import Key, parse_key
@@ -21,6 +21,23 @@ class Note:
     @property
     def end(self) -> float:
         return self.onset + self.duration
+
+
+def without_overlaps(notes: list[Note]) -> list[Note]:
+    """The notes sorted, as a keyboard plays them: of notes struck together on one key the loudest, and a
+    sounding note cut short where its key is struck again. Copies; the notes given are not changed."""
+    result: list[Note] = []
+    last_by_pitch: dict[int, Note] = {}
+    for note in sorted(notes, key=lambda n: (n.onset, n.pitch, -n.velocity)):
+        previous = last_by_pitch.get(note.pitch)
+        if previous is not None and previous.onset == note.onset:
+            continue
+        if previous is not None and previous.end > note.onset:
+            previous.duration = round(note.onset - previous.onset, 6)
+        note = replace(note)
+        result.append(note)
+        last_by_pitch[note.pitch] = note
+    return result
 
 
 @dataclass

@@ -135,6 +135,8 @@ def audio_cases(folder: Path) -> dict[str, bytes]:
         "wav, one frame": _wav(frames=1),
         "wav, 64 frames stereo": _wav(channels=2, frames=64),
         "wav, RF64 without ds64": b"RF64" + _wav()[4:],
+        "wav, mu-law 1 s (valid)": _wav(fmt_code=7, bits=8, rate=8000, body=noise(8000, 21)),
+        "wav, A-law 1 s (valid)": _wav(fmt_code=6, bits=8, rate=8000, body=noise(8000, 22)),
         "aiff, valid": _aiff(frames=4 * 44100),
         "aiff, stereo": _aiff(channels=2),
         "aiff, rate 0": _aiff(rate_bytes=bytes(10)),
@@ -392,10 +394,6 @@ def text_cases() -> dict[str, bytes]:
 
 
 # --- the corpus ----------------------------------------------------------------------------------
-def _file_name(index: int, name: str, suffix: str) -> str:
-    return f"{index:03d}{suffix}"
-
-
 def build_corpus(folder: Path) -> list[Case]:
     """Write every hostile file into `folder` (created) and return the cases, in a stable order."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -407,7 +405,7 @@ def build_corpus(folder: Path) -> list[Case]:
     for kind, named in groups:
         for name, data in named.items():
             suffix = "." + name.split(",")[0]
-            path = folder / _file_name(len(cases), name, suffix)
+            path = folder / f"{len(cases):03d}{suffix}"  # numbered: what is hostile is in the content
             path.write_bytes(data)
             cases.append(Case(name, path, kind))
     cases += special_cases(folder, start=len(cases))
@@ -441,7 +439,7 @@ def special_cases(folder: Path, start: int) -> list[Case]:
     add("a name with quotes", quotes, "midi")
     dash = folder / f"-{start + 6:03d}.wav"
     dash.write_bytes(wav_bytes(0.3))
-    add("a name starting with a dash", dash, "audio")
+    add("a name starting with a dash (given as a full path)", dash, "audio")
     device = Path("/dev/zero")
     add("a device (/dev/zero) as input", device, "audio")
     flac = folder / f"{start + 7:03d}.flac"

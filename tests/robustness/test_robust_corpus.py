@@ -186,6 +186,13 @@ def test_a_lying_header_reads_what_the_file_holds(corpus_run):
     assert calls["analyze"]["code"] == 0 and "0.0454" in calls["analyze"]["stdout"], calls["analyze"]
 
 
+@pytest.mark.parametrize("case", ["wav, mu-law 1 s (valid)", "wav, A-law 1 s (valid)"])
+def test_a_compressed_wav_is_read_whole(corpus_run, case):
+    """The size check is for plain PCM: one byte a sample (mu-law, A-law) is not a cut-short file."""
+    analyze = next(r for r in corpus_run["results"] if r["case"] == case and r["command"] == "analyze")
+    assert analyze["code"] == 0 and "duration: 1.0" in analyze["stdout"], analyze
+
+
 def test_many_tracks_make_roles_not_files(corpus_run):
     render = next(r for r in corpus_run["results"] if r["case"] == "mid, 1000 tracks" and r["command"] == "render")
     assert render["code"] == 0, render["stderr"]

@@ -1,8 +1,8 @@
 """Limits: inputs that claim (or are) huge get a clear MtmError or are read in a bounded window, and
 memory stays bounded. The cases run in one child process so that its peak memory can be measured.
 
-Maximum duration: 600 s for a description and a render from MIDI; 20 min for reading a whole audio
-file (analysis reads a window); 100 megapixels for an image; 16 MB for a MIDI file or a JSON
+Maximum duration: 600 s for a description and a render from MIDI; 20 min for any audio or MIDI input
+(the same verdict with or without a window); 100 megapixels for an image; 16 MB for a MIDI file or a JSON
 description; 1 MB for a text idea; 1-32 audio channels at 8-384 kHz.
 """
 from __future__ import annotations
