@@ -13,6 +13,7 @@ import sys
 import time
 import traceback
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 from mtm_daw import __version__
@@ -237,24 +238,32 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_score(args: argparse.Namespace) -> int:
-    from mtm_daw.describe import describe
-    from mtm_daw.media import detect_kind
-    from mtm_daw.pipeline import compose_cue, fit_tempo_to_duration
+STILL_SECONDS = 30.0  # a still image's cue without --duration
 
-    if detect_kind(args.video) != "video":
-        raise MtmError(f"{args.video}: not a video; `mtm score` scores a picture (try `mtm describe` for other files)")
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from mtm_daw.describe import describe, fit_to_picture
+    from mtm_daw.media import detect_kind
+    from mtm_daw.pipeline import compose_cue
+
+    kind = detect_kind(args.video)
+    if kind not in ("video", "image"):
+        raise MtmError(f"{args.video}: not a picture; `mtm score` scores a video or a still image "
+                       "(try `mtm describe` for other files)")
+    if kind == "video" and args.duration is not None:
+        raise MtmError(f"{args.video}: --duration is for a still image; a video's cue is as long as the video")
+    if kind == "image" and args.mux:
+        raise MtmError(f"{args.video}: --mux adds the cue to a video; a still image has no video to add it to")
     printer = ProgressPrinter(args.quiet)
     description = describe(args.video, describer=args.describer, model=args.model,
                            progress=lambda stage, f: printer("describe", f))
+    if kind == "image":  # the still's cue: exactly the length asked for, in whole bars
+        seconds = STILL_SECONDS if args.duration is None else args.duration
+        description = fit_to_picture(replace(description, duration=seconds, sections=[], energy=[], hit_points=[]))
     for name in ("genre", "mood"):
         if getattr(args, name):
             setattr(description, name, getattr(args, name))
-            description.sentence = ""
-    generated_sentence = description.sentence == description.to_sentence()
-    caption = description.sentence
-    description = fit_tempo_to_duration(description)
-    description.sentence = description.to_sentence() if generated_sentence else caption
+            description.sentence = description.to_sentence()
     description.chords, description.form = args.chords or "", args.form or ""
     description.validate()
     reference = _retrieved_reference(args, description) if args.retrieve else None
@@ -262,7 +271,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     cue = compose_cue(description, seed=args.seed, engine=args.engine, settings=_render_settings(args),
                       progress=printer, warn=lambda message: print(message, file=sys.stderr),
                       reference=reference, generation=generation,
-                      reference_record=getattr(args, "reference_record", None))
+                      reference_record=getattr(args, "reference_record", None),
+                      end_seconds=0.0 if args.tail else description.duration)
     if args.name == "cue":
         args.name = Path(args.video).stem
     _export_and_report(cue, args, printer, picture=Path(args.video) if args.mux else None)
@@ -514,9 +524,12 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("--quiet", action="store_true", help="no progress output")
     describe.set_defaults(handler=cmd_describe)
 
-    score = commands.add_parser("score", help="score a video: describe it, compose a cue as long as the picture "
-                                              "with accents on its cuts, export stems (and --mux a copy)")
-    score.add_argument("video")
+    score = commands.add_parser("score", help="score a video or a still: describe it, compose a cue exactly as long "
+                                              "as the picture with accents on its cuts, export stems (and --mux a copy)")
+    score.add_argument("video", metavar="picture", help="a video, or a still image with --duration")
+    score.add_argument("--duration", type=float, help="a still image's cue length in seconds (default 30)")
+    score.add_argument("--tail", action="store_true", help="keep the release past the picture's end (by default "
+                                                           "stems and mix end with the picture, with a short fade)")
     score.add_argument("--mux", action="store_true", help="also write a copy of the video with the new soundtrack")
     score.add_argument("--style", "--genre", dest="genre", choices=GENRES, metavar="STYLE",
                        help="override the style read from the picture (`mtm styles` lists them)")

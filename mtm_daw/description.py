@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from mtm_daw.errors import MtmError
@@ -278,3 +278,31 @@ class MusicDescription:
             return cls.from_json(text)
         except MtmError as error:
             raise MtmError(f"{path}: {error}") from None
+
+
+def fit_tempo_to_duration(description: MusicDescription, max_change: float = 0.12) -> MusicDescription:
+    """Pick a tempo near the requested one at which the picture is a whole number of bars long and
+    the hit points fall as close to beats as possible.
+
+    Candidates are the whole-bar tempi within max_change of the request; each is scored by how far
+    (strength-weighted, in beats) its hit points miss a beat, plus a small cost per percent of
+    change. Without a candidate the description is returned unchanged (the cue then ends past the
+    picture and the muxed copy fades its tail). `describe` fits a video's description once, so the tempo
+    it shows is the one a score of the clip plays.
+    """
+    beats_per_bar = description.beats_per_bar
+    nearest = description.seconds_to_beats(description.duration) / beats_per_bar
+    best, best_cost = None, float("inf")
+    for bars in range(max(1, int(nearest * (1 - max_change))), int(nearest * (1 + max_change)) + 2):
+        tempo = round(bars * beats_per_bar * 60.0 / description.duration, 2)
+        change = abs(tempo / description.tempo - 1.0)
+        if change > max_change or not 20 <= tempo <= 400:
+            continue
+        miss = sum(hit.strength * abs(b - round(b)) for hit, b in
+                   zip(description.hit_points, (hit.time * tempo / 60.0 for hit in description.hit_points)))
+        cost = miss + 2.0 * change
+        if cost < best_cost:
+            best, best_cost = tempo, cost
+    if best is None:
+        return description
+    return replace(description, tempo=best, sentence="")

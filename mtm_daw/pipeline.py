@@ -18,7 +18,7 @@ from mtm_daw.errors import MtmError
 from mtm_daw.loop import (LOOP_TAIL_SECONDS, check_loop_bars, cut_to_bars, loop_description, loop_samples, looped_description,
                           settle_and_mix, wrap_tail)
 from mtm_daw.media.audio import SAMPLE_RATES
-from mtm_daw.mix import TARGET_LUFS, MixGains, load_vst3, mix_stems_with_gains, role_chain
+from mtm_daw.mix import TARGET_LUFS, MixGains, fit_to_length, load_vst3, mix_stems_with_gains, role_chain
 from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
 from mtm_daw.provenance import ReferenceRecord, Recipe, file_reference, file_sha256, reference_signal
 from mtm_daw.render import SAMPLE_RATE, TAIL_SECONDS, make_renderer, render_score
@@ -85,14 +85,15 @@ def compose_cue(description: MusicDescription, seed: int = 0, engine: str = "bas
                 cancel: CancelToken | None = None, warn: Callable[[str], None] = print,
                 reference: ControlSignal | None = None, generation=None, *,
                 reference_record: ReferenceRecord | None = None, loop_bars: int = 0,
-                sync: dict | None = None) -> Cue:
+                sync: dict | None = None, end_seconds: float = 0.0) -> Cue:
     """Compose a cue from a description with the chosen engine, render and mix it.
 
     engine: "baseline" (the procedural composer) or "dit" (the trained generator, which can follow
     a reference at its strength). generation: mtm_daw.engine.generator.GenerationSettings for "dit".
     reference_record: where the reference came from (default: its file, when `reference.source` is one).
     loop_bars: > 0 for a seamless loop of that many bars. sync: where tempo, meter and key were
-    locked from (mtm_daw.sync), recorded in the sidecar.
+    locked from (mtm_daw.sync), recorded in the sidecar. end_seconds: > 0 ends every stem and the mix
+    there (a picture's end) with a short fade; 0 keeps the release tail.
     """
     # 1. check inputs
     description.validate()
@@ -113,7 +114,8 @@ def compose_cue(description: MusicDescription, seed: int = 0, engine: str = "bas
                             else ReferenceRecord(reference.source, "", reference.strength))
     recipe = Recipe("compose", engine, seed, description.to_dict(), generation_settings,
                     reference_record.to_dict() if reference_record else None,
-                    (settings or RenderSettings()).to_dict(), loop_bars=loop_bars, sync=sync).check("compose_cue")
+                    (settings or RenderSettings()).to_dict(), loop_bars=loop_bars, sync=sync,
+                    end_seconds=end_seconds).check("compose_cue")
     # 3. compose, render, mix
     return make_cue(recipe, progress, cancel, warn, reference)
 
@@ -134,7 +136,8 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
     # 2-3. render and mix (with the recipe's gains when it keeps a parent's)
     gains = MixGains.from_dict(recipe.mix_gains) if recipe.mix_gains else None
     cue = cue_from_score(built.score, description, recipe.seed, recipe.engine,
-                         RenderSettings.from_dict(recipe.render), steps, warn, loop_bars=recipe.loop_bars, gains=gains)
+                         RenderSettings.from_dict(recipe.render), steps, warn, loop_bars=recipe.loop_bars, gains=gains,
+                         end_seconds=recipe.end_seconds)
     cue.parameters.update(built.parameters)
     cue.parameters["recipe"] = recipe.to_dict()
     return cue
@@ -272,33 +275,6 @@ def _midi_score(recipe: Recipe, warn: Callable[[str], None]) -> Built:
     return Built(score, description, [Layout(0, score.bars, description, 0)], {})
 
 
-def fit_tempo_to_duration(description: MusicDescription, max_change: float = 0.12) -> MusicDescription:
-    """Pick a tempo near the requested one at which the picture is a whole number of bars long and
-    the hit points fall as close to beats as possible.
-
-    Candidates are the whole-bar tempi within max_change of the request; each is scored by how far
-    (strength-weighted, in beats) its hit points miss a beat, plus a small cost per percent of
-    change. Without a candidate the description is returned unchanged (the cue then ends past the
-    picture and the muxed copy fades its tail).
-    """
-    beats_per_bar = description.beats_per_bar
-    nearest = description.seconds_to_beats(description.duration) / beats_per_bar
-    best, best_cost = None, float("inf")
-    for bars in range(max(1, int(nearest * (1 - max_change))), int(nearest * (1 + max_change)) + 2):
-        tempo = round(bars * beats_per_bar * 60.0 / description.duration, 2)
-        change = abs(tempo / description.tempo - 1.0)
-        if change > max_change or not 20 <= tempo <= 400:
-            continue
-        miss = sum(hit.strength * abs(b - round(b)) for hit, b in
-                   zip(description.hit_points, (hit.time * tempo / 60.0 for hit in description.hit_points)))
-        cost = miss + 2.0 * change
-        if cost < best_cost:
-            best, best_cost = tempo, cost
-    if best is None:
-        return description
-    return replace(description, tempo=best, sentence="")
-
-
 def render_midi_cue(path: str | Path, genre: str = "pop", settings: RenderSettings | None = None,
                     progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
                     warn: Callable[[str], None] = print) -> Cue:
@@ -313,7 +289,7 @@ def render_midi_cue(path: str | Path, genre: str = "pop", settings: RenderSettin
 
 def cue_from_score(score: Score, description: MusicDescription, seed: int, engine: str, settings: RenderSettings,
                    steps: Steps, warn: Callable[[str], None] = print, loop_bars: int = 0,
-                   gains: MixGains | None = None) -> Cue:
+                   gains: MixGains | None = None, end_seconds: float = 0.0) -> Cue:
     # 3. render every role through the SoundFont (or the built-in synth)
     chains = {role: role_chain(role, description.genre, score.tempo) for role in score.tracks}
     for role, paths in settings.plugins.items():
@@ -340,5 +316,9 @@ def cue_from_score(score: Score, description: MusicDescription, seed: int, engin
         stems, mix_audio, loudness, gains = settle_and_mix(stems, period, mix)
     else:
         stems, mix_audio, loudness, gains = mix(stems)
+    if end_seconds:  # 5. the picture's end: every stem and the mix stop with it
+        rate = settings.sample_rate
+        stems = {role: replace(stem, audio=fit_to_length(stem.audio, rate, end_seconds)) for role, stem in stems.items()}
+        mix_audio = fit_to_length(mix_audio, rate, end_seconds)
     return Cue(description, score, stems, mix_audio, settings.sample_rate, renderer.name, engine, seed, loudness,
                parameters={"render": settings.to_dict(), "mix": gains.to_dict()}, loop_bars=loop_bars)

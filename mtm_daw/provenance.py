@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 from mtm_daw import __version__
+from mtm_daw.description import MAX_DURATION_SECONDS
 from mtm_daw.errors import MtmError
 from mtm_daw.jsonfile import read_json_file
 
@@ -121,6 +122,7 @@ class Recipe:
     bars: list[int] | None = None  # regenerate: [first, last], 1-based, inclusive
     role: str | None = None  # regenerate: the stem written anew
     mix_gains: dict | None = None  # regenerate: the parent's mix gains, kept so other stems stay identical
+    end_seconds: float = 0.0  # > 0: stems and mix end here (a picture's end) with a short fade; 0: the release kept
     parent: "Recipe | None" = None
 
     def to_dict(self) -> dict:
@@ -149,6 +151,12 @@ class Recipe:
             raise MtmError(f"{source}: the seed must be a whole number from 0 up, got {self.seed!r}")
         if not isinstance(self.loop_bars, int) or self.loop_bars < 0:
             raise MtmError(f"{source}: loop_bars must be a whole number of bars, got {self.loop_bars!r}")
+        if isinstance(self.end_seconds, bool) or not isinstance(self.end_seconds, (int, float)) \
+                or not 0 <= self.end_seconds <= MAX_DURATION_SECONDS:
+            raise MtmError(f"{source}: end_seconds must be 0 (keep the release) or the cue's end in seconds, "
+                           f"got {self.end_seconds!r}")
+        if self.end_seconds and self.loop_bars:
+            raise MtmError(f"{source}: a loop has no end to cut at (end_seconds with loop_bars)")
         needs = {"compose": "description", "render_midi": "midi", "extend": "parent", "regenerate": "parent"}
         if getattr(self, needs[self.operation]) is None:
             raise MtmError(f"{source}: a {self.operation} recipe needs its {needs[self.operation]}")

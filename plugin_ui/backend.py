@@ -111,20 +111,16 @@ def render_settings(payload: dict):
 
 
 def generate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
-    """payload: description (dict), seed, engine, steps, fit_to_picture, reference ({path, strength} or
+    """payload: description (dict; a video's tempo already fitted to the picture by describe, so the panel
+    renders what it shows), seed, engine, steps, reference ({path, strength} or
     None), render ({soundfont, plugins}), output_folder, name. Writes the cue into a new session folder."""
     from mtm_daw.export import export_cue
-    from mtm_daw.pipeline import compose_cue, fit_tempo_to_duration
+    from mtm_daw.pipeline import compose_cue
 
     # 1. check inputs
     description = MusicDescription.from_dict(payload["description"]).validate()
     engine = payload.get("engine", "baseline")
     seed = int(payload.get("seed", 0))
-    if payload.get("fit_to_picture"):  # as `mtm score`: whole bars exactly as long as the picture
-        generated_sentence = description.sentence == description.to_sentence()
-        caption = description.sentence
-        description = fit_tempo_to_duration(description)
-        description.sentence = description.to_sentence() if generated_sentence else caption
     # 2. the reference and the generator's settings
     reference, record, generation = None, None, None
     if payload.get("reference"):

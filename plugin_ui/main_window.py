@@ -288,7 +288,6 @@ class MainWindow(QMainWindow):
             "description": description.to_dict(), "seed": self.controls.seed.value(), "engine": engine,
             "steps": self.controls.steps.value(), "key_lock": self.controls.key_lock.isChecked(),
             "reference": reference,
-            "fit_to_picture": self.source_kind == "video" and bool(description.hit_points),
             "render": {"soundfont": self.settings.soundfont, "plugins": self.settings.vst3_plugins},
             "output_folder": self.settings.output_folder,
             "name": Path(self.source).stem if self.source and self.source_kind != "text" else "cue",

@@ -2,15 +2,17 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import av
 import mido
 import numpy as np
 import pytest
+from pedalboard.io import AudioFile
 
+from mtm_daw.cli import main
 from mtm_daw.data import DEMO_VIDEO
-from mtm_daw.description import HitPoint, MusicDescription
-from mtm_daw.pipeline import fit_tempo_to_duration
+from mtm_daw.description import HitPoint, MusicDescription, fit_tempo_to_duration
 
 
 def test_tempo_fit_makes_whole_bars_and_puts_hits_on_beats():
@@ -56,10 +58,55 @@ def test_score_the_demo_video_with_mux(tmp_path):
     assert len(audio) / 2 / 48000 == pytest.approx(9.0, abs=0.1)
 
 
-def test_score_refuses_a_non_video(tmp_path):
+def test_score_refuses_what_is_not_a_picture(tmp_path):
+    sound = tmp_path / "take.wav"
+    with AudioFile(str(sound), "w", 22050, 1) as handle:
+        handle.write(np.zeros((1, 22050), np.float32))
+    result = subprocess.run([sys.executable, "-m", "mtm_daw.cli", "score", str(sound), "-o", str(tmp_path / "o")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "not a picture" in result.stderr
+
+
+def _wav_seconds(folder: Path) -> dict[str, float]:
+    lengths = {}
+    for path in sorted(folder.glob("*.wav")):
+        with AudioFile(str(path)) as handle:
+            lengths[path.name.rsplit("_", 1)[-1]] = handle.frames / handle.samplerate
+    return lengths
+
+
+def test_a_still_image_is_scored_in_one_step_for_exactly_the_duration(tmp_path, capsys):
+    """`mtm score still.png --duration 12.5` (refused before: "not a video"): every stem and the mix are
+    12.5 s to the sample, the cue whole bars at a tempo fitted to that length."""
     image = tmp_path / "still.png"
     from PIL import Image
-    Image.new("RGB", (8, 8)).save(image)
-    result = subprocess.run([sys.executable, "-m", "mtm_daw.cli", "score", str(image), "-o", str(tmp_path / "o")],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2 and "not a video" in result.stderr
+    Image.new("RGB", (64, 48), (30, 40, 120)).save(image)
+    assert main(["score", str(image), "--duration", "12.5", "--engine", "baseline", "--quiet",
+                 "-o", str(tmp_path / "cue")]) == 0
+    assert set(_wav_seconds(tmp_path / "cue").values()) == {12.5}
+    assert len(_wav_seconds(tmp_path / "cue")) == 5  # four stems and the mix
+    sidecar = json.loads(next((tmp_path / "cue").glob("*_description.json")).read_text())
+    assert sidecar["score"]["length_beats"] * 60 / sidecar["score"]["tempo"] == pytest.approx(12.5, abs=1e-3)
+    capsys.readouterr()
+    assert main(["score", str(image), "--mux", "-o", str(tmp_path / "muxed")]) == 2
+    assert "a still image has no video" in capsys.readouterr().err
+    assert main(["score", str(DEMO_VIDEO), "--duration", "5", "-o", str(tmp_path / "video")]) == 2
+    assert "--duration is for a still image" in capsys.readouterr().err
+
+
+def test_one_tempo_from_describe_to_score_and_the_cue_ends_with_the_picture(tmp_path, capsys):
+    """describe shows the tempo that score plays (98 vs 100, 126 vs 120 before); stems and mix end at the
+    picture's end with a short fade (a bar past it before), and --tail keeps the release."""
+    assert main(["describe", str(DEMO_VIDEO), "--json", "--quiet"]) == 0
+    described = MusicDescription.from_dict(json.loads(capsys.readouterr().out))
+    assert main(["score", str(DEMO_VIDEO), "--engine", "baseline", "--quiet", "-o", str(tmp_path / "cue")]) == 0
+    sidecar = json.loads(next((tmp_path / "cue").glob("*_description.json")).read_text())
+    assert sidecar["score"]["tempo"] == described.tempo
+    picture = described.duration
+    lengths = _wav_seconds(tmp_path / "cue")
+    assert len(lengths) == 5 and all(abs(seconds - picture) <= 1 / 48000 for seconds in lengths.values()), lengths
+    with AudioFile(str(next((tmp_path / "cue").glob("*_mix.wav")))) as handle:
+        mix = handle.read(handle.frames)
+    assert np.abs(mix[:, -48:]).max() < 0.02 < np.abs(mix[:, -4800:-2400]).max()  # faded, not cut off
+    assert main(["score", str(DEMO_VIDEO), "--engine", "baseline", "--tail", "--quiet", "-o", str(tmp_path / "tail")]) == 0
+    assert min(_wav_seconds(tmp_path / "tail").values()) > picture + 1.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
+from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription, fit_tempo_to_duration
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
@@ -74,7 +74,17 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
         from mtm_daw.describe.vlm import refine_with_vlm
 
         description = refine_with_vlm(description, path, kind, model)
+    if kind == "video":  # whole bars as long as the picture, hits near beats: the tempo a score plays
+        description = fit_to_picture(description)
     return _with_sentence(description)
+
+
+def fit_to_picture(description: MusicDescription) -> MusicDescription:
+    """fit_tempo_to_duration, keeping a caption that is not the generated sentence (a VLM's, a user's)."""
+    generated = description.sentence in ("", description.to_sentence())
+    fitted = fit_tempo_to_duration(description)
+    fitted.sentence = fitted.to_sentence() if generated else description.sentence
+    return fitted
 
 
 def _exists(source: str) -> bool:

@@ -73,10 +73,8 @@ def describe_item(item: EvalItem, cancel: CancelToken | None = None) -> MusicDes
     if item.kind == "description":
         description = MusicDescription.load(item.source)
         description.sentence = description.sentence or description.to_sentence()
-    elif item.kind == "video":
-        from mtm_daw.pipeline import fit_tempo_to_duration
-
-        description = fit_tempo_to_duration(describe(item.source, cancel=cancel))
+    elif item.kind == "video":  # describe fits the tempo to the picture
+        description = describe(item.source, cancel=cancel)
         description.sentence = description.to_sentence()
     else:
         description = describe(item.source, cancel=cancel)

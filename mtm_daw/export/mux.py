@@ -8,9 +8,9 @@ import numpy as np
 
 from mtm_daw.errors import MtmError
 from mtm_daw.media.video import stream_duration
+from mtm_daw.mix import fit_to_length
 
 KEEPS_CONTAINER = {".mp4", ".mov", ".m4v", ".mkv"}  # formats that take AAC next to most video codecs
-FADE_SECONDS = 0.05
 AAC_FRAME = 1024
 
 
@@ -44,7 +44,7 @@ def _copy_with_soundtrack(source, target, video: Path, audio: np.ndarray, sample
             continue
         packet.stream = video_out
         target.mux(packet)
-    soundtrack = _fit(audio, sample_rate, duration)
+    soundtrack = fit_to_length(audio[:2], sample_rate, duration)
     for start in range(0, soundtrack.shape[1], AAC_FRAME):
         block = np.ascontiguousarray(soundtrack[:, start:start + AAC_FRAME])
         frame = av.AudioFrame.from_ndarray(block, format="fltp", layout="stereo")
@@ -54,15 +54,3 @@ def _copy_with_soundtrack(source, target, video: Path, audio: np.ndarray, sample
             target.mux(packet)
     for packet in audio_out.encode():
         target.mux(packet)
-
-
-def _fit(audio: np.ndarray, sample_rate: int, duration: float) -> np.ndarray:
-    """The mix cut or padded to the picture's length, fading out over the last 50 ms when cut."""
-    n = int(round(duration * sample_rate))
-    out = np.zeros((2, n), dtype=np.float32)
-    used = min(n, audio.shape[1])
-    out[:, :used] = audio[:2, :used]
-    if audio.shape[1] > n:
-        fade = min(used, int(FADE_SECONDS * sample_rate))
-        out[:, used - fade:used] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
-    return out

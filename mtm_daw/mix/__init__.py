@@ -80,3 +80,19 @@ def mix_stems_with_gains(stems: dict[str, Stem], chains: dict[str, Pedalboard], 
         stem.audio *= gain
     progress(1.0)
     return processed, mix, loudness, gains
+
+
+END_FADE_SECONDS = 0.05
+
+
+def fit_to_length(audio: np.ndarray, sample_rate: int, seconds: float) -> np.ndarray:
+    """(channels, n) cut or padded with silence to `seconds` (a picture's length), fading out over the last
+    50 ms when cut, so the sound ends with the picture without a click."""
+    n = int(round(seconds * sample_rate))
+    out = np.zeros((audio.shape[0], n), dtype=np.float32)
+    used = min(n, audio.shape[1])
+    out[:, :used] = audio[:, :used]
+    if audio.shape[1] > n:
+        fade = min(used, int(END_FADE_SECONDS * sample_rate))
+        out[:, used - fade:used] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+    return out
