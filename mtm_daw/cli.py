@@ -122,7 +122,8 @@ def _export_and_report(cue, args: argparse.Namespace, printer: ProgressPrinter, 
     from mtm_daw.export import export_cue
 
     paths = export_cue(cue, args.output, args.name, args.overwrite, progress=lambda f: printer("export", f),
-                       picture=picture, dawproject=getattr(args, "dawproject", False))
+                       picture=picture, dawproject=getattr(args, "dawproject", False),
+                       mix_original_db=getattr(args, "mix_original", None))
     printer.done()
     print(f"{cue.description.sentence}")
     print(f"rendered with {cue.renderer}; mix at {cue.loudness_lufs:.1f} LUFS")
@@ -252,6 +253,8 @@ def cmd_score(args: argparse.Namespace) -> int:
                        "(try `mtm describe` for other files)")
     if kind == "video" and args.duration is not None:
         raise MtmError(f"{args.video}: --duration is for a still image; a video's cue is as long as the video")
+    if args.mix_original is not None and not (args.mux and -60.0 <= args.mix_original <= 12.0):
+        raise MtmError("--mix-original DB goes with --mux, from -60 to 12 dB")
     if kind == "image" and args.mux:
         raise MtmError(f"{args.video}: --mux adds the cue to a video; a still image has no video to add it to")
     printer = ProgressPrinter(args.quiet)
@@ -530,7 +533,10 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--duration", type=float, help="a still image's cue length in seconds (default 30)")
     score.add_argument("--tail", action="store_true", help="keep the release past the picture's end (by default "
                                                            "stems and mix end with the picture, with a short fade)")
-    score.add_argument("--mux", action="store_true", help="also write a copy of the video with the new soundtrack")
+    score.add_argument("--mux", action="store_true", help="also write a copy of the video with the new soundtrack "
+                                                          "(the clip's own sound kept as a second track)")
+    score.add_argument("--mix-original", type=float, metavar="DB", help="with --mux: also mix the clip's own sound "
+                       "under the cue at this gain (e.g. -6), the cue ducked where the clip is loud")
     score.add_argument("--style", "--genre", dest="genre", choices=GENRES, metavar="STYLE",
                        help="override the style read from the picture (`mtm styles` lists them)")
     score.add_argument("--mood", choices=MOODS, help="override the mood read from the picture")

@@ -49,7 +49,7 @@ def test_score_the_demo_video_with_mux(tmp_path):
 
     muxed = next(tmp_path.glob("*_scored.mp4"))
     with av.open(str(muxed)) as container:
-        assert len(container.streams.video) == 1 and len(container.streams.audio) == 1
+        assert len(container.streams.video) == 1 and len(container.streams.audio) == 2  # the cue, the clip's own
         audio = np.concatenate([frame.to_ndarray().reshape(-1) for frame in container.decode(audio=0)])
     with av.open(str(muxed)) as container:
         video_frames = sum(1 for _ in container.decode(video=0))
@@ -110,3 +110,62 @@ def test_one_tempo_from_describe_to_score_and_the_cue_ends_with_the_picture(tmp_
     assert np.abs(mix[:, -48:]).max() < 0.02 < np.abs(mix[:, -4800:-2400]).max()  # faded, not cut off
     assert main(["score", str(DEMO_VIDEO), "--engine", "baseline", "--tail", "--quiet", "-o", str(tmp_path / "tail")]) == 0
     assert min(_wav_seconds(tmp_path / "tail").values()) > picture + 1.0
+
+
+def _voice(times: np.ndarray) -> np.ndarray:
+    """A 300 Hz 'voice' talking from 1.0 to 2.5 s, silent otherwise."""
+    return np.where((times >= 1.0) & (times < 2.5), 0.5 * np.sin(2 * np.pi * 300 * times), 0.0)
+
+
+def _tracks(muxed: Path) -> dict[str, np.ndarray]:
+    """Each audio track's samples (mono mean), by its name."""
+    tracks = {}
+    with av.open(str(muxed)) as container:
+        names = [stream.metadata.get("handler_name") or stream.metadata.get("title") for stream in container.streams.audio]
+    for index, name in enumerate(names):
+        with av.open(str(muxed)) as container:
+            tracks[name] = np.concatenate([frame.to_ndarray().mean(axis=0) for frame in container.decode(audio=index)])
+    return tracks
+
+
+def _band(samples: np.ndarray, start: float, stop: float, rate: int = 48000) -> float:
+    """The 300 Hz level between start and stop seconds."""
+    part = samples[int(start * rate):int(stop * rate)]
+    spectrum = np.abs(np.fft.rfft(part * np.hanning(len(part))))
+    return float(spectrum[int(300 * len(part) / rate)] / len(part))
+
+
+def test_mux_keeps_the_clips_own_sound_and_can_mix_it_under_the_cue(tmp_path):
+    """--mux replaced the clip's audio silently before. Now the copy holds the cue and, as a second named
+    track, the clip's own sound; --mix-original -6 also mixes it into the first track, the cue ducked while
+    the clip is loud."""
+    from tests.visual_media import write_colour_video
+
+    clip = write_colour_video(tmp_path / "talk.mp4", (200, 60, 50), seconds=4.0, with_audio=True, sound=_voice)
+    assert main(["score", str(clip), "--engine", "baseline", "--mux", "--quiet", "-o", str(tmp_path / "kept")]) == 0
+    kept = _tracks(next((tmp_path / "kept").glob("*_scored.mp4")))
+    assert list(kept) == ["mtm cue", "original sound"]
+    assert _band(kept["original sound"], 1.2, 2.3) > 20 * _band(kept["original sound"], 2.8, 3.8)  # the voice, kept
+    assert main(["score", str(clip), "--engine", "baseline", "--mux", "--mix-original", "-6", "--quiet",
+                 "-o", str(tmp_path / "mixed")]) == 0
+    mixed = _tracks(next((tmp_path / "mixed").glob("*_scored.mp4")))
+    assert _band(mixed["mtm cue"], 1.2, 2.3) > 0.3 * _band(kept["original sound"], 1.2, 2.3)  # the voice is in the mix
+    from mtm_daw.export.mux import duck_under
+
+    cue = np.ones((2, 48000 * 4), np.float32)
+    voice = np.tile(_voice(np.arange(48000 * 4) / 48000).astype(np.float32), (2, 1))
+    ducked = duck_under(cue, voice, 48000)
+    assert ducked[0, int(2.0 * 48000)] < 10 ** (-8 / 20) and ducked[0, int(0.5 * 48000)] > 0.99  # down under the voice only
+    assert ducked[0, int(2.6 * 48000)] > ducked[0, int(2.0 * 48000)]  # and back up after it
+
+
+def test_mix_original_needs_mux_and_a_clip_with_sound(tmp_path, capsys):
+    assert main(["score", str(DEMO_VIDEO), "--mix-original", "-6", "-o", str(tmp_path / "a")]) == 2
+    assert "--mix-original DB goes with --mux" in capsys.readouterr().err
+    from tests.visual_media import write_colour_video
+
+    silent = write_colour_video(tmp_path / "mute.mp4", (20, 60, 150), seconds=2.0)
+    assert main(["score", str(silent), "--engine", "baseline", "--mux", "--mix-original", "-6", "--quiet",
+                 "-o", str(tmp_path / "b")]) == 2
+    assert "the clip has no sound of its own to mix" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())

@@ -35,8 +35,11 @@ FrameFunction = Callable[[int, float], np.ndarray]  # (frame index, seconds) -> 
 # --- writing ---------------------------------------------------------------------------------
 
 def write_video(path: Path, frame_at: FrameFunction, seconds: float, fps: int = FPS,
-                with_audio: bool = False, b_frames: int = 0, b_pyramid: bool = True) -> Path:
+                with_audio: bool = False, b_frames: int = 0, b_pyramid: bool = True,
+                sound: Callable[[np.ndarray], np.ndarray] | None = None) -> Path:
     """Encode frame_at(i, t) for every frame as H.264 (MPEG-4 part 2 where libx264 is missing).
+
+    `with_audio` adds an AAC track: silent, or `sound(t)` (mono samples at the times t, 44.1 kHz).
 
     `b_frames` > 0 writes that many B-frames between P-frames (x264's "veryfast" preset), as
     cameras and editors often do, with some of them kept as references when `b_pyramid`;
@@ -58,21 +61,23 @@ def write_video(path: Path, frame_at: FrameFunction, seconds: float, fps: int = 
         else:
             stream.bit_rate = 2_000_000
             stream.codec_context.max_b_frames = b_frames
-        sound = container.add_stream("aac", rate=44100) if with_audio else None  # before the header is written
+        track = container.add_stream("aac", rate=44100) if with_audio else None  # before the header is written
         for index in range(int(round(seconds * fps))):
             rgb = first if index == 0 else frame_at(index, index / fps)
             for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
-        if sound is not None:
-            _write_silence(container, sound, seconds)
+        if track is not None:
+            _write_sound(container, track, seconds, sound)
     return path
 
 
-def _write_silence(container, stream, seconds: float) -> None:
+def _write_sound(container, stream, seconds: float, sound: Callable[[np.ndarray], np.ndarray] | None) -> None:
     for k in range(int(44100 * seconds / 1024)):
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        times = (k * 1024 + np.arange(1024)) / 44100
+        samples = np.zeros(1024, np.float32) if sound is None else np.asarray(sound(times), np.float32)
+        frame = av.AudioFrame.from_ndarray(samples[None], format="fltp", layout="mono")
         frame.sample_rate, frame.pts = 44100, k * 1024
         for packet in stream.encode(frame):
             container.mux(packet)
@@ -112,7 +117,8 @@ def grain(image: np.ndarray, index: int, amount: float = 4.0) -> np.ndarray:
 # --- videos ----------------------------------------------------------------------------------
 
 def write_colour_video(path: Path, colour: RGB, seconds: float = 4.0, speed: float = 8.0,
-                       noise: float = 0.0, with_audio: bool = False) -> Path:
+                       noise: float = 0.0, with_audio: bool = False,
+                       sound: Callable[[np.ndarray], np.ndarray] | None = None) -> Path:
     """One shot of a colour, with shapes drifting at `speed` pixels per second."""
     background = textured(colour)
 
@@ -120,7 +126,7 @@ def write_colour_video(path: Path, colour: RGB, seconds: float = 4.0, speed: flo
         image = with_shapes(background, t, speed)
         return grain(image, index, noise) if noise else image
 
-    return write_video(path, frame_at, seconds, with_audio=with_audio)
+    return write_video(path, frame_at, seconds, with_audio=with_audio, sound=sound)
 
 
 def write_cut_video(path: Path, cut_times: Sequence[float], seconds: float,
@@ -200,7 +206,7 @@ def write_empty_file(path: Path) -> Path:
 def write_audio_only(path: Path, seconds: float = 1.0) -> Path:
     """An MP4 (.m4a) with one AAC track and no pictures."""
     with av.open(str(path), "w", format="mp4") as container:
-        _write_silence(container, container.add_stream("aac", rate=44100), seconds)
+        _write_sound(container, container.add_stream("aac", rate=44100), seconds, None)
     return Path(path)
 
 

@@ -67,10 +67,11 @@ def sidecar(cue: Cue, name: str | None = None) -> dict:
 
 def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool = False,
                progress: Callable[[float], None] = lambda fraction: None, picture: Path | None = None,
-               dawproject: bool = False) -> list[Path]:
+               dawproject: bool = False, mix_original_db: float | None = None) -> list[Path]:
     """Write every file of the cue or none of them. Returns the written paths.
 
-    picture: a video to copy with the mix as its soundtrack (`<prefix>_scored.mp4`).
+    picture: a video to copy with the mix as its soundtrack (`<prefix>_scored.mp4`); the clip's own sound
+    stays as a second track, and with mix_original_db is also mixed under the cue (mux.mux_soundtrack).
     dawproject: also write `<prefix>.dawproject`, the cue as a DAW session (mtm_daw.export.dawproject).
     """
     lengths = {stem.audio.shape[1] for stem in cue.stems.values()} | {cue.mix.shape[1]}
@@ -101,7 +102,7 @@ def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool 
         from mtm_daw.export.mux import mux_soundtrack, muxed_suffix
 
         files.add(f"{prefix}_scored{muxed_suffix(picture)}",
-                  lambda path: mux_soundtrack(picture, cue.mix, cue.sample_rate, path))
+                  lambda path: mux_soundtrack(picture, cue.mix, cue.sample_rate, path, mix_original_db))
     if dawproject:
         from mtm_daw.export.dawproject import write_dawproject
 
