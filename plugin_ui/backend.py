@@ -112,7 +112,8 @@ def render_settings(payload: dict):
 
 def generate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
     """payload: description (dict; a video's tempo already fitted to the picture by describe, so the panel
-    renders what it shows), seed, engine, steps, reference ({path, strength} or
+    renders what it shows), seed, engine, steps, end_at_picture (stems and mix end at the picture's end),
+    reference ({path, strength} or
     None), render ({soundfont, plugins}), output_folder, name. Writes the cue into a new session folder."""
     from mtm_daw.export import export_cue
     from mtm_daw.pipeline import compose_cue
@@ -138,7 +139,8 @@ def generate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken,
     # 3. compose, render, mix (90 % of the bar), then export (the rest)
     cue = compose_cue(description, seed=seed, engine=engine, settings=render_settings(payload.get("render", {})),
                       progress=lambda stage, fraction: progress(stage, 0.9 * fraction), cancel=cancel, warn=warn,
-                      reference=reference, generation=generation, reference_record=record)
+                      reference=reference, generation=generation, reference_record=record,
+                      end_seconds=description.duration if payload.get("end_at_picture") else 0.0)
     cancel.check()
     folder = session_folder(payload["output_folder"], payload.get("name", "cue"))
     paths = export_cue(cue, folder, payload.get("name", "cue"), overwrite=True,

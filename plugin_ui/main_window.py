@@ -12,6 +12,7 @@ from PyQt6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QPushButton,
                              QScrollArea, QSizePolicy, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
+from mtm_daw.describe import fit_to_picture
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.serve.protocol import ask
@@ -282,12 +283,15 @@ class MainWindow(QMainWindow):
         self._duration_edited(self.controls.duration.value())
         description = self.editor.description()
         description.validate()
+        if self.source_kind == "image":  # a still's cue: whole bars exactly the duration set, shown as rendered
+            description = fit_to_picture(description)
+            self.editor.set_description(description)
         engine = self.controls.engine.currentText()
         reference = self.references.reference()
         return {
             "description": description.to_dict(), "seed": self.controls.seed.value(), "engine": engine,
             "steps": self.controls.steps.value(), "key_lock": self.controls.key_lock.isChecked(),
-            "reference": reference,
+            "reference": reference, "end_at_picture": self.source_kind in ("video", "image"),
             "render": {"soundfont": self.settings.soundfont, "plugins": self.settings.vst3_plugins},
             "output_folder": self.settings.output_folder,
             "name": Path(self.source).stem if self.source and self.source_kind != "text" else "cue",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pedalboard.io import AudioFile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6.QtWidgets")
@@ -124,6 +125,30 @@ def test_dropping_an_image_fills_the_description(qtbot, window):
     assert "demo_image.png" in window.drop_zone.headline.text()
     assert len(window.picture.images) == 1
     assert not window.busy and window.controls.generate.isEnabled()
+
+
+def test_a_still_is_scored_for_exactly_the_duration_set(qtbot, window, tmp_path):
+    """A still in the panel: the tempo is fitted to the duration set (whole bars) and shown before it renders;
+    the engine ends every stem and the mix at that length."""
+    import json
+
+    from mtm_daw.progress import CancelToken
+    from plugin_ui.backend import generate_job
+
+    with qtbot.waitSignal(window.description_ready, timeout=30000):
+        drop(window.drop_zone, DEMO_IMAGE)
+    window.controls.duration.setValue(12.5)
+    payload = window.generation_payload()
+    shown = window.editor.description()
+    assert payload["end_at_picture"] is True and shown.tempo == payload["description"]["tempo"]
+    bars = shown.seconds_to_beats(12.5) / shown.beats_per_bar
+    assert bars == pytest.approx(round(bars), abs=1e-3)
+    payload.update(engine="baseline", output_folder=str(tmp_path), name="still")
+    result = generate_job(payload, lambda stage, fraction: None, CancelToken(), lambda message: None)
+    for path in Path(result["files"]["sidecar"]).parent.glob("*.wav"):
+        with AudioFile(str(path)) as handle:
+            assert handle.frames == round(12.5 * handle.samplerate), path.name
+    assert json.loads(Path(result["files"]["sidecar"]).read_text())["recipe"]["end_seconds"] == 12.5
 
 
 def test_dropping_a_video_fills_the_description_and_the_timeline(qtbot, window):
@@ -511,7 +536,6 @@ def test_mtm_ui_subcommand_opens_the_panel():
 # --- extend, regenerate, about this cue ------------------------------------------------------------
 
 def read_wav(path) -> np.ndarray:
-    from pedalboard.io import AudioFile
 
     with AudioFile(str(path)) as handle:
         return handle.read(handle.frames)
