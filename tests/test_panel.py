@@ -536,7 +536,6 @@ def test_mtm_ui_subcommand_opens_the_panel():
 # --- extend, regenerate, about this cue ------------------------------------------------------------
 
 def read_wav(path) -> np.ndarray:
-
     with AudioFile(str(path)) as handle:
         return handle.read(handle.frames)
 
