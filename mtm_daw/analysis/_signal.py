@@ -20,3 +20,23 @@ def check_mono(samples: np.ndarray, sr: int) -> np.ndarray:
     if not np.all(np.isfinite(y)):
         raise MtmError("the audio contains invalid (NaN or infinite) samples")
     return np.ascontiguousarray(y, dtype=np.float32)
+
+
+CHUNK_FRAMES = 3000  # spectrogram frames computed at a time (about a minute at the analysers' hops)
+
+
+def melspectrogram(y: np.ndarray, sr: int, n_fft: int, hop_length: int, **mel_options) -> np.ndarray:
+    """librosa.feature.melspectrogram(y=y, sr=sr, n_fft=n_fft, hop_length=hop_length, center=True, ...) with
+    the same numbers, computed CHUNK_FRAMES at a time from the padded signal, so a long clip never holds
+    its whole complex spectrogram (300 MB for 7 minutes at 22.05 kHz with a 2048-point FFT)."""
+    import librosa  # slow to import; only analysis needs it
+
+    padded = np.pad(y, n_fft // 2)  # what center=True does (pad_mode "constant")
+    frames = 1 + (len(padded) - n_fft) // hop_length
+    parts = []
+    for first in range(0, frames, CHUNK_FRAMES):
+        count = min(CHUNK_FRAMES, frames - first)
+        piece = padded[first * hop_length:first * hop_length + (count - 1) * hop_length + n_fft]
+        parts.append(librosa.feature.melspectrogram(y=piece, sr=sr, n_fft=n_fft, hop_length=hop_length,
+                                                    center=False, **mel_options))
+    return np.concatenate(parts, axis=1)

@@ -57,6 +57,11 @@ def key_from_pitch_class_histogram(hist) -> KeyEstimate:
     return KeyEstimate(key=keys[best], confidence=confidence, scores=scores)
 
 
+CHROMA_HOP = 512
+CHROMA_CHUNK_FRAMES = 2600  # about a minute
+CHROMA_CONTEXT_SECONDS = 4.0
+
+
 def estimate_key(samples_mono: np.ndarray, sr: int) -> KeyEstimate:
     """Key of a mono signal from constant-Q chroma summed over time.
 
@@ -72,8 +77,29 @@ def estimate_key(samples_mono: np.ndarray, sr: int) -> KeyEstimate:
     if not np.any(np.abs(y) > 1e-4):
         raise MtmError("the audio is silent, so it has no key")
     # CQT chroma: log-spaced bins keep low notes apart; STFT chroma let harmonics pull toward V.
-    chroma = librosa.feature.chroma_cqt(y=y, sr=ANALYSIS_RATE, hop_length=512)  # (12, frames)
-    return key_from_pitch_class_histogram(chroma.sum(axis=1))
+    return key_from_pitch_class_histogram(chroma_sum(y))
+
+
+def chroma_sum(y: np.ndarray) -> np.ndarray:
+    """librosa's constant-Q chroma of y (22.05 kHz) summed over time, computed a minute at a time with a
+    few seconds of context either side (the longest CQT filter is about a second), so a long song never
+    holds its whole CQT (430 MB for 7 minutes). Frames are normalised one by one and the context frames
+    dropped; the tuning is estimated once, from the first minute (librosa estimates it from the whole clip,
+    so clips up to a minute give exactly its figures)."""
+    import librosa
+
+    tuning = librosa.estimate_tuning(y=y[:CHROMA_CHUNK_FRAMES * CHROMA_HOP], sr=ANALYSIS_RATE, bins_per_octave=36)
+    frames = 1 + len(y) // CHROMA_HOP  # librosa's centred frame count
+    context = int(np.ceil(CHROMA_CONTEXT_SECONDS * ANALYSIS_RATE / CHROMA_HOP))
+    total = np.zeros(12)
+    for first in range(0, frames, CHROMA_CHUNK_FRAMES):
+        count = min(CHROMA_CHUNK_FRAMES, frames - first)
+        start = max(0, first - context)
+        stop = min(frames, first + count + context)
+        piece = y[start * CHROMA_HOP:(stop - 1) * CHROMA_HOP + 1] if stop < frames else y[start * CHROMA_HOP:]
+        chroma = librosa.feature.chroma_cqt(y=piece, sr=ANALYSIS_RATE, hop_length=CHROMA_HOP, tuning=tuning)
+        total += chroma[:, first - start:first - start + count].sum(axis=1)
+    return total
 
 
 def _correlate(weights: np.ndarray, profiles: np.ndarray) -> np.ndarray:

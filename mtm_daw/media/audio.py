@@ -162,19 +162,18 @@ def _chunk(head: bytes, at: int, wanted: bytes, size_format: str) -> bytes | Non
 
 
 def _read_chunks(reader, wanted: int, p: Path) -> np.ndarray:
-    """Read up to `wanted` frames in chunks; a decoder error mid-file becomes an MtmError."""
-    chunks: list[np.ndarray] = []
+    """Read up to `wanted` frames in chunks into one array (no second copy of the whole file); a decoder
+    error mid-file becomes an MtmError."""
+    samples = np.empty((reader.num_channels, wanted), dtype=np.float32)
     got = 0
     try:
         while got < wanted:
             chunk = reader.read(min(_CHUNK_FRAMES, wanted - got))
             if chunk.shape[1] == 0:  # the frame count was an estimate (MP3, resampling)
                 break
-            chunks.append(chunk)
+            samples[:, got:got + chunk.shape[1]] = chunk
             got += chunk.shape[1]
     except Exception as exc:
         raise MtmError(f"{p.name}: the audio file is damaged (decoding failed after "
                        f"{got} samples)") from exc
-    if not chunks:
-        return np.zeros((reader.num_channels, 0), dtype=np.float32)
-    return np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
+    return samples if got == wanted else samples[:, :got]
