@@ -36,6 +36,7 @@ BENCHMARKS = {
     "panel_ui": (["bench_panel_ui.py"], ["bench_panel_ui.py", "--skip-in-process"]),
     "long_cue": (["bench_long_cue.py"], ["bench_long_cue.py", "--minutes", "2"]),
     "plugin": (["bench_plugin.py"], ["bench_plugin.py", "--bars", "4", "--seconds", "20"]),
+    "audio_describe": (["bench_audio_describe.py"], ["bench_audio_describe.py", "--minutes", "2"]),
 }
 
 
