@@ -293,6 +293,18 @@ def description_bytes() -> bytes:
     return description.to_json().encode("utf-8")
 
 
+# --- memory ---------------------------------------------------------------------------------------
+def peak_memory_mb() -> float:
+    """This process's peak resident memory since it started its program: VmHWM, which exec resets. A child
+    started from a big process (pytest after loading models: ~1 GB) inherits that process's ru_maxrss, so
+    ru_maxrss in the child measured the parent."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 # --- output folders -----------------------------------------------------------------------------
 def listing(folder: Path) -> dict[str, bytes]:
     """Every file in `folder` (names, hidden ones too) with its bytes."""

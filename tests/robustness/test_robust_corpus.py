@@ -14,7 +14,6 @@ import contextlib
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.robustness.corrupt import peak_memory_mb
 from tests.robustness.hostile import Case, build_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,8 +93,8 @@ def run_command(folder: str, command: str) -> dict:
             results.append({"case": case.name, "command": command, "code": code, "stderr": stderr[-2000:],
                             "stdout": stdout[-300:], "seconds": round(seconds, 2), "left": left,
                             "file": case.path.name,  # the peak only grows: the case that raised it shows
-                            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)})
-    return {"results": results, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+                            "peak_mb": round(peak_memory_mb())})
+    return {"results": results, "peak_mb": peak_memory_mb()}
 
 
 @pytest.fixture(scope="module")

@@ -105,8 +105,6 @@ class _StubEmbedder:
 
 def run_cases(folder: Path) -> dict:
     """In the child: each case's outcome ('ok: ...' or 'MtmError: ...') and the peak resident memory."""
-    import resource
-
     from mtm_daw.analysis.audio import analyze_audio
     from mtm_daw.describe import describe
     from mtm_daw.description import MusicDescription
@@ -116,7 +114,7 @@ def run_cases(folder: Path) -> dict:
     from mtm_daw.pipeline import RenderSettings, compose_cue, render_midi_cue
     from mtm_daw.render import make_renderer
     from mtm_daw.score.midi import load_midi_score
-    from tests.robustness.corrupt import png_claiming, wav_header
+    from tests.robustness.corrupt import peak_memory_mb, png_claiming, wav_header
 
     def write(name: str, data: bytes) -> Path:
         path = folder / name
@@ -156,8 +154,8 @@ def run_cases(folder: Path) -> dict:
             outcomes[name] = f"MtmError: {error}"
         except Exception as error:  # reported to the test, which fails on it
             outcomes[name] = f"ESCAPED {type(error).__name__}: {error}"
-        peak_after[name] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    outcomes["peak MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_after[name] = round(peak_memory_mb())
+    outcomes["peak MB"] = peak_memory_mb()
     outcomes["peak MB after each case"] = peak_after  # the peak only grows: the case that raised it shows
     return outcomes
 
