@@ -46,9 +46,9 @@ def estimate_tempo(samples_mono: np.ndarray, sr: int) -> TempoEstimate:
     envelope = librosa.onset.onset_strength(S=mel_db, sr=ANALYSIS_RATE, hop_length=HOP_LENGTH, n_fft=ONSET_N_FFT)
     if not np.any(envelope > 0):
         return no_pulse
-    tempo = librosa.feature.tempo(tg=mean_tempogram(envelope), sr=ANALYSIS_RATE, hop_length=HOP_LENGTH)
+    prior_bpm = librosa.feature.tempo(tg=mean_tempogram(envelope), sr=ANALYSIS_RATE, hop_length=HOP_LENGTH)[0]
     tempo, beat_frames = librosa.beat.beat_track(onset_envelope=envelope, sr=ANALYSIS_RATE,
-                                                 hop_length=HOP_LENGTH, bpm=float(tempo[0]))
+                                                 hop_length=HOP_LENGTH, bpm=float(prior_bpm))
     raw_bpm = float(np.atleast_1d(tempo)[0])
     beat_times = librosa.frames_to_time(beat_frames, sr=ANALYSIS_RATE, hop_length=HOP_LENGTH)
     if len(beat_times) < 4:

@@ -133,11 +133,10 @@ def describe_midi(path: Path, score=None, listen: bool = False) -> MusicDescript
     heard_styles = None
     if listen and score.note_count():
         from mtm_daw.describe.listening import hear
-        from mtm_daw.render import make_renderer, render_mono
+        from mtm_daw.render import listening_renderer, render_mono
 
         seconds = min(score.length_seconds + 1.0, MAX_DURATION_SECONDS)
-        with contextlib.closing(make_renderer(sample_rate=LISTENING_RATE, warn=lambda message: None,
-                                              for_listening=True)) as renderer:
+        with contextlib.closing(listening_renderer(LISTENING_RATE)) as renderer:
             audio = render_mono(score, renderer, seconds)  # closed after: a synth holds its SoundFont
         heard = hear(audio, LISTENING_RATE, score.key, score.tempo)
         heard_styles, mood = dict(heard.styles), heard.mood[0]

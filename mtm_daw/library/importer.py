@@ -97,10 +97,9 @@ def _tag_one(job: tuple[str, str, str, str]) -> tuple[str, object, str | None]:
     path, kind, file_hash, partition = job
     try:
         if kind == "midi" and "renderer" not in _worker_state:
-            from mtm_daw.render import make_renderer
+            from mtm_daw.render import listening_renderer
 
-            _worker_state["renderer"] = make_renderer(sample_rate=SAMPLE_RATE, warn=lambda message: None,
-                                                      for_listening=True)
+            _worker_state["renderer"] = listening_renderer(SAMPLE_RATE)
         notes_dir = _worker_state.get("notes_dir")
         tagged = tag_file(path, kind, JointEmbedder.default(), partition=partition, notes_dir=notes_dir,
                           transcribe=notes_dir is not None, renderer=_worker_state.get("renderer"),

@@ -45,7 +45,7 @@ def reembed_library(path: str | os.PathLike, drop_missing: bool = False, progres
     from mtm_daw.library.starter import STARTER_DIR, STARTER_PARTITION, embedding_model_name
     from mtm_daw.library.store import LibraryStore
     from mtm_daw.library.tagging import embed_file
-    from mtm_daw.render import make_renderer
+    from mtm_daw.render import listening_renderer
 
     started = time.monotonic()
     model = embedding_model_name()
@@ -73,8 +73,7 @@ def reembed_library(path: str | os.PathLike, drop_missing: bool = False, progres
                     source = STARTER_DIR / source.name  # the package was installed somewhere else since
                 try:
                     if item.kind == "midi" and renderer is None:
-                        renderer = make_renderer(sample_rate=SAMPLE_RATE, warn=lambda message: None,
-                                                 for_listening=True)
+                        renderer = listening_renderer(SAMPLE_RATE)
                     windows = embed_file(source, item.kind, embedder, renderer=renderer, cancel=cancel)
                     embeddings[item.id] = (pooled(windows), windows)
                 except Cancelled:

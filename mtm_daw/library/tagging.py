@@ -129,7 +129,7 @@ def _load_audio(path: Path):
 
 def _render_midi(path: Path, renderer) -> tuple:
     """(score, dry mono render, its sample rate) of a MIDI file, at most MAX_IMPORT_SECONDS long."""
-    from mtm_daw.render import make_renderer, render_mono
+    from mtm_daw.render import listening_renderer, render_mono
     from mtm_daw.score.midi import load_midi_score
 
     score = load_midi_score(path)
@@ -137,7 +137,7 @@ def _render_midi(path: Path, renderer) -> tuple:
         raise MtmError(f"{path}: the MIDI file has no notes")
     seconds = min(score.length_seconds + 1.0, MAX_IMPORT_SECONDS)
     if renderer is None:  # one of its own, closed after (a SoundFont is ~50 MB a synth)
-        with contextlib.closing(make_renderer(sample_rate=SAMPLE_RATE, warn=lambda message: None, for_listening=True)) as own:
+        with contextlib.closing(listening_renderer(SAMPLE_RATE)) as own:
             return score, render_mono(score, own, seconds), own.sample_rate
     return score, render_mono(score, renderer, seconds), renderer.sample_rate
 

@@ -65,9 +65,8 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = None, mono: bo
     Raises MtmError naming the file for missing, empty, corrupt, unsupported or frame-less files.
     """
     p = check_input_file(path, "audio file")
-    if sample_rate is not None and (not isinstance(sample_rate, (int, np.integer))
-                                    or not SAMPLE_RATES[0] <= sample_rate <= SAMPLE_RATES[1]):
-        low, high = SAMPLE_RATES
+    low, high = SAMPLE_RATES
+    if sample_rate is not None and (not isinstance(sample_rate, (int, np.integer)) or not low <= sample_rate <= high):
         raise MtmError(f"sample rate {sample_rate!r} is out of range (expected {low}..{high} Hz)")
     if max_seconds is not None and not max_seconds > 0:
         raise MtmError(f"max_seconds must be positive, got {max_seconds!r}")

@@ -36,6 +36,12 @@ def make_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate
     return BuiltinRenderer(sample_rate)
 
 
+def listening_renderer(sample_rate: int):
+    """A renderer for audio that is only analysed (tagging, describing), never exported: quiet about a
+    missing SoundFont, its samples loaded on demand. Close it after use (a synth holds its SoundFont)."""
+    return make_renderer(sample_rate=sample_rate, warn=lambda message: None, for_listening=True)
+
+
 def render_score(score: Score, renderer, tail_seconds: float = TAIL_SECONDS,
                  progress: Callable[[float], None] = lambda fraction: None) -> dict[str, Stem]:
     """Every track rendered to the same length: the score's whole bars plus a release tail of whole

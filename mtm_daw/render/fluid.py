@@ -138,7 +138,6 @@ class FluidSynthRenderer:
         return self._render_at_synth_rate(track, tempo, n_samples, mono)
 
     def _render_at_synth_rate(self, track: Track, tempo: float, n_samples: int, mono: bool) -> np.ndarray:
-        take_log()  # what a cancelled render left is not this track's
         synth = self._synth
         synth.system_reset()
         channel = DRUM_CHANNEL if track.is_drum else 0
@@ -146,7 +145,7 @@ class FluidSynthRenderer:
         if synth.program_select(channel, self._sfid, bank, preset) != 0:
             fallback = (128, 0) if track.is_drum else (0, 0)  # the SoundFont lacks it: its standard kit or piano
             synth.program_select(channel, self._sfid, *fallback)
-        take_log()  # a missing preset is handled just above; FluidSynth's note of it is not news
+        take_log()  # not this track's news: what a cancelled render left, a missing preset handled just above
         events = note_events(track, 60.0 / tempo * self._synth_rate)
         out = np.zeros(n_samples if mono else (2, n_samples), dtype=np.float32)
         position = 0
