@@ -60,6 +60,18 @@ class HitPoint:
     strength: float = 1.0  # 0..1
 
 
+CUT_KINDS = ("hard", "dissolve", "fade")
+
+
+@dataclass
+class Cut:
+    """A change of shot in the picture the music is for."""
+    time: float  # seconds: the first frame of the new shot, or the middle of a dissolve or fade
+    kind: str = "hard"  # one of CUT_KINDS
+    strength: float = 1.0  # 0..1, how much the picture changes
+    seconds: float = 0.0  # how long a dissolve or fade takes; 0 for a hard cut
+
+
 @dataclass
 class MusicDescription:
     genre: str = "pop"
@@ -71,7 +83,8 @@ class MusicDescription:
     duration: float = 30.0  # seconds
     sections: list[Section] = field(default_factory=list)  # empty = a form chosen by length
     energy: list[tuple[float, float]] = field(default_factory=list)  # (seconds, level 0..1); empty = by section
-    hit_points: list[HitPoint] = field(default_factory=list)
+    hit_points: list[HitPoint] = field(default_factory=list)  # where the music accents the picture
+    cuts: list[Cut] = field(default_factory=list)  # the picture's shot changes; those not hit points are soft hits
     roles: tuple[str, ...] = ROLES  # which stems to write
     chords: str = ""  # e.g. "Am F C G": one chord a bar, or "Am F | C G" with '|' between bars; "" = planned
     form: str = ""  # e.g. "AABA": equal sections, a letter seen before returns as the same music; "" = planned
@@ -124,6 +137,14 @@ class MusicDescription:
                 raise MtmError(f"hit point at {hit.time} s lies outside the cue (0-{self.duration:g} s)")
             if not 0 <= hit.strength <= 1:
                 raise MtmError(f"hit point at {hit.time} s has strength {hit.strength}; it must be in 0..1")
+        for cut in self.cuts:
+            if cut.kind not in CUT_KINDS:
+                raise MtmError(f"cut at {cut.time} s has kind '{cut.kind}' (kinds are: {', '.join(CUT_KINDS)})")
+            if not 0 <= cut.time <= self.duration:
+                raise MtmError(f"cut at {cut.time} s lies outside the cue (0-{self.duration:g} s)")
+            if not 0 <= cut.strength <= 1 or not cut.seconds >= 0:
+                raise MtmError(f"cut at {cut.time} s has strength {cut.strength} and length {cut.seconds} s; "
+                               "strength must be in 0..1 and length at least 0")
         if self.sentence_is_stale():
             self.sentence = self.to_sentence()
         return self
@@ -248,11 +269,14 @@ class MusicDescription:
                                   for s in data.get("sections", [])]
             values["hit_points"] = [HitPoint(_number(h["time"], "hit time"), _number(h.get("strength", 1.0), "strength"))
                                     for h in data.get("hit_points", [])]
+            values["cuts"] = [Cut(_number(c["time"], "cut time"), str(c.get("kind", "hard")),
+                                  _number(c.get("strength", 1.0), "strength"), _number(c.get("seconds", 0.0), "cut length"))
+                              for c in data.get("cuts", [])]
             values["energy"] = [(_number(t, "energy time"), _number(e, "energy level")) for t, e in data.get("energy", [])]
             values["instruments"] = {str(role): program_from_name(_instrument(p))
                                      for role, p in data.get("instruments", {}).items()}
         except KeyError as error:
-            raise MtmError(f"malformed description: a section or hit point lacks its {error} field") from None
+            raise MtmError(f"malformed description: a section, hit point or cut lacks its {error} field") from None
         except (TypeError, ValueError, AttributeError, OverflowError) as error:
             raise MtmError(f"malformed description: {error}") from None
         return cls(**values)

@@ -11,6 +11,7 @@ textured (a gradient and a soft shape) rather than flat, like real pictures.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -247,3 +248,132 @@ def write_animated_gif(path: Path, frames: int = 4) -> Path:
     pictures = [Image.fromarray(image_pixels(PALETTE[k % len(PALETTE)])).convert("P") for k in range(frames)]
     pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=100, loop=0)
     return Path(path)
+
+
+# --- edited footage ----------------------------------------------------------------------------
+# Shots cut from larger procedural "locations" (smooth colour fields, texture, objects), framed
+# by a camera that can hold, pan or zoom, joined by hard cuts, dissolves or fades through black,
+# with flashes laid on top. Several shots can come from one location (another angle of the same
+# place: similar colours, other pixels), the hard case for a colour-histogram cut detector.
+
+SCENE_WIDTH, SCENE_HEIGHT = 480, 270
+
+
+def location(seed: int) -> np.ndarray:
+    """A (270, 480, 3) float32 picture: soft colour regions of one palette, texture and a few objects."""
+    rng = np.random.default_rng(seed)
+    base = rng.uniform(30, 225, 3)
+    coarse = base + rng.normal(0, 45, (4, 6, 3))
+    field = np.asarray(Image.fromarray(np.clip(coarse, 0, 255).astype(np.uint8)).resize(
+        (SCENE_WIDTH, SCENE_HEIGHT), Image.BICUBIC), np.float32)
+    fine = rng.normal(0, 1, (SCENE_HEIGHT // 6, SCENE_WIDTH // 6)).astype(np.float32)
+    fine = np.asarray(Image.fromarray(fine, "F").resize((SCENE_WIDTH, SCENE_HEIGHT), Image.BILINEAR))
+    picture = field * (1.0 + 0.12 * fine[..., None])
+    y, x = np.mgrid[0:SCENE_HEIGHT, 0:SCENE_WIDTH].astype(np.float32)
+    for _ in range(6):
+        cx, cy = rng.uniform(0, SCENE_WIDTH), rng.uniform(0, SCENE_HEIGHT)
+        rx, ry = rng.uniform(15, 60), rng.uniform(15, 50)
+        inside = np.clip(1.5 - np.hypot((x - cx) / rx, (y - cy) / ry), 0, 1)[..., None]
+        picture = picture * (1 - inside) + rng.uniform(0, 255, 3).astype(np.float32) * inside
+    return np.clip(picture, 0, 255)
+
+
+@dataclass
+class Shot:
+    seconds: float
+    place: int  # seed of the location
+    camera: str = "hold"  # "hold", "pan" (across the location) or "zoom" (slowly in)
+    start: tuple[float, float] = (0.5, 0.5)  # framing centre, fraction of the location
+    transition: str = "cut"  # how this shot begins: "cut", "dissolve" or "fade" (through black)
+    transition_seconds: float = 0.0
+
+
+def framed(picture: np.ndarray, centre: tuple[float, float], zoom: float) -> np.ndarray:
+    """The camera's view: a 16:9 window of the location around `centre` (fractions), `zoom` >= 1."""
+    width = SCENE_WIDTH / 2 / zoom
+    height = width * HEIGHT / WIDTH
+    cx = float(np.clip(centre[0] * SCENE_WIDTH, width / 2, SCENE_WIDTH - width / 2))
+    cy = float(np.clip(centre[1] * SCENE_HEIGHT, height / 2, SCENE_HEIGHT - height / 2))
+    box = (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
+    return np.asarray(Image.fromarray(picture.astype(np.uint8)).resize((WIDTH, HEIGHT), Image.BILINEAR, box=box),
+                      np.float32)
+
+
+@dataclass
+class Edit:
+    """What an edited clip holds, in seconds: the truth a shot detector is measured against."""
+    hard_cuts: list[float]  # first frame of each new shot
+    soft: list[tuple[float, float]]  # (start, end) of each dissolve or fade
+    flashes: list[float]  # first frame of each flash
+    seconds: float
+
+
+def write_montage(path: Path, shots: Sequence[Shot], flashes: Sequence[float] = (), fps: int = FPS,
+                  flash_frames: int = 2, grain_amount: float = 3.0) -> tuple[Path, Edit]:
+    """Encode an edit of `shots`; `flashes` are white frames (`flash_frames` long) laid over it."""
+    places = {shot.place: location(shot.place) for shot in shots}
+    starts = np.concatenate([[0.0], np.cumsum([shot.seconds for shot in shots])])
+    total = float(starts[-1])
+    frame_count = int(round(total * fps))
+    flash_frames_at = {int(round(t * fps)) + k for t in flashes for k in range(flash_frames)}
+
+    def view(index: int, t: float) -> np.ndarray:
+        shot = shots[index]
+        progress = (t - starts[index]) / shot.seconds
+        centre, zoom = shot.start, 1.0
+        if shot.camera == "pan":
+            centre = (0.2 + 0.6 * progress, shot.start[1])
+        elif shot.camera == "zoom":
+            zoom = 1.0 + 0.6 * progress
+        return framed(places[shot.place], centre, zoom)
+
+    def frame_at(index: int, t: float) -> np.ndarray:
+        k = min(int(np.searchsorted(starts, t, side="right")) - 1, len(shots) - 1)
+        picture = view(k, t)
+        shot = shots[k]
+        into = t - starts[k]
+        if shot.transition != "cut" and k > 0 and into < shot.transition_seconds:
+            mix = into / shot.transition_seconds
+            before = view(k - 1, t)
+            if shot.transition == "dissolve":
+                picture = (1 - mix) * before + mix * picture
+            else:  # fade through black: out over the first half, in over the second
+                picture = before * max(0.0, 1 - 2 * mix) if mix < 0.5 else picture * (2 * mix - 1)
+        if index in flash_frames_at:
+            picture = np.full_like(picture, 250.0)
+        return grain(picture, index, grain_amount)
+
+    written = write_video(path, frame_at, frame_count / fps, fps=fps)
+    hard, soft = [], []
+    for k in range(1, len(shots)):
+        first = int(np.ceil(starts[k] * fps - 1e-6)) / fps
+        if shots[k].transition == "cut":
+            hard.append(first)
+        else:
+            soft.append((float(starts[k]), float(starts[k] + shots[k].transition_seconds)))
+    return written, Edit(hard, soft, [int(round(t * fps)) / fps for t in flashes], frame_count / fps)
+
+
+def random_montage(seed: int, seconds: float, shortest: float = 0.3, longest: float = 3.0,
+                   places: int = 6, soft: float = 0.0) -> list[Shot]:
+    """Shots of `shortest`..`longest` seconds from `places` locations, never the same framing
+    twice in a row (cutting to another angle of the same place happens). A share `soft` of the
+    shots of 2 s or more begin with a dissolve or a fade through black (0.5-1.5 s) instead of a cut."""
+    rng = np.random.default_rng(seed)
+    shots: list[Shot] = []
+    total = 0.0
+    previous = -1
+    while total < seconds - shortest:
+        length = float(min(rng.uniform(shortest, longest), seconds - total))
+        place = int(rng.integers(places))
+        framing = (float(rng.uniform(0.25, 0.75)), float(rng.uniform(0.3, 0.7)))
+        if place == previous:  # another angle of the same place: far enough to be another picture
+            framing = (1.0 - framing[0], framing[1])
+        camera = str(rng.choice(["hold", "hold", "pan", "zoom"]))
+        transition, transition_seconds = "cut", 0.0
+        if shots and length >= 2.0 and shots[-1].seconds >= 2.0 and rng.random() < soft:
+            transition, transition_seconds = str(rng.choice(["dissolve", "fade"])), float(rng.uniform(0.5, 1.5))
+        shots.append(Shot(length, 100 + seed * 10 + place, camera, framing, transition, transition_seconds))
+        total += length
+        previous = place
+    return shots

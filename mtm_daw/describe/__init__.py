@@ -73,9 +73,10 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
     if describer == "vlm" and kind in ("video", "image"):
         from mtm_daw.describe.vlm import refine_with_vlm
 
+        tempo = description.tempo
         description = refine_with_vlm(description, path, kind, model)
-    if kind == "video":  # whole bars as long as the picture, hits near beats: the tempo a score plays
-        description = fit_to_picture(description)
+        if kind == "video" and description.tempo != tempo:  # describe_video fitted the tempo it chose
+            description = fit_to_picture(description)
     return _with_sentence(description)
 
 

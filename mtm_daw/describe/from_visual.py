@@ -7,8 +7,9 @@
 Steps for a video: 1. measure colour, motion, cuts and visual beats (`visual.analyze_video`);
 2. turn them into mood, mode, tempo, genre and tonic (`affect.video_affect`); 3. sections from
 the shots (short shots merged across their weaker cut, long ones split), each with its own
-energy; 4. an energy curve about once a second; 5. hit points from the cuts (strength from the
-histogram jump) and the strongest visual beats, at most one per HIT_SECONDS_PER_POINT seconds.
+energy; 4. an energy curve about once a second; 5. hit points: the hard cuts, strongest first,
+as many as the tempo allows (one a beat), then real motion onsets; the description keeps every
+shot change in `cuts`, so the cuts that got no accent stay on record as soft hits.
 Instruments stay empty (genre defaults) and the sentence stays "" (rendered elsewhere).
 """
 from __future__ import annotations
@@ -21,7 +22,8 @@ import numpy as np
 from mtm_daw.describe.affect import (Affect, energy_curve, energy_levels, image_affect,
                                      video_affect)
 from mtm_daw.describe.visual import VideoAnalysis, analyze_image, analyze_video
-from mtm_daw.description import MAX_DURATION_SECONDS, HitPoint, MusicDescription, Section
+from mtm_daw.description import (MAX_DURATION_SECONDS, HitPoint, MusicDescription, Section,
+                                  fit_tempo_to_duration)
 from mtm_daw.errors import MtmError
 from mtm_daw.media.video import probe_video
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
@@ -30,8 +32,11 @@ MIN_SECTION_SECONDS = 4.0  # shots shorter than this join a neighbour (less for 
 SHORTEST_SECTION_SECONDS = 2.0  # ... but never below this, even for very short videos
 MAX_SECTION_SECONDS = 32.0  # longer shots are split into equal sections
 SAME_LOOK = 0.15  # feature distance under which two sections share a letter (A ... A)
-HIT_SECONDS_PER_POINT = 2.0  # at most one hit point per this many seconds
-HIT_MIN_SPACING = 1.0  # seconds between hit points
+MOTION_HIT_SECONDS = 2.0  # at most one motion hit per this many seconds of picture ...
+MOTION_HIT_SPACING = 1.0  # ... and this many seconds apart
+MOTION_HIT_FLOOR = 0.01  # a motion hit's onset (mean abs grey difference) at least this ...
+MOTION_HIT_STILLNESS = 0.25  # ... out of a scene this still: motion before at most this share of after
+MOTION_HIT_FRAMES = 3  # analysed frames before and after an onset compared
 HIT_EDGE = 0.25  # no hit points in the first / last quarter second
 
 
@@ -48,14 +53,17 @@ def describe_video(path: str | os.PathLike, progress: ProgressCallback = no_prog
         raise MtmError(f"{info.path.name}: the video has no length")
     # 2. musical choices for the whole video
     affect = video_affect(analysis)
-    # 3.-5. time structure
+    # 3.-5. time structure: whole bars as long as the picture with the cuts near beats, then the accents
     levels = energy_levels(analysis)
     sections = shot_sections(analysis, levels)
     energy = [(t, e) for t, e in energy_curve(analysis, levels=levels) if t <= duration]
     description = MusicDescription(
         genre=affect.genre, mood=affect.mood, tempo=affect.tempo, key=affect.key, time_signature=(4, 4),
         instruments={}, duration=duration, sections=sections, energy=energy,
-        hit_points=hit_points(analysis, duration), sentence="")
+        hit_points=[HitPoint(t, s) for t, s in zip(analysis.cuts, analysis.cut_strengths) if t <= duration],
+        cuts=[cut for cut in analysis.transitions if cut.time <= duration], sentence="")
+    description = fit_tempo_to_duration(description)
+    description.hit_points = hit_points(analysis, description.tempo, duration)
     return description.validate()
 
 
@@ -89,7 +97,7 @@ def shot_sections(analysis: VideoAnalysis, levels: np.ndarray | None = None,
         levels = energy_levels(analysis)
     if min_section is None:
         min_section = min(MIN_SECTION_SECONDS, max(SHORTEST_SECTION_SECONDS, duration / 4))
-    inner = [(t, s) for t, s in zip(analysis.cuts, analysis.cut_strengths) if 0 < t < duration]
+    inner = [(cut.time, cut.strength) for cut in analysis.transitions if 0 < cut.time < duration]
     bounds = [0.0] + [t for t, _ in inner] + [duration]
     strength = [math.inf] + [s for _, s in inner] + [math.inf]  # of each boundary
     # merge the shortest shot into a neighbour until every shot is long enough
@@ -153,24 +161,48 @@ def _letter(index: int) -> str:
 
 # --- hit points ------------------------------------------------------------------------------
 
-def hit_points(analysis: VideoAnalysis, duration: float | None = None) -> list[HitPoint]:
-    """Cuts (strength 0.6..1 from the histogram jump) first, then the strongest visual beats
-    (0.3..0.6), at least HIT_MIN_SPACING apart and at most one per HIT_SECONDS_PER_POINT."""
+def hit_points(analysis: VideoAnalysis, tempo: float, duration: float | None = None) -> list[HitPoint]:
+    """Accents for the picture, at most one on each beat of `tempo` (the beat a time rounds to).
+
+    Hard cuts first, strongest first (strength 0.6..1 from how much the picture changes), each
+    on a beat no accent holds yet; then motion onsets out of a still scene (0.3..0.6), at most one
+    per MOTION_HIT_SECONDS of picture: a camera that keeps moving gives none."""
     duration = analysis.duration if duration is None else duration
-    candidates = [(t, 0.6 + 0.4 * min(1.0, s), 1) for t, s in zip(analysis.cuts, analysis.cut_strengths)]
-    if analysis.beat_strengths:
-        top = max(analysis.beat_strengths)
-        candidates += [(t, 0.3 + 0.3 * s / top, 0) for t, s in zip(analysis.visual_beats, analysis.beat_strengths)]
-    cap = max(1, int(duration // HIT_SECONDS_PER_POINT))
+    taken: set[int] = set()
     chosen: list[tuple[float, float]] = []
-    for t, strength, _ in sorted(candidates, key=lambda c: (-c[2], -c[1])):
-        if len(chosen) >= cap:
-            break
-        if not HIT_EDGE <= t <= duration - HIT_EDGE:
-            continue
-        if all(abs(t - u) >= HIT_MIN_SPACING for u, _ in chosen):
-            chosen.append((round(t, 3), round(strength, 3)))
+
+    def beat_is_free(t: float) -> bool:
+        return HIT_EDGE <= t <= duration - HIT_EDGE and round(t * tempo / 60.0) not in taken
+
+    for t, strength in sorted(zip(analysis.cuts, analysis.cut_strengths), key=lambda c: -c[1]):
+        if beat_is_free(t):
+            taken.add(round(t * tempo / 60.0))
+            chosen.append((round(t, 3), round(0.6 + 0.4 * min(1.0, strength), 3)))
+    onsets = real_motion_onsets(analysis)
+    top = max((s for _, s in onsets), default=0.0)
+    motion_hits: list[float] = []
+    cap = max(1, int(duration // MOTION_HIT_SECONDS))
+    for t, strength in sorted(onsets, key=lambda o: -o[1]):
+        if len(motion_hits) < cap and beat_is_free(t) and all(abs(t - u) >= MOTION_HIT_SPACING - 1e-9
+                                                               for u in motion_hits):
+            taken.add(round(t * tempo / 60.0))
+            chosen.append((round(t, 3), round(0.3 + 0.3 * strength / top, 3)))
+            motion_hits.append(t)
     return [HitPoint(t, s) for t, s in sorted(chosen)]
+
+
+def real_motion_onsets(analysis: VideoAnalysis) -> list[tuple[float, float]]:
+    """(time, onset) of the visual beats where things start to move out of stillness."""
+    onsets = []
+    for t, strength in zip(analysis.visual_beats, analysis.beat_strengths):
+        i = int(np.searchsorted(analysis.times, t))
+        before = analysis.motion[max(0, i - MOTION_HIT_FRAMES):i]
+        after = analysis.motion[i:i + MOTION_HIT_FRAMES]
+        if before.size == 0 or after.size == 0 or strength < MOTION_HIT_FLOOR:
+            continue
+        if float(before.mean()) <= MOTION_HIT_STILLNESS * float(after.mean()):
+            onsets.append((t, strength))
+    return onsets
 
 
 def _check_length(name: str, seconds: float) -> None:

@@ -16,15 +16,13 @@ shrunk to at most 160 pixels by `mtm_daw.media.iter_frames`):
 - change          mean absolute RGB difference to the previous frame (0..1), which keeps a slow
                   fade over flat areas (all pixels crossing a histogram bin at once) from reading as a cut
 
-Shot cuts are peaks of `cut_score` above an adaptive threshold (median + k * robust sigma of the
-scores within +-2 s, with an absolute floor and a ratio to the local median), at least
-`MIN_SHOT_SECONDS` apart, and not a single-frame flash (where the frame after looks like the
-frame before). A cut's time is that of the first analysed frame of the new shot, so it is
-exact to one analysis frame. Visual beats are peaks of the motion-onset curve (rise of motion
-over the previous two frames) with a minimum spacing.
+Shots (hard cuts, dissolves, fades) are found by `shots.find_shots` from each frame's colour
+histogram, pixel change and a tiny grey thumbnail; a hard cut's time is that of the first
+analysed frame of the new shot, so it is exact to one analysis frame. Visual beats are peaks of
+the motion-onset curve (rise of motion over the previous two frames) with a minimum spacing.
 
-Memory stays bounded for long videos: only per-frame scalars, the previous grey frame and the
-two previous histograms are kept.
+Memory stays bounded for long videos: per frame, scalars, a 512-bin histogram and a 40 x 22
+colour thumbnail (about 5 KB; 23 MB for a 10-minute video) are kept.
 """
 from __future__ import annotations
 
@@ -34,23 +32,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mtm_daw.describe.shots import FrameMeasures, find_shots
+from mtm_daw.description import Cut
 from mtm_daw.errors import MtmError
 from mtm_daw.media.image import load_image
-from mtm_daw.media.video import iter_frames, probe_video
+from mtm_daw.media.video import iter_frames, probe_video, sound_levels
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
 ANALYSIS_MAX_SIDE = 160  # pixels on the long side of each analysed frame
 IMAGE_MAX_SIDE = 256  # pixels on the long side of an analysed still image
 HIST_LEVELS = 8  # per RGB channel -> 512-bin colour histogram for cut detection
-
-# Shot cuts
-CUT_WINDOW_SECONDS = 2.0  # the adaptive threshold looks this far either side of a candidate
-CUT_K = 5.0  # ... and asks for median + CUT_K robust standard deviations
-CUT_RATIO = 2.5  # ... and at least this multiple of the local median
-CUT_FLOOR = 0.2  # ... and at least this much histogram distance (0..1) in any case
-CUT_CHANGE_FLOOR = 0.03  # ... and the pictures must differ: mean abs RGB difference (0..1) at least this
-MIN_SHOT_SECONDS = 0.5  # no two cuts closer than this (the stronger wins)
-FLASH_RATIO = 0.5  # a peak is a flash, not a cut, if the frame after is this close to the frame before
+THUMBNAIL_BLOCK = 4  # pixels per side of a thumbnail pixel: 160 x 90 -> 40 x 22, kept for shot detection
 
 # Visual beats
 BEAT_MIN_SPACING = 0.35  # seconds between visual beats (about one beat at 170 BPM)
@@ -84,8 +76,10 @@ class VideoAnalysis:
     cut_score: np.ndarray  # (N,) histogram distance to the previous frame, 0..1
     change: np.ndarray  # (N,) mean abs RGB difference to the previous frame, 0..1
     motion_onset: np.ndarray  # (N,) rise of motion, the curve visual beats are picked from
-    cuts: list[float] = field(default_factory=list)  # seconds, first frame of each new shot
-    cut_strengths: list[float] = field(default_factory=list)  # histogram distance at each cut, 0..1
+    loudness: np.ndarray | None = None  # (N,) dBFS of the clip's own sound at each frame; None without sound
+    transitions: list[Cut] = field(default_factory=list)  # every shot change: hard cuts, dissolves, fades
+    cuts: list[float] = field(default_factory=list)  # seconds, first frame of each new shot after a hard cut
+    cut_strengths: list[float] = field(default_factory=list)  # how much the picture changes at each, 0..1
     visual_beats: list[float] = field(default_factory=list)  # seconds, middle of the frame interval where motion rose
     beat_strengths: list[float] = field(default_factory=list)  # onset at each beat, >= 0
     # summary
@@ -166,6 +160,23 @@ def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
     return 0.5 * float(np.abs(a - b).sum())
 
 
+def _thumbnail(rgb: np.ndarray, shape: tuple[int, ...] | None) -> np.ndarray:
+    """4 x 4 block means of an RGB frame (about 40 x 22 x 3, uint8), at `shape` when given (frames
+    that change size)."""
+    height, width = rgb.shape[0] // THUMBNAIL_BLOCK, rgb.shape[1] // THUMBNAIL_BLOCK
+    if height == 0 or width == 0:
+        small = rgb
+    else:
+        blocks = rgb[:height * THUMBNAIL_BLOCK, :width * THUMBNAIL_BLOCK].reshape(
+            height, THUMBNAIL_BLOCK, width, THUMBNAIL_BLOCK, 3)
+        small = blocks.mean(axis=(1, 3)).round().astype(np.uint8)
+    if shape is None or small.shape == shape:
+        return small
+    rows = np.minimum(np.arange(shape[0]) * small.shape[0] // shape[0], small.shape[0] - 1)
+    columns = np.minimum(np.arange(shape[1]) * small.shape[1] // shape[1], small.shape[1] - 1)
+    return small[np.ix_(rows, columns)]
+
+
 def _small_grey(luma: np.ndarray) -> np.ndarray:
     """Halve the luma plane by 2x2 block means (less noise for frame differences)."""
     h, w = (luma.shape[0] // 2) * 2, (luma.shape[1] // 2) * 2
@@ -196,10 +207,11 @@ def analyze_video(path: str | os.PathLike, analysis_fps: float = 8.0,
 
     columns: dict[str, list[float]] = {k: [] for k in (
         "time", "brightness", "saturation", "hue", "hue_strength", "hx", "hy", "colourfulness",
-        "motion", "cut_score", "flash_score", "change")}
+        "motion", "change")}
+    histograms: list[np.ndarray] = []
+    thumbnails: list[np.ndarray] = []
     previous_grey = previous_rgb = None
     previous_time = 0.0
-    histories: list[np.ndarray] = []  # the last two histograms
     stage = "analysing video"
     progress(stage, 0.0)
     if cancel is not None:
@@ -220,12 +232,6 @@ def analyze_video(path: str | os.PathLike, analysis_fps: float = 8.0,
                 change = float(np.abs(frame.rgb.astype(np.int16) - previous_rgb).mean()) / 255.0
             else:
                 change = 0.0
-            if histories:
-                cut_score = histogram_distance(hist, histories[-1])
-                if len(histories) == 2:  # the frame before the previous one vs this one
-                    columns["flash_score"][-1] = histogram_distance(hist, histories[0])
-            else:
-                cut_score = 0.0
             radians = math.radians(features.hue)
             for key, value in (("time", frame.time), ("brightness", features.brightness),
                                ("saturation", features.saturation), ("hue", features.hue),
@@ -233,10 +239,11 @@ def analyze_video(path: str | os.PathLike, analysis_fps: float = 8.0,
                                ("hx", features.saturation * features.hue_strength * math.cos(radians)),
                                ("hy", features.saturation * features.hue_strength * math.sin(radians)),
                                ("colourfulness", features.colourfulness), ("motion", motion),
-                               ("cut_score", cut_score), ("flash_score", math.inf), ("change", change)):
+                               ("change", change)):
                 columns[key].append(value)
+            histograms.append(hist.astype(np.float32))
+            thumbnails.append(_thumbnail(frame.rgb, thumbnails[0].shape if thumbnails else None))
             previous_grey, previous_rgb, previous_time = grey, frame.rgb, frame.time
-            histories = (histories + [hist])[-2:]
             if info.duration > 0:
                 progress(stage, min(frame.time / info.duration, 1.0))
             if cancel is not None:
@@ -248,13 +255,18 @@ def analyze_video(path: str | os.PathLike, analysis_fps: float = 8.0,
     if times.size == 0:
         raise MtmError(f"{info.path.name}: no frames could be decoded from the video")
     duration = info.duration if info.duration > 0 else float(times[-1] + 1.0 / rate)
-    cut_score = np.asarray(columns["cut_score"])
-    cut_index, cut_strength = detect_cuts(times, cut_score, np.asarray(columns["flash_score"]),
-                                          np.asarray(columns["change"]), rate)
+    measures = FrameMeasures(times=times, histograms=np.stack(histograms), thumbnails=np.stack(thumbnails),
+                             brightness=np.asarray(columns["brightness"]), rate=rate)
+    del histograms, thumbnails
+    transitions = [cut for cut in find_shots(measures) if cut.time < duration]
+    hard = [cut for cut in transitions if cut.kind == "hard"]
+    cut_index = [int(np.abs(times - cut.time).argmin()) for cut in hard]  # cut times are rounded to the ms
     motion = _motion_without_cuts(np.asarray(columns["motion"]), cut_index)
     onset = motion_onset(motion, cut_index)
     beat_index = pick_peaks(onset, times, rate, BEAT_MIN_SPACING, BEAT_K, BEAT_WINDOW_SECONDS, BEAT_FLOOR,
                             BEAT_RELATIVE)
+    sound = sound_levels(info.path, max_seconds=duration) if info.has_audio else None
+    loudness = np.interp(times, *sound) if sound is not None else None
     hx, hy = float(np.mean(columns["hx"])), float(np.mean(columns["hy"]))
     mean_saturation = float(np.mean(columns["saturation"]))
     progress(stage, 1.0)
@@ -262,17 +274,18 @@ def analyze_video(path: str | os.PathLike, analysis_fps: float = 8.0,
         path=str(info.path), duration=float(duration), analysis_fps=rate, times=times,
         brightness=np.asarray(columns["brightness"]), saturation=np.asarray(columns["saturation"]),
         hue=np.asarray(columns["hue"]), hue_strength=np.asarray(columns["hue_strength"]),
-        colourfulness=np.asarray(columns["colourfulness"]), motion=motion, cut_score=cut_score,
+        colourfulness=np.asarray(columns["colourfulness"]), motion=motion, cut_score=measures.histogram_steps,
         change=np.asarray(columns["change"]),
-        motion_onset=onset,
-        cuts=[float(times[i]) for i in cut_index], cut_strengths=cut_strength,
+        motion_onset=onset, loudness=loudness,
+        transitions=transitions, cuts=[float(times[i]) for i in cut_index],
+        cut_strengths=[cut.strength for cut in hard],
         visual_beats=[float(0.5 * (times[i - 1] + times[i])) for i in beat_index],  # mid-interval of the rise
         beat_strengths=[float(onset[i]) for i in beat_index],
         mean_brightness=float(np.mean(columns["brightness"])), mean_saturation=mean_saturation,
         mean_colourfulness=float(np.mean(columns["colourfulness"])), mean_motion=float(motion.mean()),
         dominant_hue=math.degrees(math.atan2(hy, hx)) % 360.0,
         hue_strength_overall=min(1.0, math.hypot(hx, hy) / mean_saturation) if mean_saturation > 1e-6 else 0.0,
-        cuts_per_minute=60.0 * len(cut_index) / duration if duration > 0 else 0.0,
+        cuts_per_minute=60.0 * len(transitions) / duration if duration > 0 else 0.0,
     )
 
 
@@ -282,48 +295,6 @@ def _robust_level(values: np.ndarray) -> tuple[float, float]:
         return 0.0, 0.0
     median = float(np.median(values))
     return median, 1.4826 * float(np.median(np.abs(values - median)))
-
-
-def detect_cuts(times: np.ndarray, score: np.ndarray, flash: np.ndarray, change: np.ndarray,
-                rate: float) -> tuple[list[int], list[float]]:
-    """Indices of the first frame of each new shot, and the histogram jump at each.
-
-    A frame is a cut when its histogram distance to the previous frame is a local maximum
-    above max(CUT_FLOOR, CUT_RATIO * local median, local median + CUT_K * robust sigma), the
-    local statistics taken over +-CUT_WINDOW_SECONDS without the frame itself, the picture
-    changes (mean abs RGB difference above CUT_CHANGE_FLOOR and CUT_RATIO times its local
-    median), and the frame after does not return to the look of the frame before (a flash).
-    Candidates closer than
-    MIN_SHOT_SECONDS to a stronger cut, or to the start, are dropped.
-    """
-    n = score.size
-    window = max(3, int(round(CUT_WINDOW_SECONDS * rate)))
-    candidates = []
-    for i in range(1, n):
-        s = score[i]
-        if s < CUT_FLOOR:
-            continue
-        if (i > 1 and s < score[i - 1]) or (i + 1 < n and s <= score[i + 1]):
-            continue  # not the peak (ties go to the earlier frame)
-        around = np.concatenate([score[max(1, i - window):i], score[i + 1:i + 1 + window]])
-        median, sigma = _robust_level(around)
-        if s < max(CUT_FLOOR, CUT_RATIO * median, median + CUT_K * sigma):
-            continue
-        change_around = np.concatenate([change[max(1, i - window):i], change[i + 1:i + 1 + window]])
-        typical_change = float(np.median(change_around)) if change_around.size else 0.0
-        if change[i] < max(CUT_CHANGE_FLOOR, CUT_RATIO * typical_change):
-            continue  # the colours moved across histogram bins, but the picture barely changed (a fade)
-        if math.isfinite(flash[i]) and flash[i] < FLASH_RATIO * s:
-            continue  # the picture came back: a flash or a single odd frame
-        candidates.append(i)
-    chosen: list[int] = []
-    for i in sorted(candidates, key=lambda k: -score[k]):
-        if times[i] < MIN_SHOT_SECONDS - 1e-9:
-            continue
-        if all(abs(times[i] - times[j]) >= MIN_SHOT_SECONDS - 1e-9 for j in chosen):
-            chosen.append(i)
-    chosen.sort()
-    return chosen, [float(min(1.0, score[i])) for i in chosen]
 
 
 def _motion_without_cuts(motion: np.ndarray, cut_index: list[int]) -> np.ndarray:

@@ -122,6 +122,43 @@ def _frames(p: Path, analysis_fps: float, max_side: int,
                            f"after {decoded} frames)") from exc
 
 
+SOUND_LEVEL_RATE = 8000  # Hz: enough to hear how loud a scene is, cheap to decode into
+
+
+def sound_levels(path: str | os.PathLike, hop_seconds: float = 0.125,
+                 max_seconds: float | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """How loud the clip's own sound is: (times, RMS in dBFS) every `hop_seconds`, from its first
+    audio stream decoded as a stream (mono, SOUND_LEVEL_RATE), or None when it has no sound.
+
+    Damaged sound gives the levels read until the damage; a clip whose sound cannot be read at all
+    gives None (the picture is still scored)."""
+    p = check_input_file(path, "video")
+    container = _open(p)
+    hop = max(1, int(round(hop_seconds * SOUND_LEVEL_RATE)))
+    levels: list[float] = []
+    carry = np.zeros(0, dtype=np.float32)
+    with container:
+        if not container.streams.audio:
+            return None
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SOUND_LEVEL_RATE)
+        try:
+            for frame in container.decode(container.streams.audio[0]):
+                for converted in resampler.resample(frame):
+                    carry = np.concatenate([carry, converted.to_ndarray().reshape(-1)])
+                    whole = carry.size // hop * hop
+                    if whole:
+                        blocks = carry[:whole].reshape(-1, hop).astype(np.float64)
+                        levels += list(10 * np.log10(np.mean(blocks * blocks, axis=1) + 1e-10))
+                        carry = carry[whole:]
+                if max_seconds is not None and len(levels) * hop_seconds >= max_seconds:
+                    break
+        except (av.FFmpegError, ValueError):
+            pass  # keep what was read
+    if not levels:
+        return None
+    return (np.arange(len(levels)) + 0.5) * hop / SOUND_LEVEL_RATE, np.asarray(levels)
+
+
 # 8-bit 4:2:0 planar formats read straight from their planes, with whether their range is full (JPEG).
 _PLANAR_420 = {"yuv420p": False, "yuvj420p": True}
 # Y'CbCr -> R'G'B' (Kr, Kb) for BT.709 (AVCOL_SPC_BT709 = 1) and BT.601 (the rest, as swscale assumes).
