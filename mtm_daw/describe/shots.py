@@ -33,6 +33,7 @@ SPIKE = 3.0  # a cut's change stands this many times above the frames' on either
 COLOUR_SPIKE = 2.0  # ... for the histogram distance, which motion moves less
 FLASH_BRIGHTNESS = 0.15  # a flash is this much brighter (or darker) than the pictures either side (luma 0..1)
 FLASH_SECONDS = 0.375  # ... and lasts at most this long
+FLASH_WHITE, FLASH_BLACK = 0.8, 0.05  # between two unlike pictures only a flash this white (or black) counts
 MIN_SHOT_SECONDS = 0.25  # no two cuts closer than this (the stronger wins)
 CHANGE_FOR_FULL_STRENGTH = 0.25  # thumbnail difference of a cut between unrelated pictures
 
@@ -113,7 +114,8 @@ def hard_cuts(frames: FrameMeasures) -> list[Cut]:
 
 def flash_frames(frames: FrameMeasures) -> np.ndarray:
     """(N,) bool: frames of a flash, a run of at most FLASH_SECONDS much brighter (or darker) than
-    the frames either side of it."""
+    the frames either side of it, which are about as bright as each other, unless the run is white
+    (or black): a flash on a cut."""
     light = frames.brightness
     n = light.size
     reach = max(1, int(round(FLASH_SECONDS * frames.rate)))
@@ -122,7 +124,10 @@ def flash_frames(frames: FrameMeasures) -> np.ndarray:
         for last in range(first, min(first + reach, n - 1)):
             run = light[first:last + 1]
             sides = (light[first - 1], light[last + 1])
-            if run.min() >= max(sides) + FLASH_BRIGHTNESS or run.max() <= min(sides) - FLASH_BRIGHTNESS:
+            alike = abs(sides[0] - sides[1]) < FLASH_BRIGHTNESS  # over one scene, or white/black between two
+            bright = run.min() >= max(sides) + FLASH_BRIGHTNESS and (alike or run.min() >= FLASH_WHITE)
+            dark = run.max() <= min(sides) - FLASH_BRIGHTNESS and (alike or run.max() <= FLASH_BLACK)
+            if bright or dark:
                 flags[first:last + 1] = True
                 break
     return flags
