@@ -232,6 +232,9 @@ def cmd_describe(args: argparse.Namespace) -> int:
           f"{numerator}/{denominator}, {description.duration:.1f} s")
     if description.sections:
         print("  sections: " + ", ".join(f"{s.name} {s.start:.1f}-{s.end:.1f} s" for s in description.sections))
+    if description.cuts:
+        print("  cuts: " + ", ".join(f"{c.time:.2f} s" if c.kind == "hard" else f"{c.time:.2f} s {c.kind} ({c.seconds:.1f} s)"
+                                     for c in description.cuts))
     if description.hit_points:
         beats = description.hit_point_beats()
         print("  hit points: " + ", ".join(f"{h.time:.2f} s (beat {b:.1f})" for h, b in

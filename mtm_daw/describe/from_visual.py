@@ -162,7 +162,8 @@ def _letter(index: int) -> str:
 # --- hit points ------------------------------------------------------------------------------
 
 def hit_points(analysis: VideoAnalysis, tempo: float, duration: float | None = None) -> list[HitPoint]:
-    """Accents for the picture, at most one on each beat of `tempo` (the beat a time rounds to).
+    """Accents for the picture, at most one on each beat of `tempo` (the beat a time rounds to),
+    and none within half a beat of another.
 
     Hard cuts first, strongest first (strength 0.6..1 from how much the picture changes), each
     on a beat no accent holds yet; then motion onsets out of a still scene (0.3..0.6), at most one
@@ -172,7 +173,8 @@ def hit_points(analysis: VideoAnalysis, tempo: float, duration: float | None = N
     chosen: list[tuple[float, float]] = []
 
     def beat_is_free(t: float) -> bool:
-        return HIT_EDGE <= t <= duration - HIT_EDGE and round(t * tempo / 60.0) not in taken
+        return (HIT_EDGE <= t <= duration - HIT_EDGE and round(t * tempo / 60.0) not in taken
+                and all(abs(t - u) >= 0.5 * 60.0 / tempo for u, _ in chosen))
 
     for t, strength in sorted(zip(analysis.cuts, analysis.cut_strengths), key=lambda c: -c[1]):
         if beat_is_free(t):

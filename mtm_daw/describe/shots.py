@@ -193,7 +193,11 @@ def fades_through_black(frames: FrameMeasures, hard: list[Cut]) -> list[Cut]:
         darkest = i + int(np.argmin(light[i:run_end + 1]))
         first, last = max(0, i - reach), min(n, run_end + 1 + reach)
         if i > 0 and run_end + 1 < n:
-            before, after = int(np.argmax(light[first:i])) + first, int(np.argmax(light[run_end + 1:last])) + run_end + 1
+            before, after = i - 1, run_end + 1  # walk out along the ramps while the light keeps rising
+            while before > first and light[before - 1] > light[before]:
+                before -= 1
+            while after < last - 1 and light[after + 1] > light[after]:
+                after += 1
             deep = light[darkest] <= FADE_DEPTH * min(light[before], light[after])
             gradual = not any(before < k <= after for k in cut_frames) and i - before >= 2 and after - run_end >= 2
             if deep and gradual:

@@ -1,15 +1,17 @@
 """The picture: a video preview (QtMultimedia where a window system exists) above a timeline of frames
 with cut and hit-point markers; a still image is shown as it is.
 
-Markers come from the description: cuts are the section boundaries (sections follow the shots),
-hits are its hit points (cuts and the strongest visual beats) — where the cue puts its accents.
+Markers come from the description: its cuts (the shot list: a hard cut is a line, a dissolve or
+fade a shaded band over its length with a dashed line at its middle) and its hit points (the cuts
+and motion onsets the cue accents, at most one a beat); a cut without a hit is a soft hit.
 """
 from __future__ import annotations
 
 from PyQt6.QtCore import QPointF, QRectF, Qt, QUrl, pyqtSignal
-from PyQt6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPixmap, QPolygonF
+from PyQt6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QPixmap, QPolygonF
 from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from mtm_daw.description import Cut, MusicDescription
 from plugin_ui.playback import video_widget_allowed
 from plugin_ui.theme import MARKER_CUT, MARKER_HIT, MUTED
 
@@ -21,7 +23,7 @@ def frame_image(frame: dict) -> QImage:
 
 
 class Timeline(QWidget):
-    """Frames side by side, cut markers (blue lines), hit markers (orange triangles), a playhead."""
+    """Frames side by side, cut markers (blue), hit markers (orange triangles), a playhead."""
 
     seek_requested = pyqtSignal(float)  # seconds
 
@@ -29,15 +31,15 @@ class Timeline(QWidget):
         super().__init__(parent)
         self.frames: list[QImage] = []
         self.duration = 0.0
-        self.cuts: list[float] = []
+        self.cuts: list[Cut] = []
         self.hits: list[tuple[float, float]] = []
         self.position = -1.0  # seconds
         self.setMinimumHeight(74)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setToolTip("Frames of the video; blue lines: cuts (sections), orange marks: hit points "
-                        "(accents in the cue). Click to seek")
+        self.setToolTip("Frames of the video; blue lines: hard cuts, blue bands: dissolves and fades; "
+                        "orange marks: hit points (accents in the cue). Click to seek")
 
-    def set_content(self, frames: list[QImage], duration: float, cuts: list[float],
+    def set_content(self, frames: list[QImage], duration: float, cuts: list[Cut],
                     hits: list[tuple[float, float]]) -> None:
         self.frames, self.duration, self.cuts, self.hits = frames, duration, cuts, hits
         self.update()
@@ -73,9 +75,16 @@ class Timeline(QWidget):
             painter.drawLine(int(x), strip, int(x), strip + (5 if second % step == 0 else 2))
             if second % step == 0 and second < self.duration - 0.5:
                 painter.drawText(QRectF(x + 2, strip + 2, 40, 14), Qt.AlignmentFlag.AlignLeft, f"{second}s")
-        painter.setPen(QColor(MARKER_CUT))
         for cut in self.cuts:
-            x = cut / self.duration * width
+            x = cut.time / self.duration * width
+            pen = QPen(QColor(MARKER_CUT))
+            if cut.kind != "hard":
+                band = QColor(MARKER_CUT)
+                band.setAlpha(60)
+                half = cut.seconds / 2 / self.duration * width
+                painter.fillRect(QRectF(x - half, 0, 2 * half, strip), band)
+                pen.setStyle(Qt.PenStyle.DashLine)
+            painter.setPen(pen)
             painter.drawLine(QPointF(x, 0), QPointF(x, strip))
         painter.setPen(Qt.PenStyle.NoPen)
         for time, strength in self.hits:
@@ -129,7 +138,7 @@ class PicturePanel(QWidget):
         self.images = [frame_image(frame) for frame in frames]
         self.frame_times = [frame["time"] for frame in frames]
         if kind == "video":
-            cuts = sorted({s["start"] for s in description.get("sections", []) if s["start"] > 0})
+            cuts = MusicDescription.from_dict({"cuts": description.get("cuts", [])}).cuts
             hits = [(h["time"], h.get("strength", 1.0)) for h in description.get("hit_points", [])]
             self.timeline.set_content(self.images, float(description["duration"]), cuts, hits)
             self.timeline.show()
