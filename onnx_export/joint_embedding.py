@@ -4,7 +4,9 @@
 
 Writes joint_audio.onnx (log-mel windows, dynamic batch and length) and joint_text_head.onnx
 (MiniLM sentence embeddings -> joint space, dynamic batch), both fp32, and records in the manifest:
-config, SHA-256, training metrics and parity against torch eager.
+config, SHA-256, training metrics and parity against torch eager. Then joint_prompts.npz: the prompts
+`describe.listening.hear` asks about, embedded by the exported head (so hearing a file loads no text
+model); `--prompts-only` rewrites just that table for the towers already there (needs no torch).
 """
 from __future__ import annotations
 
@@ -15,9 +17,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from onnx_export.manifest import sha256_file, update_manifest_entry
+from onnx_export.manifest import read_manifest, sha256_file, update_manifest_entry
 
 OPSET = 17
 
@@ -30,6 +31,8 @@ def _run(path: Path, name: str, array: np.ndarray) -> np.ndarray:
 
 
 def export_joint(checkpoint: Path, out_dir: Path) -> dict:
+    import torch
+
     from mtm_daw.engine.joint_embedding import N_MELS, WINDOW_FRAMES
     from mtm_daw.models.train_joint import load_towers
 
@@ -68,6 +71,33 @@ def export_joint(checkpoint: Path, out_dir: Path) -> dict:
         "version": 1,
     }
     update_manifest_entry(out_dir, "joint_embedding", entry)
+    return write_prompt_table(out_dir)
+
+
+PROMPTS_FILE = "joint_prompts.npz"
+
+
+def write_prompt_table(out_dir: Path) -> dict:
+    """Embed the prompts `hear` uses with the towers in `out_dir`, write them beside the towers and record
+    the file in their manifest entry; the entry, returned."""
+    from mtm_daw.describe.listening import zero_shot_prompts
+    from mtm_daw.engine.joint_embedding import JointEmbedder
+    from mtm_daw.engine.text_encoder import TextEncoder
+
+    entry = read_manifest(out_dir)["models"]["joint_embedding"]
+    head = entry["text_head"]
+    embedder = JointEmbedder(out_dir / entry["file"], out_dir / head["file"], TextEncoder.default(),
+                             genres=tuple(entry["genres"]))
+    prompts = zero_shot_prompts(embedder)
+    vectors = embedder.embed_text(prompts).astype(np.float32)
+    target = out_dir / PROMPTS_FILE
+    with tempfile.NamedTemporaryFile(dir=out_dir, suffix=".npz", delete=False) as staged:
+        np.savez(staged, texts=np.array(prompts), vectors=vectors)
+    os.chmod(staged.name, 0o644)
+    os.replace(staged.name, target)
+    entry = {**entry, "prompts": {"file": target.name, "sha256": sha256_file(target), "bytes": target.stat().st_size,
+                                  "count": len(prompts)}}
+    update_manifest_entry(out_dir, "joint_embedding", entry)
     return entry
 
 
@@ -75,7 +105,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", type=Path, default=Path("build/joint"))
     parser.add_argument("--out-dir", type=Path, default=Path(__file__).resolve().parent.parent / "mtm_daw" / "weights")
+    parser.add_argument("--prompts-only", action="store_true",
+                        help="only re-embed the prompt table for the towers already in --out-dir")
     args = parser.parse_args()
+    if args.prompts_only:
+        entry = write_prompt_table(args.out_dir)
+        print(json.dumps(entry["prompts"], indent=2))
+        return
     entry = export_joint(args.checkpoint, args.out_dir)
     print(json.dumps({k: entry[k] for k in ("file", "bytes", "parity")}, indent=2))
 

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import json
 
+import librosa
 import numpy as np
 import pytest
 from pedalboard.io import AudioFile
 
 from mtm_daw.analysis import (analyze_audio, estimate_key, estimate_tempo, integrated_loudness,
                               key_from_pitch_class_histogram, peak_dbfs)
+from mtm_daw.analysis.audio import listen_to_file
+from mtm_daw.analysis.loudness import LoudnessMeter
 from mtm_daw.analysis.tempo import fit_beat_period
 from mtm_daw.errors import MtmError
 from mtm_daw.media import load_audio
@@ -149,6 +152,39 @@ def test_loudness_of_short_clips_and_silence():
     assert peak_dbfs(np.zeros(10)) == float("-inf")
     with pytest.raises(MtmError, match="empty"):
         integrated_loudness(np.zeros((2, 0)), 48000)
+
+
+def test_loudness_streamed_in_any_chunks_matches_one_pass():
+    rng = np.random.default_rng(4)
+    signal = (rng.standard_normal((2, 44100 * 7 + 123)) * np.linspace(0.02, 0.4, 44100 * 7 + 123)).astype(np.float32)
+    meter = LoudnessMeter(44100, 2)
+    for first, size in zip(np.cumsum([0, 1, 999, 17640, 100000]), (1, 999, 17640, 100000, 10 ** 6)):
+        meter.add(signal[:, first:first + size])
+    assert meter.lufs() == pytest.approx(integrated_loudness(signal, 44100), abs=1e-9)
+    short = LoudnessMeter(48000, 1)
+    for part in np.split(sine(0.1, 0.1), 4):  # a clip shorter than one block, given in pieces: looped
+        short.add(part[None, :])
+    assert short.lufs() == pytest.approx(integrated_loudness(sine(0.1, 0.1), 48000), abs=1e-9)
+
+
+def test_listening_reads_a_file_once_for_every_analysis(tmp_path):
+    mix = drum_track(100, seconds=8.0, sr=44100) + 1.5 * cadence("D minor", sr=44100)
+    stereo = np.stack([mix, 0.8 * mix]).astype(np.float32) * 0.5
+    path = tmp_path / "loop.flac"
+    with AudioFile(str(path), "w", 44100, 2) as f:
+        f.write(stereo)
+    listening = listen_to_file(path)
+    audio = load_audio(path)
+    assert listening.sample_rate == 44100 and listening.channels == 2 and listening.mono_rate == 22050
+    assert listening.duration == pytest.approx(audio.duration)
+    assert listening.loudness_lufs == pytest.approx(integrated_loudness(audio.samples, 44100), abs=1e-6)
+    assert listening.peak_dbfs == pytest.approx(peak_dbfs(audio.samples), abs=1e-6)
+    whole = librosa.resample(audio.to_mono(), orig_sr=44100, target_sr=22050)  # resampled in one go
+    assert abs(len(listening.mono) - len(whole)) <= 2
+    n = min(len(whole), len(listening.mono))
+    assert np.abs(listening.mono[:n] - whole[:n]).max() < 1e-3  # streamed soxr: the same signal
+    short = listen_to_file(path, max_seconds=2.0)
+    assert short.duration == pytest.approx(2.0, abs=1e-3)
 
 
 # ---------------------------------------------------------------- everything at once

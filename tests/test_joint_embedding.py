@@ -90,6 +90,36 @@ def test_zero_shot_genre_beats_chance_on_renders(embedder, renderer):
     assert correct >= 7, f"zero-shot genre right on {correct}/14 renders (chance is 2)"
 
 
+def test_the_shipped_prompt_table_is_what_the_text_towers_say(embedder):
+    """The prompts hear() asks about ship embedded; re-embedding them with MiniLM and the head gives the same
+    vectors (re-run `python -m onnx_export.joint_embedding --prompts-only` after changing either)."""
+    from mtm_daw.describe.listening import zero_shot_prompts
+    from mtm_daw.engine.joint_embedding import load_prompt_table
+    from mtm_daw.engine.sessions import WEIGHTS_DIR, model_entry
+
+    table_entry = model_entry("joint_embedding", WEIGHTS_DIR)["prompts"]
+    table = load_prompt_table(WEIGHTS_DIR / table_entry["file"], table_entry["sha256"])
+    prompts = zero_shot_prompts(embedder)
+    assert set(prompts) <= set(table) and len(table) == table_entry["count"]
+    fresh = embedder.embed_text(prompts)
+    assert np.abs(np.stack([table[p] for p in prompts]) - fresh).max() < 1e-5
+
+
+@requires_soundfont
+def test_hearing_a_song_loads_no_text_model(renderer):
+    from mtm_daw.describe.listening import hear
+    from mtm_daw.engine.sessions import WEIGHTS_DIR
+    from mtm_daw.render import render_mono
+
+    own = JointEmbedder.from_dir(WEIGHTS_DIR)
+    audio = render_mono(compose(MusicDescription(genre="rock", duration=8.0), seed=1), renderer, 8.0)
+    heard = hear(audio, SAMPLE_RATE, "A minor", 120.0, embedder=own)
+    assert heard.style[0] in GENRES and heard.instruments
+    assert not own.text_encoder_loaded  # styles and instruments came from the shipped table
+    own.zero_shot(own.embed_audio(audio, SAMPLE_RATE), ["a kazoo orchestra"], prompt=str)
+    assert own.text_encoder_loaded  # other words load it when first asked
+
+
 def test_a_damaged_tower_file_is_refused_with_its_name(tmp_path):
     from mtm_daw.engine.sessions import WEIGHTS_DIR, clear_cache, model_entry
     from mtm_daw.engine.text_encoder import TextEncoder

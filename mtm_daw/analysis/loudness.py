@@ -21,60 +21,106 @@ def integrated_loudness(samples: np.ndarray, sr: int) -> float:
     Silence (everything below the -70 LUFS gate) gives float('-inf'). Clips shorter than one
     400 ms gating block are looped to fill it, which measures them as if they were sustained.
     More than 5 channels (beyond BS.1770's weights) are measured as a mono downmix.
-    pyloudnorm's K-weighting filters and gating blocks, streamed (see block_energies): a ten-minute
-    file costs a few MB here where pyloudnorm's one call held ~180 MB of float64 copies.
     """
     x = _as_channels_first(samples, sr)
-    if x.shape[0] > 5:
-        x = x.mean(axis=0, keepdims=True)
-    block = int(np.ceil(BLOCK_SECONDS * sr)) + 1
-    if x.shape[1] < block:
-        x = np.tile(x, (1, int(np.ceil(block / x.shape[1]))))
-    energies = block_energies(x, sr)  # (channels, blocks): mean square of each K-weighted block
-    weighted = CHANNEL_WEIGHTS[:x.shape[0]] @ energies
-    with np.errstate(divide="ignore"):
-        blocks = -0.691 + 10.0 * np.log10(weighted)
-        above_absolute = blocks >= ABSOLUTE_GATE_LUFS
-        if not above_absolute.any():
-            return SILENCE_LUFS
-        relative = -0.691 + 10.0 * np.log10(weighted[above_absolute].mean()) - 10.0
-        gated = (blocks > relative) & above_absolute
-        if not gated.any():
-            return SILENCE_LUFS
-        lufs = float(-0.691 + 10.0 * np.log10(weighted[gated].mean()))
-    return lufs if np.isfinite(lufs) else SILENCE_LUFS
-
-
-def block_energies(x: np.ndarray, sr: int) -> np.ndarray:
-    """The mean square of every 400 ms gating block (75 % overlap) of the K-weighted signal, per channel,
-    with pyloudnorm's block bounds; the signal is filtered STREAM_SECONDS at a time (filter state carried
-    over), and each block's sum read from a running sum at its two ends."""
-    filters = [pyloudnorm.IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, sr, "high_shelf"),
-               pyloudnorm.IIRfilter(0.0, 0.5, 38.0, sr, "high_pass")]
-    channels, length = x.shape
-    step = BLOCK_SECONDS * (1.0 - BLOCK_OVERLAP)
-    count = int(np.round((length / sr - BLOCK_SECONDS) / step)) + 1
-    starts = np.array([int(BLOCK_SECONDS * (j * (1.0 - BLOCK_OVERLAP)) * sr) for j in range(count)])
-    stops = np.array([int(BLOCK_SECONDS * (j * (1.0 - BLOCK_OVERLAP) + 1) * sr) for j in range(count)])
-    stops = np.minimum(stops, length)
-    bounds = np.union1d(starts, stops)  # where the running sum is read
-    running = np.zeros((channels, len(bounds)))
+    meter = LoudnessMeter(sr, x.shape[0])
     chunk = int(STREAM_SECONDS * sr)
-    for channel in range(channels):
-        states = [scipy.signal.lfilter_zi(f.b, f.a) * 0.0 for f in filters]
-        total, at = 0.0, 0
-        for first in range(0, length, chunk):
-            y = x[channel, first:first + chunk].astype(np.float64)
-            for index, f in enumerate(filters):
-                y, states[index] = scipy.signal.lfilter(f.b, f.a, y, zi=states[index])
-                y *= f.passband_gain
-            sums = total + np.concatenate(([0.0], np.cumsum(np.square(y))))  # running sum at first + i
-            while at < len(bounds) and bounds[at] <= first + len(y):
-                running[channel, at] = sums[bounds[at] - first]
-                at += 1
-            total = sums[-1]
-    start_at, stop_at = np.searchsorted(bounds, starts), np.searchsorted(bounds, stops)
-    return (running[:, stop_at] - running[:, start_at]) / (BLOCK_SECONDS * sr)
+    for first in range(0, x.shape[1], chunk):
+        meter.add(x[:, first:first + chunk])
+    return meter.lufs()
+
+
+class LoudnessMeter:
+    """BS.1770 integrated loudness of a signal given a chunk at a time (a file read as a stream).
+
+    pyloudnorm's K-weighting filters and gating blocks: the filter state is carried from chunk to
+    chunk, and the running sum of the squared K-weighted signal is kept only where a 400 ms block
+    (75 % overlap, pyloudnorm's bounds) starts or stops, so a ten-minute file costs a few kB here."""
+
+    def __init__(self, sr: int, channels: int) -> None:
+        if not isinstance(sr, (int, np.integer)) or sr <= 0:
+            raise MtmError(f"sample rate must be a positive integer, got {sr!r}")
+        self.sr = int(sr)
+        self.downmix = channels > len(CHANNEL_WEIGHTS)
+        self.channels = 1 if self.downmix else channels
+        self.filters = [pyloudnorm.IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, sr, "high_shelf"),
+                        pyloudnorm.IIRfilter(0.0, 0.5, 38.0, sr, "high_pass")]
+        self.states = [[scipy.signal.lfilter_zi(f.b, f.a) * 0.0 for f in self.filters] for _ in range(self.channels)]
+        self.length = 0
+        self.total = np.zeros(self.channels)
+        self.block = int(np.ceil(BLOCK_SECONDS * sr)) + 1
+        self.head: list[np.ndarray] = []  # the signal itself until it fills one block (a short clip is looped)
+        self.sums: dict[int, np.ndarray] = {0: np.zeros(self.channels)}  # running sum at block bounds
+        self.next_block = 0  # the first block whose stop is not yet recorded
+
+    def _bounds(self, j: int) -> tuple[int, int]:
+        """Where gating block j starts and stops, in samples (pyloudnorm's arithmetic, to the sample)."""
+        return (int(BLOCK_SECONDS * (j * (1.0 - BLOCK_OVERLAP)) * self.sr),
+                int(BLOCK_SECONDS * (j * (1.0 - BLOCK_OVERLAP) + 1) * self.sr))
+
+    def add(self, chunk: np.ndarray) -> None:
+        """Measure (channels, n) more samples."""
+        x = np.asarray(chunk, dtype=np.float64)
+        if self.downmix:
+            x = x.mean(axis=0, keepdims=True)
+        if self.head is not None:
+            self.head.append(x)
+            if sum(part.shape[1] for part in self.head) < self.block:
+                return
+            x, self.head = np.concatenate(self.head, axis=1), None
+        self._filter(x)
+
+    def _filter(self, x: np.ndarray) -> None:
+        first, n = self.length, x.shape[1]
+        running = np.empty((self.channels, n + 1))
+        for channel in range(self.channels):
+            y = x[channel]
+            for index, f in enumerate(self.filters):
+                y, self.states[channel][index] = scipy.signal.lfilter(f.b, f.a, y, zi=self.states[channel][index])
+                y = y * f.passband_gain
+            running[channel] = self.total[channel] + np.concatenate(([0.0], np.cumsum(np.square(y))))
+        j = self.next_block
+        while True:  # record the running sum at every block bound inside this chunk
+            start, stop = self._bounds(j)
+            if start > first + n:
+                break
+            for bound in (start, stop):
+                if first <= bound <= first + n:
+                    self.sums[bound] = running[:, bound - first].copy()  # not a view: the chunk goes
+            j += 1
+        while self._bounds(self.next_block)[1] <= first + n:  # blocks whose both bounds are recorded
+            self.next_block += 1
+        self.length += n
+        self.total = running[:, -1].copy()
+
+    def lufs(self) -> float:
+        """Integrated loudness of everything added; float('-inf') for silence."""
+        if self.head is not None:  # shorter than one block: looped to fill it
+            if not self.head or sum(part.shape[1] for part in self.head) == 0:
+                raise MtmError("the audio is empty (no samples), so it has no loudness")
+            x = np.concatenate(self.head, axis=1)
+            self.head = None
+            self._filter(np.tile(x, (1, int(np.ceil(self.block / x.shape[1])))))
+        length = self.length
+        count = int(np.round((length / self.sr - BLOCK_SECONDS) / (BLOCK_SECONDS * (1.0 - BLOCK_OVERLAP)))) + 1
+        self.sums[length] = self.total
+        energies = np.empty((self.channels, max(count, 0)))
+        for j in range(count):
+            start, stop = self._bounds(j)
+            stop = min(stop, length)
+            energies[:, j] = (self.sums[stop] - self.sums[start]) / (BLOCK_SECONDS * self.sr)
+        weighted = CHANNEL_WEIGHTS[:self.channels] @ energies
+        with np.errstate(divide="ignore"):
+            blocks = -0.691 + 10.0 * np.log10(weighted)
+            above_absolute = blocks >= ABSOLUTE_GATE_LUFS
+            if not above_absolute.any():
+                return SILENCE_LUFS
+            relative = -0.691 + 10.0 * np.log10(weighted[above_absolute].mean()) - 10.0
+            gated = (blocks > relative) & above_absolute
+            if not gated.any():
+                return SILENCE_LUFS
+            lufs = float(-0.691 + 10.0 * np.log10(weighted[gated].mean()))
+        return lufs if np.isfinite(lufs) else SILENCE_LUFS
 
 
 def peak_dbfs(samples: np.ndarray) -> float:

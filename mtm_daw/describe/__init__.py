@@ -106,15 +106,14 @@ def _with_sentence(description: MusicDescription) -> MusicDescription:
 def describe_audio(path: Path) -> MusicDescription:
     """A reference loop or song: its tempo, key and length, and the style and mood it is heard as
     (describe.listening: musicnn's taggers and the joint space)."""
-    from mtm_daw.analysis.audio import analyze_audio
+    from mtm_daw.analysis.audio import analyze_audio, listen_to_file
     from mtm_daw.describe.listening import hear
-    from mtm_daw.media import load_audio
 
-    audio = load_audio(path, max_seconds=MAX_DURATION_SECONDS)
-    analysis = analyze_audio(audio)
+    listening = listen_to_file(path, max_seconds=MAX_DURATION_SECONDS)
+    analysis = analyze_audio(listening)
     key = analysis.key or "C major"
     tempo = analysis.bpm if analysis.bpm > 0 else 100.0
-    heard = hear(audio.to_mono(), audio.sample_rate, key, tempo)
+    heard = hear(listening.mono, listening.mono_rate, key, tempo)
     return MusicDescription(genre=heard.style[0], mood=heard.mood[0], tempo=round(tempo, 2), key=key,
                             duration=min(max(analysis.duration, 1.0), MAX_DURATION_SECONDS))
 

@@ -48,6 +48,12 @@ RULE_CONFIDENCE = 0.5  # a tag set by a rule (mood from mode and tempo), not mea
 assert set(MTT_INSTRUMENTS.values()) <= set(INSTRUMENT_TAGS)
 
 
+def zero_shot_prompts(embedder: JointEmbedder) -> list[str]:
+    """Every prompt `hear` asks the joint space about: shipped already embedded (onnx_export.joint_embedding),
+    so hearing a file never loads the text model."""
+    return [style_prompt(genre) for genre in embedder.genres] + list(INSTRUMENT_CHOICES)
+
+
 @dataclass
 class Heard:
     styles: list[tuple[str, float]]  # best first, confidences summing to 1

@@ -10,6 +10,10 @@ small convolutional tower on log-mel windows (`log_mel`). Both towers were train
 caption and the music it describes land close (models/train_joint.py), and so that the same piece
 played faster, slower or in another key lands close to itself. Runtime only: numpy, librosa and
 onnxruntime. The files come from `python -m onnx_export.joint_embedding`.
+
+The fixed prompts the product asks the space about (styles, instruments) ship already embedded
+(joint_prompts.npz, in the manifest), and MiniLM loads only when other words are embedded: hearing a
+song then needs no text model (about 160 MB less).
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 from mtm_daw.analysis._signal import melspectrogram
-from mtm_daw.engine.sessions import WEIGHTS_DIR, create_session, model_entry
+from mtm_daw.engine.sessions import WEIGHTS_DIR, create_session, model_entry, verify_file
 from mtm_daw.engine.text_encoder import TextEncoder
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken
@@ -41,6 +45,20 @@ EMBEDDING_DIM = 128
 
 _default: JointEmbedder | None = None
 _default_lock = threading.Lock()
+
+
+def load_prompt_table(path: str | os.PathLike, sha256: str | None = None) -> dict[str, np.ndarray]:
+    """{prompt: its (EMBEDDING_DIM,) unit vector} from an .npz of `texts` and `vectors` (checked against
+    `sha256` when given), as `onnx_export.joint_embedding` writes it."""
+    path = verify_file(path, sha256, hint=REBUILD_HINT) if sha256 else Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            texts, vectors = [str(t) for t in data["texts"]], np.asarray(data["vectors"], dtype=np.float32)
+    except (OSError, KeyError, ValueError) as error:
+        raise MtmError(f"{path}: not a prompt table ({error.__class__.__name__}) — {REBUILD_HINT}") from None
+    if vectors.shape != (len(texts), EMBEDDING_DIM):
+        raise MtmError(f"{path}: {vectors.shape} vectors for {len(texts)} prompts — {REBUILD_HINT}")
+    return dict(zip(texts, vectors))
 
 
 def style_prompt(genre: str) -> str:
@@ -93,12 +111,17 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 class JointEmbedder:
     """Text and audio -> unit vectors in one EMBEDDING_DIM space (cosine = dot product)."""
 
-    def __init__(self, audio_model_path, text_head_path, text_encoder: TextEncoder,
+    def __init__(self, audio_model_path, text_head_path, text_encoder: TextEncoder | Callable[[], TextEncoder],
                  audio_sha256: str | None = None, text_head_sha256: str | None = None,
-                 genres: tuple[str, ...] = CORE_GENRES) -> None:
-        self.audio_session = create_session(audio_model_path, audio_sha256, hint=REBUILD_HINT)
-        self.text_head_session = create_session(text_head_path, text_head_sha256, hint=REBUILD_HINT)
-        self.text_encoder = text_encoder
+                 genres: tuple[str, ...] = CORE_GENRES, prompt_table: dict[str, np.ndarray] | None = None) -> None:
+        """`text_encoder`: the encoder, or a function that makes it when words first need embedding;
+        `prompt_table`: prompts already in the joint space (see load_prompt_table)."""
+        self.audio_session = create_session(audio_model_path, audio_sha256, hint=REBUILD_HINT, memory_arena=False)
+        self.text_head_session = create_session(text_head_path, text_head_sha256, hint=REBUILD_HINT, memory_arena=False)
+        self._text_encoder = text_encoder if isinstance(text_encoder, TextEncoder) else None
+        self._make_text_encoder = text_encoder
+        self._text_lock = threading.Lock()
+        self._prompt_table = prompt_table or {}
         inputs = self.audio_session.get_inputs()
         if len(inputs) != 1 or inputs[0].shape[1:3] != [1, N_MELS]:
             raise MtmError(f"{audio_model_path}: not an audio tower for {N_MELS}-band log-mel — {REBUILD_HINT}")
@@ -106,6 +129,18 @@ class JointEmbedder:
         self._text_input = self.text_head_session.get_inputs()[0].name
         self._prompt_cache: dict[tuple[str, ...], np.ndarray] = {}
         self._genres = genres
+
+    @property
+    def text_encoder(self) -> TextEncoder:
+        """The sentence encoder, loaded the first time words are embedded."""
+        with self._text_lock:
+            if self._text_encoder is None:
+                self._text_encoder = self._make_text_encoder()
+            return self._text_encoder
+
+    @property
+    def text_encoder_loaded(self) -> bool:
+        return self._text_encoder is not None
 
     @property
     def genres(self) -> tuple[str, ...]:
@@ -119,9 +154,11 @@ class JointEmbedder:
         weights_dir = Path(weights_dir)
         entry = model_entry(MODEL_NAME, weights_dir)
         head = entry.get("text_head", {})
-        return cls(weights_dir / entry["file"], weights_dir / head.get("file", "missing"), TextEncoder.default(),
+        table = entry.get("prompts")
+        prompts = load_prompt_table(weights_dir / table["file"], table.get("sha256")) if table else None
+        return cls(weights_dir / entry["file"], weights_dir / head.get("file", "missing"), TextEncoder.default,
                    audio_sha256=entry.get("sha256"), text_head_sha256=head.get("sha256"),
-                   genres=tuple(entry.get("genres", CORE_GENRES)))
+                   genres=tuple(entry.get("genres", CORE_GENRES)), prompt_table=prompts)
 
     @classmethod
     def default(cls) -> JointEmbedder:
@@ -177,7 +214,11 @@ class JointEmbedder:
         texts = tuple(prompt(label) for label in labels)
         prompts = self._prompt_cache.get(texts)
         if prompts is None:
-            prompts = self._prompt_cache[texts] = self.embed_text(list(texts))
+            if all(text in self._prompt_table for text in texts):
+                prompts = np.stack([self._prompt_table[text] for text in texts])
+            else:
+                prompts = self.embed_text(list(texts))
+            self._prompt_cache[texts] = prompts
         logits = prompts @ np.asarray(audio_embedding, dtype=np.float32) / temperature
         weights = np.exp(logits - logits.max())
         confidences = weights / weights.sum()

@@ -167,13 +167,20 @@ def log_mel_patches(samples_mono: np.ndarray, sample_rate: int, max_patches: int
     """Mono audio at any rate -> the model's input, (patches, PATCH_FRAMES, N_MELS) float32; the same as
     patches(log_mel(...)), but only the chosen patches' spectra are computed, so a long file costs no
     more memory than max_patches patches."""
-    padded = _centred(to_model_rate(samples_mono, sample_rate))
-    frames = 1 + (len(padded) - N_FFT) // HOP_LENGTH
+    y = to_model_rate(samples_mono, sample_rate)
+    half = N_FFT // 2
+    frames = 1 + (len(y) + 2 * half - N_FFT) // HOP_LENGTH  # of the centred (padded) signal
     if frames < PATCH_FRAMES:
-        return patches(_log_mel_of_padded(padded), max_patches)
+        return patches(_log_mel_of_padded(_centred(y)), max_patches)
     span = (PATCH_FRAMES - 1) * HOP_LENGTH + N_FFT  # the padded samples one patch's frames cover
-    return np.stack([_log_mel_of_padded(padded[s * HOP_LENGTH:s * HOP_LENGTH + span])
-                     for s in patch_starts(frames, max_patches)])
+
+    def padded_slice(first: int) -> np.ndarray:  # _centred(y)[first:first + span], without padding all of y
+        piece = np.zeros(span, dtype=np.float32)
+        low, high = max(0, first - half), min(len(y), first - half + span)
+        piece[low - (first - half):high - (first - half)] = y[low:high]
+        return piece
+
+    return np.stack([_log_mel_of_padded(padded_slice(s * HOP_LENGTH)) for s in patch_starts(frames, max_patches)])
 
 
 class MusicTagger:
@@ -183,7 +190,7 @@ class MusicTagger:
                  dataset: str = "") -> None:
         self.model_path = model_path
         self.dataset = dataset
-        self.session = create_session(model_path, sha256, hint=REBUILD_HINT)
+        self.session = create_session(model_path, sha256, hint=REBUILD_HINT, memory_arena=False)
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         if (len(inputs) != 1 or list(inputs[0].shape[1:]) != [PATCH_FRAMES, N_MELS]
                 or len(outputs) != 1 or list(outputs[0].shape[1:]) != [N_TAGS]):

@@ -35,7 +35,7 @@ class TextEncoder:
     def __init__(self, model_path: str | os.PathLike, tokenizer_path: str | os.PathLike,
                  sha256: str | None = None, *, tokenizer_sha256: str | None = None,
                  max_tokens: int = MAX_TOKENS):
-        self.session = create_session(model_path, sha256, hint=REBUILD_HINT)
+        self.session = create_session(model_path, sha256, hint=REBUILD_HINT, memory_arena=False)
         self.model_path = Path(model_path)
         self.tokenizer = _load_tokenizer(tokenizer_path, tokenizer_sha256, max_tokens)
         self.max_tokens = max_tokens

@@ -110,7 +110,7 @@ class Transcriber:
     def __init__(self, model_path: str | os.PathLike, sha256: str | None = None,
                  settings: NoteSettings | None = None):
         self.model_path = Path(model_path)
-        self.session = create_session(model_path, sha256, hint=REBUILD_HINT)
+        self.session = create_session(model_path, sha256, hint=REBUILD_HINT, memory_arena=False)
         self.settings = settings or NoteSettings()
         inputs = self.session.get_inputs()
         outputs = {o.name: o.shape for o in self.session.get_outputs()}

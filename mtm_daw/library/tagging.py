@@ -98,8 +98,8 @@ def embed_file(path: str | os.PathLike, kind: str, embedder: JointEmbedder, rend
     its one vector): no analysis, tags or transcription."""
     path = Path(path)
     if kind == "audio":
-        audio = _load_audio(path)
-        return embedder.embed_audio_windows(audio.to_mono(), audio.sample_rate, cancel=cancel)
+        listening = _listen(path)
+        return embedder.embed_audio_windows(listening.mono, listening.mono_rate, cancel=cancel)
     if kind == "midi":
         _, mono, sample_rate = _render_midi(path, renderer)
         return embedder.embed_audio_windows(mono, sample_rate, cancel=cancel)
@@ -118,13 +118,14 @@ def query_embedding(query: str, embedder: JointEmbedder) -> tuple[np.ndarray, np
     return embedder.embed_text([query])[0], None
 
 
-def _load_audio(path: Path):
-    from mtm_daw.media import load_audio
+def _listen(path: Path):
+    """The file read once (analysis.audio.listen_to_file); MtmError for digital silence."""
+    from mtm_daw.analysis.audio import listen_to_file
 
-    audio = load_audio(path, max_seconds=MAX_IMPORT_SECONDS)
-    if audio.frames == 0 or not np.any(audio.samples):
+    listening = listen_to_file(path, max_seconds=MAX_IMPORT_SECONDS)
+    if not np.isfinite(listening.peak_dbfs):
         raise MtmError(f"{path}: the audio is silent, nothing to tag")
-    return audio
+    return listening
 
 
 def _render_midi(path: Path, renderer) -> tuple:
@@ -146,18 +147,18 @@ def _tag_audio(path: Path, embedder: JointEmbedder, file_hash: str, notes_dir, c
     """(item fields, window embeddings) of an audio file."""
     from mtm_daw.analysis.audio import analyze_audio
 
-    audio = _load_audio(path)
-    analysis = analyze_audio(audio)
+    listening = _listen(path)
+    analysis = analyze_audio(listening)
     if cancel is not None:
         cancel.check()
-    mono = audio.to_mono()
-    windows = embedder.embed_audio_windows(mono, audio.sample_rate, cancel=cancel)  # resampled to the tower's rate there
-    tags = heard_tags(mono, audio.sample_rate, embedder, pooled(windows), analysis.key or "", analysis.bpm)
+    mono, rate = listening.mono, listening.mono_rate
+    windows = embedder.embed_audio_windows(mono, rate, cancel=cancel)  # resampled to the tower's rate there
+    tags = heard_tags(mono, rate, embedder, pooled(windows), analysis.key or "", analysis.bpm)
     notes_path = ""
     if notes_dir is not None:
-        notes_path = str(_transcribe_to_midi(mono, audio.sample_rate, analysis.bpm, Path(notes_dir), file_hash))
+        notes_path = str(_transcribe_to_midi(mono, rate, analysis.bpm, Path(notes_dir), file_hash))
     fields = {
-        "duration": float(audio.duration), "bpm": float(round(analysis.bpm, 2)),
+        "duration": float(listening.duration), "bpm": float(round(analysis.bpm, 2)),
         "beat_times": [round(float(t), 4) for t in analysis.beat_times], "key": analysis.key or "",
         "loudness": float(analysis.loudness_lufs) if np.isfinite(analysis.loudness_lufs) else -70.0,
         "genre": tags["genre"], "mood": tags["mood"], "instruments": tags["instruments"],

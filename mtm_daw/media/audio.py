@@ -11,6 +11,7 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from pedalboard.io import AudioFile
@@ -64,6 +65,57 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = None, mono: bo
     refused whatever the window, so every command gives a lying header the same verdict.
     Raises MtmError naming the file for missing, empty, corrupt, unsupported or frame-less files.
     """
+    with open_audio(path, sample_rate, max_seconds) as source:
+        samples = np.empty((source.channels, source.frames), dtype=np.float32)  # no second copy of the file
+        got = 0
+        for chunk in source.chunks():
+            samples[:, got:got + chunk.shape[1]] = chunk
+            got += chunk.shape[1]
+        p, out_rate = source.path, source.sample_rate
+    samples = samples if got == samples.shape[1] else samples[:, :got]
+    if mono and samples.shape[0] > 1:
+        samples = samples.mean(axis=0, keepdims=True, dtype=np.float32)
+    return Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate=out_rate, path=p)
+
+
+@dataclass
+class AudioReader:
+    """An audio file opened under the reader policy, to be read a chunk at a time (see open_audio)."""
+    path: Path
+    sample_rate: int  # of the chunks
+    channels: int
+    frames: int  # how many the chunks hold at most (MP3 and resampled lengths are estimates)
+    reader: AudioFile
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        """(channels, n) float32 chunks of about 6 s; MtmError naming the file for a decoder error, NaN or
+        infinite samples, samples far past full scale, or no samples at all."""
+        got = 0
+        while got < self.frames:
+            try:
+                chunk = self.reader.read(min(_CHUNK_FRAMES, self.frames - got))
+            except Exception as exc:
+                raise MtmError(f"{self.path.name}: the audio file is damaged (decoding failed after "
+                               f"{got} samples)") from exc
+            if chunk.shape[1] == 0:  # the frame count was an estimate (MP3, resampling)
+                break
+            if not np.all(np.isfinite(chunk)):
+                raise MtmError(f"{self.path.name}: the audio contains invalid (NaN or infinite) samples")
+            level = max(float(chunk.max()), -float(chunk.min()))
+            if level > MAX_SAMPLE_LEVEL:
+                raise MtmError(f"{self.path.name}: the samples reach {level:.3g}, far past full scale "
+                               "(the file is damaged)")
+            got += chunk.shape[1]
+            yield chunk
+        if got == 0:
+            raise MtmError(f"{self.path.name}: the audio file contains no samples")
+
+
+@contextlib.contextmanager
+def open_audio(path: str | os.PathLike, sample_rate: int | None = None,
+               max_seconds: float | None = None) -> Iterator[AudioReader]:
+    """Open an audio file for reading in chunks, under the reader policy every command shares (see
+    load_audio), resampled to `sample_rate` if set. Long files are read without holding them whole."""
     p = check_input_file(path, "audio file")
     low, high = SAMPLE_RATES
     if sample_rate is not None and (not isinstance(sample_rate, (int, np.integer)) or not low <= sample_rate <= high):
@@ -93,18 +145,7 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = None, mono: bo
         with reader:
             seconds = duration if max_seconds is None else min(duration, max_seconds)
             wanted = min(reader.frames, int(round(seconds * out_rate)))
-            samples = _read_chunks(reader, wanted, p)
-
-    if samples.shape[1] == 0:
-        raise MtmError(f"{p.name}: the audio file contains no samples")
-    if not np.all(np.isfinite(samples)):
-        raise MtmError(f"{p.name}: the audio contains invalid (NaN or infinite) samples")
-    level = max(float(samples.max()), -float(samples.min()))  # no copy of the whole signal
-    if level > MAX_SAMPLE_LEVEL:
-        raise MtmError(f"{p.name}: the samples reach {level:.3g}, far past full scale (the file is damaged)")
-    if mono and samples.shape[0] > 1:
-        samples = samples.mean(axis=0, keepdims=True, dtype=np.float32)
-    return Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate=out_rate, path=p)
+            yield AudioReader(p, out_rate, reader.num_channels, wanted, reader)
 
 
 def checked_frames(source: AudioFile, p: Path) -> int:
@@ -158,21 +199,3 @@ def _chunk(head: bytes, at: int, wanted: bytes, size_format: str) -> bytes | Non
             return head[at + 8:at + 8 + size]
         at += 8 + size + (size & 1)
     return None
-
-
-def _read_chunks(reader, wanted: int, p: Path) -> np.ndarray:
-    """Read up to `wanted` frames in chunks into one array (no second copy of the whole file); a decoder
-    error mid-file becomes an MtmError."""
-    samples = np.empty((reader.num_channels, wanted), dtype=np.float32)
-    got = 0
-    try:
-        while got < wanted:
-            chunk = reader.read(min(_CHUNK_FRAMES, wanted - got))
-            if chunk.shape[1] == 0:  # the frame count was an estimate (MP3, resampling)
-                break
-            samples[:, got:got + chunk.shape[1]] = chunk
-            got += chunk.shape[1]
-    except Exception as exc:
-        raise MtmError(f"{p.name}: the audio file is damaged (decoding failed after "
-                       f"{got} samples)") from exc
-    return samples if got == wanted else samples[:, :got]
