@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import visual_media as vm
 from mtm_daw.describe.affect import energy_levels
@@ -126,3 +127,49 @@ def test_cuts_travel_in_the_description_json():
         MusicDescription(duration=10.0, cuts=[Cut(2.0, "wipe")]).validate()
     with pytest.raises(MtmError, match="outside the cue"):
         MusicDescription(duration=10.0, cuts=[Cut(12.0)]).validate()
+
+
+def two_looks(count: int, size: tuple[int, int] = (vm.WIDTH, vm.HEIGHT), cut: int | None = None) -> list[np.ndarray]:
+    """`count` frames of one place, then (from frame `cut`, default half way) another, the camera drifting."""
+    cut = count // 2 if cut is None else cut
+    places = (vm.location(11), vm.location(12))
+    pictures = []
+    for index in range(count):
+        picture = vm.framed(places[index >= cut], (0.4 + 0.002 * index, 0.5), 1.0)
+        if size != (vm.WIDTH, vm.HEIGHT):
+            picture = np.asarray(Image.fromarray(picture.astype(np.uint8)).resize(size, Image.BILINEAR), np.float32)
+        pictures.append(np.clip(picture, 0, 255).astype(np.uint8))
+    return pictures
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv420p10le", "yuv444p"])
+def test_ten_bit_and_full_chroma_videos_are_read(tmp_path, pix_fmt):
+    path = vm.write_frames(tmp_path / f"{pix_fmt}.mkv", two_looks(72), pix_fmt=pix_fmt)  # 3 s, cut at 1.5 s
+    description = describe_video(path)
+    assert [cut.kind for cut in description.cuts] == ["hard"]
+    assert description.cuts[0].time == pytest.approx(1.5, abs=FRAME)
+
+
+def test_a_variable_frame_rate_is_read_by_timestamp(tmp_path):
+    gaps = np.random.default_rng(5).uniform(0.02, 0.09, 80)
+    times = np.concatenate([[0.0], np.cumsum(gaps)])[:80]
+    cut = int(np.searchsorted(times, 2.0))  # the first frame at or after 2 s is the new shot's
+    path = vm.write_frames(tmp_path / "vfr.mkv", two_looks(80, cut=cut), times=times)
+    analysis = analyze_video(path)
+    assert [cut.kind for cut in analysis.transitions] == ["hard"]
+    assert analysis.transitions[0].time == pytest.approx(times[cut], abs=FRAME)
+
+
+def test_a_4k_clip_and_a_lying_header_are_read_for_what_they_hold(tmp_path):
+    uhd = vm.write_frames(tmp_path / "uhd.mp4", two_looks(24, size=(3840, 2160)))
+    assert [cut.time for cut in describe_video(uhd).cuts] == pytest.approx([0.5], abs=FRAME)
+    short = vm.write_frames(tmp_path / "short.mp4", two_looks(48))
+    lying = vm.with_claimed_duration(short, tmp_path / "lying.mp4", 4000.0)  # claims more than an hour
+    description = describe_video(lying)
+    assert description.duration == pytest.approx(2.0, abs=0.1) and len(description.cuts) == 1
+
+
+def test_a_single_frame_is_refused_as_too_short(tmp_path):
+    path = vm.write_frames(tmp_path / "one.mp4", two_looks(1))
+    with pytest.raises(MtmError, match=r"one\.mp4: the video is 0\.04 s long .*as a still"):
+        describe_video(path)

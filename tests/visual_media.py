@@ -12,6 +12,7 @@ textured (a gradient and a soft shape) rather than flat, like real pictures.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -377,3 +378,40 @@ def random_montage(seed: int, seconds: float, shortest: float = 0.3, longest: fl
         total += length
         previous = place
     return shots
+
+
+def write_frames(path: Path, pictures: Sequence[np.ndarray], times: Sequence[float] | None = None,
+                 codec: str = "libx264", pix_fmt: str = "yuv420p", fps: int = FPS) -> Path:
+    """Encode (H, W, 3) uint8 pictures in `pix_fmt` (10-bit, 4:4:4...), at `fps` or at their own `times`
+    in seconds (a variable frame rate, timed to the millisecond)."""
+    path = Path(path)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.height, stream.width = pictures[0].shape[:2]
+        stream.pix_fmt = pix_fmt
+        if times is not None:
+            stream.codec_context.time_base = Fraction(1, 1000)
+        for index, rgb in enumerate(pictures):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            if times is not None:
+                frame.pts, frame.time_base = int(round(times[index] * 1000)), Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def with_claimed_duration(path: Path, out: Path, seconds: float) -> Path:
+    """A copy of an MP4 whose movie header claims `seconds` (a lying duration; the frames stay as they are)."""
+    data = bytearray(Path(path).read_bytes())
+    at = data.find(b"mvhd")
+    version = data[at + 4]
+    timescale_at = at + 4 + 4 + (16 if version == 1 else 8)
+    timescale = int.from_bytes(data[timescale_at:timescale_at + 4], "big")
+    if version == 1:
+        data[timescale_at + 4:timescale_at + 12] = int(seconds * timescale).to_bytes(8, "big")
+    else:
+        data[timescale_at + 4:timescale_at + 8] = min(int(seconds * timescale), 2 ** 32 - 1).to_bytes(4, "big")
+    Path(out).write_bytes(bytes(data))
+    return Path(out)

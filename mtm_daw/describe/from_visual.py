@@ -28,6 +28,7 @@ from mtm_daw.errors import MtmError
 from mtm_daw.media.video import probe_video
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
+MIN_VIDEO_SECONDS = 1.0  # shorter clips (a single frame) are refused: a still is scored as an image
 MIN_SECTION_SECONDS = 4.0  # shots shorter than this join a neighbour (less for short videos, see below)
 SHORTEST_SECTION_SECONDS = 2.0  # ... but never below this, even for very short videos
 MAX_SECTION_SECONDS = 32.0  # longer shots are split into equal sections
@@ -49,8 +50,10 @@ def describe_video(path: str | os.PathLike, progress: ProgressCallback = no_prog
     analysis = analyze_video(info.path, analysis_fps=analysis_fps, progress=progress, cancel=cancel)
     _check_length(info.path.name, analysis.duration)  # headers can be missing or wrong
     duration = round(analysis.duration, 3)
-    if duration <= 0:
-        raise MtmError(f"{info.path.name}: the video has no length")
+    if duration < MIN_VIDEO_SECONDS:
+        raise MtmError(f"{info.path.name}: the video is {duration:.2f} s long ({analysis.frame_count} frame"
+                       f"{'s' if analysis.frame_count != 1 else ''} analysed); a cue needs at least "
+                       f"{MIN_VIDEO_SECONDS:g} s of picture (save a frame as an image to score it as a still)")
     # 2. musical choices for the whole video
     affect = video_affect(analysis)
     # 3.-5. time structure: whole bars as long as the picture with the cuts near beats, then the accents

@@ -30,10 +30,11 @@ from mtm_daw.description import Cut
 CUT_CHANGE_FLOOR = 0.03  # mean abs difference of the thumbnails (RGB, 0..1) a cut must reach
 CUT_FLOOR = 0.2  # histogram distance (0..1) a colour-only cut must reach
 SPIKE = 3.0  # a cut's change stands this many times above the frames' on either side
-COLOUR_SPIKE = 2.0  # ... for the histogram distance, which motion moves less
+COLOUR_SPIKE = 2.0  # ... for the histogram distance, which motion moves less,
+CHANGE_RISE = 1.2  # ... while the pixels change more than on one side (colours crossing histogram bins in a fade do not)
 FLASH_BRIGHTNESS = 0.15  # a flash is this much brighter (or darker) than the pictures either side (luma 0..1)
 FLASH_SECONDS = 0.375  # ... and lasts at most this long
-FLASH_WHITE, FLASH_BLACK = 0.8, 0.05  # between two unlike pictures only a flash this white (or black) counts
+FLASH_WHITE, FLASH_BLACK = 0.8, 0.05  # longer than a frame, or between unlike pictures, a flash is this white (black)
 MIN_SHOT_SECONDS = 0.25  # no two cuts closer than this (the stronger wins)
 CHANGE_FOR_FULL_STRENGTH = 0.25  # thumbnail difference of a cut between unrelated pictures
 
@@ -97,7 +98,8 @@ def hard_cuts(frames: FrameMeasures) -> list[Cut]:
         before_change, after_change = (change[i - 1] if i > 1 else 0.0), (change[i + 1] if i + 1 < m else 0.0)
         before_colour, after_colour = (colour[i - 1] if i > 1 else 0.0), (colour[i + 1] if i + 1 < m else 0.0)
         jumps = change[i] >= SPIKE * max(before_change, after_change)
-        recolours = colour[i] >= max(CUT_FLOOR, COLOUR_SPIKE * max(before_colour, after_colour))
+        recolours = (colour[i] >= max(CUT_FLOOR, COLOUR_SPIKE * max(before_colour, after_colour))
+                     and change[i] >= CHANGE_RISE * min(before_change, after_change))
         if jumps or recolours:
             candidates.append(i)
     strength = {i: float(min(1.0, max(colour[i], change[i] / CHANGE_FOR_FULL_STRENGTH))) for i in candidates}
@@ -113,9 +115,9 @@ def hard_cuts(frames: FrameMeasures) -> list[Cut]:
 
 
 def flash_frames(frames: FrameMeasures) -> np.ndarray:
-    """(N,) bool: frames of a flash, a run of at most FLASH_SECONDS much brighter (or darker) than
-    the frames either side of it, which are about as bright as each other, unless the run is white
-    (or black): a flash on a cut."""
+    """(N,) bool: frames of a flash, much brighter (or darker) than the frames either side of it: one
+    analysed frame between two about as bright as each other, or a run of at most FLASH_SECONDS that is
+    white (or black), as a flash on a cut is."""
     light = frames.brightness
     n = light.size
     reach = max(1, int(round(FLASH_SECONDS * frames.rate)))
@@ -124,9 +126,10 @@ def flash_frames(frames: FrameMeasures) -> np.ndarray:
         for last in range(first, min(first + reach, n - 1)):
             run = light[first:last + 1]
             sides = (light[first - 1], light[last + 1])
-            alike = abs(sides[0] - sides[1]) < FLASH_BRIGHTNESS  # over one scene, or white/black between two
-            bright = run.min() >= max(sides) + FLASH_BRIGHTNESS and (alike or run.min() >= FLASH_WHITE)
-            dark = run.max() <= min(sides) - FLASH_BRIGHTNESS and (alike or run.max() <= FLASH_BLACK)
+            # one frame over one scene, or white (black) over anything: a short bright shot is still a shot
+            plain = last == first and abs(sides[0] - sides[1]) < FLASH_BRIGHTNESS
+            bright = run.min() >= max(sides) + FLASH_BRIGHTNESS and (plain or run.min() >= FLASH_WHITE)
+            dark = run.max() <= min(sides) - FLASH_BRIGHTNESS and (plain or run.max() <= FLASH_BLACK)
             if bright or dark:
                 flags[first:last + 1] = True
                 break

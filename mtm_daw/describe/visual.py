@@ -148,11 +148,23 @@ def colour_features(rgb: np.ndarray) -> tuple[ColourFeatures, np.ndarray]:
 
 
 def colour_histogram(rgb: np.ndarray) -> np.ndarray:
-    """Normalised 8x8x8 RGB histogram (512,) float64 of an (H, W, 3) uint8 array."""
-    planar = (rgb.reshape(-1, 3) >> 5).astype(np.uint16).T  # (3, N), 0..7 per channel
-    index = (planar[0] << 6) | (planar[1] << 3) | planar[2]
-    counts = np.bincount(index, minlength=HIST_LEVELS ** 3)
-    return counts / max(1, index.size)
+    """Normalised 8x8x8 RGB histogram (512,) float64 of an (H, W, 3) uint8 array, softly binned: each
+    pixel is shared between the two nearest bins of each channel (trilinear weights), so a colour moving
+    steadily moves the histogram steadily instead of jumping from bin to bin."""
+    position = rgb.reshape(-1, 3).astype(np.float32) * np.float32(HIST_LEVELS / 256) - np.float32(0.5)
+    low = np.floor(position)
+    upper = position - low  # weight of the upper bin
+    low = low.astype(np.int64)
+    counts = np.zeros(HIST_LEVELS ** 3)
+    for corner in range(8):
+        index, weight = 0, np.float32(1.0)
+        for channel in range(3):
+            take_upper = (corner >> channel) & 1
+            bins = np.clip(low[:, channel] + take_upper, 0, HIST_LEVELS - 1)
+            index = index * HIST_LEVELS + bins
+            weight = weight * (upper[:, channel] if take_upper else 1 - upper[:, channel])
+        counts += np.bincount(index, weights=weight, minlength=HIST_LEVELS ** 3)
+    return counts / max(1, rgb.shape[0] * rgb.shape[1])
 
 
 def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
