@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from onnx_export.manifest import sha256_file, update_manifest_entry
 
@@ -24,38 +23,56 @@ INPUT_NAMES = ["x", "t", "labels", "roles", "sentence", "use_condition", "energy
 OPSET = 17
 
 
+def build_model(config: dict):
+    """The ECMG module a config describes ({"dit": ..., "controlformer": ...}: a checkpoint's config.json or
+    the manifest's entry), with freshly initialised weights."""
+    from mtm_daw.models.controlformer import ECMG, ControlFormer, ControlFormerConfig
+    from mtm_daw.models.dit import DiT, DiTConfig
+
+    dit = DiT(DiTConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in config["dit"].items()}))
+    return ECMG(dit, ControlFormer(dit, ControlFormerConfig(**config["controlformer"])))
+
+
 def load_checkpoint(folder: Path):
     """Rebuild the ECMG module exactly from config.json + model.safetensors."""
     from safetensors.torch import load_file
 
-    from mtm_daw.models.controlformer import ECMG, ControlFormer, ControlFormerConfig
-    from mtm_daw.models.dit import DiT, DiTConfig
-
     config = json.loads((folder / "config.json").read_text())
-    dit_config = DiTConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in config["dit"].items()})
-    dit = DiT(dit_config)
-    model = ECMG(dit, ControlFormer(dit, ControlFormerConfig(**config["controlformer"])))
+    model = build_model(config)
     model.load_state_dict(load_file(str(folder / "model.safetensors")))
     return model.eval(), config
 
 
-def example_inputs(model, batch: int, tokens: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
-    config = model.dit.config
-    generator = torch.Generator().manual_seed(seed)
-    steps = tokens * config.steps_per_token
-    labels = torch.stack([torch.randint(0, size, (batch,), generator=generator) for size in config.label_sizes], 1)
-    sentence = torch.nn.functional.normalize(torch.randn(batch, config.sentence_dim, generator=generator), dim=-1)
-    return (torch.randn(batch, steps, config.features, generator=generator),
-            torch.randint(0, 1000, (batch,), generator=generator), labels,
-            torch.ones(batch, config.n_roles), sentence, torch.ones(batch),
-            torch.rand(batch, tokens, generator=generator), torch.zeros(batch, tokens),
-            torch.arange(tokens).remainder(4).repeat(batch, 1),
-            torch.stack([torch.randint(0, size, (batch, tokens), generator=generator) for size in config.plan_sizes], -1),
-            torch.rand(batch, steps, model.controlformer.config.control_features, generator=generator).round(),
-            torch.full((batch,), 0.7))
+def example_feeds(config: dict, batch: int, tokens: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random inputs of the right shapes and types for a model of `config` (see build_model), by INPUT_NAMES:
+    what the exported graph is traced and checked with, and what benchmarks time (numpy only)."""
+    dit, control = config["dit"], config["controlformer"]
+    rng = np.random.default_rng(seed)
+    steps = tokens * dit["steps_per_token"]
+    sentence = rng.standard_normal((batch, dit["sentence_dim"])).astype(np.float32)
+    values = (rng.standard_normal((batch, steps, dit["features"])).astype(np.float32),
+              rng.integers(0, 1000, batch), np.stack([rng.integers(0, size, batch) for size in dit["label_sizes"]], 1),
+              np.ones((batch, dit["n_roles"]), np.float32), sentence / np.linalg.norm(sentence, axis=-1, keepdims=True),
+              np.ones(batch, np.float32), rng.random((batch, tokens), dtype=np.float32),
+              np.zeros((batch, tokens), np.float32), np.tile(np.arange(tokens) % 4, (batch, 1)),
+              np.stack([rng.integers(0, size, (batch, tokens)) for size in dit["plan_sizes"]], -1),
+              rng.random((batch, steps, control["control_features"]), dtype=np.float32).round(),
+              np.full(batch, 0.7, np.float32))
+    return {name: (value.astype(np.int64) if value.dtype.kind == "i" else value)
+            for name, value in zip(INPUT_NAMES, values)}
 
 
-def onnx_outputs(path: Path, inputs: tuple[torch.Tensor, ...]) -> np.ndarray:
+def example_inputs(model, batch: int, tokens: int, seed: int = 0) -> tuple:
+    """example_feeds for a torch model, as the tensors its forward takes."""
+    import torch
+
+    config = {"dit": {name: getattr(model.dit.config, name) for name in
+                      ("steps_per_token", "sentence_dim", "features", "label_sizes", "n_roles", "plan_sizes")},
+              "controlformer": {"control_features": model.controlformer.config.control_features}}
+    return tuple(torch.from_numpy(value) for value in example_feeds(config, batch, tokens, seed).values())
+
+
+def onnx_outputs(path: Path, inputs: tuple) -> np.ndarray:
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -63,6 +80,7 @@ def onnx_outputs(path: Path, inputs: tuple[torch.Tensor, ...]) -> np.ndarray:
 
 
 def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
+    import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model, config = load_checkpoint(checkpoint)

@@ -159,3 +159,16 @@ def test_the_runtime_reads_the_models_style_rows_and_older_models_hear_a_style_a
     assert encode_conditions(house, 8, SENTENCE, genres=("pop", "house")).labels[0] == 1
     score = generate_score(house, SENTENCE, settings=GenerationSettings(steps=2), generator=generator)
     assert score.tracks["drums"].notes is not None
+
+
+def test_example_feeds_of_the_shipped_config_run_the_shipped_model():
+    """What the export traces with and the benchmark times, made from the manifest alone (no checkpoint)."""
+    from mtm_daw.engine.generator import Generator
+    from mtm_daw.engine.sessions import WEIGHTS_DIR, model_entry
+    from onnx_export.ecmg import example_feeds
+
+    config = model_entry("ecmg", WEIGHTS_DIR)["config"]
+    feeds = example_feeds(config, 2, 8)
+    logits = Generator.default("fp32").session.run(None, feeds)[0]
+    assert logits.shape == (2, 8 * config["dit"]["steps_per_token"], config["dit"]["features"])
+    assert np.all(np.isfinite(logits))
