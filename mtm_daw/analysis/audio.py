@@ -95,7 +95,7 @@ def listen_to_file(path: str | os.PathLike, max_seconds: float | None = None) ->
             mono, got = _put(mono, got, resampler.resample_chunk(np.zeros(0, np.float32), last=True))
         return Listening(mono=mono[:got], duration=read / source.sample_rate, sample_rate=source.sample_rate,
                          channels=source.channels, loudness_lufs=meter.lufs(),
-                         peak_dbfs=20.0 * math.log10(peak) if peak > 0 else float("-inf"), path=source.path)
+                         peak_dbfs=peak_dbfs(np.array([peak])), path=source.path)
 
 
 def _put(buffer: np.ndarray, at: int, samples: np.ndarray) -> tuple[np.ndarray, int]:

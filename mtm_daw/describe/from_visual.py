@@ -172,16 +172,15 @@ def hit_points(analysis: VideoAnalysis, tempo: float, duration: float | None = N
     on a beat no accent holds yet; then motion onsets out of a still scene (0.3..0.6), at most one
     per MOTION_HIT_SECONDS of picture: a camera that keeps moving gives none."""
     duration = analysis.duration if duration is None else duration
-    taken: set[int] = set()
     chosen: list[tuple[float, float]] = []
+    beat = 60.0 / tempo
 
     def beat_is_free(t: float) -> bool:
-        return (HIT_EDGE <= t <= duration - HIT_EDGE and round(t * tempo / 60.0) not in taken
-                and all(abs(t - u) >= 0.5 * 60.0 / tempo for u, _ in chosen))
+        return (HIT_EDGE <= t <= duration - HIT_EDGE
+                and all(round(t / beat) != round(u / beat) and abs(t - u) >= 0.5 * beat for u, _ in chosen))
 
     for t, strength in sorted(zip(analysis.cuts, analysis.cut_strengths), key=lambda c: -c[1]):
         if beat_is_free(t):
-            taken.add(round(t * tempo / 60.0))
             chosen.append((round(t, 3), round(0.6 + 0.4 * min(1.0, strength), 3)))
     onsets = real_motion_onsets(analysis)
     top = max((s for _, s in onsets), default=0.0)
@@ -190,7 +189,6 @@ def hit_points(analysis: VideoAnalysis, tempo: float, duration: float | None = N
     for t, strength in sorted(onsets, key=lambda o: -o[1]):
         if len(motion_hits) < cap and beat_is_free(t) and all(abs(t - u) >= MOTION_HIT_SPACING - 1e-9
                                                                for u in motion_hits):
-            taken.add(round(t * tempo / 60.0))
             chosen.append((round(t, 3), round(0.3 + 0.3 * strength / top, 3)))
             motion_hits.append(t)
     return [HitPoint(t, s) for t, s in sorted(chosen)]

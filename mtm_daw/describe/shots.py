@@ -1,7 +1,7 @@
 """Shots of a video: hard cuts, dissolves and fades, found in per-frame measurements.
 
-`visual.analyze_video` measures each analysed frame (about 8 a second) and keeps, per frame, its
-colour histogram and a tiny grey thumbnail; `find_shots` reads those and returns the edit:
+`visual.analyze_video` measures each analysed frame (about 8 a second) and keeps, per frame, a
+40 x 22 colour thumbnail and its colour histogram; `find_shots` reads those and returns the edit:
 
 - **hard cut** at frame i: the picture jumps between frames i-1 and i while it holds on both
   sides. The jump is measured twice, as mean pixel change (which sees a cut to another angle of
@@ -59,13 +59,14 @@ class FrameMeasures:
     brightness: np.ndarray  # (N,) mean luma 0..1
     rate: float  # analysed frames per second
 
-    @property
-    def histogram_steps(self) -> np.ndarray:
-        """(N,) half-L1 histogram distance to the previous frame (0 for the first)."""
-        steps = np.zeros(self.times.size)
-        if self.times.size > 1:
-            steps[1:] = 0.5 * np.abs(np.diff(self.histograms, axis=0)).sum(axis=1)
-        return steps
+    def steps(self, frames: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """From each of `frames` (indices, default all) to the next: (mean abs thumbnail difference,
+        half-L1 histogram distance), each (len(frames),) with 0 for the first."""
+        frames = np.arange(self.times.size) if frames is None else frames
+        thumbs = self.thumbnails.reshape(self.times.size, -1)[frames].astype(np.float32) / 255.0
+        change = np.concatenate([[0.0], np.abs(np.diff(thumbs, axis=0)).mean(axis=1)])
+        colour = np.concatenate([[0.0], 0.5 * np.abs(np.diff(self.histograms[frames], axis=0)).sum(axis=1)])
+        return change, colour
 
 
 def find_shots(frames: FrameMeasures) -> list[Cut]:
@@ -82,14 +83,10 @@ def find_shots(frames: FrameMeasures) -> list[Cut]:
 
 def hard_cuts(frames: FrameMeasures) -> list[Cut]:
     times = frames.times
-    n = times.size
-    flashes = flash_frames(frames)
-    kept = np.flatnonzero(~flashes)  # a flash's frames are stepped over: the picture before it meets the one after
+    kept = np.flatnonzero(~flash_frames(frames))  # a flash's frames are stepped over: the picture before meets the one after
     if kept.size < 2:
         return []
-    thumbs = frames.thumbnails.reshape(n, -1)[kept].astype(np.float32) / 255.0
-    change = np.concatenate([[0.0], np.abs(np.diff(thumbs, axis=0)).mean(axis=1)])
-    colour = np.concatenate([[0.0], 0.5 * np.abs(np.diff(frames.histograms[kept], axis=0)).sum(axis=1)])
+    change, colour = frames.steps(kept)
     m = kept.size
     candidates = []
     for i in range(1, m):

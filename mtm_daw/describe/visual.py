@@ -12,12 +12,12 @@ shrunk to at most 160 pixels by `mtm_daw.media.iter_frames`):
                   (about 15 "slightly", 33 "moderately", 59 "quite", 82 "highly", 109 "extremely")
 - motion          mean absolute difference of consecutive small grey frames (0..1), scaled to
                   one analysis interval, with the values at shot cuts replaced by their neighbours'
-- cut_score       colour-histogram distance to the previous frame (half L1 over 8x8x8 RGB bins, 0..1)
-- change          mean absolute RGB difference to the previous frame (0..1), which keeps a slow
-                  fade over flat areas (all pixels crossing a histogram bin at once) from reading as a cut
+- cut_score       colour-histogram distance to the previous frame (half L1 over softly binned 8x8x8
+                  RGB bins of the thumbnail, 0..1)
+- change          mean absolute RGB difference of the thumbnail to the previous frame's (0..1)
 
-Shots (hard cuts, dissolves, fades) are found by `shots.find_shots` from each frame's colour
-histogram, pixel change and a tiny grey thumbnail; a hard cut's time is that of the first
+Shots (hard cuts, dissolves, fades) are found by `shots.find_shots` from each frame's 40 x 22
+colour thumbnail and its colour histogram; a hard cut's time is that of the first
 analysed frame of the new shot, so it is exact to one analysis frame. Visual beats are peaks of
 the motion-onset curve (rise of motion over the previous two frames) with a minimum spacing.
 
@@ -74,7 +74,7 @@ class VideoAnalysis:
     colourfulness: np.ndarray  # (N,) Hasler & Süsstrunk M
     motion: np.ndarray  # (N,) 0..1 per analysis interval, cut transitions replaced by neighbours
     cut_score: np.ndarray  # (N,) histogram distance to the previous frame, 0..1
-    change: np.ndarray  # (N,) mean abs RGB difference to the previous frame, 0..1
+    change: np.ndarray  # (N,) mean abs RGB difference of the thumbnail to the previous frame's, 0..1
     motion_onset: np.ndarray  # (N,) rise of motion, the curve visual beats are picked from
     loudness: np.ndarray | None = None  # (N,) dBFS of the clip's own sound at each frame; None without sound
     transitions: list[Cut] = field(default_factory=list)  # every shot change: hard cuts, dissolves, fades
@@ -167,11 +167,6 @@ def colour_histogram(rgb: np.ndarray) -> np.ndarray:
     return counts / max(1, rgb.shape[0] * rgb.shape[1])
 
 
-def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Half L1 (total variation) distance between two normalised histograms, 0..1."""
-    return 0.5 * float(np.abs(a - b).sum())
-
-
 def _thumbnail(rgb: np.ndarray, shape: tuple[int, ...] | None) -> np.ndarray:
     """4 x 4 block means of an RGB frame (about 40 x 22 x 3, uint8), at `shape` when given (frames
     that change size)."""
@@ -219,10 +214,10 @@ def analyze_video(path: str | os.PathLike, analysis_fps: float = 8.0,
 
     columns: dict[str, list[float]] = {k: [] for k in (
         "time", "brightness", "saturation", "hue", "hue_strength", "hx", "hy", "colourfulness",
-        "motion", "change")}
+        "motion")}
     histograms: list[np.ndarray] = []
     thumbnails: list[np.ndarray] = []
-    previous_grey = previous_rgb = None
+    previous_grey = None
     previous_time = 0.0
     stage = "analysing video"
     progress(stage, 0.0)
@@ -239,22 +234,17 @@ def analyze_video(path: str | os.PathLike, analysis_fps: float = 8.0,
                 motion = difference / (interval * rate)
             else:
                 motion = 0.0
-            if previous_rgb is not None and previous_rgb.shape == frame.rgb.shape:
-                change = float(np.abs(frame.rgb.astype(np.int16) - previous_rgb).mean()) / 255.0
-            else:
-                change = 0.0
             radians = math.radians(features.hue)
             for key, value in (("time", frame.time), ("brightness", features.brightness),
                                ("saturation", features.saturation), ("hue", features.hue),
                                ("hue_strength", features.hue_strength),
                                ("hx", features.saturation * features.hue_strength * math.cos(radians)),
                                ("hy", features.saturation * features.hue_strength * math.sin(radians)),
-                               ("colourfulness", features.colourfulness), ("motion", motion),
-                               ("change", change)):
+                               ("colourfulness", features.colourfulness), ("motion", motion)):
                 columns[key].append(value)
             thumbnails.append(_thumbnail(frame.rgb, thumbnails[0].shape if thumbnails else None))
             histograms.append(colour_histogram(thumbnails[-1]).astype(np.float32))  # 4x4 block colours: 16x cheaper
-            previous_grey, previous_rgb, previous_time = grey, frame.rgb, frame.time
+            previous_grey, previous_time = grey, frame.time
             if info.duration > 0:
                 progress(stage, min(frame.time / info.duration, 1.0))
             if cancel is not None:
@@ -269,6 +259,7 @@ def analyze_video(path: str | os.PathLike, analysis_fps: float = 8.0,
     measures = FrameMeasures(times=times, histograms=np.stack(histograms), thumbnails=np.stack(thumbnails),
                              brightness=np.asarray(columns["brightness"]), rate=rate)
     del histograms, thumbnails
+    change, cut_score = measures.steps()
     transitions = [cut for cut in find_shots(measures) if cut.time < duration]
     hard = [cut for cut in transitions if cut.kind == "hard"]
     cut_index = [int(np.abs(times - cut.time).argmin()) for cut in hard]  # cut times are rounded to the ms
@@ -285,8 +276,7 @@ def analyze_video(path: str | os.PathLike, analysis_fps: float = 8.0,
         path=str(info.path), duration=float(duration), analysis_fps=rate, times=times,
         brightness=np.asarray(columns["brightness"]), saturation=np.asarray(columns["saturation"]),
         hue=np.asarray(columns["hue"]), hue_strength=np.asarray(columns["hue_strength"]),
-        colourfulness=np.asarray(columns["colourfulness"]), motion=motion, cut_score=measures.histogram_steps,
-        change=np.asarray(columns["change"]),
+        colourfulness=np.asarray(columns["colourfulness"]), motion=motion, cut_score=cut_score, change=change,
         motion_onset=onset, loudness=loudness,
         transitions=transitions, cuts=[float(times[i]) for i in cut_index],
         cut_strengths=[cut.strength for cut in hard],
