@@ -230,6 +230,9 @@ def cmd_describe(args: argparse.Namespace) -> int:
     numerator, denominator = description.time_signature
     print(f"  genre {description.genre}, mood {description.mood}, {description.tempo:g} BPM, {description.key}, "
           f"{numerator}/{denominator}, {description.duration:.1f} s")
+    if description.start:
+        print(f"  the music starts {description.start:.3f} s into the picture (its first beat), "
+              "which puts the hit points on beats")
     if description.sections:
         print("  sections: " + ", ".join(f"{s.name} {s.start:.1f}-{s.end:.1f} s" for s in description.sections))
     if description.cuts:

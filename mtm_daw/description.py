@@ -7,6 +7,8 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from mtm_daw.errors import MtmError
 from mtm_daw.plan.chords import parse_progression
 from mtm_daw.plan.plan import check_chords_fit_key, parse_form
@@ -19,6 +21,9 @@ SCHEMA_VERSION = 1
 GENRES = STYLE_NAMES  # a description's "genre" is a style of the style library
 MOODS = ("happy", "sad", "calm", "tense", "dark", "epic", "romantic", "playful")
 MAX_DURATION_SECONDS = 600.0
+TEMPO_STEP = 0.1  # BPM between the tempi a picture's hit points are fitted at
+START_PHASES = 200  # starts tried within a beat
+OFF_GRID_COST = 0.15  # of music starting inside the picture and ending mid-bar, in beats of mean miss
 MAX_JSON_BYTES = 16 * 1024 * 1024  # descriptions and sidecars are kilobytes; refuse a stray huge file unread
 _SENTENCE_TEMPO = re.compile(r"\b(\d{2,3}(?:\.\d+)?)\s*bpm\b", re.I)
 _SENTENCE_KEY = re.compile(r"\b([A-G])([#b]?)\s+([Mm]ajor|[Mm]inor)\b")  # capital tonic: "a major hit" is no key
@@ -88,6 +93,7 @@ class MusicDescription:
     roles: tuple[str, ...] = ROLES  # which stems to write
     chords: str = ""  # e.g. "Am F C G": one chord a bar, or "Am F | C G" with '|' between bars; "" = planned
     form: str = ""  # e.g. "AABA": equal sections, a letter seen before returns as the same music; "" = planned
+    start: float = 0.0  # seconds of picture before the music's first beat (under a bar): beats fall at start + k * 60 / tempo
     sentence: str = ""
     schema_version: int = SCHEMA_VERSION
 
@@ -110,6 +116,10 @@ class MusicDescription:
             raise MtmError(f"duration must be a positive number of seconds, got {self.duration!r}")
         if self.duration > MAX_DURATION_SECONDS:
             raise MtmError(f"duration {self.duration:g} s is above the maximum of {MAX_DURATION_SECONDS:g} s")
+        if isinstance(self.start, bool) or not isinstance(self.start, (int, float)) \
+                or not 0 <= self.start < min(self.duration, self.beats_per_bar * 60.0 / self.tempo):
+            raise MtmError(f"start {self.start!r} s must be at least 0 and under one bar "
+                           f"({self.beats_per_bar * 60.0 / self.tempo:.3f} s) and the duration")
         for role, program in self.instruments.items():
             if role not in ROLES:
                 raise MtmError(f"instrument for unknown role '{role}' (roles are: {', '.join(ROLES)})")
@@ -166,7 +176,8 @@ class MusicDescription:
 
     # --- derived values -----------------------------------------------------------------
     def seconds_to_beats(self, seconds: float) -> float:
-        return seconds * self.tempo / 60.0
+        """Beats of the music at a time of the picture (negative before the music's first beat)."""
+        return (seconds - self.start) * self.tempo / 60.0
 
     @property
     def beats_per_bar(self) -> float:
@@ -176,6 +187,24 @@ class MusicDescription:
     def bars(self) -> int:
         """Whole bars covering the duration (a hair over a bar line, from rounding, does not add a bar)."""
         return max(1, math.ceil(self.seconds_to_beats(self.duration) / self.beats_per_bar - 0.01))
+
+    def from_first_beat(self) -> "MusicDescription":
+        """The description in the music's own time, its first beat at 0: what the composer and the
+        generator follow when the music starts `start` seconds into the picture (itself when it starts
+        with the picture). Hit points and cuts before the first beat are left out."""
+        if not self.start:
+            return self
+
+        def moved(seconds: float) -> float:
+            return round(max(0.0, seconds - self.start), 3)
+
+        energy = [(0.0, self.energy_at(self.start))] + [(moved(t), e) for t, e in self.energy if t > self.start]
+        return replace(
+            self, start=0.0, duration=round(self.duration - self.start, 3),
+            sections=[replace(s, start=moved(s.start), end=moved(s.end)) for s in self.sections if moved(s.end) > 0],
+            energy=energy if self.energy else [],
+            hit_points=[replace(h, time=moved(h.time)) for h in self.hit_points if h.time >= self.start],
+            cuts=[replace(c, time=moved(c.time)) for c in self.cuts if c.time >= self.start])
 
     def hit_point_beats(self) -> list[float]:
         """Hit points on the beat grid (quarter-note beats from the start)."""
@@ -253,7 +282,7 @@ class MusicDescription:
             for name in ("genre", "mood", "key", "sentence", "chords", "form"):
                 if name in data and not isinstance(data[name], str):
                     raise TypeError(f"{name} must be text, got {data[name]!r}")
-            for name in ("tempo", "duration"):
+            for name in ("tempo", "duration", "start"):
                 if name in data:
                     values[name] = _number(data[name], name)
             if "time_signature" in data:
@@ -305,28 +334,57 @@ class MusicDescription:
 
 
 def fit_tempo_to_duration(description: MusicDescription, max_change: float = 0.12) -> MusicDescription:
-    """Pick a tempo near the requested one at which the picture is a whole number of bars long and
-    the hit points fall as close to beats as possible.
+    """Pick a tempo near the requested one, and where it helps a start a little into the picture, at
+    which the hit points fall on beats.
 
-    Candidates are the whole-bar tempi within max_change of the request; each is scored by how far
-    (strength-weighted, in beats) its hit points miss a beat, plus a small cost per percent of
-    change. Without a candidate the description is returned unchanged (the cue then ends past the
-    picture and the muxed copy fades its tail). `describe` fits a video's description once, so the tempo
-    it shows is the one a score of the clip plays.
+    Two kinds of candidate, every tempo within max_change of the request:
+    1. whole bars: the picture is a whole number of bars long, the music starting and ending with it;
+    2. free (TEMPO_STEP apart): the music starts up to a beat into the picture, at the offset that puts
+       the hit points nearest beats, and ends with the picture mid-bar (faded there). This costs
+       OFF_GRID_COST (0.15 beat of mean miss), so it is taken only where no whole-bar tempo puts the
+       hits near beats. Without hit points only the request itself is free, when no tempo is whole.
+    Each is scored by how far its hit points miss a beat (the strength-weighted mean, in beats), plus a
+    cost per percent of change. `describe` fits a video's description once, so the tempo and start it shows are
+    the ones a score of the clip plays.
     """
+    request = description.tempo
+    times = np.array([hit.time for hit in description.hit_points], dtype=np.float64)
+    weights = np.array([hit.strength for hit in description.hit_points], dtype=np.float64)
+
+    def misses(tempo: float, starts: np.ndarray) -> np.ndarray:
+        """The strength-weighted mean of the beats by which the hits miss the grid, for each start; a hit
+        before the music starts misses by half a beat."""
+        beats = (times[None, :] - starts[:, None]) * tempo / 60.0
+        off = np.where(beats < -1e-9, 0.5, np.abs(beats - np.round(beats)))
+        return off @ weights / max(float(weights.sum()), 1e-9)
+
+    candidates: list[tuple[float, float, float]] = []  # (cost, tempo, start)
     beats_per_bar = description.beats_per_bar
-    nearest = description.seconds_to_beats(description.duration) / beats_per_bar
-    best, best_cost = None, float("inf")
+    nearest = description.duration * request / 60.0 / beats_per_bar
     for bars in range(max(1, int(nearest * (1 - max_change))), int(nearest * (1 + max_change)) + 2):
         tempo = round(bars * beats_per_bar * 60.0 / description.duration, 2)
-        change = abs(tempo / description.tempo - 1.0)
-        if change > max_change or not 20 <= tempo <= 400:
+        change = abs(tempo / request - 1.0)
+        if change <= max_change and 20 <= tempo <= 400:
+            candidates.append((float(misses(tempo, np.zeros(1))[0]) + 2.0 * change, tempo, 0.0))
+    steps = int(request * max_change / TEMPO_STEP)
+    free = [round(request + TEMPO_STEP * k, 2) for k in range(-steps, steps + 1)] if times.size else \
+        [] if candidates else [request]
+    for tempo in sorted(free, key=lambda t: abs(t - request)):
+        if not 20 <= tempo <= 400:
             continue
-        miss = sum(hit.strength * abs(b - round(b)) for hit, b in
-                   zip(description.hit_points, (hit.time * tempo / 60.0 for hit in description.hit_points)))
-        cost = miss + 2.0 * change
-        if cost < best_cost:
-            best, best_cost = tempo, cost
-    if best is None:
+        starts = np.arange(START_PHASES) / START_PHASES * 60.0 / tempo
+        starts = starts[starts < description.duration - 1e-3]
+        start = float(starts[int(np.argmin(misses(tempo, starts)))])  # ties: the earliest start
+        if times.size:  # then moved by the weighted median miss, which minimises the mean miss
+            beats = (times - start) * tempo / 60.0
+            order = np.argsort(beats - np.round(beats))
+            middle = order[np.searchsorted(np.cumsum(weights[order]), 0.5 * weights.sum())]
+            start = min(max(0.0, start + float(beats[middle] - np.round(beats[middle])) * 60.0 / tempo),
+                        float(starts[-1]))
+        start = round(start, 3)
+        candidates.append((float(misses(tempo, np.array([start]))[0]) + 2.0 * abs(tempo / request - 1.0)
+                           + OFF_GRID_COST, tempo, start))
+    cost, tempo, start = min(candidates, key=lambda c: c[0])  # ties: whole bars, then the smallest change
+    if (tempo, start) == (request, description.start):
         return description
-    return replace(description, tempo=best, sentence="")
+    return replace(description, tempo=tempo, start=start, sentence="")

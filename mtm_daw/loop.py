@@ -17,7 +17,7 @@ import numpy as np
 from mtm_daw.cue import Stem
 from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription, Section
 from mtm_daw.errors import MtmError
-from mtm_daw.score.score import Note, Score, Track
+from mtm_daw.score.score import Score
 
 LOOP_TAIL_SECONDS = 4.0  # rendered past the loop's end for releases, then wrapped into its start
 TAIL_FADE_SECONDS = 0.05  # the very end of that tail fades out, so nothing is cut off mid-wave
@@ -57,12 +57,7 @@ def looped_description(description: MusicDescription, bars: int) -> MusicDescrip
 
 def cut_to_bars(score: Score, bars: int) -> Score:
     """The score's first N bars: later notes dropped, notes still sounding at the end cut there."""
-    end = bars * score.beats_per_bar
-    tracks = {role: Track(track.role, track.program,
-                          [Note(n.onset, round(min(n.duration, end - n.onset), 6), n.pitch, n.velocity)
-                           for n in track.notes if n.onset < end - 1e-9], track.is_drum)
-              for role, track in score.tracks.items()}
-    return Score(score.tempo, score.time_signature, score.key, tracks, end)
+    return score.until(bars * score.beats_per_bar)
 
 
 def loop_samples(score: Score, sample_rate: int) -> int:

@@ -129,13 +129,16 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
     steps.report("compose", 0.0)
     built = build_score(recipe, steps, cancel, warn, reference)
     description = built.description
+    score = built.score.delayed(description.start / built.score.seconds_per_beat)  # on the picture's clock
+    if recipe.end_seconds:  # the MIDI ends with the picture too, as the audio does
+        score = score.until(min(score.length_beats, recipe.end_seconds / score.seconds_per_beat))
     if recipe.engine != "midi":
         description = replace(description, instruments={
-            role: track.program for role, track in built.score.tracks.items() if not track.is_drum})
+            role: track.program for role, track in score.tracks.items() if not track.is_drum})
         description.sentence = description.sentence or description.to_sentence()
     # 2-3. render and mix (with the recipe's gains when it keeps a parent's)
     gains = MixGains.from_dict(recipe.mix_gains) if recipe.mix_gains else None
-    cue = cue_from_score(built.score, description, recipe.seed, recipe.engine,
+    cue = cue_from_score(score, description, recipe.seed, recipe.engine,
                          RenderSettings.from_dict(recipe.render), steps, warn, loop_bars=recipe.loop_bars, gains=gains,
                          end_seconds=recipe.end_seconds)
     cue.parameters.update(built.parameters)
@@ -152,7 +155,10 @@ def build_score(recipe: Recipe, steps: Steps, cancel: CancelToken | None = None,
         reference = reference_signal(recipe.reference, warn)
     if recipe.operation == "compose":
         request = MusicDescription.from_dict(recipe.description).validate()
-        engine_description = loop_description(request, recipe.loop_bars) if recipe.loop_bars else request
+        if recipe.loop_bars:  # a loop starts on its first beat
+            request = request.from_first_beat()
+        engine_description = (loop_description(request, recipe.loop_bars) if recipe.loop_bars
+                              else request.from_first_beat())
         score, parameters = compose_score(engine_description, recipe.engine, recipe.seed, recipe.generation,
                                           reference, steps, cancel)
         if recipe.loop_bars:
@@ -187,7 +193,7 @@ def _extend(parent: Built, recipe: Recipe, reference: ControlSignal | None, step
         score = cut_to_bars(score, bars)
     layouts = parent.layouts + [Layout(parent.score.bars, bars, description, recipe.seed)]
     length = bars * parent.score.beats_per_bar * parent.score.seconds_per_beat
-    return Built(score, replace(parent.description, duration=length), layouts, parameters)
+    return Built(score, replace(parent.description, duration=parent.description.start + length), layouts, parameters)
 
 
 def _regenerate(parent: Built, recipe: Recipe, reference: ControlSignal | None, steps: Steps,
@@ -205,7 +211,7 @@ def _regenerate(parent: Built, recipe: Recipe, reference: ControlSignal | None, 
     start, end = bar_span(score, first, last)
     parameters: dict = {}
     if recipe.engine == "dit":
-        candidate, parameters = compose_score(parent.description, "dit", recipe.seed, recipe.generation, reference,
+        candidate, parameters = compose_score(parent.description.from_first_beat(), "dit", recipe.seed, recipe.generation, reference,
                                               steps, cancel, keep=score, regenerate=(role,), region=(start, end))
         notes = candidate.tracks[role].notes if role in candidate.tracks else []
     else:

@@ -90,7 +90,8 @@ def lock_description(description: MusicDescription, sync: SyncInfo, explicit: tu
             raise MtmError(f"{flags[name]} conflicts with --sync-from {Path(sync.path).name}, which sets "
                            f"{name.replace('_', ' ')} {shown}; leave out one of them")
     changes = {name: value for name, value in values.items() if value is not None}
-    return replace(description, sentence="", **changes).validate()
+    # the music starts on the session's grid, not a fitted start into a picture
+    return replace(description, sentence="", start=0.0, **changes).validate()
 
 
 # --- MIDI -----------------------------------------------------------------------------------------

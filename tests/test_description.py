@@ -30,6 +30,7 @@ def test_instruments_accept_gm_names():
     ("genre", "polka", "unknown style"), ("tempo", 5, "tempo"), ("key", "H minor", "not"),
     ("duration", 0, "positive"), ("duration", -3, "positive"), ("duration", 10_000, "maximum"),
     ("time_signature", (4, 3), "time signature"), ("roles", ("vocals",), "unknown role"),
+    ("start", -0.1, "start"), ("start", 2.0, "under one bar"), ("start", float("nan"), "start"),
 ])
 def test_bad_fields_are_named(field, value, words):
     description = MusicDescription(**{field: value})

@@ -25,6 +25,44 @@ def test_tempo_fit_makes_whole_bars_and_puts_hits_on_beats():
     assert unchanged.tempo == 60
 
 
+def test_when_no_whole_bar_tempo_puts_the_hits_on_beats_the_music_starts_a_little_into_the_picture():
+    """Motion every 2 s from 1.56 s in a 9 s clip asked at 93 BPM: the whole-bar tempi (80, 106.7) lie
+    past 12 %; 90 BPM with its first beat 0.229 s in puts all four on beats."""
+    hits = [HitPoint(t, 0.5) for t in (1.5625, 3.5625, 5.5625, 7.5625)]
+    fitted = fit_tempo_to_duration(MusicDescription(tempo=93, duration=9.0, hit_points=hits))
+    assert (fitted.tempo, fitted.start) == (90.0, 0.229)
+    assert [round(beat, 2) for beat in fitted.hit_point_beats()] == [2.0, 5.0, 8.0, 11.0]
+    music = fitted.from_first_beat()  # what the composer follows: its first beat at 0
+    assert (music.start, music.duration, [h.time for h in music.hit_points]) == (0.0, 8.771, [1.333, 3.333, 5.333, 7.333])
+    # a whole-bar tempo near the request that puts the hits on beats is still preferred: no start
+    whole = fit_tempo_to_duration(MusicDescription(tempo=118, duration=12.0, hit_points=[HitPoint(3.0), HitPoint(9.0)]))
+    assert (whole.tempo, whole.start) == (120.0, 0.0)
+
+
+def test_the_cue_of_a_clip_starting_off_the_bar_lands_its_beats_on_the_motion(tmp_path):
+    """End to end: the clip above, scored; stems, mix and MIDI on the picture's clock (the notes start at the
+    fitted start), and the beats heard in the mix fall on the bursts (BeatMSE ~36,000 ms^2 at a start of 0)."""
+    import visual_media as vm
+    from mtm_daw.evaluation.rhythm import beat_mse, music_beats
+
+    bursts = [1.5, 3.5, 5.5, 7.5]
+    video, _ = vm.write_burst_video(tmp_path / "bursts.mp4", bursts, seconds=9.0)
+    assert main(["score", str(video), "--engine", "baseline", "--quiet", "-o", str(tmp_path / "cue")]) == 0
+    sidecar = json.loads(next((tmp_path / "cue").glob("*_description.json")).read_text())
+    start, tempo = sidecar["description"]["start"], sidecar["description"]["tempo"]
+    assert 0.1 < start < 60.0 / tempo
+    midi = mido.MidiFile(next((tmp_path / "cue").glob("*.mid")))
+    first = min(sum(m.time for m in track[:i + 1]) for track in midi.tracks[1:]
+                for i, m in enumerate(track) if m.type == "note_on")
+    assert first / midi.ticks_per_beat * 60.0 / tempo == pytest.approx(start, abs=0.002)
+    with AudioFile(str(next((tmp_path / "cue").glob("*_mix.wav")))) as handle:
+        mix, rate = handle.read(handle.frames), handle.samplerate
+    assert mix.shape[1] == round(9.0 * rate)
+    before, after = np.abs(mix[:, :int(0.9 * start * rate)]).max(), np.abs(mix[:, int(start * rate):rate]).max()
+    assert before < 0.01 * after  # silent (40 dB down) until the music's first beat
+    assert beat_mse(music_beats(mix, rate), bursts) < 15_000
+
+
 def test_score_the_demo_video_with_mux(tmp_path):
     result = subprocess.run([sys.executable, "-m", "mtm_daw.cli", "score", str(DEMO_VIDEO), "--mux", "--quiet",
                              "-o", str(tmp_path)], capture_output=True, text=True, timeout=300)

@@ -210,6 +210,16 @@ def test_every_video_description_validates(media, name):
                for cut in description.cuts)
 
 
+def test_a_shot_whose_energy_steps_becomes_two_sections(tmp_path):
+    """One shot, no cut: 6 s of stillness, then 6 s of racing shapes. The sections follow the step,
+    with distinct names and the livelier one marked so."""
+    description = describe_video(vm.write_calm_then_moving_video(tmp_path / "calm_then_moving.mp4"))
+    assert description.cuts == []
+    calm, moving = description.sections
+    assert calm.end == pytest.approx(6.0, abs=0.5) and calm.name != moving.name
+    assert moving.energy > calm.energy + 0.3
+
+
 def test_short_shots_merge_into_usable_sections(media):
     description = describe_video(media["fast_cuts"])  # a cut every 0.75 s
     assert all(s.end - s.start >= 2.0 - 1e-6 for s in description.sections)

@@ -166,6 +166,16 @@ def write_motion_video(path: Path, moving: bool, seconds: float = 6.0, colour: R
     return write_video(path, frame_at, seconds)
 
 
+def write_calm_then_moving_video(path: Path, calm_seconds: float = 6.0, moving_seconds: float = 6.0) -> Path:
+    """One shot, no cut: shapes standing still, then racing across (an energy step at `calm_seconds`)."""
+    background = textured(PALETTE[3])
+
+    def frame_at(index: int, t: float) -> np.ndarray:
+        return with_shapes(background, max(0.0, t - calm_seconds), 150.0, count=3, shade=1.8)
+
+    return write_video(path, frame_at, calm_seconds + moving_seconds)
+
+
 def write_burst_video(path: Path, burst_times: Sequence[float], seconds: float = 8.0,
                       burst_seconds: float = 0.5) -> tuple[Path, list[float]]:
     """A still scene whose shapes jump into fast motion at `burst_times` for `burst_seconds`

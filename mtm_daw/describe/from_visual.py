@@ -32,6 +32,7 @@ MIN_VIDEO_SECONDS = 1.0  # shorter clips (a single frame) are refused: a still i
 MIN_SECTION_SECONDS = 4.0  # shots shorter than this join a neighbour (less for short videos, see below)
 SHORTEST_SECTION_SECONDS = 2.0  # ... but never below this, even for very short videos
 MAX_SECTION_SECONDS = 32.0  # longer shots are split into equal sections
+ENERGY_STEP = 0.2  # a shot whose mean energy steps by this much (over MIN_SECTION_SECONDS a side) is split there
 SAME_LOOK = 0.15  # feature distance under which two sections share a letter (A ... A)
 MOTION_HIT_SECONDS = 2.0  # at most one motion hit per this many seconds of picture ...
 MOTION_HIT_SPACING = 1.0  # ... and this many seconds apart
@@ -56,17 +57,17 @@ def describe_video(path: str | os.PathLike, progress: ProgressCallback = no_prog
                        f"{MIN_VIDEO_SECONDS:g} s of picture (save a frame as an image to score it as a still)")
     # 2. musical choices for the whole video
     affect = video_affect(analysis)
-    # 3.-5. time structure: whole bars as long as the picture with the cuts near beats, then the accents
+    # 3.-5. time structure: a tempo (and a start) with the cuts near beats, then the accents
     levels = energy_levels(analysis)
     sections = shot_sections(analysis, levels)
     energy = [(t, e) for t, e in energy_curve(analysis, levels=levels) if t <= duration]
     description = MusicDescription(
         genre=affect.genre, mood=affect.mood, tempo=affect.tempo, key=affect.key, time_signature=(4, 4),
         instruments={}, duration=duration, sections=sections, energy=energy,
-        hit_points=[HitPoint(t, s) for t, s in zip(analysis.cuts, analysis.cut_strengths) if t <= duration],
+        hit_points=hit_points(analysis, affect.tempo, duration),
         cuts=[cut for cut in analysis.transitions if cut.time <= duration], sentence="")
     description = fit_tempo_to_duration(description)
-    description.hit_points = hit_points(analysis, description.tempo, duration)
+    description.hit_points = hit_points(analysis, description.tempo, duration, description.start)
     return description.validate()
 
 
@@ -86,11 +87,12 @@ def describe_image(path: str | os.PathLike, duration: float = 30.0) -> MusicDesc
 
 def shot_sections(analysis: VideoAnalysis, levels: np.ndarray | None = None,
                   min_section: float | None = None) -> list[Section]:
-    """Sections that follow the shots.
+    """Sections that follow the shots and the steps of energy.
 
     Shots shorter than `min_section` (default MIN_SECTION_SECONDS, or a quarter of a short
-    video but at least SHORTEST_SECTION_SECONDS) join the neighbour across the weaker cut;
-    shots longer than MAX_SECTION_SECONDS are split evenly. Each section's energy is the mean
+    video but at least SHORTEST_SECTION_SECONDS) join the neighbour across the weaker cut; a shot
+    whose energy steps (ENERGY_STEP) is split at the step; sections longer than MAX_SECTION_SECONDS
+    are split evenly. Each section's energy is the mean
     frame energy inside it. Names: letters by look (similar brightness, colour and energy share
     a letter), with "intro"/"outro" for a short, calmer first/last section when there are three
     or more.
@@ -112,7 +114,7 @@ def shot_sections(analysis: VideoAnalysis, levels: np.ndarray | None = None,
         drop = i if strength[i] <= strength[i + 1] else i + 1  # the weaker of the shot's two cuts
         del bounds[drop], strength[drop]
     spans = []
-    for start, end in zip(bounds, bounds[1:]):
+    for start, end in _energy_steps(list(zip(bounds, bounds[1:])), analysis.times, levels, min_section):
         parts = max(1, math.ceil((end - start) / MAX_SECTION_SECONDS - 1e-9))
         edges = np.linspace(start, end, parts + 1)
         spans += [(round(float(a), 3), round(float(b), 3)) for a, b in zip(edges, edges[1:])]
@@ -133,6 +135,34 @@ def shot_sections(analysis: VideoAnalysis, levels: np.ndarray | None = None,
         energies.append(round(energy, 3))
     names = _section_names(spans, features, energies, duration)
     return [Section(name, start, end, energy) for name, (start, end), energy in zip(names, spans, energies)]
+
+
+def _energy_steps(spans: list[tuple[float, float]], times: np.ndarray, levels: np.ndarray,
+                  min_section: float) -> list[tuple[float, float]]:
+    """The spans split where the energy steps inside one shot (a still opening that bursts into motion):
+    at the time that best parts a calmer side from a livelier one, when their mean levels differ by at
+    least ENERGY_STEP and both sides are at least `min_section` long; again inside each side."""
+    result = []
+    pending = list(reversed(spans))
+    while pending:
+        start, end = pending.pop()
+        inside = np.flatnonzero((times >= start) & (times < end))
+        best, best_step = None, ENERGY_STEP
+        if levels.size == times.size and inside.size >= 2:
+            values = levels[inside]
+            totals = np.cumsum(values)
+            for k in range(1, inside.size):
+                split = float(times[inside[k]])
+                if split - start < min_section or end - split < min_section:
+                    continue
+                step = abs(totals[k - 1] / k - (totals[-1] - totals[k - 1]) / (inside.size - k))
+                if step >= best_step:
+                    best, best_step = round(split, 3), step
+        if best is None:
+            result.append((start, end))
+        else:
+            pending += [(best, end), (start, best)]
+    return result
 
 
 def _section_names(spans, features, energies, duration) -> list[str]:
@@ -164,9 +194,10 @@ def _letter(index: int) -> str:
 
 # --- hit points ------------------------------------------------------------------------------
 
-def hit_points(analysis: VideoAnalysis, tempo: float, duration: float | None = None) -> list[HitPoint]:
-    """Accents for the picture, at most one on each beat of `tempo` (the beat a time rounds to),
-    and none within half a beat of another.
+def hit_points(analysis: VideoAnalysis, tempo: float, duration: float | None = None,
+               start: float = 0.0) -> list[HitPoint]:
+    """Accents for the picture, at most one on each beat of `tempo` (the beat a time rounds to, the
+    first beat at `start`), and none within half a beat of another or before the music starts.
 
     Hard cuts first, strongest first (strength 0.6..1 from how much the picture changes), each
     on a beat no accent holds yet; then motion onsets out of a still scene (0.3..0.6), at most one
@@ -176,8 +207,9 @@ def hit_points(analysis: VideoAnalysis, tempo: float, duration: float | None = N
     beat = 60.0 / tempo
 
     def beat_is_free(t: float) -> bool:
-        return (HIT_EDGE <= t <= duration - HIT_EDGE
-                and all(round(t / beat) != round(u / beat) and abs(t - u) >= 0.5 * beat for u, _ in chosen))
+        return (max(HIT_EDGE, start) <= t <= duration - HIT_EDGE
+                and all(round((t - start) / beat) != round((u - start) / beat) and abs(t - u) >= 0.5 * beat
+                        for u, _ in chosen))
 
     for t, strength in sorted(zip(analysis.cuts, analysis.cut_strengths), key=lambda c: -c[1]):
         if beat_is_free(t):

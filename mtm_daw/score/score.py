@@ -98,6 +98,22 @@ class Score:
                   for role, t in self.tracks.items()}
         return Score(self.tempo, self.time_signature, moved_key, tracks, self.length_beats)
 
+    def delayed(self, beats: float) -> "Score":
+        """The score starting `beats` later, silent before (itself for 0): music whose first beat comes
+        a little into the picture, on the picture's clock."""
+        if not beats:
+            return self
+        tracks = {role: replace(t, notes=[replace(n, onset=n.onset + beats) for n in t.notes])
+                  for role, t in self.tracks.items()}
+        return replace(self, tracks=tracks, length_beats=self.length_beats + beats)
+
+    def until(self, beats: float) -> "Score":
+        """The score's first `beats`: later notes dropped, notes still sounding there cut there."""
+        tracks = {role: replace(t, notes=[replace(n, duration=round(min(n.duration, beats - n.onset), 6))
+                                          for n in t.notes if n.onset < beats - 1e-9])
+                  for role, t in self.tracks.items()}
+        return replace(self, tracks=tracks, length_beats=beats)
+
     def to_dict(self) -> dict:
         return {
             "schema_version": self.schema_version,

@@ -184,6 +184,7 @@ class DescriptionEditor(QWidget):
         if len(sections) < len(d.sections):
             dropped.append(f"{len(d.sections) - len(sections)} section(s)")
         self._description = replace(d, duration=float(seconds), hit_points=hits, sections=sections,
+                                    start=d.start if d.start < seconds else 0.0,
                                     energy=[(t, e) for t, e in d.energy if t <= seconds])
         self._update_summary()
         return dropped
@@ -234,12 +235,15 @@ class DescriptionEditor(QWidget):
         if self._updating:
             return
         d = self._description
+        grid = (d.tempo, d.time_signature)
         d.genre, d.mood, d.tempo, d.key = (self.genre.style(), self.mood.currentText(), self.tempo.value(),
                                            self.key.currentText())
         try:
             d.time_signature = parse_time_signature(self.meter.currentText())
         except MtmError:
             self.meter.setCurrentText(f"{d.time_signature[0]}/{d.time_signature[1]}")
+        if (d.tempo, d.time_signature) != grid:  # a start fitted to the picture at the old tempo no longer holds
+            d.start = 0.0
         roles = tuple(role for role, box in self.roles.items() if box.isChecked())
         if not roles:  # at least one stem: undo the last untick
             self._updating = True
@@ -303,6 +307,8 @@ class DescriptionEditor(QWidget):
     def _update_summary(self) -> None:
         d = self._description
         parts = [f"{d.duration:.1f} s", f"{d.bars} bars"]
+        if d.start:
+            parts.append(f"music from {d.start:.2f} s")
         if d.sections:
             parts.append(f"{len(d.sections)} sections")
         if d.hit_points:
