@@ -98,9 +98,14 @@ def settle_and_mix(stems: dict[str, Stem], period: int, mix: Callable[[dict[str,
     return kept, np.ascontiguousarray(mix_audio[:, last]), loudness, gains
 
 
+SEAM_NEIGHBOURHOOD = 32  # samples either side of a loop's seam whose steps a seamless seam may match
+
+
 def seam_discontinuity(audio: np.ndarray) -> tuple[float, float]:
-    """(the step from the last sample to the first, the 99th percentile of neighbouring samples' steps):
-    a seamless loop's first is no larger than the second."""
+    """(the step from the last sample to the first, the steps the audio itself takes: the 99th percentile
+    of neighbouring samples' steps, or the largest within SEAM_NEIGHBOURHOOD samples of the seam, where an
+    attack on the downbeat is steep): a seamless loop's first is no larger than the second."""
     steps = np.abs(np.diff(audio, axis=1))
     seam = float(np.max(np.abs(audio[:, 0] - audio[:, -1])))
-    return seam, float(np.percentile(steps, 99))
+    near = np.concatenate([steps[:, :SEAM_NEIGHBOURHOOD], steps[:, -SEAM_NEIGHBOURHOOD:]], axis=1)
+    return seam, max(float(np.percentile(steps, 99)), float(near.max()))

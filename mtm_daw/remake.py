@@ -62,15 +62,19 @@ def extend_cue(sidecar_path: str | os.PathLike, bars: int, seed: int | None = No
                progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
                warn: Callable[[str], None] = print, allow_plugins: bool = False) -> Cue:
     """The cue continued by `bars` bars in the same key, tempo and style (a loop stays a loop, longer).
-    seed: of the new bars (default: the cue's own)."""
+    Every sample of the old bars stays as it was, in every stem and the mix (their release into the new
+    bars is the new bars' own). seed: of the new bars (default: the cue's own)."""
     if isinstance(bars, bool) or not isinstance(bars, int) or bars < 1:
         raise MtmError(f"--bars needs a whole number of bars to add, 1 or more, got {bars!r}")
     parent, sidecar = _parent(sidecar_path, warn, allow_plugins)
     seed = parent.seed if seed is None else seed
     loop_bars = sidecar["score"]["bars"] + bars if parent.loop_bars else 0
+    # the parent's mix gains (not the longer cue's own loudness match), so the old bars come out sample
+    # for sample as they were; a loop is mixed anew, its release wrapped round into the first bars
+    gains = None if parent.loop_bars else sidecar.get("parameters", {}).get("mix")
     recipe = Recipe("extend", parent.engine, seed, generation=_with_seed(parent.generation, seed),
                     reference=parent.reference, render=parent.render, loop_bars=loop_bars, extend_bars=bars,
-                    parent=parent).check(str(sidecar_path))
+                    mix_gains=gains, parent=parent).check(str(sidecar_path))
     return make_cue(recipe, progress, cancel, warn)
 
 

@@ -239,6 +239,25 @@ def test_a_struck_key_retriggers_so_stacked_notes_never_pile_up():
 
 
 @requires_soundfont
+def test_a_track_never_hears_the_ring_of_the_track_rendered_before_it():
+    """Crash cymbals at the very end of the drums rang on into the next track on the same synth (0.14 peak
+    in the bass's first bar), and FluidSynth's 64-sample blocks moved every note by up to 63 samples with
+    the length of the tracks before: a stem changed with the cue's length (and `mtm extend` phased)."""
+    bass = Track("bass", 33, [Note(4.0, 1.0, 40, 100), Note(5.3, 1.0, 43, 90)])
+    cymbals = Track("drums", 0, [Note(15.0, 0.5, 49, 127), Note(15.5, 0.5, 57, 127)], True)
+    renders = []
+    for samples in (48000 * 8, 48000 * 9 + 33):  # the cymbals cut off at different points of their ring
+        renderer = make_renderer(synth="soundfont", sample_rate=48000, warn=lambda message: None)
+        try:
+            renderer.render_track(cymbals, 120.0, samples)
+            renders.append(renderer.render_track(bass, 120.0, 48000 * 4))
+        finally:
+            renderer.close()
+    assert np.array_equal(renders[0], renders[1])
+    assert np.abs(renders[0][:, :48000 * 2]).max() == 0.0 < np.abs(renders[0]).max()  # silent until its note
+
+
+@requires_soundfont
 def test_a_dense_chord_renders_every_key_and_fluidsynth_stays_quiet(capfd):
     """Every key struck 24 times at one instant (30,558 'Ringbuffer full' and 'Failed to allocate' lines
     before, and notes dropped): it sounds exactly as every key struck once, and FluidSynth, whose log

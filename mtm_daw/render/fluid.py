@@ -16,6 +16,7 @@ from mtm_daw.score.gm import DRUM_CHANNEL
 from mtm_daw.score.score import Track, without_overlaps
 
 BLOCK = 4096
+FLUID_BLOCK = 64  # FluidSynth renders in blocks of this many samples and starts a note at the next block
 POLYPHONY = 4096  # voices (FluidSynth allows up to 65535)
 MAX_SYNTH_RATE = 96_000  # FluidSynth's ceiling: higher session rates are rendered at it and resampled
 
@@ -93,6 +94,7 @@ class FluidSynthRenderer:
                                        **{"synth.reverb.active": 0, "synth.chorus.active": 0,
                                           "synth.polyphony": POLYPHONY,
                                           "synth.dynamic-sample-loading": int(load_on_demand)})
+        self._samples_written = 0
         self._sfid = self._synth.sfload(str(soundfont))
         if self._sfid < 0:
             self._synth.delete()
@@ -111,6 +113,26 @@ class FluidSynthRenderer:
     def close(self) -> None:
         self._synth.delete()
 
+    def _start_clean(self) -> None:
+        """The synth as if nothing had been rendered on it, so a track sounds the same sample for sample
+        whatever was rendered before it (which `mtm extend` relies on: the old bars of a longer cue).
+
+        Three things would carry over: voices still sounding (system_reset lets a cymbal ring on; they are
+        silenced channel by channel), the state a voice keeps from the last note it played (its first
+        samples differ by up to 2e-4: every voice a track can use is played once on a fixed chord), and
+        FluidSynth's 64-sample blocks (a note starts at the next one, so a stem moved by up to 63 samples
+        with the length of those before it: each track starts on a block)."""
+        synth = self._synth
+        scratch = np.zeros((2, 2 * FLUID_BLOCK), dtype=np.float32)
+        synth.system_reset()
+        for pitch in range(128):
+            synth.noteon(0, pitch, 100)
+        self._write(scratch, 0, FLUID_BLOCK)
+        for midi_channel in range(16):
+            synth.all_sounds_off(midi_channel)
+        self._write(scratch, 0, FLUID_BLOCK + -self._samples_written % FLUID_BLOCK)
+        synth.system_reset()
+
     def _write(self, out: np.ndarray, start: int, stop: int) -> None:
         """Synthesise samples [start, stop) into out, (2, n) or (n,) for the mean of left and right, in blocks."""
         position = start
@@ -119,6 +141,7 @@ class FluidSynthRenderer:
             buffer = np.zeros(2 * count, dtype=np.float32)
             pointer = buffer.ctypes.data_as(ctypes.c_void_p)
             self._write_float(self._synth.synth, count, pointer, 0, 2, pointer, 1, 2)
+            self._samples_written += count
             if out.ndim == 1:
                 out[position:position + count] = 0.5 * (buffer[0::2] + buffer[1::2])
             else:
@@ -139,7 +162,7 @@ class FluidSynthRenderer:
 
     def _render_at_synth_rate(self, track: Track, tempo: float, n_samples: int, mono: bool) -> np.ndarray:
         synth = self._synth
-        synth.system_reset()
+        self._start_clean()
         channel = DRUM_CHANNEL if track.is_drum else 0
         bank, preset = (128, track.program) if track.is_drum else (0, track.program)
         if synth.program_select(channel, self._sfid, bank, preset) != 0:
