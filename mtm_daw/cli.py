@@ -340,6 +340,34 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_remix(args: argparse.Namespace) -> int:
+    from mtm_daw.provenance import MixSpec, load_sidecar
+    from mtm_daw.remake import mix_with_changes, remix_cue, sidecar_name
+
+    def pairs(items: list[str], flag: str, value) -> dict:
+        table = {}
+        for item in items:
+            role, _, text = item.partition("=")
+            if role not in ROLES or not text:
+                raise MtmError(f"{flag} {item}: give ROLE=VALUE with a role of {', '.join(ROLES)}")
+            try:
+                table[role] = value(text)
+            except ValueError:  # float("loud")
+                raise MtmError(f"{flag} {item}: {text!r} is not a number of dB") from None
+        return table
+
+    sidecar = load_sidecar(args.sidecar)
+    current = MixSpec() if args.reset else MixSpec.from_dict(sidecar["recipe"].mix or {}, "the sidecar's mix")
+    mix = mix_with_changes(current, pairs(args.gain, "--gain", float), pairs(args.preset, "--preset", str),
+                           tuple(args.mute), tuple(args.solo), tuple(args.unmute))
+    printer = ProgressPrinter(args.quiet)
+    cue = remix_cue(args.sidecar, mix, progress=printer, warn=lambda message: print(message, file=sys.stderr),
+                    allow_plugins=args.allow_plugins)
+    args.name = args.name or f"{sidecar_name(sidecar)}_remix"
+    _export_and_report(cue, args, printer)
+    return EXIT_OK
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from mtm_daw.evaluation import BUNDLED_SET, EvalSettings, run_eval, write_report
     from mtm_daw.evaluation.report import summary_table
@@ -365,7 +393,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _add_remake_options(parser: argparse.ArgumentParser, sidecar_help: str) -> None:
-    """Options of the commands that start from a render's sidecar (reproduce, extend, regenerate)."""
+    """Options of the commands that start from a render's sidecar (reproduce, extend, regenerate, remix)."""
     parser.add_argument("sidecar", help=sidecar_help)
     parser.add_argument("-o", "--output", default="out", help="output folder (default: out)")
     parser.add_argument("--name", help="file name prefix (default: the name the cue was made under)")
@@ -581,6 +609,19 @@ def build_parser() -> argparse.ArgumentParser:
     regenerate.add_argument("--role", required=True, choices=ROLES, help="the stem to redo")
     regenerate.add_argument("--seed", type=int, help="seed of the new part (default: the cue's seed + 1)")
     regenerate.set_defaults(handler=cmd_regenerate)
+
+    remix = commands.add_parser("remix", help="mix a rendered cue again: per stem FX preset, gain, mute and solo "
+                                              "(kept in its sidecar, so `mtm reproduce` makes the remix again)")
+    _add_remake_options(remix, "the cue's *_description.json")
+    remix.add_argument("--gain", action="append", default=[], metavar="ROLE=DB",
+                       help="a stem's gain after its chain, e.g. drums=-3 (repeatable)")
+    remix.add_argument("--preset", action="append", default=[], metavar="ROLE=PRESET",
+                       help="a stem's FX: genre (the cue's own), dry, or a style's chain, e.g. melody=dry")
+    remix.add_argument("--mute", action="append", default=[], choices=ROLES, help="leave a stem out of the mix")
+    remix.add_argument("--solo", action="append", default=[], choices=ROLES, help="mix only the soloed stems")
+    remix.add_argument("--unmute", action="append", default=[], choices=ROLES, help="unmute and unsolo a stem")
+    remix.add_argument("--reset", action="store_true", help="start from the default mix, not the cue's")
+    remix.set_defaults(handler=cmd_remix)
 
     evaluate = commands.add_parser("eval", help="compare engines on an evaluation set: the paper's offline metrics "
                                                 "and attribute adherence, as markdown, JSON and plots")

@@ -18,9 +18,9 @@ from mtm_daw.errors import MtmError
 from mtm_daw.loop import (LOOP_TAIL_SECONDS, check_loop_bars, cut_to_bars, loop_description, loop_samples, looped_description,
                           settle_and_mix, wrap_tail)
 from mtm_daw.media.audio import SAMPLE_RATES
-from mtm_daw.mix import TARGET_LUFS, MixGains, fit_to_length, load_vst3, mix_stems_with_gains, role_chain
+from mtm_daw.mix import TARGET_LUFS, MixGains, fit_to_length, load_vst3, mix_stems_with_gains, remaster, stem_chain
 from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
-from mtm_daw.provenance import ReferenceRecord, Recipe, file_reference, file_sha256, reference_signal
+from mtm_daw.provenance import MixSpec, ReferenceRecord, Recipe, file_reference, file_sha256, reference_signal
 from mtm_daw.render import SAMPLE_RATE, TAIL_SECONDS, make_renderer, render_score
 from mtm_daw.plan.planner import make_plan
 from mtm_daw.score.baseline import compose
@@ -138,9 +138,10 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
         description.sentence = description.sentence or description.to_sentence()
     # 2-3. render and mix (with the recipe's gains when it keeps a parent's)
     gains = MixGains.from_dict(recipe.mix_gains) if recipe.mix_gains else None
+    mix = MixSpec.from_dict(recipe.mix) if recipe.mix else None
     cue = cue_from_score(score, description, recipe.seed, recipe.engine,
                          RenderSettings.from_dict(recipe.render), steps, warn, loop_bars=recipe.loop_bars, gains=gains,
-                         end_seconds=recipe.end_seconds)
+                         end_seconds=recipe.end_seconds, mix=mix)
     cue.parameters.update(built.parameters)
     cue.parameters["recipe"] = recipe.to_dict()
     return cue
@@ -295,36 +296,66 @@ def render_midi_cue(path: str | Path, genre: str = "pop", settings: RenderSettin
 
 def cue_from_score(score: Score, description: MusicDescription, seed: int, engine: str, settings: RenderSettings,
                    steps: Steps, warn: Callable[[str], None] = print, loop_bars: int = 0,
-                   gains: MixGains | None = None, end_seconds: float = 0.0) -> Cue:
+                   gains: MixGains | None = None, end_seconds: float = 0.0, mix: MixSpec | None = None) -> Cue:
     # 3. render every role through the SoundFont (or the built-in synth)
-    chains = {role: role_chain(role, description.genre, score.tempo) for role in score.tracks}
+    dry, renderer_name = render_stems(score, settings, steps.stage("render"), warn, loop_bars)
+    # 4.-5. mix, and end with the picture
+    return mix_cue(dry, score, description, seed, engine, settings, renderer_name, steps.stage("mix"), loop_bars,
+                   gains, end_seconds, mix)
+
+
+def render_stems(score: Score, settings: RenderSettings, progress: Callable[[float], None] = lambda f: None,
+                 warn: Callable[[str], None] = print, loop_bars: int = 0) -> tuple[dict[str, Stem], str]:
+    """Every role's dry stem (the release tail a loop wraps, or the usual one) and what rendered them."""
+    renderer = make_renderer(settings.soundfont, settings.synth, settings.sample_rate, warn)
+    try:
+        stems = render_score(score, renderer, tail_seconds=LOOP_TAIL_SECONDS if loop_bars else TAIL_SECONDS,
+                             progress=progress)
+    finally:
+        renderer.close()
+    return stems, renderer.name
+
+
+def mix_cue(dry: dict[str, Stem], score: Score, description: MusicDescription, seed: int, engine: str,
+            settings: RenderSettings, renderer_name: str, progress: Callable[[float], None] = lambda f: None,
+            loop_bars: int = 0, gains: MixGains | None = None, end_seconds: float = 0.0,
+            mix: MixSpec | None = None) -> Cue:
+    """Dry stems -> a Cue: a chain per role (the MixSpec's preset and gain, then the user's VST3s), the
+    master bus to the loudness target (or `gains`), the mix file from the stems heard (mute, solo), and
+    every buffer ending at `end_seconds` when given. `dry` is left as it was (the panel keeps it)."""
+    spec = mix or MixSpec()
+    chains = {role: stem_chain(role, spec.stem(role).preset, spec.stem(role).gain_db, description.genre, score.tempo)
+              for role in score.tracks}
     for role, paths in settings.plugins.items():
         if role not in chains:
             raise MtmError(f"--plugin names role '{role}', which this cue does not have")
         for path in paths:
             chains[role].append(load_vst3(path))
-    renderer = make_renderer(settings.soundfont, settings.synth, settings.sample_rate, warn)
-    try:
-        stems = render_score(score, renderer, tail_seconds=LOOP_TAIL_SECONDS if loop_bars else TAIL_SECONDS,
-                             progress=steps.stage("render"))
-    finally:
-        renderer.close()
+    unknown = set(spec.stems) - set(chains)
+    if unknown:
+        raise MtmError(f"the mix names stems this cue does not have: {', '.join(sorted(unknown))}")
 
-    # 4. mix: a chain per role, then the master bus to the loudness target
-    def mix(stems: dict[str, Stem]):
-        return mix_stems_with_gains(stems, chains, settings.target_lufs, progress=steps.stage("mix"), gains=gains,
+    def mixed(stems: dict[str, Stem]):
+        return mix_stems_with_gains(stems, chains, settings.target_lufs, progress=progress, gains=gains,
                                     release_dry=True)
 
+    given = gains
     if loop_bars:  # the release tail wrapped into the start, the effects settled round the loop
         period = loop_samples(score, settings.sample_rate)
-        stems = {role: Stem(role, wrap_tail(stem.audio, period, sample_rate=stem.sample_rate), stem.sample_rate,
-                            stem.program) for role, stem in stems.items()}
-        stems, mix_audio, loudness, gains = settle_and_mix(stems, period, mix)
+        wrapped = {role: Stem(role, wrap_tail(stem.audio, period, sample_rate=stem.sample_rate), stem.sample_rate,
+                              stem.program) for role, stem in dry.items()}
+        stems, mix_audio, loudness, gains = settle_and_mix(wrapped, period, mixed)
     else:
-        stems, mix_audio, loudness, gains = mix(stems)
-    if end_seconds:  # 5. the picture's end: every stem and the mix stop with it
+        stems, mix_audio, loudness, gains = mixed(dict(dry))
+    audible = spec.audible(stems)
+    if len(audible) < len(stems):  # the mix file from the stems heard, mastered again (or as before)
+        mix_audio, loudness, heard_db = remaster(stems, audible, settings.sample_rate, settings.target_lufs,
+                                                 given.heard_db if given else None)
+        gains = replace(gains, heard_db=heard_db)
+    if end_seconds:  # the picture's end: every stem and the mix stop with it
         rate = settings.sample_rate
         stems = {role: replace(stem, audio=fit_to_length(stem.audio, rate, end_seconds)) for role, stem in stems.items()}
         mix_audio = fit_to_length(mix_audio, rate, end_seconds)
-    return Cue(description, score, stems, mix_audio, settings.sample_rate, renderer.name, engine, seed, loudness,
-               parameters={"render": settings.to_dict(), "mix": gains.to_dict()}, loop_bars=loop_bars)
+    parameters = {"render": settings.to_dict(), "mix": gains.to_dict()}
+    return Cue(description, score, stems, mix_audio, settings.sample_rate, renderer_name, engine, seed, loudness,
+               parameters=parameters, loop_bars=loop_bars)

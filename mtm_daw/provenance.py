@@ -9,6 +9,7 @@ SoundFont, the references with their source and licence, and the software it ran
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 from dataclasses import asdict, dataclass, field
@@ -97,6 +98,64 @@ def reference_signal(record: dict, warn=print):
     return signal
 
 
+# --- how the stems are mixed -------------------------------------------------------------------
+# A recipe's MixSpec: per stem an FX preset, a gain, mute and solo, so a remix (`mtm remix`, the panel's
+# mixer) is made again sample for sample by `mtm reproduce`. mix.chains.stem_chain builds the chains.
+
+FX_PRESETS = ("genre", "dry", "pop", "rock", "electronic", "ambient", "cinematic", "jazz", "orchestral")
+GAIN_RANGE_DB = (-60.0, 24.0)
+
+
+@dataclass
+class StemMix:
+    preset: str = "genre"  # "genre": the cue's own style's chain; "dry": level only; else that style's chain
+    gain_db: float = 0.0  # after the chain
+    mute: bool = False  # left out of the mix file (its stem file is still written)
+    solo: bool = False  # with any stem soloed, only the soloed ones are in the mix file
+
+    def check(self, role: str) -> "StemMix":
+        if self.preset not in FX_PRESETS:
+            raise MtmError(f"{role}: unknown FX preset '{self.preset}' (choose {', '.join(FX_PRESETS)})")
+        low, high = GAIN_RANGE_DB
+        if isinstance(self.gain_db, bool) or not isinstance(self.gain_db, (int, float)) \
+                or not (math.isfinite(self.gain_db) and low <= self.gain_db <= high):
+            raise MtmError(f"{role}: gain {self.gain_db!r} dB is outside {low:g}..{high:g} dB")
+        if not isinstance(self.mute, bool) or not isinstance(self.solo, bool):
+            raise MtmError(f"{role}: mute and solo are true or false")
+        return self
+
+
+@dataclass
+class MixSpec:
+    stems: dict[str, StemMix] = field(default_factory=dict)  # by role; a role not named mixes as StemMix()
+
+    def stem(self, role: str) -> StemMix:
+        return self.stems.get(role, StemMix())
+
+    def audible(self, roles) -> list[str]:
+        """The roles heard in the mix file: the soloed ones if any, else those not muted."""
+        roles = list(roles)
+        soloed = [role for role in roles if self.stem(role).solo]
+        return soloed if soloed else [role for role in roles if not self.stem(role).mute]
+
+    def to_dict(self) -> dict:
+        return {role: asdict(settings) for role, settings in self.stems.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "mix") -> "MixSpec":
+        if not isinstance(data, dict):
+            raise MtmError(f"{source}: a mix is an object of stems, got {data!r}")
+        stems = {}
+        for role, settings in data.items():
+            if not isinstance(settings, dict) or set(settings) - set(StemMix.__dataclass_fields__):
+                raise MtmError(f"{source}: stem '{role}' needs preset, gain_db, mute and solo, got {settings!r}")
+            try:
+                stems[str(role)] = StemMix(**settings).check(f"{source}: {role}")
+            except TypeError as error:
+                raise MtmError(f"{source}: stem '{role}': {error}") from None
+        return cls(stems)
+
+
 @dataclass
 class Recipe:
     """How a cue was made. `operation` says which of the fields below apply:
@@ -105,7 +164,8 @@ class Recipe:
     render_midi  midi (a file and its checksum) -> score
     extend       the parent's score, continued by extend_bars (engine and seed as for compose)
     regenerate   the parent's score with `role` written anew in bars[0]..bars[1] (1-based, inclusive)
-    Every operation then renders with `render`; loop_bars > 0 makes a seamless loop of that many bars.
+    Every operation then renders with `render` and mixes with `mix` (a remix is the recipe with another
+    mix); loop_bars > 0 makes a seamless loop of that many bars.
     """
 
     operation: str = "compose"
@@ -123,6 +183,7 @@ class Recipe:
     role: str | None = None  # regenerate: the stem written anew
     mix_gains: dict | None = None  # regenerate: the parent's mix gains, kept so other stems stay identical
     end_seconds: float = 0.0  # > 0: stems and mix end here (a picture's end) with a short fade; 0: the release kept
+    mix: dict | None = None  # a MixSpec as a dict (per stem FX preset, gain, mute, solo); None = the defaults
     parent: "Recipe | None" = None
 
     def to_dict(self) -> dict:
@@ -157,6 +218,8 @@ class Recipe:
                            f"got {self.end_seconds!r}")
         if self.end_seconds and self.loop_bars:
             raise MtmError(f"{source}: a loop has no end to cut at (end_seconds with loop_bars)")
+        if self.mix is not None:
+            MixSpec.from_dict(self.mix, f"{source}: mix")
         needs = {"compose": "description", "render_midi": "midi", "extend": "parent", "regenerate": "parent"}
         if getattr(self, needs[self.operation]) is None:
             raise MtmError(f"{source}: a {self.operation} recipe needs its {needs[self.operation]}")

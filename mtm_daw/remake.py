@@ -1,22 +1,26 @@
-"""Cues made again from a render's sidecar: reproduce it exactly, extend it, or regenerate some bars of one stem.
+"""Cues made again from a render's sidecar: reproduce it exactly, extend it, regenerate some bars of one stem,
+or mix it again.
 
     cue = reproduce_cue("out/cue_120bpm_Dmin_description.json")
     export_cue(cue, "again/")   # the same WAV and MIDI bytes on the same machine and software
     longer = extend_cue("out/cue_120bpm_Dmin_description.json", bars=8)
     redone = regenerate_cue("out/cue_120bpm_Dmin_description.json", bars=(5, 8), role="melody")
+    remixed = remix_cue("out/cue_120bpm_Dmin_description.json", MixSpec({"drums": StemMix(gain_db=-3.0)}))
 
-Each writes a new Recipe whose parent is the sidecar's, so the result can itself be reproduced.
+Each writes a new Recipe (extend and regenerate: one whose parent is the sidecar's; remix: the sidecar's with
+another mix), so the result can itself be reproduced.
 """
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Callable
 
 from mtm_daw.cue import Cue
 from mtm_daw.errors import MtmError
 from mtm_daw.pipeline import RenderSettings, make_cue
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
-from mtm_daw.provenance import Recipe, differences, load_sidecar
+from mtm_daw.provenance import MixSpec, Recipe, StemMix, differences, load_sidecar
 from mtm_daw.score.score import ROLES
 
 
@@ -31,7 +35,7 @@ def reproduce_cue(sidecar_path: str | os.PathLike, progress: ProgressCallback = 
     check_plugins(sidecar["recipe"], sidecar_path, allow_plugins)
     for note in differences(sidecar):
         warn(f"note: {note}; the audio may not be bit-identical")
-    if "panel_mix" in sidecar.get("parameters", {}):
+    if "panel_mix" in sidecar.get("parameters", {}) and sidecar["recipe"].mix is None:  # before mixes were recipes
         warn("note: this cue was re-mixed in the panel; it is made again as first rendered")
     return make_cue(sidecar["recipe"], progress, cancel, warn)
 
@@ -74,7 +78,7 @@ def extend_cue(sidecar_path: str | os.PathLike, bars: int, seed: int | None = No
     gains = None if parent.loop_bars else sidecar.get("parameters", {}).get("mix")
     recipe = Recipe("extend", parent.engine, seed, generation=_with_seed(parent.generation, seed),
                     reference=parent.reference, render=parent.render, loop_bars=loop_bars, extend_bars=bars,
-                    mix_gains=gains, parent=parent).check(str(sidecar_path))
+                    mix_gains=gains, mix=parent.mix, parent=parent).check(str(sidecar_path))
     return make_cue(recipe, progress, cancel, warn)
 
 
@@ -96,8 +100,40 @@ def regenerate_cue(sidecar_path: str | os.PathLike, bars: tuple[int, int], role:
     recipe = Recipe("regenerate", parent.engine, seed, generation=_with_seed(parent.generation, seed),
                     reference=parent.reference, render=parent.render, loop_bars=parent.loop_bars,
                     bars=[first, last], role=role, mix_gains=sidecar.get("parameters", {}).get("mix"),
-                    parent=parent).check(str(sidecar_path))
+                    mix=parent.mix, parent=parent).check(str(sidecar_path))
     return make_cue(recipe, progress, cancel, warn)
+
+
+def remix_cue(sidecar_path: str | os.PathLike, mix: MixSpec, progress: ProgressCallback = no_progress,
+              cancel: CancelToken | None = None, warn: Callable[[str], None] = print,
+              allow_plugins: bool = False) -> Cue:
+    """The cue mixed again with `mix` (per stem FX preset, gain, mute, solo): its recipe with that mix, so
+    the notes are the cue's own and `mtm reproduce` makes the remix again."""
+    sidecar = load_sidecar(sidecar_path)
+    recipe = sidecar["recipe"]
+    check_render(recipe, sidecar_path)
+    check_plugins(recipe, sidecar_path, allow_plugins)
+    stems = set(sidecar.get("stems", {}))
+    unknown = sorted(set(mix.stems) - stems)
+    if stems and unknown:
+        raise MtmError(f"{sidecar_path}: this cue has no {', '.join(unknown)} stem (it has: {', '.join(sorted(stems))})")
+    for note in differences(sidecar):
+        warn(f"note: {note}; the remix may not match the cue's own audio bit for bit")
+    return make_cue(replace(recipe, mix=mix.to_dict()).check(str(sidecar_path)), progress, cancel, warn)
+
+
+def mix_with_changes(mix: MixSpec, gains: dict[str, float] | None = None, presets: dict[str, str] | None = None,
+                     mute: tuple[str, ...] = (), solo: tuple[str, ...] = (), unmute: tuple[str, ...] = ()) -> MixSpec:
+    """`mix` with these stems' gains and presets set, muted, soloed or unmuted (and unsoloed)."""
+    stems = {role: replace(settings) for role, settings in mix.stems.items()}
+    for role in sorted({*(gains or {}), *(presets or {}), *mute, *solo, *unmute}):
+        settings = stems.setdefault(role, StemMix())
+        settings.gain_db = (gains or {}).get(role, settings.gain_db)
+        settings.preset = (presets or {}).get(role, settings.preset)
+        settings.mute = role in mute or (settings.mute and role not in unmute)
+        settings.solo = role in solo or (settings.solo and role not in unmute)
+        settings.check(role)
+    return MixSpec(stems)
 
 
 def _parent(sidecar_path: str | os.PathLike, warn: Callable[[str], None],

@@ -31,7 +31,6 @@ from mtm_daw.progress import CancelToken, ProgressCallback
 PEAK_POINTS = 480  # columns in a waveform thumbnail
 THUMBNAILS = 12  # frames in a video's strip
 THUMBNAIL_SIDE = 160  # pixels, long side
-FX_PRESETS = ("genre", "dry", "pop", "rock", "electronic", "ambient", "cinematic", "jazz", "orchestral")
 
 Warn = Callable[[str], None]
 
@@ -311,7 +310,7 @@ def _remake_source(payload: dict, warn: Warn) -> tuple[Path, dict, bool]:
         raise MtmError(f"{sidecar_path.name}: this cue was mixed with VST3 plugins ({', '.join(names)}) that are not "
                        "the ones in the panel's settings; plugins run code on your machine, so the panel loads only "
                        "the plugins you set in Settings (⚙ → VST3 plugins)")
-    if "panel_mix" in sidecar.get("parameters", {}):
+    if "panel_mix" in sidecar.get("parameters", {}) and sidecar["recipe"].mix is None:  # before mixes were recipes
         warn("note: this cue was re-mixed in the panel; the new cue is mixed as the cue was first rendered")
     return sidecar_path, sidecar, allow_plugins
 
@@ -348,81 +347,51 @@ def _export_next_to(cue, sidecar_path: Path, name: str, progress: ProgressCallba
 _DRY_CACHE: dict[str, tuple[str, dict]] = {}  # cue (its sidecar path) -> (render key, dry stems)
 
 
-def fx_chain(role: str, preset: str, genre: str, tempo: float):
-    """A stem's chain for an FX preset: 'genre' (the cue's own), 'dry' (level only) or a genre's chain."""
-    from pedalboard import Gain, Pedalboard
-
-    from mtm_daw.mix.chains import ROLE_GAIN_DB, role_chain
-
-    if preset == "dry":
-        return Pedalboard([Gain(gain_db=ROLE_GAIN_DB.get(role, -4.0))])
-    if preset not in FX_PRESETS:
-        raise MtmError(f"unknown FX preset '{preset}' (choose {', '.join(FX_PRESETS)})")
-    return role_chain(role, genre if preset == "genre" else preset, tempo)
-
-
 def remix_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
     """payload: the generate result ("result") and the mixer ({role: {gain_db, mute, solo, preset}}).
 
-    Every stem is written with its preset and gain; mute and solo shape the mix file only.
+    The cue's recipe with this mix (a MixSpec), mixed by the pipeline from dry stems rendered once per
+    cue: every stem is written with its preset and gain, mute and solo shape the mix file, and the
+    sidecar's recipe records it all, so `mtm reproduce` makes the remix again sample for sample.
     """
-    from pedalboard import Gain
-
     from mtm_daw.cue import Cue
     from mtm_daw.export import export_cue
-    from mtm_daw.mix import chain_to_list, load_vst3, master, mix_stems
-    from mtm_daw.render import make_renderer, render_score
+    from mtm_daw.mix import MixGains
+    from mtm_daw.pipeline import RenderSettings, mix_cue, render_stems
+    from mtm_daw.provenance import MixSpec, Recipe
     from mtm_daw.score.score import Score
 
-    # 1. check inputs
-    result, mixer = payload["result"], payload["mixer"]
+    # 1. check inputs: the recipe with the mixer's mix
+    result = payload["result"]
     description = MusicDescription.from_dict(result["description"]).validate()
     score = Score.from_dict(result["score"])
-    settings = render_settings(result.get("render", {}))
-    unknown = set(mixer) - set(score.tracks)
-    if unknown:
-        raise MtmError(f"the mixer names stems this cue does not have: {', '.join(sorted(unknown))}")
+    mix = MixSpec.from_dict(payload["mixer"], "the mixer")
+    recipe = replace(Recipe.from_dict(result["parameters"]["recipe"], "the cue's recipe"), mix=mix.to_dict())
+    settings = RenderSettings.from_dict(recipe.render)  # as the cue was rendered, so the remix reproduces
     # 2. the dry stems: rendered once per cue and kept for the next remix
-    key = repr((settings.soundfont, settings.synth, result["sample_rate"]))  # the sidecar names the score
+    key = repr((settings.soundfont, settings.synth, settings.sample_rate))  # the sidecar names the score
     cue_id = result["files"].get("sidecar") or result["folder"]  # a folder can hold a cue and its extensions
     cached = _DRY_CACHE.get(cue_id)
     if cached is None or cached[0] != key:
         progress("render", 0.0)
-        renderer = make_renderer(settings.soundfont, settings.synth, result["sample_rate"], warn)
-        try:
-            dry = render_score(score, renderer, progress=lambda f: (cancel.check(), progress("render", 0.4 * f)))
-        finally:
-            renderer.close()
+        dry, _ = render_stems(score, settings, lambda f: (cancel.check(), progress("render", 0.4 * f)), warn,
+                              recipe.loop_bars)
         _DRY_CACHE.clear()  # one cue's dry stems at a time: long cues are large
         _DRY_CACHE[cue_id] = (key, dry)
     dry = _DRY_CACHE[cue_id][1]
-    # 3. chains: preset + the user's VST3s + the row's gain
-    chains = {}
-    for role in score.tracks:
-        row = mixer.get(role, {})
-        chain = fx_chain(role, row.get("preset", "genre"), description.genre, score.tempo)
-        for path in settings.plugins.get(role, []):
-            chain.append(load_vst3(path))
-        chain.append(Gain(gain_db=float(row.get("gain_db", 0.0))))
-        chains[role] = chain
     cancel.check()
-    stems, mix, loudness = mix_stems(dry, chains, settings.target_lufs,
-                                     progress=lambda f: (cancel.check(), progress("mix", 0.4 + 0.45 * f)))
-    # 4. mute / solo: the mix is mastered again from the stems you hear
-    soloed = [role for role, row in mixer.items() if row.get("solo")]
-    audible = [role for role in stems if (role in soloed if soloed else not mixer.get(role, {}).get("mute"))]
-    if len(audible) < len(stems):
-        if audible:
-            mix, _, loudness = master(np.sum([stems[r].audio for r in audible], axis=0).astype(np.float32),
-                                      result["sample_rate"], settings.target_lufs)
-        else:
-            mix, loudness = np.zeros_like(mix), float("-inf")
-    parameters = dict(result.get("parameters", {}))
-    parameters["panel_mix"] = {role: {**mixer.get(role, {}), "chain": chain_to_list(chains[role])} for role in stems}
-    cue = Cue(description=description, score=score, stems=stems, mix=mix, sample_rate=result["sample_rate"],
-              renderer=result["renderer"], engine=result["engine"], seed=result["seed"], loudness_lufs=loudness,
-              parameters=parameters)
-    # 5. write over the session's files
+    # 3. mix as the pipeline does
+    gains = MixGains.from_dict(recipe.mix_gains) if recipe.mix_gains else None
+    mixed = mix_cue(dry, score, description, result["seed"], result["engine"], settings, result["renderer"],
+                    lambda f: (cancel.check(), progress("mix", 0.4 + 0.45 * f)), recipe.loop_bars, gains,
+                    recipe.end_seconds, mix)
+    parameters = {key: value for key, value in result.get("parameters", {}).items() if key != "panel_mix"}
+    parameters.update(mixed.parameters, recipe=recipe.to_dict())
+    cue = Cue(description=description, score=score, stems=mixed.stems, mix=mixed.mix,
+              sample_rate=result["sample_rate"], renderer=result["renderer"], engine=result["engine"],
+              seed=result["seed"], loudness_lufs=mixed.loudness_lufs, parameters=parameters,
+              loop_bars=recipe.loop_bars)
+    # 4. write over the session's files
     paths = export_cue(cue, result["folder"], result["name"], overwrite=True,
                        progress=_export_progress(progress, cancel, 0.85))
     return cue_summary(cue, paths, Path(result["folder"]), result["name"], result.get("render", {}))

@@ -249,7 +249,7 @@ def test_export_to_folder_copies_the_cue(qtbot, generated, tmp_path, monkeypatch
     assert job.state == "failed" and asked and "already exists" in asked[0]
 
 
-def test_mixer_remixes_the_files(qtbot, generated):
+def test_mixer_remixes_the_files_and_reproduce_makes_the_remix_again(qtbot, generated, tmp_path):
     mix = Path(generated.result["files"]["mix"])
     before = mix.stat().st_mtime_ns
     row = generated.stems.rows["drums"]
@@ -261,10 +261,14 @@ def test_mixer_remixes_the_files(qtbot, generated):
     assert row.waveform.dimmed
     import json
 
+    from mtm_daw.cli import main
+
     sidecar = json.loads(Path(result["files"]["sidecar"]).read_text())
-    panel_mix = sidecar["parameters"]["panel_mix"]
-    assert panel_mix["drums"]["mute"] is True and panel_mix["melody"]["preset"] == "dry"
-    assert [name for name, _ in panel_mix["melody"]["chain"]] == ["Gain", "Gain"]  # dry: level + the row's gain
+    recorded = sidecar["recipe"]["mix"]  # the mix is part of the cue's recipe ...
+    assert recorded["drums"]["mute"] is True and recorded["melody"]["preset"] == "dry"
+    assert main(["reproduce", result["files"]["sidecar"], "--quiet", "-o", str(tmp_path / "again")]) == 0
+    for path in [path for path in result["files"].values() if path.endswith(".wav")]:  # ... so it is made again
+        assert (tmp_path / "again" / Path(path).name).read_bytes() == Path(path).read_bytes(), Path(path).name
     with qtbot.waitSignal(generated.result_ready, timeout=30000):
         row.mute.setChecked(False)
         generated.stems.rows["melody"].preset.setCurrentIndex(0)

@@ -8,11 +8,11 @@ import numpy as np
 from pedalboard import Pedalboard
 
 from mtm_daw.cue import Stem
-from mtm_daw.mix.chains import chain_from_list, chain_to_list, load_vst3, role_chain
+from mtm_daw.mix.chains import chain_from_list, chain_to_list, load_vst3, role_chain, stem_chain
 from mtm_daw.mix.master import CEILING_DBFS, TARGET_LUFS, master, master_at_gain, measure_lufs
 
 __all__ = ["chain_from_list", "chain_to_list", "load_vst3", "role_chain", "master", "measure_lufs",
-           "mix_stems", "mix_stems_with_gains", "MixGains", "TARGET_LUFS"]
+           "mix_stems", "mix_stems_with_gains", "remaster", "stem_chain", "MixGains", "TARGET_LUFS"]
 
 
 @dataclass
@@ -21,13 +21,16 @@ class MixGains:
 
     master_db: float  # into the master bus (sets the mix's loudness)
     stems_db: float  # on every processed stem (the master's, trimmed so the loudest stem peaks at the ceiling)
+    heard_db: float | None = None  # into the master bus for a mix of only some stems (others muted)
 
     def to_dict(self) -> dict:
-        return {"master_db": self.master_db, "stems_db": self.stems_db}
+        heard = {} if self.heard_db is None else {"heard_db": self.heard_db}
+        return {"master_db": self.master_db, "stems_db": self.stems_db, **heard}
 
     @classmethod
     def from_dict(cls, data: dict) -> "MixGains":
-        return cls(float(data["master_db"]), float(data["stems_db"]))
+        heard = data.get("heard_db")
+        return cls(float(data["master_db"]), float(data["stems_db"]), None if heard is None else float(heard))
 
 
 def mix_stems(stems: dict[str, Stem], chains: dict[str, Pedalboard], target_lufs: float = TARGET_LUFS,
@@ -80,6 +83,21 @@ def mix_stems_with_gains(stems: dict[str, Stem], chains: dict[str, Pedalboard], 
         stem.audio *= gain
     progress(1.0)
     return processed, mix, loudness, gains
+
+
+def remaster(stems: dict[str, Stem], roles: list[str], sample_rate: int, target_lufs: float = TARGET_LUFS,
+             master_db: float | None = None) -> tuple[np.ndarray, float, float]:
+    """A mix of some of the processed stems (those heard when others are muted), mastered to the target
+    or at `master_db`: (mix, its LUFS, the master gain); silence at -inf LUFS when there are none."""
+    if not roles:
+        length = next(iter(stems.values())).audio.shape[1]
+        return np.zeros((2, length), dtype=np.float32), float("-inf"), 0.0
+    summed = np.sum([stems[role].audio for role in roles], axis=0).astype(np.float32)
+    if master_db is not None:
+        mix, loudness = master_at_gain(summed, sample_rate, master_db)
+        return mix, loudness, master_db
+    mix, gain_db, loudness = master(summed, sample_rate, target_lufs)
+    return mix, loudness, float(gain_db)
 
 
 END_FADE_SECONDS = 0.05

@@ -87,6 +87,18 @@ def role_chain(role: str, genre: str, tempo: float = 120.0) -> Pedalboard:
     return Pedalboard(chain + [gain])
 
 
+def stem_chain(role: str, preset: str, gain_db: float, genre: str, tempo: float = 120.0) -> Pedalboard:
+    """A stem's chain in a mix: its FX preset ("genre": the cue's own style's chain, "dry": level only,
+    else that style's chain), then its gain (none at 0 dB)."""
+    if preset == "dry":
+        chain = Pedalboard([Gain(gain_db=ROLE_GAIN_DB.get(role, -4.0))])
+    else:
+        chain = role_chain(role, genre if preset == "genre" else preset, tempo)
+    if gain_db:
+        chain.append(Gain(gain_db=float(gain_db)))
+    return chain
+
+
 def load_vst3(path: str | Path, parameters: dict | None = None):
     """A user's VST3 effect, ready to append to a chain."""
     path = Path(path).expanduser()

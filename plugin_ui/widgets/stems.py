@@ -7,9 +7,9 @@ from PyQt6.QtGui import QColor, QPainter, QPixmap
 from PyQt6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout,
                              QWidget)
 
+from mtm_daw.provenance import FX_PRESETS
 from mtm_daw.score.gm import GM_PROGRAMS
 from mtm_daw.score.score import ROLES
-from plugin_ui.backend import FX_PRESETS
 from plugin_ui.theme import role_colour
 from plugin_ui.widgets.drag import DragHandle
 
