@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import sys
-import time
 import traceback
 import warnings
 from dataclasses import replace
@@ -18,41 +17,13 @@ from pathlib import Path
 
 from mtm_daw import __version__
 from mtm_daw.description import GENRES, MOODS, MusicDescription
-from mtm_daw.score.styles import style_for
 from mtm_daw.errors import Cancelled, MtmError, one_line
+from mtm_daw.progress import ProgressPrinter
 from mtm_daw.score.gm import program_from_name
 from mtm_daw.score.score import ROLES, parse_time_signature
+from mtm_daw.score.styles import style_for
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
-
-
-class ProgressPrinter:
-    """One updating line on a terminal, a line per stage otherwise (logs, CI)."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
-        self.tty = sys.stderr.isatty()
-        self.started = time.monotonic()
-        self.last_stage = None
-        self.last_printed = None
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        if self.quiet:
-            return
-        elapsed = time.monotonic() - self.started
-        eta = f", about {elapsed / fraction - elapsed:.0f} s left" if 0.05 < fraction < 1 else ""
-        line = f"{stage:>8} {fraction * 100:3.0f}%{eta}"
-        if self.tty:
-            sys.stderr.write(f"\r{line:<48}")
-            sys.stderr.flush()
-        elif stage != self.last_printed and fraction > 0:  # a stage's line once it is under way, so input
-            sys.stderr.write(line + "\n")              # refused at the start gets its one error line alone
-            self.last_printed = stage
-        self.last_stage = stage
-
-    def done(self) -> None:
-        if self.tty and not self.quiet and self.last_stage is not None:
-            sys.stderr.write("\n")
 
 
 def _parse_assignments(values: list[str] | None, what: str) -> dict[str, list[str]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mtm_daw.description import GENRES, MOODS
 from mtm_daw.errors import MtmError, one_line
+from mtm_daw.progress import CancelToken, ProgressPrinter
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 2, 130
 
@@ -31,9 +32,6 @@ def _open(args: argparse.Namespace, create: bool = True, read_only: bool = False
 def _progress_and_ctrl_c(quiet: bool):
     """(progress printer, cancel token) for a long library job: Ctrl-C sets the token, so the job
     finishes the file in hand and stops cleanly; the previous handler is back afterwards."""
-    from mtm_daw.cli import ProgressPrinter
-    from mtm_daw.progress import CancelToken
-
     token = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: token.cancel())
     printer = ProgressPrinter(quiet)
