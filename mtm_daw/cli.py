@@ -189,12 +189,16 @@ def cmd_describe(args: argparse.Namespace) -> int:
     from mtm_daw.describe import describe
 
     printer = ProgressPrinter(args.quiet or args.json)
-    description = describe(args.source, describer=args.describer, model=args.model, progress=printer)
+    notes: list[str] = []
+    description = describe(args.source, describer=args.describer, model=args.model, progress=printer,
+                           notes=notes.append)
     printer.done()
     if args.json:
         print(description.to_json())
         return EXIT_OK
     print(description.sentence)
+    for line in notes:
+        print(f"  {line}")
     rendered = description.to_sentence()
     if rendered != description.sentence:
         print(f"  understood as: {rendered}")

@@ -47,8 +47,12 @@ def test_describe_hears_an_audio_file_and_a_midi_file(tmp_path):
     score, samples = style_render("jazz", seconds=12.0)
     wav = tmp_path / "loop.wav"
     write_wav(wav, samples[None, :], SAMPLE_RATE)
-    description = describe(str(wav))
+    notes = []
+    description = describe(str(wav), notes=notes.append)
     assert description.genre == "jazz"
+    heard, confidences = notes  # what was heard, with the confidences the description has no field for
+    assert heard.startswith("heard as jazz ") and "% (musicnn and joint space); mood " in heard
+    assert "instruments " in heard and confidences.startswith("tempo confidence 0.")
     midi = tmp_path / "loop.mid"
     score_to_midi(score).save(str(midi))
     assert describe(str(midi)).genre == "jazz"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import Callable
 
 from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription, fit_tempo_to_duration
 from mtm_daw.errors import MtmError
@@ -24,11 +25,14 @@ def looks_like_path(source: str) -> bool:
 
 
 def describe(source: str | Path, describer: str = "auto", model: str | None = None,
-             progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> MusicDescription:
+             progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
+             notes: Callable[[str], None] = lambda line: None) -> MusicDescription:
     """Describe a file (video, image, audio, MIDI, text, description JSON) or a text idea.
 
     describer: "auto"/"visual" use the offline visual analysis; "vlm" adds a local vision-language
-    model (`model` = its folder) whose caption refines genre, mood and instruments.
+    model (`model` = its folder) whose caption refines genre, mood and instruments. notes: receives
+    lines on how the input was read that the description has no field for (for audio: the styles,
+    mood and instruments heard, with their confidences, and the tempo's and key's).
     """
     if describer not in DESCRIBERS:
         raise MtmError(f"unknown describer '{describer}' (choose {', '.join(DESCRIBERS)})")
@@ -59,7 +63,7 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
 
         description = describe_image(path)
     elif kind == "audio":
-        description = describe_audio(path)
+        description = describe_audio(path, notes)
     elif kind == "midi":
         description = describe_midi(path, listen=True)
     else:
@@ -103,18 +107,26 @@ def _with_sentence(description: MusicDescription) -> MusicDescription:
     return description
 
 
-def describe_audio(path: Path) -> MusicDescription:
+def describe_audio(path: Path, notes: Callable[[str], None] = lambda line: None) -> MusicDescription:
     """A reference loop or song: its tempo, key and length, and the style and mood it is heard as
-    (describe.listening: musicnn's taggers and the joint space)."""
+    (describe.listening: musicnn's taggers and the joint space); `notes` receives what was heard with
+    the confidences."""
     from mtm_daw.analysis.audio import analyze_audio, listen_to_file
-    from mtm_daw.describe.listening import hear
+    from mtm_daw.describe.listening import RULE_CONFIDENCE, hear
 
     listening = listen_to_file(path, max_seconds=MAX_DURATION_SECONDS)
     analysis = analyze_audio(listening)
     key = analysis.key or "C major"
     tempo = analysis.bpm if analysis.bpm > 0 else 100.0
     heard = hear(listening.mono, listening.mono_rate, key, tempo)
-    return MusicDescription(genre=heard.style[0], mood=heard.mood[0], tempo=round(tempo, 2), key=key,
+    styles = ", ".join(f"{name} {confidence:.0%}" for name, confidence in heard.styles[:3])
+    mood, confidence = heard.mood
+    how = "from mode and tempo" if confidence == RULE_CONFIDENCE else "heard"
+    notes(f"heard as {styles} ({' and '.join(heard.listeners)}); mood {mood} ({how}, {confidence:.0%}); "
+          f"instruments {', '.join(heard.instruments)}")
+    notes(f"tempo confidence {analysis.tempo_confidence:.2f}" + ("" if analysis.bpm > 0 else " (no steady beat: 100 BPM)")
+          + (f", key confidence {analysis.key_confidence:.2f}" if analysis.key else ", no key heard (C major)"))
+    return MusicDescription(genre=heard.style[0], mood=mood, tempo=round(tempo, 2), key=key,
                             duration=min(max(analysis.duration, 1.0), MAX_DURATION_SECONDS))
 
 
