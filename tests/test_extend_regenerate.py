@@ -2,8 +2,8 @@
 note and sample outside the edit exactly as it was."""
 import numpy as np
 import pytest
-from pedalboard.io import AudioFile
 
+from audio_files import read_audio
 from mtm_daw.cli import main
 from mtm_daw.edit import parse_bars
 from mtm_daw.errors import MtmError
@@ -14,11 +14,6 @@ SR = 48000
 ROLES = ("drums", "bass", "harmony", "melody")
 REGION = (8.0, 20.0)  # bars 3-5 of 4/4, in beats
 REGION_START_SAMPLE = int(REGION[0] * 0.5 * SR)  # at 120 BPM
-
-
-def read(path):
-    with AudioFile(str(path)) as handle:
-        return handle.read(handle.frames)
 
 
 def notes(score, role):
@@ -56,16 +51,16 @@ def test_regenerated_bars_change_only_inside_the_region_of_the_chosen_stem(paren
         assert all(n[0] + n[1] <= end + 1e-6 for n in inside)
 
     for role in ROLES:
-        old = read(folder / "a" / f"cue_120bpm_Dmin_{role}.wav")
-        new = read(folder / "b" / f"cue_melody_bars3-5_120bpm_Dmin_{role}.wav")
+        old = read_audio(folder / "a" / f"cue_120bpm_Dmin_{role}.wav")
+        new = read_audio(folder / "b" / f"cue_melody_bars3-5_120bpm_Dmin_{role}.wav")
         assert old.shape == new.shape
         if role == "melody":
             assert np.array_equal(old[:, :REGION_START_SAMPLE], new[:, :REGION_START_SAMPLE])
             assert not np.array_equal(old, new)
         else:
             assert np.array_equal(old, new), f"{engine}: the {role} stem is not sample for sample the same"
-    old_mix = read(folder / "a" / "cue_120bpm_Dmin_mix.wav")
-    new_mix = read(folder / "b" / "cue_melody_bars3-5_120bpm_Dmin_mix.wav")
+    old_mix = read_audio(folder / "a" / "cue_120bpm_Dmin_mix.wav")
+    new_mix = read_audio(folder / "b" / "cue_melody_bars3-5_120bpm_Dmin_mix.wav")
     assert np.array_equal(old_mix[:, :REGION_START_SAMPLE], new_mix[:, :REGION_START_SAMPLE])
 
 
@@ -96,8 +91,8 @@ def test_extend_keeps_every_bar_and_continues_in_key(parent):
         assert [n for n in notes(after, role) if n[0] < 32] == notes(before, role), f"{engine}: {role} changed"
         added += len([n for n in notes(after, role) if n[0] >= 32])
     assert added > 8, f"{engine}: the new bars are (nearly) empty"
-    old = read(folder / "a" / "cue_120bpm_Dmin_bass.wav")
-    assert read(folder / "c" / "cue_extended_120bpm_Dmin_bass.wav").shape[1] == old.shape[1] + 4 * 4 * SR // 2
+    old = read_audio(folder / "a" / "cue_120bpm_Dmin_bass.wav")
+    assert read_audio(folder / "c" / "cue_extended_120bpm_Dmin_bass.wav").shape[1] == old.shape[1] + 4 * 4 * SR // 2
 
 
 def test_extend_leaves_every_sample_of_the_old_bars_as_it_was(parent):
@@ -109,8 +104,8 @@ def test_extend_leaves_every_sample_of_the_old_bars_as_it_was(parent):
                      "-o", str(folder / "c")]) == 0
     old_bars = 32 * SR // 2  # 8 bars at 120 BPM
     for part in (*ROLES, "mix"):
-        old = read(folder / "a" / f"cue_120bpm_Dmin_{part}.wav")
-        new = read(folder / "c" / f"cue_extended_120bpm_Dmin_{part}.wav")
+        old = read_audio(folder / "a" / f"cue_120bpm_Dmin_{part}.wav")
+        new = read_audio(folder / "c" / f"cue_extended_120bpm_Dmin_{part}.wav")
         assert np.array_equal(old[:, :old_bars], new[:, :old_bars]), f"{engine}: the {part} of the old bars changed"
         assert np.abs(new[:, old_bars:]).max() > 0.01 or part != "mix"  # the new bars sound
 

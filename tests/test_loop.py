@@ -3,8 +3,8 @@ loop points in the WAV (smpl, cue) and the MIDI (markers, CC111)."""
 import mido
 import numpy as np
 import pytest
-from pedalboard.io import AudioFile
 
+from audio_files import read_audio
 from mtm_daw.cli import main
 from mtm_daw.description import MusicDescription
 from mtm_daw.engine.generator import GenerationSettings
@@ -17,11 +17,6 @@ from mtm_daw.remake import reproduce_cue
 from mtm_daw.score.score import Note, Score, Track
 
 SR = 48000
-
-
-def read(path):
-    with AudioFile(str(path)) as handle:
-        return handle.read(handle.frames)
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +32,14 @@ def test_every_file_is_exactly_the_loops_bars_long(loop_folder):
     wavs = sorted(loop_folder.glob("*.wav"))
     assert len(wavs) == 5
     for path in wavs:
-        assert read(path).shape == (2, samples), path.name
+        assert read_audio(path).shape == (2, samples), path.name
     midi = mido.MidiFile(loop_folder / "cue_117bpm_Dmin.mid")
     assert midi.length == pytest.approx(2 * 4 * 60 / 117, abs=1e-5)  # the tempo in whole microseconds a beat
 
 
 def test_the_seam_is_no_louder_than_any_step_in_the_loop(loop_folder):
     for path in sorted(loop_folder.glob("*.wav")):
-        seam, typical = seam_discontinuity(read(path))
+        seam, typical = seam_discontinuity(read_audio(path))
         print(f"{path.name}: seam step {seam:.5f}, 99th percentile step {typical:.5f}")
         assert seam < typical, f"{path.name}: a click where the loop comes round"
 

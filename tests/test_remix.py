@@ -4,19 +4,14 @@ import json
 
 import numpy as np
 import pytest
-from pedalboard.io import AudioFile
 
+from audio_files import read_audio
 from mtm_daw.cli import main
 from mtm_daw.errors import MtmError
 from mtm_daw.provenance import MixSpec, StemMix
 from mtm_daw.remake import mix_with_changes
 
 SR = 48000
-
-
-def read(path):
-    with AudioFile(str(path)) as handle:
-        return handle.read(handle.frames)
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +29,8 @@ def test_remix_changes_what_it_names_and_records_it(remixed):
     sidecar = json.loads((remixed / "b" / "cue_remix_120bpm_Dmin_description.json").read_text())
     assert MixSpec.from_dict(sidecar["recipe"]["mix"]) == MixSpec({
         "bass": StemMix(mute=True), "drums": StemMix(gain_db=-6.0), "melody": StemMix(preset="dry")})
-    old = {part: read(remixed / "a" / f"cue_120bpm_Dmin_{part}.wav") for part in ("drums", "bass", "harmony", "mix")}
-    new = {part: read(remixed / "b" / f"cue_remix_120bpm_Dmin_{part}.wav") for part in ("drums", "bass", "harmony", "mix")}
+    old = {part: read_audio(remixed / "a" / f"cue_120bpm_Dmin_{part}.wav") for part in ("drums", "bass", "harmony", "mix")}
+    new = {part: read_audio(remixed / "b" / f"cue_remix_120bpm_Dmin_{part}.wav") for part in ("drums", "bass", "harmony", "mix")}
     level = 20 * np.log10(np.sqrt(np.mean(new["drums"] ** 2)) / np.sqrt(np.mean(old["drums"] ** 2)))
     stems_trim = sidecar["parameters"]["mix"]["stems_db"] - json.loads(
         (remixed / "a" / "cue_120bpm_Dmin_description.json").read_text())["parameters"]["mix"]["stems_db"]
@@ -57,8 +52,8 @@ def test_an_extended_remix_keeps_its_mix_and_its_old_bars(remixed):
                  "-o", str(remixed / "d")]) == 0
     old_bars = 32 * SR // 2
     for part in ("drums", "bass", "melody", "mix"):
-        old = read(remixed / "b" / f"cue_remix_120bpm_Dmin_{part}.wav")
-        new = read(remixed / "d" / f"cue_remix_extended_120bpm_Dmin_{part}.wav")
+        old = read_audio(remixed / "b" / f"cue_remix_120bpm_Dmin_{part}.wav")
+        new = read_audio(remixed / "d" / f"cue_remix_extended_120bpm_Dmin_{part}.wav")
         assert np.array_equal(old[:, :old_bars], new[:, :old_bars]), part
 
 
