@@ -20,6 +20,14 @@ from mtm_daw.score.theory import parse_key
 SCHEMA_VERSION = 1
 GENRES = STYLE_NAMES  # a description's "genre" is a style of the style library
 MOODS = ("happy", "sad", "calm", "tense", "dark", "epic", "romantic", "playful")
+
+# A sentence's mood words: an adjective before the genre and a pair after.
+MOOD_ADJECTIVE = {"happy": "bright", "sad": "gentle", "calm": "soft", "tense": "restless", "dark": "brooding",
+                  "epic": "soaring", "romantic": "warm", "playful": "bouncy"}
+MOOD_PHRASE = {"happy": "joyful and uplifting", "sad": "tender and nostalgic", "calm": "calm and peaceful",
+               "tense": "tense and suspenseful", "dark": "dark and ominous", "epic": "epic and triumphant",
+               "romantic": "romantic and intimate", "playful": "playful and light"}
+
 MAX_DURATION_SECONDS = 600.0
 TEMPO_STEP = 0.1  # BPM between the tempi a picture's hit points are fitted at
 START_PHASES = 200  # starts tried within a beat
@@ -229,8 +237,6 @@ class MusicDescription:
         """A plain-language line like the paper's captions, re-rendered whenever a field changes:
         'A gentle pop cue with a flute melody over piano, bass and drums, tender and nostalgic, 72 BPM in A minor.'
         """
-        from mtm_daw.describe.vocabulary import MOOD_ADJECTIVE, MOOD_PHRASE
-
         defaults = style_for(self.genre).programs
 
         def instrument(role: str) -> str:

@@ -102,10 +102,3 @@ A_CAPPELLA_PROGRAMS = {"harmony": 52, "melody": 53}  # choir aahs under voice oo
 DEFAULT_TEMPO_BY_MOOD = {"happy": 118.0, "sad": 74.0, "calm": 80.0, "tense": 112.0, "dark": 88.0,
                          "epic": 100.0, "romantic": 84.0, "playful": 124.0}
 MINOR_MOODS = ("sad", "tense", "dark")
-
-# For sentences: an adjective before the genre and a pair of mood words after.
-MOOD_ADJECTIVE = {"happy": "bright", "sad": "gentle", "calm": "soft", "tense": "restless", "dark": "brooding",
-                  "epic": "soaring", "romantic": "warm", "playful": "bouncy"}
-MOOD_PHRASE = {"happy": "joyful and uplifting", "sad": "tender and nostalgic", "calm": "calm and peaceful",
-               "tense": "tense and suspenseful", "dark": "dark and ominous", "epic": "epic and triumphant",
-               "romantic": "romantic and intimate", "playful": "playful and light"}

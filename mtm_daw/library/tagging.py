@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from mtm_daw.describe.midi_style import midi_styles
+from mtm_daw.description import MOOD_ADJECTIVE
 from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder, pooled
 from mtm_daw.engine.sessions import sha256_file
 from mtm_daw.errors import MtmError
@@ -43,8 +44,6 @@ def score_instrument_tags(score) -> list[str]:
 
 def caption_for(genre: str, mood: str, instruments: list[str], bpm: float, key: str) -> str:
     """'brooding cinematic with strings, piano and drums, 92 BPM in D minor'."""
-    from mtm_daw.describe.vocabulary import MOOD_ADJECTIVE
-
     words = [f"{MOOD_ADJECTIVE.get(mood, mood)} {genre}".strip()]
     if instruments:
         listed = instruments[0] if len(instruments) == 1 else ", ".join(instruments[:-1]) + " and " + instruments[-1]
