@@ -58,9 +58,8 @@ def encode_conditions(description: MusicDescription, tokens: int, sentence_embed
                        0 if key.mode == "major" else 1, tempo_bucket(description.tempo),
                        meter_id(description.time_signature)], dtype=np.int64)
     roles = np.array([1.0 if role in description.roles else 0.0 for role in ROLES], dtype=np.float32)
-    seconds_per_beat = 60.0 / description.tempo
     beats = start_beat + np.arange(tokens)
-    energy = np.array([description.energy_at((b + 0.5) * seconds_per_beat) for b in beats], dtype=np.float32)
+    energy = np.array([description.energy_at(description.beats_to_seconds(b + 0.5)) for b in beats], dtype=np.float32)
     hits = np.zeros(tokens, dtype=np.float32)
     for hit, beat in zip(description.hit_points, description.hit_point_beats()):
         # the beat the hit falls in; the composer writes its accent on the nearest sixteenth, which

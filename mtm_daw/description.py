@@ -125,9 +125,9 @@ class MusicDescription:
         if self.duration > MAX_DURATION_SECONDS:
             raise MtmError(f"duration {self.duration:g} s is above the maximum of {MAX_DURATION_SECONDS:g} s")
         if isinstance(self.start, bool) or not isinstance(self.start, (int, float)) \
-                or not 0 <= self.start < min(self.duration, self.beats_per_bar * 60.0 / self.tempo):
+                or not 0 <= self.start < min(self.duration, self.bar_seconds):
             raise MtmError(f"start {self.start!r} s must be at least 0 and under one bar "
-                           f"({self.beats_per_bar * 60.0 / self.tempo:.3f} s) and the duration")
+                           f"({self.bar_seconds:.3f} s) and the duration")
         for role, program in self.instruments.items():
             if role not in ROLES:
                 raise MtmError(f"instrument for unknown role '{role}' (roles are: {', '.join(ROLES)})")
@@ -186,6 +186,14 @@ class MusicDescription:
     def seconds_to_beats(self, seconds: float) -> float:
         """Beats of the music at a time of the picture (negative before the music's first beat)."""
         return (seconds - self.start) * self.tempo / 60.0
+
+    def beats_to_seconds(self, beats: float) -> float:
+        """The time of the picture at a beat of the music."""
+        return self.start + beats * 60.0 / self.tempo
+
+    @property
+    def bar_seconds(self) -> float:
+        return self.beats_per_bar * 60.0 / self.tempo
 
     @property
     def beats_per_bar(self) -> float:

@@ -35,7 +35,7 @@ def check_loop_bars(bars: int, description: MusicDescription) -> int:
 
 
 def loop_seconds(description: MusicDescription, bars: int) -> float:
-    return bars * description.beats_per_bar * 60.0 / description.tempo
+    return bars * description.bar_seconds
 
 
 def loop_description(description: MusicDescription, bars: int) -> MusicDescription:

@@ -38,7 +38,7 @@ def _form_sections(form: str, bars: int) -> list[PlanSection]:
 
 
 def _sections_from_description(description: MusicDescription, bars: int) -> list[PlanSection]:
-    bar_seconds = description.beats_per_bar * 60.0 / description.tempo
+    bar_seconds = description.bar_seconds
     names: dict[str, str] = {}
     sections: list[PlanSection] = []
     for bar in range(bars):

@@ -110,7 +110,6 @@ def default_sections(n_bars: int, bar_seconds: float) -> list[Section]:
 def _planned_bars(description: MusicDescription, key: Key, beats_per_bar: float, seed: int) -> list[Bar]:
     """Bars from the plan, when the user pinned chords or a form (one chord a bar: each bar's first)."""
     plan = make_plan(description, seed)
-    bar_seconds = beats_per_bar * 60.0 / description.tempo
     scale = key.scale_pitch_classes()
     bars = []
     for index in range(plan.bars):
@@ -118,7 +117,8 @@ def _planned_bars(description: MusicDescription, key: Key, beats_per_bar: float,
         chord = next((c for c in plan.chords[index] if c is not None), None) or diatonic_chord(key, 0)
         planned = Chord(scale.index(chord.root) if chord.root in scale else -1, chord.pitch_classes)
         bars.append(Bar(index, index * beats_per_bar, section.label, index - section.start_bar, section.bars,
-                        description.energy_at((index + 0.5) * bar_seconds), planned, planned))
+                        description.energy_at(description.beats_to_seconds((index + 0.5) * beats_per_bar)),
+                        planned, planned))
     for bar, following in zip(bars, bars[1:]):
         bar.next_chord = following.chord
     return bars
@@ -128,7 +128,7 @@ def _lay_out_bars(description: MusicDescription, key: Key, style: Style, beats_p
                   rng: random.Random, seed: int) -> list[Bar]:
     if description.chords or description.form:
         return _planned_bars(description, key, beats_per_bar, seed)
-    bar_seconds = beats_per_bar * 60.0 / description.tempo
+    bar_seconds = description.bar_seconds
     n_bars = description.bars
     sections = description.sections or default_sections(n_bars, bar_seconds)
     choices = progressions_for(key.mode, description.mood, description.genre)

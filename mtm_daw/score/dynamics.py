@@ -38,7 +38,7 @@ def velocity_for(role: str, pitch: int, onset: float, plan: Plan, description: M
     phrase_beats = section.phrase_bars * beats_per_bar
     in_phrase = ((onset - section.start_bar * beats_per_bar) % phrase_beats) / phrase_beats
     level = DRUM_LEVEL.get(pitch, OTHER_DRUM_LEVEL) if role == "drums" else ROLE_LEVEL.get(role, 80)
-    energy = description.energy_at(onset * 60.0 / description.tempo)
+    energy = description.energy_at(description.beats_to_seconds(onset))
     value = level * (0.8 + 0.3 * energy) + _accent(onset % beats_per_bar, beats_per_bar) \
         + 5.0 * math.sin(math.pi * in_phrase)
     return int(min(127, max(1, round(value))))

@@ -52,7 +52,7 @@ def request_description(request: CueRequest) -> MusicDescription:
     description = replace(description, tempo=request.tempo, time_signature=(request.numerator, request.denominator),
                           key=request.key or usual_key(style_for(request.style), request.mood,
                                                        f"{request.style} {request.mood}"))
-    description.duration = request.bars * description.beats_per_bar * 60.0 / request.tempo
+    description.duration = request.bars * description.bar_seconds
     description.sentence = description.to_sentence()
     return description.validate()
 
