@@ -322,7 +322,8 @@ def mix_cue(dry: dict[str, Stem], score: Score, description: MusicDescription, s
             mix: MixSpec | None = None) -> Cue:
     """Dry stems -> a Cue: a chain per role (the MixSpec's preset and gain, then the user's VST3s), the
     master bus to the loudness target (or `gains`), the mix file from the stems heard (mute, solo), and
-    every buffer ending at `end_seconds` when given. `dry` is left as it was (the panel keeps it)."""
+    every buffer ending at `end_seconds` when given. `dry` is emptied as its stems are mixed, so a long cue
+    never holds its dry and processed stems at once (pass a copy of the dict to keep them)."""
     spec = mix or MixSpec()
     chains = {role: stem_chain(role, spec.stem(role).preset, spec.stem(role).gain_db, description.genre, score.tempo)
               for role in score.tracks}
@@ -344,9 +345,10 @@ def mix_cue(dry: dict[str, Stem], score: Score, description: MusicDescription, s
         period = loop_samples(score, settings.sample_rate)
         wrapped = {role: Stem(role, wrap_tail(stem.audio, period, sample_rate=stem.sample_rate), stem.sample_rate,
                               stem.program) for role, stem in dry.items()}
+        dry.clear()
         stems, mix_audio, loudness, gains = settle_and_mix(wrapped, period, mixed)
     else:
-        stems, mix_audio, loudness, gains = mixed(dict(dry))
+        stems, mix_audio, loudness, gains = mixed(dry)
     audible = spec.audible(stems)
     if len(audible) < len(stems):  # the mix file from the stems heard, mastered again (or as before)
         mix_audio, loudness, heard_db = remaster(stems, audible, settings.sample_rate, settings.target_lufs,

@@ -382,7 +382,7 @@ def remix_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, wa
     cancel.check()
     # 3. mix as the pipeline does
     gains = MixGains.from_dict(recipe.mix_gains) if recipe.mix_gains else None
-    mixed = mix_cue(dry, score, description, result["seed"], result["engine"], settings, result["renderer"],
+    mixed = mix_cue(dict(dry), score, description, result["seed"], result["engine"], settings, result["renderer"],
                     lambda f: (cancel.check(), progress("mix", 0.4 + 0.45 * f)), recipe.loop_bars, gains,
                     recipe.end_seconds, mix)
     parameters = {key: value for key, value in result.get("parameters", {}).items() if key != "panel_mix"}
