@@ -50,6 +50,8 @@ def bad_inputs(folder: Path) -> dict[str, tuple[list[str], str]]:
         "damaged library": (["library", "--library", library, "verify"], "library.sqlite"),
         "sidecar nested deep": (["reproduce", write("deep_description.json", b"{" * 100_000), "-o", out],
                                 "not a readable sidecar"),
+        "remix of what is not a sidecar": (["remix", write("notes_description.json", b'{"mood": "calm"}'),
+                                            "--mute", "bass", "-o", out], "notes_description.json"),
     }
 
 

@@ -153,3 +153,8 @@ def test_a_sidecar_cannot_make_mtm_load_a_plugin(tmp_path, monkeypatch):
         pass  # refused, naming the plugin: the wanted outcome
     with pytest.raises(_PluginLoaded):  # with the user's consent it is loaded
         reproduce_cue(sidecar, warn=lambda message: None, allow_plugins=True)
+    from mtm_daw.provenance import MixSpec
+    from mtm_daw.remake import remix_cue
+
+    with pytest.raises(MtmError, match="allow-plugins"):  # a remix asks the same
+        remix_cue(sidecar, MixSpec(), warn=lambda message: None)
