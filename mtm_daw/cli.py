@@ -153,7 +153,7 @@ def cmd_compose(args: argparse.Namespace) -> int:
     if args.reference and args.retrieve:
         raise MtmError("give either --reference FILE or --retrieve (a reference from your library), not both")
     if args.reference:
-        from mtm_daw.control import load_reference
+        from mtm_daw.engine.reference import load_reference
 
         reference = load_reference(args.reference, args.strength)
     elif args.retrieve:

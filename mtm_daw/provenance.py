@@ -80,7 +80,7 @@ def library_reference(reference, strength: float) -> ReferenceRecord:
 
 def reference_signal(record: dict, warn=print):
     """The control signal of a recorded reference, read again from its file (a note when it changed)."""
-    from mtm_daw.control import load_reference
+    from mtm_daw.engine.reference import load_reference
 
     reference = ReferenceRecord.from_dict(record)
     path = Path(reference.path)

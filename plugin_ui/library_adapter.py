@@ -108,7 +108,7 @@ def reference_control(reference: dict):
     A library item goes through the library's own control signal (its transcription when it has
     one) when that API is there; otherwise, and for a reference file, through the file itself.
     """
-    from mtm_daw.control import load_reference
+    from mtm_daw.engine.reference import load_reference
 
     strength = float(reference.get("strength", 0.7))
     kind = reference.get("kind", "file")

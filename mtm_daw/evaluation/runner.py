@@ -344,7 +344,7 @@ def run_eval(folder: str | Path, settings: EvalSettings | None = None, progress:
         training = load_training_stats(evalset.training_stats)
     set_reference = None
     if evalset.reference is not None:
-        from mtm_daw.control import load_reference
+        from mtm_daw.engine.reference import load_reference
 
         set_reference = load_reference(evalset.reference, settings.strength if settings.strength is not None
                                        else evalset.strength)

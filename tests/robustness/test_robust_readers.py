@@ -258,7 +258,7 @@ def test_dawproject_sync_reader(tmp_path_factory, tmp_path):
 
 def test_references_for_the_generator(samples, tmp_path):
     """--reference FILE (audio or MIDI) -> a control signal: only MtmError on damaged files."""
-    from mtm_daw.control import load_reference
+    from mtm_daw.engine.reference import load_reference
 
     for suffix in (".mid", ".wav"):
         fuzz(damaged(samples[suffix], others(samples, suffix), MAGIC[suffix]),
