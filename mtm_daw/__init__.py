@@ -4,7 +4,7 @@
     cue = compose_cue(MusicDescription(genre="jazz", tempo=96, key="Bb major", duration=30), seed=1)
     export_cue(cue, "out/")
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from mtm_daw.description import HitPoint, MusicDescription, Section  # noqa: E402
 from mtm_daw.errors import Cancelled, MtmError  # noqa: E402

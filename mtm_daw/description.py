@@ -388,16 +388,19 @@ def fit_tempo_to_duration(description: MusicDescription, max_change: float = 0.1
             continue
         starts = np.arange(START_PHASES) / START_PHASES * 60.0 / tempo
         starts = starts[starts < description.duration - 1e-3]
-        start = float(starts[int(np.argmin(misses(tempo, starts)))])  # ties: the earliest start
-        if times.size:  # then moved by the weighted median miss, which minimises the mean miss
-            beats = (times - start) * tempo / 60.0
-            order = np.argsort(beats - np.round(beats))
-            middle = order[np.searchsorted(np.cumsum(weights[order]), 0.5 * weights.sum())]
-            start = min(max(0.0, start + float(beats[middle] - np.round(beats[middle])) * 60.0 / tempo),
-                        float(starts[-1]))
-        start = round(start, 3)
-        candidates.append((float(misses(tempo, np.array([start]))[0]) + 2.0 * abs(tempo / request - 1.0)
-                           + OFF_GRID_COST, tempo, start))
+        on_grid = float(starts[int(np.argmin(misses(tempo, starts)))])  # ties: the earliest start
+        tried = [math.floor(on_grid * 1000) / 1000]  # to the millisecond, never past a hit
+        beats = (times - on_grid) * tempo / 60.0
+        heard = beats >= -1e-9
+        if heard.any():  # moved by the weighted median miss of the hits heard, which minimises their mean miss
+            residual, weight = (beats - np.round(beats))[heard], weights[heard]
+            order = np.argsort(residual)
+            middle = order[min(int(np.searchsorted(np.cumsum(weight[order]), 0.5 * weight.sum())), order.size - 1)]
+            moved = min(max(0.0, on_grid + float(residual[middle]) * 60.0 / tempo), float(starts[-1]))
+            tried.append(math.floor(moved * 1000) / 1000)
+        costs = misses(tempo, np.array(tried))
+        start = tried[int(np.argmin(costs))]
+        candidates.append((float(costs.min()) + 2.0 * abs(tempo / request - 1.0) + OFF_GRID_COST, tempo, start))
     cost, tempo, start = min(candidates, key=lambda c: c[0])  # ties: whole bars, then the smallest change
     if (tempo, start) == (request, description.start):
         return description

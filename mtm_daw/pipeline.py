@@ -336,11 +336,19 @@ def mix_cue(dry: dict[str, Stem], score: Score, description: MusicDescription, s
     if unknown:
         raise MtmError(f"the mix names stems this cue does not have: {', '.join(sorted(unknown))}")
 
-    def mixed(stems: dict[str, Stem]):
-        return mix_stems_with_gains(stems, chains, settings.target_lufs, progress=progress, gains=gains,
-                                    release_dry=True)
-
     given = gains
+
+    def mixed(stems: dict[str, Stem]):
+        processed, mix_audio, loudness, applied = mix_stems_with_gains(stems, chains, settings.target_lufs,
+                                                                       progress=progress, gains=given, release_dry=True)
+        audible = spec.audible(processed)
+        if len(audible) < len(processed):  # the mix file from the stems heard, mastered again (or as before)
+            del mix_audio
+            mix_audio, loudness, heard_db = remaster(processed, audible, settings.sample_rate, settings.target_lufs,
+                                                     given.heard_db if given else None)
+            applied = replace(applied, heard_db=heard_db)
+        return processed, mix_audio, loudness, applied
+
     if loop_bars:  # the release tail wrapped into the start, the effects settled round the loop
         period = loop_samples(score, settings.sample_rate)
         wrapped = {role: Stem(role, wrap_tail(stem.audio, period, sample_rate=stem.sample_rate), stem.sample_rate,
@@ -349,11 +357,6 @@ def mix_cue(dry: dict[str, Stem], score: Score, description: MusicDescription, s
         stems, mix_audio, loudness, gains = settle_and_mix(wrapped, period, mixed)
     else:
         stems, mix_audio, loudness, gains = mixed(dry)
-    audible = spec.audible(stems)
-    if len(audible) < len(stems):  # the mix file from the stems heard, mastered again (or as before)
-        mix_audio, loudness, heard_db = remaster(stems, audible, settings.sample_rate, settings.target_lufs,
-                                                 given.heard_db if given else None)
-        gains = replace(gains, heard_db=heard_db)
     if end_seconds:  # the picture's end: every stem and the mix stop with it
         rate = settings.sample_rate
         stems = {role: replace(stem, audio=fit_to_length(stem.audio, rate, end_seconds)) for role, stem in stems.items()}

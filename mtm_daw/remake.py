@@ -119,7 +119,9 @@ def remix_cue(sidecar_path: str | os.PathLike, mix: MixSpec, progress: ProgressC
         raise MtmError(f"{sidecar_path}: this cue has no {', '.join(unknown)} stem (it has: {', '.join(sorted(stems))})")
     for note in differences(sidecar):
         warn(f"note: {note}; the remix may not match the cue's own audio bit for bit")
-    return make_cue(replace(recipe, mix=mix.to_dict()).check(str(sidecar_path)), progress, cancel, warn)
+    # mastered anew (a parent's gains kept by extend or regenerate do not fit another mix)
+    remixed = replace(recipe, mix=mix.to_dict(), mix_gains=None).check(str(sidecar_path))
+    return make_cue(remixed, progress, cancel, warn)
 
 
 def mix_with_changes(mix: MixSpec, gains: dict[str, float] | None = None, presets: dict[str, str] | None = None,

@@ -356,7 +356,6 @@ def remix_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, wa
     """
     from mtm_daw.cue import Cue
     from mtm_daw.export import export_cue
-    from mtm_daw.mix import MixGains
     from mtm_daw.pipeline import RenderSettings, mix_cue, render_stems
     from mtm_daw.provenance import MixSpec, Recipe
     from mtm_daw.score.score import Score
@@ -366,7 +365,8 @@ def remix_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, wa
     description = MusicDescription.from_dict(result["description"]).validate()
     score = Score.from_dict(result["score"])
     mix = MixSpec.from_dict(payload["mixer"], "the mixer")
-    recipe = replace(Recipe.from_dict(result["parameters"]["recipe"], "the cue's recipe"), mix=mix.to_dict())
+    recipe = replace(Recipe.from_dict(result["parameters"]["recipe"], "the cue's recipe"), mix=mix.to_dict(),
+                     mix_gains=None)  # mastered anew, as `mtm remix` does
     settings = RenderSettings.from_dict(recipe.render)  # as the cue was rendered, so the remix reproduces
     # 2. the dry stems: rendered once per cue and kept for the next remix
     key = repr((settings.soundfont, settings.synth, settings.sample_rate))  # the sidecar names the score
@@ -381,9 +381,8 @@ def remix_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, wa
     dry = _DRY_CACHE[cue_id][1]
     cancel.check()
     # 3. mix as the pipeline does
-    gains = MixGains.from_dict(recipe.mix_gains) if recipe.mix_gains else None
     mixed = mix_cue(dict(dry), score, description, result["seed"], result["engine"], settings, result["renderer"],
-                    lambda f: (cancel.check(), progress("mix", 0.4 + 0.45 * f)), recipe.loop_bars, gains,
+                    lambda f: (cancel.check(), progress("mix", 0.4 + 0.45 * f)), recipe.loop_bars, None,
                     recipe.end_seconds, mix)
     parameters = {key: value for key, value in result.get("parameters", {}).items() if key != "panel_mix"}
     parameters.update(mixed.parameters, recipe=recipe.to_dict())

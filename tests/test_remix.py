@@ -57,6 +57,34 @@ def test_an_extended_remix_keeps_its_mix_and_its_old_bars(remixed):
         assert np.array_equal(old[:, :old_bars], new[:, :old_bars]), part
 
 
+def test_a_remix_of_an_extended_cue_is_mastered_anew(remixed):
+    """The extension keeps its parent's gains (so its old bars stay exact); a remix of it is a new mix,
+    mastered to the target like any other, not at gains measured for another mix."""
+    extended = remixed / "d" / "cue_remix_extended_120bpm_Dmin_description.json"
+    if not extended.is_file():
+        assert main(["extend", str(remixed / "b" / "cue_remix_120bpm_Dmin_description.json"), "--bars", "2",
+                     "--quiet", "-o", str(remixed / "d")]) == 0
+    assert main(["remix", str(extended), "--unmute", "bass", "--gain", "drums=6", "--quiet",
+                 "-o", str(remixed / "e")]) == 0
+    sidecar = json.loads(next((remixed / "e").glob("*_description.json")).read_text())
+    assert sidecar["recipe"]["mix_gains"] is None
+    assert sidecar["loudness_lufs"] == pytest.approx(-14.0, abs=0.3)
+    drums = read_audio(next((remixed / "e").glob("*_drums.wav")))
+    assert np.abs(drums).max() < 0.999  # the stems' trim measured again: 6 dB up does not clip
+
+
+def test_a_loop_with_a_muted_stem_comes_round_without_a_click(tmp_path):
+    from mtm_daw.loop import seam_discontinuity
+
+    assert main(["compose", "--loop", "2", "--genre", "house", "--tempo", "124", "--seed", "2", "--quiet",
+                 "-o", str(tmp_path / "loop")]) == 0
+    assert main(["remix", str(next((tmp_path / "loop").glob("*_description.json"))), "--mute", "melody",
+                 "--quiet", "-o", str(tmp_path / "muted")]) == 0
+    mix = read_audio(next((tmp_path / "muted").glob("*_mix.wav")))
+    seam, typical = seam_discontinuity(mix)
+    assert seam <= typical
+
+
 def test_mix_changes_and_bad_mixes():
     spec = mix_with_changes(MixSpec(), gains={"drums": -3.0}, mute=("bass",), solo=("melody",))
     assert spec.audible(["drums", "bass", "harmony", "melody"]) == ["melody"]

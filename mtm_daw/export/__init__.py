@@ -3,6 +3,7 @@ and a description/sidecar JSON. File names carry tempo and key: cue_120bpm_Dmin_
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Callable
@@ -45,7 +46,7 @@ def sidecar(cue: Cue, name: str | None = None) -> dict:
         "renderer": cue.renderer,
         "seed": cue.seed,
         "sample_rate": cue.sample_rate,
-        "loudness_lufs": round(cue.loudness_lufs, 2),
+        "loudness_lufs": round(cue.loudness_lufs, 2) if math.isfinite(cue.loudness_lufs) else None,  # silence: null
         "loop_bars": cue.loop_bars,
         "parameters": parameters,
         "description": cue.description.to_dict(),

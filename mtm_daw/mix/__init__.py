@@ -92,7 +92,9 @@ def remaster(stems: dict[str, Stem], roles: list[str], sample_rate: int, target_
     if not roles:
         length = next(iter(stems.values())).audio.shape[1]
         return np.zeros((2, length), dtype=np.float32), float("-inf"), 0.0
-    summed = np.sum([stems[role].audio for role in roles], axis=0).astype(np.float32)
+    summed = stems[roles[0]].audio.astype(np.float32, copy=True)  # summed in place: a long cue's stems are large
+    for role in roles[1:]:
+        summed += stems[role].audio
     if master_db is not None:
         mix, loudness = master_at_gain(summed, sample_rate, master_db)
         return mix, loudness, master_db

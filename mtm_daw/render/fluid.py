@@ -113,20 +113,21 @@ class FluidSynthRenderer:
     def close(self) -> None:
         self._synth.delete()
 
-    def _start_clean(self) -> None:
+    def _start_clean(self, voices: int = 128) -> None:
         """The synth as if nothing had been rendered on it, so a track sounds the same sample for sample
         whatever was rendered before it (which `mtm extend` relies on: the old bars of a longer cue).
 
         Three things would carry over: voices still sounding (system_reset lets a cymbal ring on; they are
         silenced channel by channel), the state a voice keeps from the last note it played (its first
-        samples differ by up to 2e-4: every voice a track can use is played once on a fixed chord), and
+        samples differ by up to 2e-4: every voice slot a track of `voices` notes at once can use is played
+        once on a fixed chord, at least 128 keys and 4 a note of the track, spread over the channels), and
         FluidSynth's 64-sample blocks (a note starts at the next one, so a stem moved by up to 63 samples
         with the length of those before it: each track starts on a block)."""
         synth = self._synth
         scratch = np.zeros((2, 2 * FLUID_BLOCK), dtype=np.float32)
         synth.system_reset()
-        for pitch in range(128):
-            synth.noteon(0, pitch, 100)
+        for key in range(min(16 * 128, max(128, 4 * voices))):
+            synth.noteon(key // 128, key % 128, 100)
         self._write(scratch, 0, FLUID_BLOCK)
         for midi_channel in range(16):
             synth.all_sounds_off(midi_channel)
@@ -162,14 +163,14 @@ class FluidSynthRenderer:
 
     def _render_at_synth_rate(self, track: Track, tempo: float, n_samples: int, mono: bool) -> np.ndarray:
         synth = self._synth
-        self._start_clean()
+        events = note_events(track, 60.0 / tempo * self._synth_rate)
+        self._start_clean(max_sounding(events))
         channel = DRUM_CHANNEL if track.is_drum else 0
         bank, preset = (128, track.program) if track.is_drum else (0, track.program)
         if synth.program_select(channel, self._sfid, bank, preset) != 0:
             fallback = (128, 0) if track.is_drum else (0, 0)  # the SoundFont lacks it: its standard kit or piano
             synth.program_select(channel, self._sfid, *fallback)
         take_log()  # not this track's news: what a cancelled render left, a missing preset handled just above
-        events = note_events(track, 60.0 / tempo * self._synth_rate)
         out = np.zeros(n_samples if mono else (2, n_samples), dtype=np.float32)
         position = 0
         for sample, is_on, pitch, velocity in events:
@@ -184,6 +185,15 @@ class FluidSynthRenderer:
         if (summary := take_log()) is not None:
             self._warn(f"{track.role}: {summary}")
         return out
+
+
+def max_sounding(events: list[tuple[int, int, int, int]]) -> int:
+    """The most notes sounding at once in note_events' events."""
+    sounding = most = 0
+    for _, is_on, _, _ in events:
+        sounding += 1 if is_on else -1
+        most = max(most, sounding)
+    return most
 
 
 def note_events(track: Track, samples_per_beat: float) -> list[tuple[int, int, int, int]]:
