@@ -30,9 +30,7 @@ def reproduce_cue(sidecar_path: str | os.PathLike, progress: ProgressCallback = 
     """Make the cue a sidecar describes again, from its recipe. Anything that differs from when it was
     made (software, model, SoundFont, a reference file) is reported through `warn` first.
     allow_plugins: load the VST3 plugins the sidecar names (see `check_plugins`)."""
-    sidecar = load_sidecar(sidecar_path)
-    check_render(sidecar["recipe"], sidecar_path)
-    check_plugins(sidecar["recipe"], sidecar_path, allow_plugins)
+    sidecar = _checked_sidecar(sidecar_path, allow_plugins)
     for note in differences(sidecar):
         warn(f"note: {note}; the audio may not be bit-identical")
     if "panel_mix" in sidecar.get("parameters", {}) and sidecar["recipe"].mix is None:  # before mixes were recipes
@@ -109,18 +107,11 @@ def remix_cue(sidecar_path: str | os.PathLike, mix: MixSpec, progress: ProgressC
               allow_plugins: bool = False) -> Cue:
     """The cue mixed again with `mix` (per stem FX preset, gain, mute, solo): its recipe with that mix, so
     the notes are the cue's own and `mtm reproduce` makes the remix again."""
-    sidecar = load_sidecar(sidecar_path)
-    recipe = sidecar["recipe"]
-    check_render(recipe, sidecar_path)
-    check_plugins(recipe, sidecar_path, allow_plugins)
-    stems = set(sidecar.get("stems", {}))
-    unknown = sorted(set(mix.stems) - stems)
-    if stems and unknown:
-        raise MtmError(f"{sidecar_path}: this cue has no {', '.join(unknown)} stem (it has: {', '.join(sorted(stems))})")
+    sidecar = _checked_sidecar(sidecar_path, allow_plugins)  # a mix naming a stem the cue lacks: pipeline.mix_cue
     for note in differences(sidecar):
         warn(f"note: {note}; the remix may not match the cue's own audio bit for bit")
     # mastered anew (a parent's gains kept by extend or regenerate do not fit another mix)
-    remixed = replace(recipe, mix=mix.to_dict(), mix_gains=None).check(str(sidecar_path))
+    remixed = replace(sidecar["recipe"], mix=mix.to_dict(), mix_gains=None).check(str(sidecar_path))
     return make_cue(remixed, progress, cancel, warn)
 
 
@@ -138,12 +129,18 @@ def mix_with_changes(mix: MixSpec, gains: dict[str, float] | None = None, preset
     return MixSpec(stems)
 
 
+def _checked_sidecar(sidecar_path: str | os.PathLike, allow_plugins: bool) -> dict:
+    """A sidecar whose render settings are usable and whose plugins may load, before anything renders."""
+    sidecar = load_sidecar(sidecar_path)
+    check_render(sidecar["recipe"], sidecar_path)
+    check_plugins(sidecar["recipe"], sidecar_path, allow_plugins)
+    return sidecar
+
+
 def _parent(sidecar_path: str | os.PathLike, warn: Callable[[str], None],
             allow_plugins: bool) -> tuple[Recipe, dict]:
-    sidecar = load_sidecar(sidecar_path)
+    sidecar = _checked_sidecar(sidecar_path, allow_plugins)
     parent = sidecar["recipe"]
-    check_render(parent, sidecar_path)
-    check_plugins(parent, sidecar_path, allow_plugins)
     if parent.engine == "midi":
         raise MtmError(f"{sidecar_path}: a cue rendered from a MIDI file cannot be extended or regenerated here; "
                        "edit the MIDI file and render it again")

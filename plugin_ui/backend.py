@@ -354,7 +354,6 @@ def remix_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, wa
     cue: every stem is written with its preset and gain, mute and solo shape the mix file, and the
     sidecar's recipe records it all, so `mtm reproduce` makes the remix again sample for sample.
     """
-    from mtm_daw.cue import Cue
     from mtm_daw.export import export_cue
     from mtm_daw.pipeline import RenderSettings, mix_cue, render_stems
     from mtm_daw.provenance import MixSpec, Recipe
@@ -386,10 +385,7 @@ def remix_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, wa
                     recipe.end_seconds, mix)
     parameters = {key: value for key, value in result.get("parameters", {}).items() if key != "panel_mix"}
     parameters.update(mixed.parameters, recipe=recipe.to_dict())
-    cue = Cue(description=description, score=score, stems=mixed.stems, mix=mixed.mix,
-              sample_rate=result["sample_rate"], renderer=result["renderer"], engine=result["engine"],
-              seed=result["seed"], loudness_lufs=mixed.loudness_lufs, parameters=parameters,
-              loop_bars=recipe.loop_bars)
+    cue = replace(mixed, parameters=parameters)
     # 4. write over the session's files
     paths = export_cue(cue, result["folder"], result["name"], overwrite=True,
                        progress=_export_progress(progress, cancel, 0.85))
