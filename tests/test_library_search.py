@@ -9,6 +9,8 @@ import pytest
 from mtm_daw.errors import MtmError
 from mtm_daw.library import LibraryItem, LibraryStore, SearchFilters
 from mtm_daw.library.item import canonical_key
+from mtm_daw.library import search as search_module
+from mtm_daw.library.approximate import ApproximateIndex
 from mtm_daw.library.search import index_for, search
 
 DIM = 32
@@ -182,20 +184,79 @@ def vectors_of(store: LibraryStore, item_id: int) -> np.ndarray:
 
 def test_memory_index_reads_the_same_vectors_as_a_plain_vec0_scan(library):
     store = library[0]
-    fast_ids, fast = store._vectors_from_chunks()  # sqlite-vec's chunk tables, checked
-    rows = store._connection.execute("SELECT rowid, embedding FROM item_vectors").fetchall()
-    plain = {rowid: np.frombuffer(blob, dtype=np.float32) for rowid, blob in rows}
-    assert sorted(fast_ids.tolist()) == sorted(plain)
-    for rowid, vector in zip(fast_ids.tolist(), fast):
-        np.testing.assert_array_equal(vector, plain[rowid])
+    rows = store.vector_rows()  # the plain float32 copies (schema 3)
+    plain = dict(store._connection.execute("SELECT rowid, embedding FROM item_vectors").fetchall())
+    assert sorted(rows.ids.tolist()) == sorted(plain)
+    for rowid, vector in zip(rows.ids.tolist(), rows.vectors):
+        assert vector.tobytes() == plain[rowid]
 
 
-def test_without_the_chunk_fast_path_the_plain_scan_gives_the_same_results(library, monkeypatch):
+@pytest.fixture
+def approximate_above_1000(monkeypatch):
+    """Thresholds scaled down so a test-sized library gets an approximate index and uses it."""
+    monkeypatch.setattr(search_module, "APPROXIMATE_ABOVE", 1000)
+    monkeypatch.setattr(search_module, "EXACT_ROWS", 200)
+    calls = []
+    original = ApproximateIndex.candidates
+    monkeypatch.setattr(ApproximateIndex, "candidates",
+                        lambda self, *args, **kwargs: calls.append(1) or original(self, *args, **kwargs))
+    return calls
+
+
+@pytest.mark.parametrize("filters, keep", [
+    (SearchFilters(), lambda item: True),
+    (SearchFilters(genre="jazz"), lambda item: item.genre == "jazz"),
+    (SearchFilters(mood="sad", bpm_min=80, bpm_max=150), lambda item: item.mood == "sad" and 80 <= item.bpm <= 150),
+    (SearchFilters(partition="user", mode="minor"), lambda item: item.partition == "user" and item.key.endswith("minor")),
+])
+def test_the_approximate_index_finds_nearly_all_exact_neighbours(library, approximate_above_1000, filters, keep):
     store, items, vectors = library
-    monkeypatch.setattr(LibraryStore, "_vectors_from_chunks", lambda self: None)
-    with LibraryStore.open(store.path) as fresh:  # a new store: its index loads through the vec0 scan
-        for query in queries(3, seed=4):
-            assert [r.item.id for r in search(fresh, query, k=10)] == brute_force(items, vectors, query, 10)
+    rng = np.random.default_rng(5)
+    recall = []
+    with LibraryStore.open(store.path) as fresh:  # a new store: its index is built with the thresholds above
+        assert index_for(fresh).approximate is not None
+        for row in rng.integers(0, SIZE, 40):
+            query = vectors[row] + 0.3 * rng.standard_normal(DIM).astype(np.float32)  # near the data, as queries are
+            found = search(fresh, query, filters, k=10, method="memory")
+            assert len(found) == 10 and all(keep(reference.item) for reference in found)
+            unit = query / np.linalg.norm(query)
+            by_id = {item.id: n for n, item in enumerate(items)}
+            for reference in found:  # every score is the exact cosine, not the quantised one
+                assert reference.score == pytest.approx(float(vectors[by_id[reference.item.id]] @ unit), abs=1e-5)
+            assert [r.score for r in found] == sorted((r.score for r in found), reverse=True)
+            recall.append(len({r.item.id for r in found} & set(brute_force(items, vectors, query, 10, keep))) / 10)
+    assert len(approximate_above_1000) == 40, "every search went through the approximate index"
+    assert np.mean(recall) >= 0.85, np.mean(recall)
+
+
+def test_a_search_the_approximate_index_cannot_fill_is_scanned_exactly(library, approximate_above_1000, monkeypatch):
+    store, items, vectors = library
+    monkeypatch.setattr(ApproximateIndex, "candidates", lambda self, *args, **kwargs: np.zeros(0, np.int64))
+    with LibraryStore.open(store.path) as fresh:
+        for query in queries(3, seed=6):
+            assert [r.item.id for r in search(fresh, query, k=10, method="memory")] == brute_force(items, vectors, query, 10)
+
+
+def test_the_approximate_index_follows_appends_removals_and_merges(tmp_path, approximate_above_1000):
+    items, vectors = random_library(1200, seed=3)
+    with LibraryStore.open(tmp_path / "library.sqlite", dim=DIM) as store:
+        store.add_items(items, vectors)
+        index = index_for(store)
+        trained = index.approximate
+        assert trained is not None and len(trained) == 1200
+        more, more_vectors = random_library(12, seed=4)
+        for item, vector in zip(more, more_vectors):  # one segment each: a merge happens on the way
+            added = store.add_item(item, vector)
+            assert search(store, vector, k=1, method="memory")[0].item.id == added
+        index = index_for(store)
+        assert len(index.segments) <= 9 and len(index.approximate) == len(index) == 1212
+        assert index.approximate is trained, "appends reuse the trained lists"
+        store.remove(added)
+        hits = search(store, more_vectors[-1], k=5, method="memory")
+        assert added not in {r.item.id for r in hits} and len(index_for(store).approximate) == 1211
+        store.remove(range(1, 400))  # below the threshold: exact scans again
+        assert index_for(store).approximate is None
+        assert len(search(store, more_vectors[0], k=5, method="memory")) == 5
 
 
 def test_auto_asks_sqlite_vec_until_loading_would_have_paid_off(library, monkeypatch):

@@ -350,8 +350,9 @@ def test_a_version_1_library_is_migrated_and_keeps_its_items(tmp_path):
     path = tmp_path / "old.sqlite"
     with LibraryStore.open(path, dim=DIM) as opened:
         kept = opened.add_item(make_item(1), vector(1))
-    connection = raw_connection(path)  # what an mtm_daw of schema 1 left: no window table
+    connection = raw_connection(path)  # what an mtm_daw of schema 1 left: no window or plain embedding table
     connection.execute("DROP TABLE item_windows")
+    connection.execute("DROP TABLE item_embeddings")
     connection.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     connection.close()
     before = path.read_bytes()
@@ -364,7 +365,49 @@ def test_a_version_1_library_is_migrated_and_keeps_its_items(tmp_path):
         added = migrated.add_item(make_item(2), vector(2), np.stack([vector(3), vector(4)]))
         assert migrated.window_vectors([added])[added].shape == (2, DIM)
     meta = dict(raw_connection(path).execute("SELECT key, value FROM meta").fetchall())
-    assert meta["schema_version"] == str(SCHEMA_VERSION) == "2"
+    assert meta["schema_version"] == str(SCHEMA_VERSION) == "3"
+
+
+def test_a_version_2_library_gets_plain_embedding_copies_equal_to_sqlite_vecs(tmp_path):
+    path = tmp_path / "v2.sqlite"
+    with LibraryStore.open(path, dim=DIM) as opened:
+        ids = opened.add_items([make_item(n) for n in range(1, 6)], np.stack([vector(n) for n in range(1, 6)]))
+        opened.remove(ids[2])
+        expected = opened.vector_rows()
+    connection = raw_connection(path)  # what an mtm_daw of schema 2 left: vectors in vec0 only
+    connection.execute("DROP TABLE item_embeddings")
+    connection.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    connection.close()
+    with LibraryStore.open(path, upgrade=False) as checked:  # not upgraded: vectors come from a vec0 scan
+        rows = checked.vector_rows()
+        assert checked.schema_version == 2 and checked.verify() == []
+        assert sorted(rows.ids.tolist()) == sorted(expected.ids.tolist())
+    with LibraryStore.open(path) as migrated:
+        assert migrated.schema_version == 3 and migrated.verify() == []
+        rows = migrated.vector_rows()
+        assert rows.ids.tolist() == expected.ids.tolist()
+        np.testing.assert_array_equal(rows.vectors, expected.vectors)
+    connection = raw_connection(path)
+    copies = dict(connection.execute("SELECT id, vector FROM item_embeddings").fetchall())
+    assert sorted(copies) == sorted(set(ids) - {ids[2]})
+    for item_id, blob in connection.execute("SELECT rowid, embedding FROM item_vectors").fetchall():
+        assert copies[item_id] == blob
+
+
+def test_verify_finds_a_plain_embedding_copy_that_disagrees(store):
+    first, second, third = store.add_items([make_item(n) for n in (1, 2, 3)], np.stack([vector(n) for n in (1, 2, 3)]))
+    connection = raw_connection(store.path)
+    connection.execute("UPDATE item_embeddings SET vector = ? WHERE id = ?", (vector(9).tobytes(), first))
+    connection.execute("UPDATE item_embeddings SET vector = ? WHERE id = ?", (b"\x00" * 7, second))
+    connection.execute("DELETE FROM item_embeddings WHERE id = ?", (third,))
+    connection.close()
+    problems = store.verify()
+    assert any("differs from their vector" in p and str(first) in p for p in problems), problems
+    assert any("wrong size" in p and str(second) in p for p in problems), problems
+    assert any("no plain embedding copy" in p and str(third) in p for p in problems), problems
+    assert not any("differs" in p for p in store.verify(thorough=False))
+    with pytest.raises(MtmError, match="damaged"):
+        store.vector_rows()
 
 
 # --- two writers --------------------------------------------------------------------------------

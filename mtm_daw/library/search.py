@@ -55,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mtm_daw.errors import MtmError
+from mtm_daw.library.approximate import ApproximateIndex
 from mtm_daw.library.item import Reference, SearchFilters, key_mode
 from mtm_daw.library.store import ChangeCounters, LibraryStore, VectorRows
 
@@ -63,6 +64,11 @@ RERANK_POOL = 20  # items a search by sound re-ranks by their windows
 MAX_K = 4096  # sqlite-vec's limit, kept for both methods so they accept the same requests
 GATHER_BELOW = 0.05  # a mask keeping fewer rows than this share copies them out (measured break-even)
 MAX_SEGMENTS = 8  # appended segments before they are merged into one ordered block
+APPROXIMATE_ABOVE = 65_536  # libraries this large get an approximate index (an exact scan: >1.5 ms)
+EXACT_ROWS = 32_768  # a search whose filters keep at most this many rows scans them exactly (<1 ms)
+APPROXIMATE_POOL = 40  # candidates the approximate index proposes for re-scoring (at least 2k)
+MAX_APPROXIMATE_POOL = 1024  # a larger k is answered by an exact scan
+TRAINING_SAMPLE = 131_072  # rows the approximate index's lists are trained on
 MEMORY_BELOW = 50_000  # "auto" loads libraries smaller than this at once (under ~0.5 s here)
 LOAD_SECONDS_PER_ITEM = 10e-6  # cold index load, measured: 512K items in 4-10 s on this busy machine
 
@@ -240,10 +246,15 @@ class VectorIndex:
 
     def _clear(self) -> None:
         self.segments: list[_Segment] = []
+        self._offsets = np.zeros(0, np.int64)  # each segment's first position
         self.counters: ChangeCounters | None = None
         self.last_id = 0
         self._vocabulary = {name: _Vocabulary() for name in ("partition", "genre", "mood", "key")}
         self._modes = _Vocabulary()
+        approximate = getattr(self, "approximate", None)
+        if approximate is not None:
+            approximate.reset()  # a reload re-adds the rows to the lists already trained
+        self.approximate: ApproximateIndex | None = approximate
 
     def __len__(self) -> int:
         return sum(len(segment) for segment in self.segments)
@@ -272,31 +283,98 @@ class VectorIndex:
                    self._vocabulary["genre"].encode(rows.genre), self._vocabulary["mood"].encode(rows.mood),
                    keys, modes, rows.bpm, rows.duration]
         self.segments.append(_Segment.ordered(*columns))
-        if len(self.segments) > MAX_SEGMENTS:  # merge: one ordered block again
-            merged = [np.concatenate([getattr(s, name) for s in self.segments]) for name in
-                      ("ids", "vectors", "partition", "genre", "mood", "key", "mode", "bpm", "duration")]
-            self.segments = [_Segment.ordered(*merged)]
+        merged = len(self.segments) > MAX_SEGMENTS
+        if merged:  # one ordered block again
+            columns = [np.concatenate([getattr(s, name) for s in self.segments]) for name in
+                       ("ids", "vectors", "partition", "genre", "mood", "key", "mode", "bpm", "duration")]
+            self.segments = [_Segment.ordered(*columns)]
+        self._offsets = np.cumsum([0] + [len(segment) for segment in self.segments[:-1]]).astype(np.int64)
+        self._update_approximate(rows_moved=merged)
+
+    def _update_approximate(self, rows_moved: bool) -> None:
+        """Keep the approximate index in step with the segments: the new segment's rows added, all of
+        them again after a merge moved them, new lists when the library outgrew the old ones."""
+        count = len(self)
+        if count < APPROXIMATE_ABOVE:
+            self.approximate = None
+            return
+        if self.approximate is None or not self.approximate.serves(count):
+            sample_rows = np.random.default_rng(0).choice(
+                count, size=min(count, TRAINING_SAMPLE), replace=False)
+            self.approximate = ApproximateIndex.trained_on(self._rows_at(np.sort(sample_rows))[1], count)
+            rows_moved = True
+        elif len(self.approximate) == 0:
+            rows_moved = True
+        if rows_moved:
+            self.approximate.reset()
+            for offset, segment in zip(self._offsets.tolist(), self.segments):
+                self.approximate.add(segment.vectors, offset)
+        else:
+            self.approximate.add(self.segments[-1].vectors, int(self._offsets[-1]))
+
+    def _rows_at(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(item ids, vectors) of rows by position (segments in order, each segment's rows in order)."""
+        segment_of = np.searchsorted(self._offsets, positions, side="right") - 1
+        ids = np.empty(len(positions), np.int64)
+        vectors = np.empty((len(positions), self.dim), np.float32)
+        for number in np.unique(segment_of).tolist():
+            chosen = segment_of == number
+            rows = positions[chosen] - self._offsets[number]
+            ids[chosen] = self.segments[number].ids[rows]
+            vectors[chosen] = self.segments[number].vectors[rows]
+        return ids, vectors
 
     def nearest(self, query: np.ndarray, filters: SearchFilters, k: int) -> list[tuple[int, float]]:
-        """(item id, cosine similarity) of the k best rows meeting `filters` (canonical), best first."""
+        """(item id, cosine similarity) of the k best rows meeting `filters` (canonical), best first.
+
+        Rows are scanned exactly when the filters keep at most EXACT_ROWS of them (or the library is
+        small); otherwise the approximate index proposes candidates, which are re-scored exactly."""
         with self._lock:
             codes = {name: vocabulary.code(getattr(filters, name)) for name, vocabulary in self._vocabulary.items()}
             codes["mode"] = self._modes.code(filters.mode)
             if any(code == -1 for code in codes.values()):
                 return []  # a tag no item has
+            plan = [(number, start, end, segment.mask(start, end, codes, filters))
+                    for number, segment in enumerate(self.segments)
+                    for start, end in segment.slices(codes["partition"], codes["genre"], filters)]
+            kept = sum(end - start if keep is None else int(np.count_nonzero(keep)) for _, start, end, keep in plan)
+            pool = max(APPROXIMATE_POOL, 2 * k)
+            if self.approximate is not None and kept > EXACT_ROWS and pool <= MAX_APPROXIMATE_POOL:
+                found = self._approximate_nearest(query, plan, kept, k, pool)
+                if found is not None:
+                    return found
             found_ids, found_scores = [], []
-            for segment in self.segments:
-                for start, end in segment.slices(codes["partition"], codes["genre"], filters):
-                    ids, scores = segment.scores(start, end, query, segment.mask(start, end, codes, filters))
-                    best = np.argpartition(scores, -k)[-k:] if len(scores) > k else np.arange(len(scores))
-                    best = best[np.isfinite(scores[best])]
-                    found_ids.append(ids[best])
-                    found_scores.append(scores[best])
+            for number, start, end, keep in plan:
+                ids, scores = self.segments[number].scores(start, end, query, keep)
+                best = np.argpartition(scores, -k)[-k:] if len(scores) > k else np.arange(len(scores))
+                best = best[np.isfinite(scores[best])]
+                found_ids.append(ids[best])
+                found_scores.append(scores[best])
             if not found_ids:
                 return []
-            ids, scores = np.concatenate(found_ids), np.concatenate(found_scores)
-            order = np.lexsort((ids, -scores))[:k]  # best first; equal scores by id
-            return [(int(ids[i]), float(scores[i])) for i in order]
+            return _best(np.concatenate(found_ids), np.concatenate(found_scores), k)
+
+    def _approximate_nearest(self, query: np.ndarray, plan: list, kept: int, k: int,
+                             pool: int) -> list[tuple[int, float]] | None:
+        """The k best of the approximate index's candidates, re-scored exactly; None when the probed
+        lists held fewer than k rows that meet the filters (the caller then scans exactly)."""
+        allowed = None
+        if kept < len(self):
+            allowed = np.zeros(len(self), bool)
+            for number, start, end, keep in plan:
+                offset = int(self._offsets[number])
+                allowed[offset + start:offset + end] = True if keep is None else keep
+        positions = self.approximate.candidates(query, pool, allowed)
+        if len(positions) < k:
+            return None
+        ids, vectors = self._rows_at(positions)
+        return _best(ids, _dot(vectors, query), k)
+
+
+def _best(ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The k highest scores, best first; equal scores by id."""
+    order = np.lexsort((ids, -scores))[:k]
+    return [(int(ids[i]), float(scores[i])) for i in order]
 
 
 @dataclass

@@ -5,7 +5,7 @@
         store.update_tags(item_id, genre="funk")
         problems = store.verify()
 
-Layout (schema version 2):
+Layout (schema version 3):
 - `meta(key, value)`: schema_version, embedding_dim, embedding_model, created_with, and two change
   counters — `changes` (every write) and `rewrites` (removals and tag edits) — that tell an in-memory
   search index in any process whether it is current and whether appending new rows is enough.
@@ -15,6 +15,10 @@ Layout (schema version 2):
   (genre, mood, key, mode, bpm, duration) as metadata columns, so a KNN query filters inside sqlite-vec.
 - `item_windows` (v2): id = items.id, the embeddings of the item's 6 s windows as float16 (windows x dim),
   for re-ranking a search by sound; items added before v2 have none until `mtm library reembed`.
+- `item_embeddings` (v3): id = items.id, the same unit embedding as item_vectors, float32 bytes, in a
+  plain table: the in-memory search index reads all of them in one query (512K in ~0.7 s here), where
+  a vec0 scan returns one row at a time (~15 us each: 8 s) and vec0's own storage is not its API.
+  Every write changes both copies in one transaction; verify() checks that they agree.
 
 Every process opens its own connection; the file is in WAL mode, writes take the lock up front
 (BEGIN IMMEDIATE) and wait up to 30 s for another writer. All SQL is parameterised; the only values
@@ -43,11 +47,10 @@ from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 if TYPE_CHECKING:
     import apsw
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_DIM = 128
 MAX_DIM = 8192  # sqlite-vec's limit for one vector
 BUSY_TIMEOUT_MS = 30_000
-LOOKUPS_BELOW = 20_000  # new rows fetched one by one (~16 us each) below this, else all vectors are read
 ENV_VAR = "MTM_LIBRARY"
 SETUP_HINT = "run `pip install apsw sqlite-vec` (or `bash scripts/setup.sh`)"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -60,6 +63,7 @@ _ITEM_COLUMNS = ("path", "content_hash", "kind", "duration", "bpm", "beat_times"
 _SELECT_ITEMS = f"SELECT id, {', '.join(_ITEM_COLUMNS)} FROM items"
 _INSERT_ITEM = (f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(_ITEM_COLUMNS))}) "
                 "ON CONFLICT (content_hash, partition) DO NOTHING RETURNING id")
+_INSERT_EMBEDDING = "INSERT INTO item_embeddings (id, vector) VALUES (?, ?)"
 _INSERT_VECTOR = ("INSERT INTO item_vectors (rowid, partition, embedding, genre, mood, key, mode, bpm, duration) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _AT = {name: index for index, name in enumerate(_ITEM_COLUMNS)}
@@ -131,14 +135,26 @@ def _add_windows_v2(connection: "apsw.Connection", dim: int) -> None:
     """)
 
 
+def _add_embeddings_v3(connection: "apsw.Connection", dim: int) -> None:
+    connection.execute("""
+        CREATE TABLE item_embeddings (
+            id INTEGER PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
+            vector BLOB NOT NULL  -- float32, unit length, embedding_dim wide
+        )
+    """)
+    # Read once through sqlite-vec's interface (a full scan: ~8 s for 512K items here).
+    connection.execute("INSERT INTO item_embeddings (id, vector) SELECT rowid, embedding FROM item_vectors")
+
+
 # What each schema version adds (verify checks that a library of version n has everything up to n).
 SCHEMA_OBJECTS: tuple[dict[str, str], ...] = (
     {"meta": "table", "items": "table", "items_path": "index", "items_partition_genre": "index",
      "item_vectors": "table"},
-    {"item_windows": "table"})
+    {"item_windows": "table"},
+    {"item_embeddings": "table"})
 
 # MIGRATIONS[n] takes a library from schema version n to n + 1, inside one transaction.
-MIGRATIONS: tuple[Callable[["apsw.Connection", int], None], ...] = (_create_v1, _add_windows_v2)
+MIGRATIONS: tuple[Callable[["apsw.Connection", int], None], ...] = (_create_v1, _add_windows_v2, _add_embeddings_v3)
 assert len(MIGRATIONS) == len(SCHEMA_OBJECTS) == SCHEMA_VERSION
 
 
@@ -480,6 +496,7 @@ class LibraryStore:
                 if new:
                     ids.append(new[0][0])
                     self._connection.execute(_INSERT_VECTOR, _vector_row(new[0][0], row, vector))
+                    self._connection.execute(_INSERT_EMBEDDING, (new[0][0], vector.tobytes()))
                     if window_blobs[index] is not None:
                         self._connection.execute("INSERT INTO item_windows (id, vectors) VALUES (?, ?)",
                                                  (new[0][0], window_blobs[index]))
@@ -550,13 +567,12 @@ class LibraryStore:
                 raise MtmError(f"{self.path}: {len(uncovered)} item(s) have no new embedding (ids {_some(sorted(uncovered))})"
                                f" — perhaps added by another process meanwhile; run the command again (nothing was changed)")
             for item_id in sorted(dropped & present):
-                self._connection.execute("DELETE FROM item_vectors WHERE rowid = ?", (item_id,))
-                self._connection.execute("DELETE FROM item_windows WHERE id = ?", (item_id,))
-                self._connection.execute("DELETE FROM items WHERE id = ?", (item_id,))
+                self._delete(item_id)
             for item_id, (vector, blob) in rows.items():
                 if item_id not in present or item_id in dropped:
                     continue
                 self._connection.execute("UPDATE item_vectors SET embedding = ? WHERE rowid = ?", (vector.tobytes(), item_id))
+                self._connection.execute("UPDATE item_embeddings SET vector = ? WHERE id = ?", (vector.tobytes(), item_id))
                 self._connection.execute("DELETE FROM item_windows WHERE id = ?", (item_id,))
                 if blob is not None:
                     self._connection.execute("INSERT INTO item_windows (id, vectors) VALUES (?, ?)", (item_id, blob))
@@ -577,13 +593,19 @@ class LibraryStore:
                     "SELECT id FROM items WHERE path = ?", (os.fspath(path),))]
             removed = 0
             for item_id in sorted(set(targets)):
-                self._connection.execute("DELETE FROM item_vectors WHERE rowid = ?", (item_id,))
-                self._connection.execute("DELETE FROM item_windows WHERE id = ?", (item_id,))
-                self._connection.execute("DELETE FROM items WHERE id = ?", (item_id,))
-                removed += self._connection.changes()
+                removed += self._delete(item_id)
             if removed:
                 self._bump(rewrite=True)
         return removed
+
+    def _delete(self, item_id: int) -> int:
+        """Delete one item and everything stored for it (inside a transaction); 1 if it existed, else 0."""
+        self._connection.execute("DELETE FROM item_vectors WHERE rowid = ?", (item_id,))
+        self._connection.execute("DELETE FROM item_windows WHERE id = ?", (item_id,))
+        if self.schema_version >= 3:
+            self._connection.execute("DELETE FROM item_embeddings WHERE id = ?", (item_id,))
+        self._connection.execute("DELETE FROM items WHERE id = ?", (item_id,))
+        return self._connection.changes()
 
     def update_tags(self, item_id: int, *, genre: str | None = None, mood: str | None = None,
                     source: str | None = None, licence: str | None = None) -> LibraryItem:
@@ -696,8 +718,13 @@ class LibraryStore:
                 "SELECT id, partition, genre, mood, key, bpm, duration FROM items WHERE id > ? ORDER BY id",
                 (after_id,)).fetchall()
             item_ids = np.fromiter((row[0] for row in meta), dtype=np.int64, count=len(meta))
-            few = after_id > 0 and len(item_ids) <= LOOKUPS_BELOW
-            vector_ids, matrix = self._vectors_of(item_ids) if few else self._all_vectors()
+            # A library of schema 2 opened without upgrading has no plain copy: sqlite-vec's scan reads it.
+            table, id_column, column = (("item_embeddings", "id", "vector") if self.schema_version >= 3
+                                        else ("item_vectors", "rowid", "embedding"))
+            rows = self._connection.execute(
+                f"SELECT {id_column}, {column} FROM {table} WHERE {id_column} > ?", (after_id,)).fetchall()
+        vector_ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        matrix = self._matrix([row[1] for row in rows])
         # Line the tags up with the vectors (the matrix is not copied); items without a vector and
         # vectors without an item are left out here, and verify() reports them.
         at = np.minimum(np.searchsorted(item_ids, vector_ids), max(len(item_ids) - 1, 0))
@@ -713,60 +740,12 @@ class LibraryStore:
                           key=text(4), bpm=np.asarray(columns[5], dtype=np.float64)[at],
                           duration=np.asarray(columns[6], dtype=np.float64)[at], counters=counters)
 
-    def _vectors_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(ids that have a vector, their vectors) by rowid look-ups: for a few new rows."""
-        found, blobs = [], []
-        for item_id in ids.tolist():
-            rows = self._connection.execute("SELECT embedding FROM item_vectors WHERE rowid = ?",
-                                            (item_id,)).fetchall()
-            if rows:
-                found.append(item_id)
-                blobs.append(rows[0][0])
-        return np.array(found, dtype=np.int64), _matrix(blobs, self.dim)
-
-    def _all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, vectors) of the whole vector table.
-
-        A vec0 scan returns one row at a time (~15 us each here: 8 s at 512K), so this reads sqlite-vec's
-        own chunk tables instead (~0.5 us a row). They are sqlite-vec 0.1's storage layout, not its API,
-        so the result is checked against the table's row count and a few rows read the regular way;
-        if anything differs, the regular scan is used.
-        """
-        fast = self._vectors_from_chunks()
-        if fast is not None:
-            return fast
-        rows = self._connection.execute("SELECT rowid, embedding FROM item_vectors").fetchall()
-        return np.array([r[0] for r in rows], dtype=np.int64), _matrix([r[1] for r in rows], self.dim)
-
-    def _vectors_from_chunks(self) -> tuple[np.ndarray, np.ndarray] | None:
-        run = self._connection.execute
-        try:
-            chunks = run("SELECT chunk_id, size, validity, rowids FROM item_vectors_chunks").fetchall()
-            blobs = dict(run("SELECT rowid, vectors FROM item_vectors_vector_chunks00").fetchall())
-            expected = run("SELECT count(*) FROM item_vectors_rowids").fetchall()[0][0]
-        except self._apsw.SQLError:  # tables named otherwise: another sqlite-vec layout
-            return None
-        ids, parts = [], []
-        for chunk_id, size, validity, rowids in chunks:
-            vectors = blobs.get(chunk_id)
-            if (not isinstance(size, int) or vectors is None or len(validity) != (size + 7) // 8
-                    or len(rowids) != 8 * size or len(vectors) != 4 * size * self.dim):
-                return None
-            valid = np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")[:size].astype(bool)
-            chunk_ids, chunk = np.frombuffer(rowids, np.int64), np.frombuffer(vectors, np.float32).reshape(size, -1)
-            full = valid.all()  # the usual case: no copy before the one concatenate below
-            ids.append(chunk_ids if full else chunk_ids[valid])
-            parts.append(chunk if full else chunk[valid])
-        ids_all = np.concatenate(ids) if ids else np.zeros(0, np.int64)
-        matrix = np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
-        ordered = np.sort(ids_all)
-        if len(ids_all) != expected or (ordered[1:] == ordered[:-1]).any():
-            return None
-        for row in {0, len(ids_all) // 2, len(ids_all) - 1} if len(ids_all) else ():
-            regular = run("SELECT embedding FROM item_vectors WHERE rowid = ?", (int(ids_all[row]),)).fetchall()
-            if not regular or regular[0][0] != matrix[row].tobytes():
-                return None
-        return ids_all, matrix
+    def _matrix(self, blobs: list[bytes]) -> np.ndarray:
+        """Stored vectors as one (N, dim) float32 array; a blob of the wrong size is a damaged file."""
+        if any(len(blob) != 4 * self.dim for blob in blobs):
+            raise MtmError(f"{self.path}: the library file is damaged (a stored vector is not {self.dim} wide) — "
+                           f"{_NOT_MODIFIED}; run `mtm library verify`, or restore a backup")
+        return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), self.dim)
 
     def nearest(self, query: np.ndarray, filters: SearchFilters, k: int) -> list[tuple[int, float]]:
         """sqlite-vec KNN inside the file: (item id, cosine similarity), best first. `filters` canonical."""
@@ -793,10 +772,10 @@ class LibraryStore:
             if [row[0] for row in check] != ["ok"]:
                 problems += [f"SQLite: {row[0]}" for row in check[:20]]
             meta = dict(run("SELECT key, value FROM meta").fetchall())
+            present = {row[0] for row in run("SELECT name FROM sqlite_master")}
             if meta.get("schema_version") not in {str(v) for v in range(1, SCHEMA_VERSION + 1)}:
                 problems.append(f"schema version is {meta.get('schema_version')!r}, expected {SCHEMA_VERSION}")
             else:
-                present = {row[0] for row in run("SELECT name FROM sqlite_master")}
                 version = int(meta["schema_version"])
                 problems += [f"the {kind} {name} is missing (schema {version} has it)"
                              for added in SCHEMA_OBJECTS[:version] for name, kind in added.items()
@@ -840,8 +819,32 @@ class LibraryStore:
                         (int(declared.group(1)),)).fetchall()[0][0]
             if wrong:
                 problems.append(f"{wrong} vector(s) have the wrong width")
+            if "item_embeddings" in present:
+                problems += self._embedding_problems(4 * int(declared.group(1)), thorough)
             if thorough:
                 problems += self._tag_mismatches()
+        return problems
+
+    def _embedding_problems(self, size: int, thorough: bool) -> list[str]:
+        """item_embeddings must hold one vector of the right size per item, equal to sqlite-vec's copy."""
+        run, problems = self._connection.execute, []
+        for query, what in (
+                ("SELECT id FROM items WHERE id NOT IN (SELECT id FROM item_embeddings) ORDER BY id",
+                 "item(s) have no plain embedding copy"),
+                ("SELECT id FROM item_embeddings WHERE id NOT IN (SELECT id FROM items) ORDER BY id",
+                 "plain embedding copies belong to no item"),
+                ("SELECT id FROM item_embeddings WHERE typeof(vector) != 'blob' OR length(vector) != ? ORDER BY id",
+                 "plain embedding copies have the wrong size")):
+            ids = [row[0] for row in run(query, (size,) if "?" in query else ())]
+            if ids:
+                problems.append(f"{len(ids)} {what} (ids {_some(ids)})")
+        if thorough:  # one look-up in vec0 per item (~15 us each)
+            differ = [item_id for item_id, vector in run("SELECT id, vector FROM item_embeddings ORDER BY id")
+                      if (run("SELECT embedding FROM item_vectors WHERE rowid = ?", (item_id,)).fetchall()
+                          or [(vector,)])[0][0] != vector]
+            if differ:
+                problems.append(f"{len(differ)} item(s) have a plain embedding copy that differs from "
+                                f"their vector (ids {_some(differ)})")
         return problems
 
     def _tag_mismatches(self) -> list[str]:
@@ -936,10 +939,6 @@ def _row_item(row: tuple) -> LibraryItem:
     values["beat_times"] = json.loads(values["beat_times"])
     values["instruments"] = json.loads(values["instruments"])
     return LibraryItem(**values)
-
-
-def _matrix(blobs: list[bytes], dim: int) -> np.ndarray:
-    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), dim)
 
 
 def _some(ids: list[int], shown: int = 10) -> str:
