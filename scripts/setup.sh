@@ -6,9 +6,15 @@
 #   bash scripts/setup.sh            # the product
 #   bash scripts/setup.sh test       # the product + test tools (and training, which the tests exercise)
 #   bash scripts/setup.sh train      # the product + training (torch, music21, mma)
+#   bash scripts/setup.sh gpu        # the product with onnxruntime-gpu in place of onnxruntime (CUDA 12)
+#   (groups combine: bash scripts/setup.sh test,gpu)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
+gpu=""
+case ",$extras," in  # not a pip extra: the two onnxruntime builds share one module and must never both be installed
+    *,gpu,*) gpu=1; extras=$(echo ",$extras," | sed -e 's/,gpu,/,/' -e 's/^,//' -e 's/,$//') ;;
+esac
 
 # System packages: audio (FluidSynth + SoundFont); the panel's Qt needs GL, fonts, keyboard, D-Bus for every
 # Qt platform, PulseAudio for QtMultimedia, xcb-cursor for desktop windows (offscreen needs all but the last).
@@ -50,6 +56,14 @@ pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
 groups="ui,plots${extras:+,$extras}"
 "${pip[@]}" install -e ".[$groups]" >>"$log" 2>&1 || { cat "$log" >&2; exit 1; }
 echo "setup: python packages: mtm_daw with $groups (log: $log)"
+if [ -n "$gpu" ]; then
+    # onnxruntime (the CPU build) came in as a dependency; swap it for the CUDA build, which provides the
+    # same module, with the CUDA and cuDNN libraries it loads from pip's nvidia packages.
+    { "${pip[@]}" uninstall -y onnxruntime && "${pip[@]}" install "onnxruntime-gpu[cuda,cudnn]>=1.21"; } >>"$log" 2>&1 \
+        || { cat "$log" >&2; echo "setup: GPU runtime: could not install onnxruntime-gpu" >&2; exit 1; }
+    runtime=$(.venv/bin/python -c "from mtm_daw.engine.sessions import providers; print(providers()[0])")
+    echo "setup: GPU runtime: onnxruntime-gpu (onnxruntime removed); generation runs on $runtime"
+fi
 # The DAW plugin: a thin C++ shell (plugin_shell/) that asks `mtm serve` for cues; it starts this venv's mtm.
 plugin_log=.venv/plugin-build.log
 if cmake -S plugin_shell -B build/plugin -DCMAKE_BUILD_TYPE=Release -DMTM_PYTHON="$PWD/.venv/bin/python" \

@@ -27,6 +27,7 @@ REINSTALL_HINT = "reinstall mtm_daw"
 _sessions: dict[tuple, ort.InferenceSession] = {}
 _verified: dict[tuple, str] = {}  # (path, size, mtime_ns) -> sha256 seen
 _lock = threading.Lock()
+_cuda_loaded = False
 
 
 def load_manifest(weights_dir: str | os.PathLike = WEIGHTS_DIR) -> dict:
@@ -113,10 +114,32 @@ def thread_count() -> int:
 
 
 def providers() -> list[str]:
-    """CUDA first when this onnxruntime build has it, CPU always."""
-    available = ort.get_available_providers()
-    chosen = [p for p in ("CUDAExecutionProvider",) if p in available]
-    return chosen + ["CPUExecutionProvider"]
+    """CUDA first when this onnxruntime build has it (onnxruntime-gpu: `bash scripts/setup.sh gpu`), CPU always."""
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        return ["CPUExecutionProvider"]
+    _load_cuda_libraries()
+    return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+
+def _load_cuda_libraries() -> None:
+    """onnxruntime-gpu finds CUDA and cuDNN on the library path; the setup installs them as pip's nvidia
+    packages instead, which onnxruntime (1.21 and newer) loads with preload_dlls. Once per process;
+    where they cannot load, onnxruntime falls back to the CPU and the session's providers say so."""
+    global _cuda_loaded
+    if _cuda_loaded:  # no lock: create_session calls this holding _lock, and a second load is harmless
+        return
+    _cuda_loaded = True
+    preload = getattr(ort, "preload_dlls", None)
+    if preload is not None:
+        try:
+            preload(cuda=True, cudnn=True, msvc=False)
+        except Exception:  # noqa: BLE001 - a system CUDA may still serve; the session reports what runs
+            pass
+
+
+def running_provider(session: ort.InferenceSession) -> str:
+    """What runs this session: "CUDA" or "CPU"."""
+    return "CUDA" if session.get_providers()[0] == "CUDAExecutionProvider" else "CPU"
 
 
 def create_session(path: str | os.PathLike, sha256: str | None = None,

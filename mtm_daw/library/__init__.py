@@ -5,15 +5,9 @@
         references = search(store, query_vector, SearchFilters(genre="funk", bpm_min=80, bpm_max=100), k=5)
 """
 from mtm_daw.library.item import LibraryItem, Reference, SearchFilters, parse_bpm_range
+from mtm_daw.library.search import search  # the function; the module is mtm_daw.library.search in sys.modules
 from mtm_daw.library.store import LibraryStats, LibraryStore, default_library_path
 
 __all__ = ["LibraryItem", "Reference", "SearchFilters", "parse_bpm_range", "LibraryStore", "LibraryStats",
            "default_library_path", "search"]
 
-
-def __getattr__(name: str):
-    if name == "search":  # numpy ranking code loads on first use
-        from mtm_daw.library.search import search
-
-        return search
-    raise AttributeError(f"module 'mtm_daw.library' has no attribute {name!r}")

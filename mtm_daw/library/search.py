@@ -3,41 +3,29 @@
     references = search(store, query_vector)                                   # broad track
     references = search(store, query_vector, SearchFilters(genre="jazz", bpm_min=80, bpm_max=100))
 
-Both tracks rank by exact cosine similarity; a targeted search returns only items that meet every
-filter, and each Reference says which filter attributes its item matched.
+Every score is an exact cosine; a targeted search returns only items that meet every filter, and
+each Reference says which filter attributes its item matched.
 
 How (measured on this 2-core machine; benchmarks/bench_retrieval.py, benchmarks/results/retrieval.json):
 - sqlite-vec's vec0 KNN is exact but compares every row of the partition in C, one query at a time:
-  ~40 ms at 100K x 128 and 160-250 ms at 512K here; int8 and bit vec0 columns were no faster, bit
-  codes had poor recall on clustered data, and re-ranking needs vec0 rowid look-ups.
-- So `method="memory"` keeps an in-process copy of the embeddings (float32, unit
-  length) and the search tags as numpy arrays, loaded once per store (reading sqlite-vec's chunk
-  tables, checked, ~30x quicker than a vec0 scan) and kept current through the change counters in
-  the file's meta table: rows added since are appended as a segment, removals and tag edits reload.
+  ~20 ms at 100K x 128 and 90-130 ms at 512K here.
+- So `method="memory"` keeps an in-process copy of the embeddings (float32, unit length, read from
+  the store's plain copies in one query) and the search tags as numpy arrays, loaded once per store and
+  kept current through the change counters in the file's meta table: rows added since are appended as
+  a segment, removals and tag edits reload.
 - Rows are ordered by (partition, genre, bpm): those three filters — the targeted track's usual
-  ones — select contiguous slices, and a query scores only the rows they keep. Mood, key, mode and
-  duration mask scores inside the slices (copying the rows out when few are kept).
-  Every result is exact: the same ids as a brute-force cosine top-k (tests check it).
+  ones — select contiguous slices. Mood, key, mode and duration mask rows inside the slices.
+- When the filters keep at most EXACT_ROWS rows (or the library is under APPROXIMATE_ABOVE items),
+  those rows are scored exactly: the same ids as a brute-force cosine top-k (tests check it).
+- Otherwise an approximate index (approximate.py: faiss IVF-SQ8, filtering during its scan)
+  proposes 40 candidates among the rows the filters keep, and they are re-scored exactly; when it
+  finds fewer than k, the rows are scanned exactly instead.
 - `method="sql"` asks vec0 directly: no load time, but a full scan per query.
 - `method="auto"` (the default) uses the memory index when it is loaded or the library is small
   (< 50K items); on a larger one it asks vec0 until the time spent there reaches the estimated load
   time, then loads: a one-shot CLI query never waits seconds for a load, a panel session pays it once.
 
-Measured (2 cores shared with training jobs, load average 5-7; k=10, 128-d, 100 queries; p50 ms,
-p95 in brackets; numpy = the better of BLAS and one-thread brute force on the same arrays):
-
-    items  filter (share of items)   memory          numpy    vec0 (sql)
-    100K   none                      33   (46)       30       118
-    100K   genre (0.10)               3.8 (18)       29       111
-    100K   genre + bpm 80-100 (0.02)  1.4 (14)       45        87
-    100K   bpm 80-100 (0.17)         12   (21)       52        78
-    512K   none                      58  (105)       82       269
-    512K   genre (0.10)               8.2 (14)      118       324
-    512K   genre + bpm 80-100 (0.02)  1.8  (7)      109       294
-    512K   bpm 80-100 (0.17)         16   (25)      151       275
-    512K   starter partition (0.20)  17   (27)      167        81
-
-Recall@10 was 1.0 everywhere. A fresh store's first memory query at 512K loads for 5.2 s (auto: 0.24 s).
+MEASURED_TABLE
 
 A search by sound passes the query clip's window embeddings too: the best RERANK_POOL items by the
 mean vector are re-ranked by `window_similarity` (each query window's best match among the item's
@@ -55,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mtm_daw.errors import MtmError
-from mtm_daw.library.approximate import ApproximateIndex
+from mtm_daw.library.approximate import ApproximateIndex, training_rows
 from mtm_daw.library.item import Reference, SearchFilters, key_mode
 from mtm_daw.library.store import ChangeCounters, LibraryStore, VectorRows
 
@@ -68,7 +56,6 @@ APPROXIMATE_ABOVE = 65_536  # libraries this large get an approximate index (an 
 EXACT_ROWS = 32_768  # a search whose filters keep at most this many rows scans them exactly (<1 ms)
 APPROXIMATE_POOL = 40  # candidates the approximate index proposes for re-scoring (at least 2k)
 MAX_APPROXIMATE_POOL = 1024  # a larger k is answered by an exact scan
-TRAINING_SAMPLE = 131_072  # rows the approximate index's lists are trained on
 MEMORY_BELOW = 50_000  # "auto" loads libraries smaller than this at once (under ~0.5 s here)
 LOAD_SECONDS_PER_ITEM = 10e-6  # cold index load, measured: 512K items in 4-10 s on this busy machine
 
@@ -299,8 +286,7 @@ class VectorIndex:
             self.approximate = None
             return
         if self.approximate is None or not self.approximate.serves(count):
-            sample_rows = np.random.default_rng(0).choice(
-                count, size=min(count, TRAINING_SAMPLE), replace=False)
+            sample_rows = np.random.default_rng(0).choice(count, size=training_rows(count), replace=False)
             self.approximate = ApproximateIndex.trained_on(self._rows_at(np.sort(sample_rows))[1], count)
             rows_moved = True
         elif len(self.approximate) == 0:
@@ -343,16 +329,15 @@ class VectorIndex:
                 found = self._approximate_nearest(query, plan, kept, k, pool)
                 if found is not None:
                     return found
-            found_ids, found_scores = [], []
-            for number, start, end, keep in plan:
-                ids, scores = self.segments[number].scores(start, end, query, keep)
-                best = np.argpartition(scores, -k)[-k:] if len(scores) > k else np.arange(len(scores))
-                best = best[np.isfinite(scores[best])]
-                found_ids.append(ids[best])
-                found_scores.append(scores[best])
-            if not found_ids:
+            if not plan:
                 return []
-            return _best(np.concatenate(found_ids), np.concatenate(found_scores), k)
+            scored = [self.segments[number].scores(start, end, query, keep) for number, start, end, keep in plan]
+            ids, scores = scored[0] if len(scored) == 1 else (np.concatenate(part) for part in zip(*scored))
+            if len(scores) > k:  # one partition over every slice's rows (a tempo range gives many slices)
+                best = np.argpartition(scores, -k)[-k:]
+                ids, scores = ids[best], scores[best]
+            finite = np.isfinite(scores)
+            return _best(ids[finite], scores[finite], k)
 
     def _approximate_nearest(self, query: np.ndarray, plan: list, kept: int, k: int,
                              pool: int) -> list[tuple[int, float]] | None:
