@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
@@ -40,6 +41,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--checkpoint", type=Path, help="time this training checkpoint in torch (default: "
                         "random weights of the shipped config)")
+    parser.add_argument("--out", type=Path, help="also write the figures to this JSON file")
     arguments = parser.parse_args()
     repeats = arguments.repeats
     fp32, int8 = Generator.default("fp32"), Generator.default("int8")
@@ -68,12 +70,22 @@ def main() -> None:
     print(f"  int8 vs fp32 logits: max abs difference {difference:.3f}")
 
     description = MusicDescription(genre="pop", mood="happy", tempo=120, key="D minor", duration=30)
-    for state in ("cold (loads models and SoundFont)", "warm (as in the panel)"):
+    cue_seconds = {}
+    for state in ("cold", "warm"):
         start = time.perf_counter()
         compose_cue(description, seed=0, engine="dit", warn=lambda m: None)
-        seconds = time.perf_counter() - start
-        print(f"30 s four-stem cue (generate 20 steps + render + mix), {state}: {seconds:.2f} s = "
-              f"{30 / seconds:.1f}x real time")
+        cue_seconds[state] = seconds = time.perf_counter() - start
+        print(f"30 s four-stem cue (generate 20 steps + render + mix), "
+              f"{'cold (loads models and SoundFont)' if state == 'cold' else 'warm (as in the panel)'}: "
+              f"{seconds:.2f} s = {30 / seconds:.1f}x real time")
+    if arguments.out:
+        figures = {"step_ms": {name: round(1000 * seconds, 2) for name, seconds in results.items()},
+                   "int8_speedup_over_fp32": round(results["onnxruntime fp32"] / results["onnxruntime int8"], 2),
+                   "int8_max_logit_difference": round(float(difference), 3),
+                   "cue_30s_seconds": {state: round(seconds, 2) for state, seconds in cue_seconds.items()},
+                   "cue_30s_times_real_time": {state: round(30 / seconds, 1) for state, seconds in cue_seconds.items()}}
+        arguments.out.parent.mkdir(parents=True, exist_ok=True)
+        arguments.out.write_text(json.dumps(figures, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
 IMPORT_KINDS = ("audio", "midi")
 MIN_JOBS_PER_WORKER = 32  # measured (bench_import): one process already keeps both cores busy through
-# onnxruntime threads, and a second process costs seconds to start; only a long import gains from it
+# onnxruntime threads, and a second process costs seconds to start; only a long import gains from it,
+# and only when it transcribes audio: 24 clips of 20 s ran x1.14 on two workers with note transcription,
+# x0.72 without it and x0.66 for MIDI files (benchmarks/results/import.json)
 
 
 @dataclass
@@ -145,10 +147,11 @@ def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], 
         if notes_dir is None:
             notes_dir = Path(store_path).resolve().parent / "notes"
         notes = str(notes_dir) if transcribe else None
-        # A worker process costs a few seconds to start (models, libraries), so small imports stay in
-        # this process unless the caller asked for a number of workers.
+        # A worker process costs a few seconds to start (models, libraries), so small imports, and those
+        # with no audio to transcribe, stay in this process unless the caller asked for workers.
         if workers is None:
-            workers = min(os.cpu_count() or 1, max(1, len(jobs) // MIN_JOBS_PER_WORKER))
+            transcribed = sum(1 for job in jobs if job[1] == "audio") if transcribe else 0
+            workers = min(os.cpu_count() or 1, max(1, transcribed // MIN_JOBS_PER_WORKER))
         workers = max(1, min(workers, len(jobs) or 1))
         progress("tagging", 0.0)
         try:

@@ -719,10 +719,9 @@ class LibraryStore:
                 (after_id,)).fetchall()
             item_ids = np.fromiter((row[0] for row in meta), dtype=np.int64, count=len(meta))
             # A library of schema 2 opened without upgrading has no plain copy: sqlite-vec's scan reads it.
-            table, id_column, column = (("item_embeddings", "id", "vector") if self.schema_version >= 3
-                                        else ("item_vectors", "rowid", "embedding"))
-            rows = self._connection.execute(
-                f"SELECT {id_column}, {column} FROM {table} WHERE {id_column} > ?", (after_id,)).fetchall()
+            query = ("SELECT id, vector FROM item_embeddings WHERE id > ?" if self.schema_version >= 3
+                     else "SELECT rowid, embedding FROM item_vectors WHERE rowid > ?")
+            rows = self._connection.execute(query, (after_id,)).fetchall()
         vector_ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
         matrix = self._matrix([row[1] for row in rows])
         # Line the tags up with the vectors (the matrix is not copied); items without a vector and
