@@ -25,7 +25,7 @@ def make_files(folder: Path, clips: int, seconds: float) -> tuple[Path, Path]:
     from pedalboard.io import AudioFile
 
     from mtm_daw.render import make_renderer, render_mono
-    from mtm_daw.score.baseline import compose
+    from mtm_daw.compose.baseline import compose
     from mtm_daw.score.midi import score_to_midi
 
     audio_dir, midi_dir = folder / "audio", folder / "midi"

@@ -17,7 +17,7 @@ from mtm_daw.export import export_cue
 from mtm_daw.mix import mix_stems, role_chain
 from mtm_daw.pipeline import compose_cue
 from mtm_daw.render import make_renderer, render_score
-from mtm_daw.score.baseline import compose
+from mtm_daw.compose.baseline import compose
 
 DURATION = 30.0
 

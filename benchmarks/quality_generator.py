@@ -31,7 +31,7 @@ from mtm_daw.evaluation import structure
 from mtm_daw.loop import cut_to_bars
 from mtm_daw.metrics import key_matches, reference_similarity
 from mtm_daw.models.corpus import is_held_out, load_corpus_cache
-from mtm_daw.score.baseline import compose
+from mtm_daw.compose.baseline import compose
 from mtm_daw.score.roll import quantize_score
 from mtm_daw.score.score import ROLES, Note, Score, Track
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from mtm_daw.description import MusicDescription
 from mtm_daw.engine.generator import GenerationSettings, Generator, generate_score
 from mtm_daw.engine.text_encoder import TextEncoder
-from mtm_daw.score.baseline import compose
+from mtm_daw.compose.baseline import compose
 from mtm_daw.score.styles import library, signature_share
 
 

@@ -264,7 +264,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from mtm_daw.analysis.summary import analyze_file
+    from mtm_daw.describe.summary import analyze_file
 
     report = analyze_file(args.file)
     if args.json:

@@ -22,8 +22,8 @@ from mtm_daw.mix import TARGET_LUFS, MixGains, fit_to_length, load_vst3, mix_ste
 from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
 from mtm_daw.provenance import MixSpec, ReferenceRecord, Recipe, file_reference, file_sha256, reference_signal
 from mtm_daw.render import SAMPLE_RATE, TAIL_SECONDS, make_renderer, render_score
-from mtm_daw.plan.planner import make_plan
-from mtm_daw.score.baseline import compose
+from mtm_daw.compose.planner import make_plan
+from mtm_daw.compose.baseline import compose
 from mtm_daw.score.midi import load_midi_score
 from mtm_daw.score.score import Score
 from mtm_daw.score.theory import parse_key

@@ -2,7 +2,7 @@ import pytest
 
 from mtm_daw.description import GENRES, HitPoint, MusicDescription, Section
 from mtm_daw.score import gm
-from mtm_daw.score.baseline import compose, meter_pulses
+from mtm_daw.compose.baseline import compose, meter_pulses
 from mtm_daw.score.theory import parse_key
 
 

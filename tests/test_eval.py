@@ -20,7 +20,7 @@ from mtm_daw.evaluation.report import COLUMNS
 from mtm_daw.evaluation.rhythm import beat_mse, extend_pulse, music_beats
 from mtm_daw.pipeline import RenderSettings, compose_cue
 from mtm_daw.progress import CancelToken
-from mtm_daw.score.baseline import compose
+from mtm_daw.compose.baseline import compose
 
 
 # --- BeatMSE ----------------------------------------------------------------------------------------

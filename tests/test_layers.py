@@ -33,7 +33,7 @@ def module_name(path: Path) -> str:
 
 
 def part(module: str) -> str:
-    """mtm_daw.score.baseline -> score; mtm_daw -> __init__."""
+    """mtm_daw.compose.baseline -> compose; mtm_daw -> __init__."""
     pieces = module.split(".")
     return pieces[1] if len(pieces) > 1 else "__init__"
 

@@ -25,7 +25,7 @@ def _write_cue_audio(path: Path, genre: str, tempo: float, key: str, seed: int) 
     from pedalboard.io import AudioFile
 
     from mtm_daw.render import make_renderer, render_mono
-    from mtm_daw.score.baseline import compose
+    from mtm_daw.compose.baseline import compose
 
     score = compose(MusicDescription(genre=genre, mood="calm", tempo=tempo, key=key, duration=12), seed=seed)
     mono = render_mono(score, make_renderer(sample_rate=44100, warn=lambda m: None), 12.0)
@@ -34,7 +34,7 @@ def _write_cue_audio(path: Path, genre: str, tempo: float, key: str, seed: int) 
 
 
 def _write_midi(path: Path, genre: str, seed: int) -> None:
-    from mtm_daw.score.baseline import compose
+    from mtm_daw.compose.baseline import compose
     from mtm_daw.score.midi import score_to_midi
 
     score = compose(MusicDescription(genre=genre, mood="dark", tempo=90, key="D minor", duration=10), seed=seed)

@@ -3,7 +3,7 @@ import pytest
 
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
-from mtm_daw.score.baseline import compose
+from mtm_daw.compose.baseline import compose
 from mtm_daw.score.midi import load_midi_score, score_to_midi
 
 

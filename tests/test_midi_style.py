@@ -5,7 +5,7 @@ import pytest
 from mtm_daw.describe import describe_midi
 from mtm_daw.describe.midi_style import styles_from_score
 from mtm_daw.description import MusicDescription
-from mtm_daw.score.baseline import compose
+from mtm_daw.compose.baseline import compose
 from mtm_daw.score.midi import score_to_midi
 from mtm_daw.score.score import Note, Score, Track
 from mtm_daw.score.styles import style_for

@@ -10,7 +10,7 @@ import pytest
 
 from mtm_daw.description import MusicDescription
 from mtm_daw.score import gm
-from mtm_daw.score.baseline import compose
+from mtm_daw.compose.baseline import compose
 from mtm_daw.score.score import Note
 from mtm_daw.score.styles import (CORE_GENRES, FAMILIES, STYLE_FOLDER, StyleFileError, library, load_styles,
                                   play_feel, signature_share, style_for)
@@ -178,7 +178,7 @@ def test_a_two_bar_pattern_alternates_bar_by_bar(tmp_path):
     two_bars = 'side_stick = "x..x..x.........' + '....x.x...x.....' + '"'  # 3-2 son clave over two bars
     salsa.write_text(text.replace('side_stick = "x..x..x...x.x..."', two_bars))
     style = load_styles(tmp_path)["salsa"]
-    from mtm_daw.score.baseline import _grooves
+    from mtm_daw.compose.baseline import _grooves
 
     groove = _grooves(style, 16, 4)
     pattern = style.drums["mid"][gm.SIDE_STICK]

@@ -120,7 +120,7 @@ def test_files_that_carry_no_tempo_are_refused(tmp_path):
 
 
 def test_a_midi_session_lends_its_chords_to_the_cue(tmp_path, capsys):
-    from mtm_daw.score.baseline import compose
+    from mtm_daw.compose.baseline import compose
     from mtm_daw.score.midi import score_to_midi
 
     song = compose(MusicDescription(key="A minor", tempo=110, duration=8 * 4 * 60 / 110, chords="Am F C E7"), seed=3)

@@ -11,7 +11,7 @@ from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
 DESCRIBERS = ("auto", "visual", "vlm")
 LISTENING_RATE = 16000  # a MIDI file is heard (style, mood) from a render at this rate
-MAX_TEXT_FILE_BYTES = 1_000_000  # as `mtm analyze` (analysis.summary.MAX_TEXT_BYTES)
+MAX_TEXT_FILE_BYTES = 1_000_000  # as `mtm analyze` (describe.summary.MAX_TEXT_BYTES)
 _MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".png", ".jpg", ".jpeg", ".gif", ".webp",
                    ".bmp", ".tif", ".tiff", ".wav", ".flac", ".mp3", ".ogg", ".aif", ".aiff", ".mid", ".midi",
                    ".txt", ".json"}

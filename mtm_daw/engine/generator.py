@@ -22,9 +22,9 @@ from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 from mtm_daw.schedulers.ddim import DDIMScheduler
 from mtm_daw.plan.form import form_ties
 from mtm_daw.plan.plan import Plan, with_reference_chords
-from mtm_daw.plan.planner import make_plan
+from mtm_daw.compose.planner import make_plan
 from mtm_daw.score import gm
-from mtm_daw.score.dynamics import shape_dynamics
+from mtm_daw.compose.dynamics import shape_dynamics
 from mtm_daw.score.roll import (BINARY_COLUMNS, FEATURES, LAYOUT, STEPS_PER_BEAT, drum_class, lock_to_scale,
                                 quantize_score, role_columns, roll_to_tracks, score_to_roll, single_voice)
 from mtm_daw.score.score import ROLES, Score

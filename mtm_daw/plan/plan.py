@@ -2,7 +2,7 @@
 
 A Plan is what the generator is conditioned on besides the description (per beat: the chord, the
 bar's place in its phrase, the section's label) and what the sampler reads to make a repeated
-section return as the same music. It comes from the planner (mtm_daw.plan.planner), from a
+section return as the same music. It comes from the planner (mtm_daw.compose.planner), from a
 reference or synced MIDI file (plan_from_score), or from the user (--chords, --form), and is
 recorded in the sidecar.
 """

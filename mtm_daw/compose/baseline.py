@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from mtm_daw.description import MusicDescription, Section
 from mtm_daw.plan.chords import diatonic_chord, progression_chord
-from mtm_daw.plan.planner import make_plan
+from mtm_daw.compose.planner import make_plan
 from mtm_daw.score import gm
 from mtm_daw.score.progressions import progressions_for
 from mtm_daw.score.roll import STEPS_PER_BEAT
