@@ -1,7 +1,15 @@
 """The end-to-end path: description (or MIDI) -> Score -> stems -> mix -> Cue, and Cue -> files.
 
-Every cue is made from a Recipe (mtm_daw.provenance): compose_cue and render_midi_cue write one,
-make_cue follows it, and the sidecar keeps it so `mtm reproduce` can make the cue again.
+    pipeline = CuePipeline()                                  # the shipped models, loaded on first use
+    description = pipeline.describe("warm jazz trio, 96 bpm")
+    cue = pipeline(description, seed=7)                       # plan, compose, render, mix
+    pipeline.export(cue, "out/", name="trio")
+
+CuePipeline holds its components (the text encoder, the generator, the render settings) and runs the
+stages as methods that take and return typed objects: describe -> plan -> compose -> render -> mix ->
+export; progress, cancel and warnings travel in one RunContext. Every cue is made from a Recipe
+(mtm_daw.provenance): the pipeline, compose_cue and render_midi_cue write one, make_cue follows it,
+and the sidecar keeps it so `mtm reproduce` can make the cue again.
 Each function reads as numbered steps; long steps report progress and honour a CancelToken.
 """
 from __future__ import annotations
@@ -10,6 +18,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from mtm_daw.compose.baseline import compose
+from mtm_daw.compose.planner import make_plan
 from mtm_daw.control import ControlSignal
 from mtm_daw.cue import Cue, Stem
 from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
@@ -19,16 +29,55 @@ from mtm_daw.loop import (LOOP_TAIL_SECONDS, check_loop_bars, cut_to_bars, loop_
                           settle_and_mix, wrap_tail)
 from mtm_daw.media.audio import SAMPLE_RATES
 from mtm_daw.mix import TARGET_LUFS, MixGains, fit_to_length, load_vst3, mix_stems_with_gains, remaster, stem_chain
+from mtm_daw.plan.plan import Plan
 from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
 from mtm_daw.provenance import MixSpec, ReferenceRecord, Recipe, file_reference, file_sha256, reference_signal
 from mtm_daw.render import SAMPLE_RATE, TAIL_SECONDS, make_renderer, render_score
-from mtm_daw.compose.planner import make_plan
-from mtm_daw.compose.baseline import compose
 from mtm_daw.score.midi import load_midi_score
 from mtm_daw.score.score import Score
 from mtm_daw.score.theory import parse_key
 
 ENGINES = ("baseline", "dit")
+
+
+@dataclass
+class Components:
+    """The models a pipeline runs on; None = the shipped one for the recipe, loaded on first use."""
+
+    text_encoder: object | None = None  # mtm_daw.engine.text_encoder.TextEncoder, or anything with encode()
+    generator: object | None = None  # mtm_daw.engine.generator.Generator
+
+    def encoder(self):
+        if self.text_encoder is not None:
+            return self.text_encoder
+        from mtm_daw.engine.text_encoder import TextEncoder
+
+        return TextEncoder.default()
+
+    def generator_for(self, precision: str):
+        """The pipeline's generator, or the shipped one of that precision."""
+        if self.generator is not None:
+            return self.generator
+        from mtm_daw.engine.generator import Generator
+
+        return Generator.default(precision)
+
+
+@dataclass
+class Rendered:
+    """The render stage's result: every role's dry stem and the synthesiser that played them."""
+
+    stems: dict[str, Stem]
+    renderer: str  # "fluidsynth" or "builtin", as the sidecar records it
+
+
+@dataclass
+class RunContext:
+    """What travels with one run through the stages: progress reports, a cancel token, warnings."""
+
+    progress: ProgressCallback = no_progress
+    cancel: CancelToken | None = None
+    warn: Callable[[str], None] = print
 
 
 @dataclass
@@ -86,48 +135,130 @@ def compose_cue(description: MusicDescription, seed: int = 0, engine: str = "bas
                 reference: ControlSignal | None = None, generation=None, *,
                 reference_record: ReferenceRecord | None = None, loop_bars: int = 0,
                 sync: dict | None = None, end_seconds: float = 0.0) -> Cue:
-    """Compose a cue from a description with the chosen engine, render and mix it.
+    """Compose a cue from a description with the chosen engine, render and mix it, on the shipped
+    models: CuePipeline(settings=settings)(...) with the run's progress, cancel and warnings."""
+    pipeline = CuePipeline(settings=settings)
+    return pipeline(description, seed, engine, reference=reference, generation=generation,
+                    reference_record=reference_record, loop_bars=loop_bars, sync=sync, end_seconds=end_seconds,
+                    context=RunContext(progress, cancel, warn))
 
-    engine: "baseline" (the procedural composer) or "dit" (the trained generator, which can follow
-    a reference at its strength). generation: mtm_daw.engine.generator.GenerationSettings for "dit".
-    reference_record: where the reference came from (default: its file, when `reference.source` is one).
-    loop_bars: > 0 for a seamless loop of that many bars. sync: where tempo, meter and key were
-    locked from (mtm_daw.sync), recorded in the sidecar. end_seconds: > 0 ends every stem and the mix
-    there (a picture's end) with a short fade; 0 keeps the release tail.
+
+class CuePipeline:
+    """Description -> Cue -> files, on the components it holds.
+
+    text_encoder and generator default to the shipped models (loaded on first use, shared by every
+    pipeline in the process); settings are the render settings (SoundFont, sample rate, loudness...).
+    Calling the pipeline runs plan, compose, render and mix from a Recipe, so the cue can be made again;
+    the stages are also methods of their own, each taking and returning typed objects.
     """
-    # 1. check inputs
-    description.validate()
-    if engine not in ENGINES:
-        raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
-    if reference is not None and engine != "dit":
-        raise MtmError("a reference needs --engine dit; the baseline composer does not read references")
-    if loop_bars:
-        check_loop_bars(loop_bars, description)
-    # 2. the recipe: everything needed to make this cue again
-    generation_settings = None
-    if engine == "dit":
-        from mtm_daw.engine.generator import GenerationSettings
 
-        generation_settings = asdict(replace(generation or GenerationSettings(), seed=seed).validate())
-    if reference is not None and reference_record is None:
-        reference_record = (file_reference(reference.source, reference.strength) if Path(reference.source).is_file()
-                            else ReferenceRecord(reference.source, "", reference.strength))
-    recipe = Recipe("compose", engine, seed, description.to_dict(), generation_settings,
-                    reference_record.to_dict() if reference_record else None,
-                    (settings or RenderSettings()).to_dict(), loop_bars=loop_bars, sync=sync,
-                    end_seconds=end_seconds).check("compose_cue")
-    # 3. compose, render, mix
-    return make_cue(recipe, progress, cancel, warn, reference)
+    def __init__(self, text_encoder=None, generator=None, settings: RenderSettings | None = None) -> None:
+        self.components = Components(text_encoder, generator)
+        self.settings = settings or RenderSettings()
+
+    def __call__(self, description: MusicDescription, seed: int = 0, engine: str = "dit", *,
+                 reference: ControlSignal | None = None, generation=None,
+                 reference_record: ReferenceRecord | None = None, loop_bars: int = 0,
+                 sync: dict | None = None, end_seconds: float = 0.0, context: RunContext | None = None) -> Cue:
+        """A cue for the description: engine "dit" (the trained generator, which can follow a reference at
+        its strength; generation: GenerationSettings) or "baseline" (the procedural composer).
+        reference_record: where the reference came from (default: its file, when `reference.source` is one).
+        loop_bars: > 0 for a seamless loop of that many bars. sync: where tempo, meter and key were locked
+        from (mtm_daw.sync), recorded in the sidecar. end_seconds: > 0 ends every stem and the mix there
+        (a picture's end) with a short fade; 0 keeps the release tail."""
+        context = context or RunContext()
+        # 1. check inputs
+        description.validate()
+        if engine not in ENGINES:
+            raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
+        if reference is not None and engine != "dit":
+            raise MtmError("a reference needs --engine dit; the baseline composer does not read references")
+        if loop_bars:
+            check_loop_bars(loop_bars, description)
+        # 2. the recipe: everything needed to make this cue again
+        generation_settings = None
+        if engine == "dit":
+            from mtm_daw.engine.generator import GenerationSettings
+
+            generation_settings = asdict(replace(generation or GenerationSettings(), seed=seed).validate())
+        if reference is not None and reference_record is None:
+            reference_record = (file_reference(reference.source, reference.strength) if Path(reference.source).is_file()
+                                else ReferenceRecord(reference.source, "", reference.strength))
+        recipe = Recipe("compose", engine, seed, description.to_dict(), generation_settings,
+                        reference_record.to_dict() if reference_record else None,
+                        self.settings.to_dict(), loop_bars=loop_bars, sync=sync,
+                        end_seconds=end_seconds).check("compose_cue")
+        # 3. plan, compose, render, mix
+        return self.make(recipe, context, reference)
+
+    def make(self, recipe: Recipe, context: RunContext | None = None, reference: ControlSignal | None = None) -> Cue:
+        """Follow a recipe (a sidecar's, or one changed for extend, regenerate, remix) on these components."""
+        context = context or RunContext()
+        return make_cue(recipe, context.progress, context.cancel, context.warn, reference, self.components)
+
+    # --- the stages, one by one ---------------------------------------------------------------------
+    def describe(self, source: str | Path, **options) -> MusicDescription:
+        """A text idea or a file (video, image, audio, MIDI, text, description JSON) as a description;
+        options as mtm_daw.describe.describe takes them. Words are matched with this pipeline's encoder."""
+        from mtm_daw.describe import describe
+
+        encoder = self.components.text_encoder
+        return describe(source, text_encoder="default" if encoder is None else encoder, **options)
+
+    def plan(self, description: MusicDescription, seed: int = 0, reference: ControlSignal | None = None) -> Plan:
+        """The form, phrases, chords and dynamics the cue is written to."""
+        from mtm_daw.engine.generator import default_plan
+
+        return default_plan(description.validate(), seed, reference)
+
+    def compose(self, description: MusicDescription, seed: int = 0, engine: str = "dit",
+                reference: ControlSignal | None = None, generation=None, context: RunContext | None = None) -> Score:
+        """The score for a description (on its own clock: from its first beat)."""
+        context = context or RunContext()
+        if engine not in ENGINES:
+            raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
+        settings = None
+        if engine == "dit":
+            from mtm_daw.engine.generator import GenerationSettings
+
+            settings = asdict(replace(generation or GenerationSettings(), seed=seed).validate())
+        steps = Steps(context.progress, ["compose"], context.cancel)
+        score, _ = compose_score(description.validate().from_first_beat(), engine, seed, settings, reference, steps,
+                                 context.cancel, components=self.components)
+        return score
+
+    def render(self, score: Score, context: RunContext | None = None) -> Rendered:
+        """Every role's dry stem, through the SoundFont (or the built-in synthesiser)."""
+        context = context or RunContext()
+        steps = Steps(context.progress, ["render"], context.cancel)
+        return Rendered(*render_stems(score, self.settings, steps.stage("render"), context.warn))
+
+    def mix(self, rendered: Rendered, score: Score, description: MusicDescription, seed: int = 0,
+            engine: str = "dit", mix: MixSpec | None = None, context: RunContext | None = None) -> Cue:
+        """Dry stems -> a Cue: a chain per role (the MixSpec's), the master bus to the loudness target.
+        The rendered stems are used up (their dict is emptied) so a long cue never holds two copies."""
+        context = context or RunContext()
+        steps = Steps(context.progress, ["mix"], context.cancel)
+        return mix_cue(rendered.stems, score, description, seed, engine, self.settings, rendered.renderer,
+                       steps.stage("mix"), mix=mix)
+
+    def export(self, cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool = False, **options) -> list[Path]:
+        """Every file of the cue or none (stems, mix, MIDI, sidecar; options as export_cue takes them)."""
+        from mtm_daw.export import export_cue
+
+        return export_cue(cue, folder, name, overwrite, **options)
 
 
 def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
-             warn: Callable[[str], None] = print, reference: ControlSignal | None = None) -> Cue:
+             warn: Callable[[str], None] = print, reference: ControlSignal | None = None,
+             components: Components | None = None) -> Cue:
     """Follow a recipe: write the score, then render and mix it. `reference`: the control signal
-    already read for the recipe's reference (else it is read again from its file)."""
+    already read for the recipe's reference (else it is read again from its file); `components`:
+    the models to run (default: the shipped ones)."""
     steps = Steps(progress, ["compose", "render", "mix"], cancel)
     # 1. the score; the description then names the instruments actually played
     steps.report("compose", 0.0)
-    built = build_score(recipe, steps, cancel, warn, reference)
+    built = build_score(recipe, steps, cancel, warn, reference, components or Components())
     description = built.description
     score = built.score.delayed(description.start / built.score.seconds_per_beat)  # on the picture's clock
     if recipe.end_seconds:  # the MIDI ends with the picture too, as the audio does
@@ -148,7 +279,8 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
 
 
 def build_score(recipe: Recipe, steps: Steps, cancel: CancelToken | None = None,
-                warn: Callable[[str], None] = print, reference: ControlSignal | None = None) -> Built:
+                warn: Callable[[str], None] = print, reference: ControlSignal | None = None,
+                components: Components | None = None) -> Built:
     """The score a recipe describes (its parent's first, for extend and regenerate)."""
     if recipe.operation == "render_midi":
         return _midi_score(recipe, warn)
@@ -161,21 +293,21 @@ def build_score(recipe: Recipe, steps: Steps, cancel: CancelToken | None = None,
         engine_description = (loop_description(request, recipe.loop_bars) if recipe.loop_bars
                               else request.from_first_beat())
         score, parameters = compose_score(engine_description, recipe.engine, recipe.seed, recipe.generation,
-                                          reference, steps, cancel)
+                                          reference, steps, cancel, components=components)
         if recipe.loop_bars:
             score, request = cut_to_bars(score, recipe.loop_bars), looped_description(request, recipe.loop_bars)
         return Built(score, request, [Layout(0, score.bars, engine_description, recipe.seed)], parameters)
     if recipe.engine not in ENGINES:
         raise MtmError(f"a cue rendered from a MIDI file cannot be {recipe.operation}ed; "
                        "edit the MIDI file and render it again")
-    parent = build_score(recipe.parent, Steps(no_progress, ["compose"], cancel), cancel, warn)
+    parent = build_score(recipe.parent, Steps(no_progress, ["compose"], cancel), cancel, warn, components=components)
     if recipe.operation == "extend":
-        return _extend(parent, recipe, reference, steps, cancel)
-    return _regenerate(parent, recipe, reference, steps, cancel)
+        return _extend(parent, recipe, reference, steps, cancel, components)
+    return _regenerate(parent, recipe, reference, steps, cancel, components)
 
 
 def _extend(parent: Built, recipe: Recipe, reference: ControlSignal | None, steps: Steps,
-            cancel: CancelToken | None) -> Built:
+            cancel: CancelToken | None, components: Components | None = None) -> Built:
     """The parent continued by recipe.extend_bars bars in its key and style: the generator continues
     the parent's notes; the baseline composer writes the piece at the new length with the recipe's
     seed and its bars from the parent's end on follow. The parent's bars stay exactly as they were."""
@@ -188,7 +320,7 @@ def _extend(parent: Built, recipe: Recipe, reference: ControlSignal | None, step
     description = replace(parent.layouts[-1].description, duration=seconds)
     inpainting = {"keep": parent.score} if recipe.engine == "dit" else {}
     continuation, parameters = compose_score(description, recipe.engine, recipe.seed, recipe.generation, reference,
-                                             steps, cancel, **inpainting)
+                                             steps, cancel, components=components, **inpainting)
     score = extended(parent.score, continuation, composed_bars)
     if recipe.loop_bars:
         score = cut_to_bars(score, bars)
@@ -198,7 +330,7 @@ def _extend(parent: Built, recipe: Recipe, reference: ControlSignal | None, step
 
 
 def _regenerate(parent: Built, recipe: Recipe, reference: ControlSignal | None, steps: Steps,
-                cancel: CancelToken | None) -> Built:
+                cancel: CancelToken | None, components: Components | None = None) -> Built:
     """The parent with one role written anew in bars recipe.bars, everything else exactly as it was:
     the generator inpaints that role in those bars (time-and-role inpainting); the baseline composer
     writes that role again with the recipe's seed over the same form and chords."""
@@ -213,7 +345,8 @@ def _regenerate(parent: Built, recipe: Recipe, reference: ControlSignal | None, 
     parameters: dict = {}
     if recipe.engine == "dit":
         candidate, parameters = compose_score(parent.description.from_first_beat(), "dit", recipe.seed, recipe.generation, reference,
-                                              steps, cancel, keep=score, regenerate=(role,), region=(start, end))
+                                              steps, cancel, components=components, keep=score, regenerate=(role,),
+                                              region=(start, end))
         notes = candidate.tracks[role].notes if role in candidate.tracks else []
     else:
         notes = []
@@ -229,7 +362,7 @@ def _regenerate(parent: Built, recipe: Recipe, reference: ControlSignal | None, 
 
 def compose_score(description: MusicDescription, engine: str, seed: int, generation: dict | None,
                   reference: ControlSignal | None, steps: Steps, cancel: CancelToken | None = None,
-                  **inpainting) -> tuple[Score, dict]:
+                  components: Components | None = None, **inpainting) -> tuple[Score, dict]:
     """One engine run: the baseline composer or the trained generator (`inpainting`: keep,
     regenerate and region for the generator, role_seeds for the composer)."""
     if engine == "baseline":  # it follows a plan only where the description pins chords or a form
@@ -242,20 +375,20 @@ def compose_score(description: MusicDescription, engine: str, seed: int, generat
         # A recipe from before key lock existed (no "key_lock" field) was generated without it.
         recorded = {"key_lock": False, **generation} if generation else {}
         settings = replace(GenerationSettings(**recorded), seed=seed)
-        return _generate(description, seed, reference, settings, steps, cancel, **inpainting)
+        return _generate(description, seed, reference, settings, steps, cancel, components or Components(),
+                         **inpainting)
     raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
 
 
 def _generate(description: MusicDescription, seed: int, reference: ControlSignal | None, generation,
-              steps: Steps, cancel: CancelToken | None, **inpainting) -> tuple[Score, dict]:
+              steps: Steps, cancel: CancelToken | None, components: Components, **inpainting) -> tuple[Score, dict]:
     """The DiT + ControlFormer path: sentence embedding, then the ONNX generator."""
-    from mtm_daw.engine.generator import GenerationSettings, Generator, default_plan, generate_score
-    from mtm_daw.engine.text_encoder import TextEncoder
+    from mtm_daw.engine.generator import GenerationSettings, default_plan, generate_score
 
     generation = replace(generation or GenerationSettings(), seed=seed).validate()
     plan = default_plan(description, seed, reference)
-    generator = Generator.default(generation.precision)
-    embedding = TextEncoder.default().encode([description.sentence or description.to_sentence()])[0]
+    generator = components.generator_for(generation.precision)
+    embedding = components.encoder().encode([description.sentence or description.to_sentence()])[0]
     score = generate_score(description, embedding, reference, generation, generator=generator,
                            progress=lambda stage, fraction: steps.report("compose", fraction), cancel=cancel,
                            plan=plan, **inpainting)

@@ -26,13 +26,14 @@ def looks_like_path(source: str) -> bool:
 
 def describe(source: str | Path, describer: str = "auto", model: str | None = None,
              progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
-             notes: Callable[[str], None] = lambda line: None) -> MusicDescription:
+             notes: Callable[[str], None] = lambda line: None, text_encoder="default") -> MusicDescription:
     """Describe a file (video, image, audio, MIDI, text, description JSON) or a text idea.
 
     describer: "auto"/"visual" use the offline visual analysis; "vlm" adds a local vision-language
     model (`model` = its folder) whose caption refines genre, mood and instruments. notes: receives
     lines on how the input was read that the description has no field for (for audio: the styles,
-    mood and instruments heard, with their confidences, and the tempo's and key's).
+    mood and instruments heard, with their confidences, and the tempo's and key's). text_encoder: what
+    matches words no table knows to a style (the shipped MiniLM by default; None turns it off).
     """
     if describer not in DESCRIBERS:
         raise MtmError(f"unknown describer '{describer}' (choose {', '.join(DESCRIBERS)})")
@@ -41,7 +42,7 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
     if isinstance(source, str) and not _exists(source) and not looks_like_path(source):
         from mtm_daw.describe.text import parse_text
 
-        return _with_sentence(parse_text(source).description)
+        return _with_sentence(parse_text(source, text_encoder).description)
 
     from mtm_daw.media import detect_kind
     from mtm_daw.media.paths import check_input_file
@@ -73,7 +74,7 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
         if size > MAX_TEXT_FILE_BYTES:  # an idea is a few lines; don't read a stray gigabyte into memory
             raise MtmError(f"{path.name}: {size // 1024} KB is too long for a text idea")
         text = path.read_text(encoding="utf-8", errors="replace")
-        description = parse_text(text).description
+        description = parse_text(text, text_encoder).description
     if describer == "vlm" and kind in ("video", "image"):
         from mtm_daw.describe.vlm import refine_with_vlm
 
