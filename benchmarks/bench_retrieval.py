@@ -91,11 +91,10 @@ def build(path: Path, vectors: np.ndarray, columns: dict[str, np.ndarray]) -> fl
 
 
 def brute_force(vectors: np.ndarray, query: np.ndarray, rows: np.ndarray | None, blas: bool = True) -> np.ndarray:
-    """Exact top-k among `rows` (row numbers; None = all): BLAS gemv (threads as OpenBLAS likes), or
-    einsum's single-threaded loop, over every row, then the kept rows' scores."""
+    """Exact top-k of `vectors` (the kept rows, gathered beforehand as an index holds them; `rows` maps
+    them back to row numbers, None = every row): BLAS gemv (threads as OpenBLAS likes), or einsum's
+    single-threaded loop."""
     scores = vectors @ query if blas else np.einsum("ij,j->i", vectors, query)
-    if rows is not None:
-        scores = scores[rows]
     best = np.argpartition(scores, -K)[-K:] if len(scores) > K else np.arange(len(scores))
     best = best[np.argsort(-scores[best])]
     return best if rows is None else rows[best]
@@ -128,13 +127,15 @@ def measure(size: int, query_count: int, sql_queries: int, folder: Path, data: s
             "lists": approximate.lists, "probed": approximate.nprobe}
         for name, (filters, make_mask) in CASES.items():
             mask = make_mask(columns)
-            if mask is not None:
-                mask = np.flatnonzero(mask)  # the kept rows, found once (not timed), as an index has them
+            kept = vectors
+            if mask is not None:  # the kept rows, gathered once (not timed), as an index has them at hand
+                mask = np.flatnonzero(mask)
+                kept = np.ascontiguousarray(vectors[mask])
             ours, index_times, numpy_times, einsum_times, sql_times, recall, sql_recall = [], [], [], [], [], [], []
             vector_index, wanted = index_for(store), filters.canonical()
             for query in queries[:WARM_UP]:  # untimed: caches and BLAS threads settle
                 search(store, query, filters, k=K, method="memory")
-                brute_force(vectors, query, mask)
+                brute_force(kept, query, mask)
             for index, query in enumerate(queries):
                 start = time.perf_counter()
                 found = search(store, query, filters, k=K, method="memory")
@@ -143,10 +144,10 @@ def measure(size: int, query_count: int, sql_queries: int, folder: Path, data: s
                 vector_index.nearest(query, wanted, K)  # the ids alone, as the brute force below gives them
                 index_times.append(time.perf_counter() - start)
                 start = time.perf_counter()
-                expected = brute_force(vectors, query, mask)
+                expected = brute_force(kept, query, mask)
                 numpy_times.append(time.perf_counter() - start)
                 start = time.perf_counter()
-                brute_force(vectors, query, mask, blas=False)
+                brute_force(kept, query, mask, blas=False)
                 einsum_times.append(time.perf_counter() - start)
                 expected_ids = set((expected + 1).tolist())  # items were added in order: id = row + 1
                 recall.append(len(expected_ids & {r.item.id for r in found}) / max(len(expected_ids), 1))

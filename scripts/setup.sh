@@ -56,13 +56,23 @@ pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
 groups="ui,plots${extras:+,$extras}"
 "${pip[@]}" install -e ".[$groups]" >>"$log" 2>&1 || { cat "$log" >&2; exit 1; }
 echo "setup: python packages: mtm_daw with $groups (log: $log)"
+# onnxruntime and onnxruntime-gpu install the same module: exactly one of them, the one asked for. The
+# product's dependency brings the CPU build back on every run, so the swap is redone each time, and
+# reinstalled by force: uninstalling one build deletes the files the other shares.
 if [ -n "$gpu" ]; then
-    # onnxruntime (the CPU build) came in as a dependency; swap it for the CUDA build, which provides the
-    # same module, with the CUDA and cuDNN libraries it loads from pip's nvidia packages.
-    { "${pip[@]}" uninstall -y onnxruntime && "${pip[@]}" install "onnxruntime-gpu[cuda,cudnn]>=1.21"; } >>"$log" 2>&1 \
+    { "${pip[@]}" uninstall -y onnxruntime onnxruntime-gpu \
+        && "${pip[@]}" install --force-reinstall --no-deps "onnxruntime-gpu>=1.21" \
+        && "${pip[@]}" install "onnxruntime-gpu[cuda,cudnn]>=1.21"; } >>"$log" 2>&1 \
         || { cat "$log" >&2; echo "setup: GPU runtime: could not install onnxruntime-gpu" >&2; exit 1; }
-    runtime=$(.venv/bin/python -c "from mtm_daw.engine.sessions import providers; print(providers()[0])")
-    echo "setup: GPU runtime: onnxruntime-gpu (onnxruntime removed); generation runs on $runtime"
+    runtime=$(.venv/bin/python -c "from mtm_daw.engine.generator import Generator
+from mtm_daw.engine.sessions import running_provider
+print(running_provider(Generator.default().session))" 2>/dev/null || echo "unknown (see .venv/bin/mtm doctor)")
+    echo "setup: GPU runtime: onnxruntime-gpu in place of onnxruntime; the generator runs on $runtime"
+elif "${pip[@]}" show onnxruntime-gpu >/dev/null 2>&1; then  # a venv set up with gpu before
+    { "${pip[@]}" uninstall -y onnxruntime onnxruntime-gpu \
+        && "${pip[@]}" install --force-reinstall --no-deps "onnxruntime>=1.17"; } >>"$log" 2>&1 \
+        || { cat "$log" >&2; exit 1; }
+    echo "setup: onnx runtime: onnxruntime-gpu replaced by onnxruntime (the CPU build; bash scripts/setup.sh gpu keeps the GPU one)"
 fi
 # The DAW plugin: a thin C++ shell (plugin_shell/) that asks `mtm serve` for cues; it starts this venv's mtm.
 plugin_log=.venv/plugin-build.log

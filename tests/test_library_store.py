@@ -382,8 +382,13 @@ def test_a_version_2_library_gets_plain_embedding_copies_equal_to_sqlite_vecs(tm
         rows = checked.vector_rows()
         assert checked.schema_version == 2 and checked.verify() == []
         assert sorted(rows.ids.tolist()) == sorted(expected.ids.tolist())
+        with pytest.raises(MtmError, match="opened without upgrading it"):  # not "damaged"
+            checked.add_item(make_item(9), vector(9))
+        with pytest.raises(MtmError, match="opened without upgrading it"):
+            checked.remove(ids[0])
     with LibraryStore.open(path) as migrated:
         assert migrated.schema_version == 3 and migrated.verify() == []
+        assert migrated.count() == 4, "the refused writes changed nothing"
         rows = migrated.vector_rows()
         assert rows.ids.tolist() == expected.ids.tolist()
         np.testing.assert_array_equal(rows.vectors, expected.vectors)
@@ -408,6 +413,8 @@ def test_verify_finds_a_plain_embedding_copy_that_disagrees(store):
     assert not any("differs" in p for p in store.verify(thorough=False))
     with pytest.raises(MtmError, match="damaged"):
         store.vector_rows()
+    store.replace_embeddings({first: (vector(1), None), second: (vector(2), None), third: (vector(3), None)}, "model")
+    assert store.verify() == [], "re-embedding writes every copy again, a missing one included"
 
 
 # --- two writers --------------------------------------------------------------------------------

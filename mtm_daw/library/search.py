@@ -150,7 +150,7 @@ class _Vocabulary:
 
     def encode(self, values: np.ndarray) -> np.ndarray:
         codes = self.codes
-        for value in set(values) - codes.keys():
+        for value in sorted(set(values) - codes.keys()):  # sorted: the same codes (row order) in every process
             codes[value] = len(codes)
         return np.fromiter(map(codes.__getitem__, values), dtype=np.int32, count=len(values))
 
@@ -256,10 +256,7 @@ class VectorIndex:
         self.last_id = 0
         self._vocabulary = {name: _Vocabulary() for name in ("partition", "genre", "mood", "key")}
         self._modes = _Vocabulary()
-        approximate = getattr(self, "approximate", None)
-        if approximate is not None:
-            approximate.reset()  # a reload re-adds the rows to the lists already trained
-        self.approximate: ApproximateIndex | None = approximate
+        self.approximate: ApproximateIndex | None = None  # a reload trains anew: `reembed` may have moved every vector
 
     def __len__(self) -> int:
         return sum(len(segment) for segment in self.segments)
@@ -277,8 +274,8 @@ class VectorIndex:
         self._append(rows)
 
     def _append(self, rows: VectorRows) -> None:
-        self.counters = rows.counters
         if not len(rows.ids):
+            self.counters = rows.counters
             return
         self.last_id = max(self.last_id, int(rows.ids.max()))
         keys = self._vocabulary["key"].encode(rows.key)
@@ -295,26 +292,26 @@ class VectorIndex:
             self.segments = [_Segment.ordered(*columns)]
         self._offsets = np.cumsum([0] + [len(segment) for segment in self.segments[:-1]]).astype(np.int64)
         self._update_approximate(rows_moved=merged)
+        self.counters = rows.counters  # last: an error above leaves the index to be read again
 
     def _update_approximate(self, rows_moved: bool) -> None:
         """Keep the approximate index in step with the segments: the new segment's rows added, all of
         them again after a merge moved them, new lists when the library outgrew the old ones."""
         count = len(self)
+        approximate, self.approximate = self.approximate, None  # none until it holds every row again
         if count < APPROXIMATE_ABOVE:
-            self.approximate = None
             return
-        if self.approximate is None or not self.approximate.serves(count):
+        if approximate is None or not approximate.serves(count):
             sample_rows = np.random.default_rng(0).choice(count, size=training_rows(count), replace=False)
-            self.approximate = ApproximateIndex.trained_on(self._rows_at(np.sort(sample_rows))[1], count)
-            rows_moved = True
-        elif len(self.approximate) == 0:
+            approximate = ApproximateIndex.trained_on(self._rows_at(np.sort(sample_rows))[1], count)
             rows_moved = True
         if rows_moved:
-            self.approximate.reset()
+            approximate.reset()
             for offset, segment in zip(self._offsets.tolist(), self.segments):
-                self.approximate.add(segment.vectors, offset)
+                approximate.add(segment.vectors, offset)
         else:
-            self.approximate.add(self.segments[-1].vectors, int(self._offsets[-1]))
+            approximate.add(self.segments[-1].vectors, int(self._offsets[-1]))
+        self.approximate = approximate
 
     def _rows_at(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(item ids, vectors) of rows by position (segments in order, each segment's rows in order)."""
@@ -367,7 +364,7 @@ class VectorIndex:
             for number, start, end, keep in plan:
                 offset = int(self._offsets[number])
                 allowed[offset + start:offset + end] = True if keep is None else keep
-        positions = self.approximate.candidates(query, pool, allowed)
+        positions = self.approximate.candidates(query, pool, allowed, kept / len(self))
         if len(positions) < k:
             return None
         ids, vectors = self._rows_at(positions)

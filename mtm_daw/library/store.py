@@ -401,6 +401,9 @@ class LibraryStore:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """All writes inside commit together or not at all; nests (inner levels are savepoints)."""
+        if self.schema_version < SCHEMA_VERSION:  # opened with upgrade=False: its tables are an older set
+            raise MtmError(f"{self.path}: this library was opened without upgrading it (schema {self.schema_version}, "
+                           f"this version writes {SCHEMA_VERSION}); open it normally to change it")
         with self._lock, self._errors():
             depth = self._depth
             begin, commit, rollback = (("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK") if depth == 0 else
@@ -572,7 +575,8 @@ class LibraryStore:
                 if item_id not in present or item_id in dropped:
                     continue
                 self._connection.execute("UPDATE item_vectors SET embedding = ? WHERE rowid = ?", (vector.tobytes(), item_id))
-                self._connection.execute("UPDATE item_embeddings SET vector = ? WHERE id = ?", (vector.tobytes(), item_id))
+                self._connection.execute("INSERT OR REPLACE INTO item_embeddings (id, vector) VALUES (?, ?)",
+                                         (item_id, vector.tobytes()))  # also repairs a missing copy
                 self._connection.execute("DELETE FROM item_windows WHERE id = ?", (item_id,))
                 if blob is not None:
                     self._connection.execute("INSERT INTO item_windows (id, vectors) VALUES (?, ?)", (item_id, blob))
@@ -602,8 +606,7 @@ class LibraryStore:
         """Delete one item and everything stored for it (inside a transaction); 1 if it existed, else 0."""
         self._connection.execute("DELETE FROM item_vectors WHERE rowid = ?", (item_id,))
         self._connection.execute("DELETE FROM item_windows WHERE id = ?", (item_id,))
-        if self.schema_version >= 3:
-            self._connection.execute("DELETE FROM item_embeddings WHERE id = ?", (item_id,))
+        self._connection.execute("DELETE FROM item_embeddings WHERE id = ?", (item_id,))
         self._connection.execute("DELETE FROM items WHERE id = ?", (item_id,))
         return self._connection.changes()
 
