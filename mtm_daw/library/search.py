@@ -27,23 +27,26 @@ How (measured on this 2-core machine; benchmarks/bench_retrieval.py, benchmarks/
 
 Measured (December 6, load average ~1; k=10, 128-d vectors with real embeddings' spectrum, 100
 queries near the data; p50 ms, p95 in brackets; "index" = nearest() alone, the ids and scores that the
-brute force gives; numpy = the better of BLAS and one-thread brute force over the kept rows):
+brute force gives; numpy = the better of BLAS and one-thread brute force over the kept rows, gathered
+beforehand):
 
     items  filter (share of items)   search       index   numpy   vec0 (sql)   recall@10
-    10K    none                      0.65 (1.0)   0.33     0.23     3          1.000
-    10K    bpm 80-100 (0.17)         0.41 (0.6)   0.21     0.10     2          1.000
-    100K   none                      0.88 (1.0)   0.30     2.45    25          0.996
-    100K   bpm 80-100 (0.17)         1.51 (1.7)   0.90     2.19    19          1.000
-    512K   none                      1.65 (2.2)   0.90    14.6    128          0.998
-    512K   genre (0.10)              1.27 (1.5)   0.44    10.8     90          0.993
-    512K   genre + bpm 80-100 (0.02) 0.90 (1.0)   0.28    10.0     88          1.000
-    512K   bpm 80-100 (0.17)         1.71 (2.0)   0.69     9.1     89          0.997
-    512K   starter partition (0.20)  1.33 (1.5)   0.46     9.6     24          0.996
+    10K    none                      0.78 (1.0)   0.41     0.26     4          1.000
+    10K    bpm 80-100 (0.17)         0.38 (0.6)   0.20     0.04     2          1.000
+    100K   none                      0.93 (1.2)   0.34     2.54    28          0.992
+    100K   bpm 80-100 (0.17)         1.22 (1.5)   0.77     0.42    20          1.000
+    512K   none                      1.66 (2.3)   0.96    13.9    118          0.995
+    512K   genre (0.10)              1.69 (2.2)   1.02     1.40    88          0.999
+    512K   genre + bpm 80-100 (0.02) 0.59 (1.0)   0.30     0.15    91          1.000
+    512K   bpm 80-100 (0.17)         2.42 (3.4)   1.82     2.67    89          1.000
+    512K   starter partition (0.20)  1.74 (2.6)   1.09     3.07    29          1.000
 
-On isotropic vectors (the hardest case for an index) at 512K: 0.96-1.99 ms, recall 0.991-1.0.
-Under APPROXIMATE_ABOVE the scan stays on one thread (einsum) to leave the other core to the DAW, so
-at 10K it takes 0.2-0.3 ms where two-thread BLAS takes 0.1-0.2 ms. A fresh store's first memory
-query at 512K loads for 5.3 s (vectors 1.7 s, ordering 2.4 s, approximate index 0.8 s); auto: 0.13 s.
+On isotropic vectors (the hardest case for an index) at 512K, before filtered searches probed more
+lists: 0.96-1.99 ms, recall 0.991-1.0. Where few rows are kept, brute force over rows already gathered
+beats the index (its slices, masks and bookkeeping cost 0.05-0.4 ms), and the exact scan stays on one
+thread (einsum) to leave the other core to the DAW. A fresh store's first memory query at 512K loads for
+5.5-7 s (vectors 1.7 s, ordering 2.4 s, most of it page faults on this VM, approximate index 0.8 s);
+auto answers it from vec0 in 0.12-0.16 s.
 
 A search by sound passes the query clip's window embeddings too: the best RERANK_POOL items by the
 mean vector are re-ranked by `window_similarity` (each query window's best match among the item's
