@@ -332,7 +332,7 @@ def cmd_remix(args: argparse.Namespace) -> int:
         return table
 
     sidecar = load_sidecar(args.sidecar)
-    current = MixSpec() if args.reset else MixSpec.from_dict(sidecar["recipe"].mix or {}, "the sidecar's mix")
+    current = MixSpec() if args.reset else (sidecar["recipe"].mix or MixSpec())
     mix = mix_with_changes(current, pairs(args.gain, "--gain", float), pairs(args.preset, "--preset", str),
                            tuple(args.mute), tuple(args.solo), tuple(args.unmute))
     printer = ProgressPrinter(args.quiet)

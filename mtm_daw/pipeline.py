@@ -14,7 +14,8 @@ Each function reads as numbered steps; long steps report progress and honour a C
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+import copy
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -24,15 +25,16 @@ from mtm_daw.control import ControlSignal
 from mtm_daw.cue import Cue, Stem
 from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
 from mtm_daw.edit import bar_span, extended, with_region
+from mtm_daw.engine.generator import GenerationSettings
 from mtm_daw.errors import MtmError
 from mtm_daw.loop import (LOOP_TAIL_SECONDS, check_loop_bars, cut_to_bars, loop_description, loop_samples, looped_description,
                           settle_and_mix, wrap_tail)
-from mtm_daw.media.audio import SAMPLE_RATES
-from mtm_daw.mix import TARGET_LUFS, MixGains, fit_to_length, load_vst3, mix_stems_with_gains, remaster, stem_chain
+from mtm_daw.mix import MixGains, fit_to_length, load_vst3, mix_stems_with_gains, remaster, stem_chain
 from mtm_daw.plan.plan import Plan
 from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
 from mtm_daw.provenance import MixSpec, ReferenceRecord, Recipe, file_reference, file_sha256, reference_signal
-from mtm_daw.render import SAMPLE_RATE, TAIL_SECONDS, make_renderer, render_score
+from mtm_daw.render import TAIL_SECONDS, make_renderer, render_score
+from mtm_daw.render.settings import RenderSettings
 from mtm_daw.score.midi import load_midi_score
 from mtm_daw.score.score import Score
 from mtm_daw.score.theory import parse_key
@@ -78,34 +80,6 @@ class RunContext:
     progress: ProgressCallback = no_progress
     cancel: CancelToken | None = None
     warn: Callable[[str], None] = print
-
-
-@dataclass
-class RenderSettings:
-    soundfont: str | None = None  # a .sf2 path; None = search the system
-    synth: str = "auto"  # "auto" | "soundfont" | "builtin"
-    sample_rate: int = SAMPLE_RATE
-    target_lufs: float = TARGET_LUFS
-    plugins: dict[str, list[str]] = field(default_factory=dict)  # role -> VST3 paths appended to its chain
-
-    def __post_init__(self) -> None:  # a sidecar can hold anything: checked before FluidSynth sees it
-        low, high = SAMPLE_RATES
-        if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int) \
-                or not low <= self.sample_rate <= high:
-            raise MtmError(f"sample rate {self.sample_rate!r} is outside {low}..{high} Hz")
-        if isinstance(self.target_lufs, bool) or not isinstance(self.target_lufs, (int, float)) \
-                or not -70.0 <= self.target_lufs <= 0.0:
-            raise MtmError(f"loudness target {self.target_lufs!r} LUFS is outside -70..0")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "RenderSettings":
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise MtmError(f"unknown render setting(s): {', '.join(sorted(unknown))}")
-        return cls(**data)
 
 
 @dataclass
@@ -178,15 +152,12 @@ class CuePipeline:
         # 2. the recipe: everything needed to make this cue again
         generation_settings = None
         if engine == "dit":
-            from mtm_daw.engine.generator import GenerationSettings
-
-            generation_settings = asdict(replace(generation or GenerationSettings(), seed=seed).validate())
+            generation_settings = replace(generation or GenerationSettings(), seed=seed).validate()
         if reference is not None and reference_record is None:
             reference_record = (file_reference(reference.source, reference.strength) if Path(reference.source).is_file()
                                 else ReferenceRecord(reference.source, "", reference.strength))
-        recipe = Recipe("compose", engine, seed, description.to_dict(), generation_settings,
-                        reference_record.to_dict() if reference_record else None,
-                        self.settings.to_dict(), loop_bars=loop_bars, sync=sync,
+        recipe = Recipe("compose", engine, seed, copy.deepcopy(description), generation_settings, reference_record,
+                        copy.deepcopy(self.settings), loop_bars=loop_bars, sync=sync,
                         end_seconds=end_seconds).check("compose_cue")
         # 3. plan, compose, render, mix
         return self.make(recipe, context, reference)
@@ -217,11 +188,7 @@ class CuePipeline:
         context = context or RunContext()
         if engine not in ENGINES:
             raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
-        settings = None
-        if engine == "dit":
-            from mtm_daw.engine.generator import GenerationSettings
-
-            settings = asdict(replace(generation or GenerationSettings(), seed=seed).validate())
+        settings = replace(generation or GenerationSettings(), seed=seed).validate() if engine == "dit" else None
         steps = Steps(context.progress, ["compose"], context.cancel)
         score, _ = compose_score(description.validate().from_first_beat(), engine, seed, settings, reference, steps,
                                  context.cancel, components=self.components)
@@ -268,11 +235,8 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
             role: track.program for role, track in score.tracks.items() if not track.is_drum})
         description.sentence = description.sentence or description.to_sentence()
     # 2-3. render and mix (with the recipe's gains when it keeps a parent's)
-    gains = MixGains.from_dict(recipe.mix_gains) if recipe.mix_gains else None
-    mix = MixSpec.from_dict(recipe.mix) if recipe.mix else None
-    cue = cue_from_score(score, description, recipe.seed, recipe.engine,
-                         RenderSettings.from_dict(recipe.render), steps, warn, loop_bars=recipe.loop_bars, gains=gains,
-                         end_seconds=recipe.end_seconds, mix=mix)
+    cue = cue_from_score(score, description, recipe.seed, recipe.engine, recipe.render, steps, warn,
+                         loop_bars=recipe.loop_bars, gains=recipe.mix_gains, end_seconds=recipe.end_seconds, mix=recipe.mix)
     cue.parameters.update(built.parameters)
     cue.parameters["recipe"] = recipe.to_dict()
     return cue
@@ -287,7 +251,7 @@ def build_score(recipe: Recipe, steps: Steps, cancel: CancelToken | None = None,
     if reference is None and recipe.reference:
         reference = reference_signal(recipe.reference, warn)
     if recipe.operation == "compose":
-        request = MusicDescription.from_dict(recipe.description).validate()
+        request = copy.deepcopy(recipe.description).validate()
         if recipe.loop_bars:  # a loop starts on its first beat
             request = request.from_first_beat()
         engine_description = (loop_description(request, recipe.loop_bars) if recipe.loop_bars
@@ -360,7 +324,7 @@ def _regenerate(parent: Built, recipe: Recipe, reference: ControlSignal | None, 
     return Built(with_region(score, notes, role, start, end), parent.description, parent.layouts, parameters)
 
 
-def compose_score(description: MusicDescription, engine: str, seed: int, generation: dict | None,
+def compose_score(description: MusicDescription, engine: str, seed: int, generation: GenerationSettings | None,
                   reference: ControlSignal | None, steps: Steps, cancel: CancelToken | None = None,
                   components: Components | None = None, **inpainting) -> tuple[Score, dict]:
     """One engine run: the baseline composer or the trained generator (`inpainting`: keep,
@@ -370,11 +334,7 @@ def compose_score(description: MusicDescription, engine: str, seed: int, generat
         plan = {"plan": make_plan(description, seed).to_dict(parse_key(description.key))} if pinned else {}
         return compose(description, seed, **inpainting), plan
     if engine == "dit":
-        from mtm_daw.engine.generator import GenerationSettings
-
-        # A recipe from before key lock existed (no "key_lock" field) was generated without it.
-        recorded = {"key_lock": False, **generation} if generation else {}
-        settings = replace(GenerationSettings(**recorded), seed=seed)
+        settings = replace(generation or GenerationSettings(), seed=seed)
         return _generate(description, seed, reference, settings, steps, cancel, components or Components(),
                          **inpainting)
     raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
@@ -383,7 +343,7 @@ def compose_score(description: MusicDescription, engine: str, seed: int, generat
 def _generate(description: MusicDescription, seed: int, reference: ControlSignal | None, generation,
               steps: Steps, cancel: CancelToken | None, components: Components, **inpainting) -> tuple[Score, dict]:
     """The DiT + ControlFormer path: sentence embedding, then the ONNX generator."""
-    from mtm_daw.engine.generator import GenerationSettings, default_plan, generate_score
+    from mtm_daw.engine.generator import default_plan, generate_score
 
     generation = replace(generation or GenerationSettings(), seed=seed).validate()
     plan = default_plan(description, seed, reference)
@@ -422,7 +382,7 @@ def render_midi_cue(path: str | Path, genre: str = "pop", settings: RenderSettin
     from mtm_daw.media.paths import check_input_file
 
     path = check_input_file(path, "MIDI file").resolve()
-    recipe = Recipe("render_midi", "midi", 0, render=(settings or RenderSettings()).to_dict(),
+    recipe = Recipe("render_midi", "midi", 0, render=copy.deepcopy(settings or RenderSettings()),
                     midi={"path": str(path), "sha256": file_sha256(path), "genre": genre})
     return make_cue(recipe, progress, cancel, warn)
 

@@ -4,7 +4,12 @@ Every render's sidecar holds the Recipe (enough to make the cue again: `mtm repr
 start of `mtm extend` / `mtm regenerate`) plus a record of the models and their checksums, the
 SoundFont, the references with their source and licence, and the software it ran on.
 
-    recipe = Recipe.from_dict(load_sidecar("cue_120bpm_Dmin_description.json")["recipe"])
+    recipe = load_sidecar("cue_120bpm_Dmin_description.json")["recipe"]   # a Recipe, checked
+    recipe.description.tempo, recipe.generation.seed, recipe.render.sample_rate, recipe.mix
+
+A Recipe holds typed objects (MusicDescription, GenerationSettings, ReferenceRecord, RenderSettings,
+MixGains, MixSpec); it becomes plain JSON only at the sidecar (to_dict / from_dict, which reads every
+sidecar version that recorded a recipe).
 """
 from __future__ import annotations
 
@@ -12,14 +17,17 @@ import json
 import math
 import os
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
 
 from mtm_daw import __version__
-from mtm_daw.description import MAX_DURATION_SECONDS
+from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
+from mtm_daw.engine.generator import GenerationSettings
 from mtm_daw.errors import MtmError
 from mtm_daw.jsonfile import read_json_file
+from mtm_daw.mix import MixGains
+from mtm_daw.render.settings import RenderSettings
 
 SIDECAR_VERSION = 2
 OPERATIONS = ("compose", "render_midi", "extend", "regenerate")
@@ -78,11 +86,10 @@ def library_reference(reference, strength: float) -> ReferenceRecord:
     return record
 
 
-def reference_signal(record: dict, warn=print):
+def reference_signal(reference: ReferenceRecord, warn=print):
     """The control signal of a recorded reference, read again from its file (a note when it changed)."""
     from mtm_daw.engine.reference import load_reference
 
-    reference = ReferenceRecord.from_dict(record)
     path = Path(reference.path)
     if not reference.sha256:
         raise MtmError(f"the reference '{reference.path}' was not recorded as a file, so this cue cannot be "
@@ -171,28 +178,38 @@ class Recipe:
     operation: str = "compose"
     engine: str = "baseline"  # "baseline" | "dit" | "midi"
     seed: int = 0
-    description: dict | None = None  # compose: the description as given to the engine
-    generation: dict | None = None  # dit: GenerationSettings as a dict
-    reference: dict | None = None  # ReferenceRecord as a dict
-    render: dict = field(default_factory=dict)  # RenderSettings as a dict
+    description: MusicDescription | None = None  # compose: the description as given to the engine
+    generation: GenerationSettings | None = None  # dit: its settings (their seed is the recipe's)
+    reference: ReferenceRecord | None = None  # the reference the generator followed
+    render: RenderSettings = field(default_factory=RenderSettings)
     loop_bars: int = 0  # 0 = not a loop
     midi: dict | None = None  # render_midi: {"path", "sha256", "genre"}
     sync: dict | None = None  # where tempo, meter and key were taken from (already in the description)
     extend_bars: int = 0
     bars: list[int] | None = None  # regenerate: [first, last], 1-based, inclusive
     role: str | None = None  # regenerate: the stem written anew
-    mix_gains: dict | None = None  # regenerate: the parent's mix gains, kept so other stems stay identical
+    mix_gains: MixGains | None = None  # extend, regenerate: the parent's mix gains, so kept stems stay identical
     end_seconds: float = 0.0  # > 0: stems and mix end here (a picture's end) with a short fade; 0: the release kept
-    mix: dict | None = None  # a MixSpec as a dict (per stem FX preset, gain, mute, solo); None = the defaults
+    mix: MixSpec | None = None  # per stem FX preset, gain, mute, solo; None = the defaults
     parent: "Recipe | None" = None
 
     def to_dict(self) -> dict:
-        data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "parent"}
-        data["parent"] = self.parent.to_dict() if self.parent is not None else None
+        """The sidecar's form: plain JSON types, field by field (the one place a recipe becomes dicts)."""
+        data = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name == "parent":
+                value = None if value is None else value.to_dict()
+            elif item.name == "generation":
+                value = None if value is None else asdict(value)
+            elif hasattr(value, "to_dict"):
+                value = value.to_dict()
+            data[item.name] = value
         return json.loads(json.dumps(data))  # plain JSON types: what the sidecar holds is what we keep
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "sidecar") -> "Recipe":
+        """A recipe from its sidecar form (any sidecar version that recorded one), checked."""
         if not isinstance(data, dict):
             raise MtmError(f"{source}: the recipe must be a JSON object")
         unknown = set(data) - set(cls.__dataclass_fields__)
@@ -201,6 +218,19 @@ class Recipe:
                            "(written by a newer mtm_daw?)")
         values = dict(data)
         values["parent"] = cls.from_dict(data["parent"], source) if data.get("parent") else None
+        for name, read in _TYPED_FIELDS.items():
+            if values.get(name) is not None:
+                if not isinstance(values[name], dict):
+                    raise MtmError(f"{source}: the recipe's {name} must be a JSON object")
+                try:
+                    values[name] = read(values[name], f"{source}: {name}")
+                except MtmError as error:
+                    message = str(error)
+                    raise MtmError(message if message.startswith(source) else f"{source}: {name}: {message}") from None
+                except (KeyError, TypeError, ValueError) as error:  # a field missing or of the wrong type
+                    raise MtmError(f"{source}: the recipe's {name} is malformed ({error!r})") from None
+        if values.get("render") is None:
+            values["render"] = RenderSettings()
         recipe = cls(**values)
         recipe.check(source)
         return recipe
@@ -218,8 +248,14 @@ class Recipe:
                            f"got {self.end_seconds!r}")
         if self.end_seconds and self.loop_bars:
             raise MtmError(f"{source}: a loop has no end to cut at (end_seconds with loop_bars)")
-        if self.mix is not None:
-            MixSpec.from_dict(self.mix, f"{source}: mix")
+        for name, kind in (("description", MusicDescription), ("generation", GenerationSettings),
+                           ("reference", ReferenceRecord), ("render", RenderSettings), ("mix_gains", MixGains),
+                           ("mix", MixSpec)):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, kind):
+                raise MtmError(f"{source}: the recipe's {name} must be a {kind.__name__}, got {type(value).__name__}")
+        if self.generation is not None and self.generation.seed != self.seed:
+            raise MtmError(f"{source}: the generation seed {self.generation.seed} is not the recipe's {self.seed}")
         needs = {"compose": "description", "render_midi": "midi", "extend": "parent", "regenerate": "parent"}
         if getattr(self, needs[self.operation]) is None:
             raise MtmError(f"{source}: a {self.operation} recipe needs its {needs[self.operation]}")
@@ -233,6 +269,25 @@ class Recipe:
         return self if self.parent is None else self.parent.root
 
 
+def _generation(data: dict, source: str) -> GenerationSettings:
+    """Generation settings from a sidecar; one recorded before key lock existed (no "key_lock") ran without it."""
+    unknown = set(data) - {item.name for item in fields(GenerationSettings)}
+    if unknown:
+        raise MtmError(f"{source}: unknown generation setting(s) {', '.join(sorted(unknown))}")
+    return GenerationSettings(**{"key_lock": False, **data}).validate()
+
+
+# The recipe fields that are typed objects, and how each is read from its sidecar form.
+_TYPED_FIELDS = {
+    "description": lambda data, source: MusicDescription.from_dict(data),
+    "generation": _generation,
+    "reference": lambda data, source: ReferenceRecord.from_dict(data),
+    "render": lambda data, source: RenderSettings.from_dict(data),
+    "mix_gains": lambda data, source: MixGains.from_dict(data),
+    "mix": MixSpec.from_dict,
+}
+
+
 # --- what a render used ------------------------------------------------------------------------
 
 def models_used(recipe: Recipe, parameters: dict) -> dict:
@@ -242,7 +297,7 @@ def models_used(recipe: Recipe, parameters: dict) -> dict:
     if recipe.engine != "dit":
         return {}
     generator = dict(parameters.get("model") or {})
-    generator.update(name="ecmg", precision=(recipe.generation or {}).get("precision", "fp32"))
+    generator.update(name="ecmg", precision=recipe.generation.precision if recipe.generation else "fp32")
     encoder = model_entry("text_encoder")
     return {"generator": generator,
             "text_encoder": {"name": "text_encoder", "file": encoder["file"], "version": encoder.get("version"),
@@ -284,9 +339,9 @@ def references_used(recipe: Recipe) -> list[dict]:
     found, seen = [], set()
     step: Recipe | None = recipe
     while step is not None:
-        if step.reference and step.reference.get("sha256") not in seen:
-            seen.add(step.reference.get("sha256"))
-            found.append(step.reference)
+        if step.reference is not None and step.reference.sha256 not in seen:
+            seen.add(step.reference.sha256)
+            found.append(step.reference.to_dict())
         step = step.parent
     return found
 

@@ -18,7 +18,9 @@ from typing import Callable
 
 from mtm_daw.cue import Cue
 from mtm_daw.errors import MtmError
-from mtm_daw.pipeline import RenderSettings, make_cue
+from mtm_daw.engine.generator import GenerationSettings
+from mtm_daw.mix import MixGains
+from mtm_daw.pipeline import make_cue
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 from mtm_daw.provenance import MixSpec, Recipe, StemMix, differences, load_sidecar
 from mtm_daw.score.score import ROLES
@@ -38,18 +40,10 @@ def reproduce_cue(sidecar_path: str | os.PathLike, progress: ProgressCallback = 
     return make_cue(sidecar["recipe"], progress, cancel, warn)
 
 
-def check_render(recipe: Recipe, sidecar_path: str | os.PathLike) -> None:
-    """The sidecar's render settings (sample rate, loudness target) are usable, before anything renders."""
-    try:
-        RenderSettings.from_dict(recipe.render)
-    except (MtmError, TypeError) as error:
-        raise MtmError(f"{os.path.basename(sidecar_path)}: {error}") from None
-
-
 def check_plugins(recipe: Recipe, sidecar_path: str | os.PathLike, allow_plugins: bool) -> None:
     """A VST3 plugin is native code: a sidecar (which anyone can send) may name plugins, but they are
     loaded only when the user says so, never just because a file asks for them."""
-    plugins = sorted({str(path) for paths in (recipe.render.get("plugins") or {}).values() for path in paths})
+    plugins = sorted({str(path) for paths in recipe.render.plugins.values() for path in paths})
     if plugins and not allow_plugins:
         raise MtmError(f"{sidecar_path}: this cue was mixed with VST3 plugins ({', '.join(plugins)}); plugins run "
                        "code on your machine, so they load only with --allow-plugins (use it if you trust them)")
@@ -73,7 +67,7 @@ def extend_cue(sidecar_path: str | os.PathLike, bars: int, seed: int | None = No
     loop_bars = sidecar["score"]["bars"] + bars if parent.loop_bars else 0
     # the parent's mix gains (not the longer cue's own loudness match), so the old bars come out sample
     # for sample as they were; a loop is mixed anew, its release wrapped round into the first bars
-    gains = None if parent.loop_bars else sidecar.get("parameters", {}).get("mix")
+    gains = None if parent.loop_bars else _mix_gains(sidecar)
     recipe = Recipe("extend", parent.engine, seed, generation=_with_seed(parent.generation, seed),
                     reference=parent.reference, render=parent.render, loop_bars=loop_bars, extend_bars=bars,
                     mix_gains=gains, mix=parent.mix, parent=parent).check(str(sidecar_path))
@@ -97,7 +91,7 @@ def regenerate_cue(sidecar_path: str | os.PathLike, bars: tuple[int, int], role:
     seed = parent.seed + 1 if seed is None else seed
     recipe = Recipe("regenerate", parent.engine, seed, generation=_with_seed(parent.generation, seed),
                     reference=parent.reference, render=parent.render, loop_bars=parent.loop_bars,
-                    bars=[first, last], role=role, mix_gains=sidecar.get("parameters", {}).get("mix"),
+                    bars=[first, last], role=role, mix_gains=_mix_gains(sidecar),
                     mix=parent.mix, parent=parent).check(str(sidecar_path))
     return make_cue(recipe, progress, cancel, warn)
 
@@ -111,7 +105,7 @@ def remix_cue(sidecar_path: str | os.PathLike, mix: MixSpec, progress: ProgressC
     for note in differences(sidecar):
         warn(f"note: {note}; the remix may not match the cue's own audio bit for bit")
     # mastered anew (a parent's gains kept by extend or regenerate do not fit another mix)
-    remixed = replace(sidecar["recipe"], mix=mix.to_dict(), mix_gains=None).check(str(sidecar_path))
+    remixed = replace(sidecar["recipe"], mix=mix, mix_gains=None).check(str(sidecar_path))
     return make_cue(remixed, progress, cancel, warn)
 
 
@@ -132,7 +126,6 @@ def mix_with_changes(mix: MixSpec, gains: dict[str, float] | None = None, preset
 def _checked_sidecar(sidecar_path: str | os.PathLike, allow_plugins: bool) -> dict:
     """A sidecar whose render settings are usable and whose plugins may load, before anything renders."""
     sidecar = load_sidecar(sidecar_path)
-    check_render(sidecar["recipe"], sidecar_path)
     check_plugins(sidecar["recipe"], sidecar_path, allow_plugins)
     return sidecar
 
@@ -149,5 +142,16 @@ def _parent(sidecar_path: str | os.PathLike, warn: Callable[[str], None],
     return parent, sidecar
 
 
-def _with_seed(generation: dict | None, seed: int) -> dict | None:
-    return None if generation is None else {**generation, "seed": seed}
+def _with_seed(generation: GenerationSettings | None, seed: int) -> GenerationSettings | None:
+    return None if generation is None else replace(generation, seed=seed)
+
+
+def _mix_gains(sidecar: dict) -> MixGains | None:
+    """The gains the sidecar's cue was mixed with (the parameters beside its recipe), if recorded."""
+    recorded = sidecar.get("parameters", {}).get("mix")
+    if not recorded:
+        return None
+    try:
+        return MixGains.from_dict(recorded)
+    except (KeyError, TypeError, ValueError):
+        raise MtmError("the sidecar's mix gains are malformed; `mtm reproduce` it first, or use `mtm compose`") from None

@@ -302,7 +302,7 @@ def _remake_source(payload: dict, warn: Warn) -> tuple[Path, dict, bool]:
 
     sidecar_path = Path(payload["sidecar"])
     sidecar = load_sidecar(sidecar_path)
-    wanted = _plugin_table(sidecar["recipe"].render.get("plugins"))
+    wanted = _plugin_table(sidecar["recipe"].render.plugins)
     configured = _plugin_table(payload.get("plugins"))
     allow_plugins = wanted == configured
     if wanted and not allow_plugins:
@@ -355,7 +355,7 @@ def remix_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, wa
     sidecar's recipe records it all, so `mtm reproduce` makes the remix again sample for sample.
     """
     from mtm_daw.export import export_cue
-    from mtm_daw.pipeline import RenderSettings, mix_cue, render_stems
+    from mtm_daw.pipeline import mix_cue, render_stems
     from mtm_daw.provenance import MixSpec, Recipe
     from mtm_daw.score.score import Score
 
@@ -364,9 +364,9 @@ def remix_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, wa
     description = MusicDescription.from_dict(result["description"]).validate()
     score = Score.from_dict(result["score"])
     mix = MixSpec.from_dict(payload["mixer"], "the mixer")
-    recipe = replace(Recipe.from_dict(result["parameters"]["recipe"], "the cue's recipe"), mix=mix.to_dict(),
+    recipe = replace(Recipe.from_dict(result["parameters"]["recipe"], "the cue's recipe"), mix=mix,
                      mix_gains=None)  # mastered anew, as `mtm remix` does
-    settings = RenderSettings.from_dict(recipe.render)  # as the cue was rendered, so the remix reproduces
+    settings = recipe.render  # as the cue was rendered, so the remix reproduces
     # 2. the dry stems: rendered once per cue and kept for the next remix
     key = repr((settings.soundfont, settings.synth, settings.sample_rate))  # the sidecar names the score
     cue_id = result["files"].get("sidecar") or result["folder"]  # a folder can hold a cue and its extensions

@@ -117,16 +117,43 @@ def test_a_sidecar_with_unusable_render_settings_is_refused_before_rendering(tmp
     sidecar.write_text(json.dumps(data))
     assert main(["reproduce", str(sidecar), "-o", str(tmp_path / "again")]) == 2
     error = capsys.readouterr().err.strip().splitlines()
-    assert len(error) == 1 and error[0].startswith(f"mtm: error: {sidecar.name}: {message}"), error
+    assert len(error) == 1 and error[0].startswith("mtm: error: ") and f"{sidecar.name}: render: {message}" in error[0], error
     assert not (tmp_path / "again").exists()
 
 
 def test_recipe_round_trips_through_json():
-    parent = Recipe("compose", "baseline", 3, description={"genre": "pop"}, render={"synth": "builtin"})
-    child = Recipe("regenerate", "baseline", 4, render={"synth": "builtin"}, bars=[2, 3], role="bass",
-                   mix_gains={"master_db": 1.5, "stems_db": 0.25}, parent=parent)
-    again = Recipe.from_dict(json.loads(json.dumps(child.to_dict())))
+    from mtm_daw.engine.generator import GenerationSettings
+    from mtm_daw.mix import MixGains
+    from mtm_daw.provenance import MixSpec, StemMix
+
+    parent = Recipe("compose", "dit", 3, description=MusicDescription(genre="pop"),
+                    generation=GenerationSettings(steps=5, seed=3), render=RenderSettings(synth="builtin"))
+    child = Recipe("regenerate", "dit", 4, generation=GenerationSettings(steps=5, seed=4),
+                   render=RenderSettings(synth="builtin"), bars=[2, 3], role="bass",
+                   mix_gains=MixGains(1.5, 0.25), mix=MixSpec({"drums": StemMix(gain_db=-3.0)}), parent=parent)
+    saved = child.to_dict()
+    assert saved["render"]["synth"] == "builtin" and saved["mix_gains"] == {"master_db": 1.5, "stems_db": 0.25}
+    again = Recipe.from_dict(json.loads(json.dumps(saved)))
     assert again == child and again.root == parent
+    assert again.description is None and isinstance(again.root.description, MusicDescription)
+    assert isinstance(again.render, RenderSettings) and isinstance(again.mix, MixSpec)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("generation", {"steps": 5, "seed": 4, "bogus": 1}, "unknown generation setting"),
+    ("generation", {"steps": 5, "seed": 9}, "generation seed 9 is not the recipe's 4"),
+    ("mix_gains", {"master_db": 1.5}, "mix_gains is malformed"),
+    ("render", {"sample_rate": 7}, "sample rate 7"),
+    ("description", [], "description must be a JSON object"),
+])
+def test_a_malformed_recipe_field_is_refused_in_one_line(field, value, message):
+    data = {"operation": "regenerate", "engine": "dit", "seed": 4, "bars": [1, 2], "role": "bass",
+            "generation": {"steps": 5, "seed": 4},
+            "parent": {"operation": "compose", "engine": "dit", "seed": 4, "description": {"genre": "pop"},
+                       "generation": {"steps": 5, "seed": 4}}}
+    data[field] = value
+    with pytest.raises(MtmError, match=message):
+        Recipe.from_dict(data, "cue.json")
 
 
 def test_a_rendered_midi_file_is_reproduced(tmp_path):
@@ -157,7 +184,9 @@ def test_a_recipe_from_before_key_lock_is_generated_without_it():
     old = {"steps": 3, "guidance": 2.0, "seed": 2, "precision": "fp32"}
 
     def notes(generation):
-        score, _ = compose_score(description, "dit", generation["seed"], generation, None,
+        recipe = Recipe.from_dict({"operation": "compose", "engine": "dit", "seed": generation["seed"],
+                                   "description": description.to_dict(), "generation": generation})
+        score, _ = compose_score(description, "dit", recipe.seed, recipe.generation, None,
                                  Steps(lambda stage, fraction: None, ["compose"]), None)
         return {role: [(n.onset, n.pitch) for n in track.notes] for role, track in score.tracks.items()}
 

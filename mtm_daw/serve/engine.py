@@ -166,7 +166,7 @@ def cue_at_sample_rate(sidecar: Path, sample_rate: int, progress: Callable[[floa
     from mtm_daw.remake import sidecar_name
 
     document = load_sidecar(sidecar)
-    recipe = replace(document["recipe"], render={**document["recipe"].render, "sample_rate": sample_rate})
+    recipe = replace(document["recipe"], render=replace(document["recipe"].render, sample_rate=sample_rate))
     name = f"{sidecar_name(document)}_{sample_rate}hz"
     kept = _kept_cue(sidecar.parent, f"{name}_", sample_rate)
     if kept is not None:
