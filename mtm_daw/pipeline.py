@@ -56,6 +56,14 @@ class Components:
 
         return TextEncoder.default()
 
+    def shipped_precision(self) -> str | None:
+        """Which shipped model the pipeline's generator is ("fp32", "int8"), by checksum; None for another."""
+        from mtm_daw.engine.sessions import model_entry
+
+        entry = model_entry("ecmg")
+        shipped = {entry["sha256"]: "fp32", entry.get("int8", {}).get("sha256"): "int8"}
+        return shipped.get(getattr(self.generator, "sha256", None))
+
     def generator_for(self, precision: str):
         """The pipeline's generator, or the shipped one of that precision."""
         if self.generator is not None:
@@ -152,15 +160,31 @@ class CuePipeline:
         # 2. the recipe: everything needed to make this cue again
         generation_settings = None
         if engine == "dit":
-            generation_settings = replace(generation or GenerationSettings(), seed=seed).validate()
+            generation_settings = replace(self._generation_for_generator(generation, context),
+                                          seed=seed).validate()
         if reference is not None and reference_record is None:
             reference_record = (file_reference(reference.source, reference.strength) if Path(reference.source).is_file()
                                 else ReferenceRecord(reference.source, "", reference.strength))
-        recipe = Recipe("compose", engine, seed, copy.deepcopy(description), generation_settings, reference_record,
+        recorded = MusicDescription.from_dict(description.to_dict())  # as a sidecar reads it back
+        recipe = Recipe("compose", engine, seed, recorded, generation_settings, reference_record,
                         copy.deepcopy(self.settings), loop_bars=loop_bars, sync=sync,
                         end_seconds=end_seconds).check("compose_cue")
         # 3. plan, compose, render, mix
         return self.make(recipe, context, reference)
+
+    def _generation_for_generator(self, generation: GenerationSettings | None,
+                                  context: RunContext) -> GenerationSettings:
+        """The settings recorded for a run on this pipeline's generator: a shipped model's own precision
+        (so `mtm reproduce` picks the same file), or a note that a model of one's own is not reproducible."""
+        generation = generation or GenerationSettings()
+        if self.components.generator is None:
+            return generation
+        precision = self.components.shipped_precision()
+        if precision is None:
+            context.warn("note: this pipeline's generator is not a shipped model; the sidecar names its file, "
+                         "but `mtm reproduce` will run the shipped one")
+            return generation
+        return replace(generation, precision=precision)  # the model held decides, whatever the settings said
 
     def make(self, recipe: Recipe, context: RunContext | None = None, reference: ControlSignal | None = None) -> Cue:
         """Follow a recipe (a sidecar's, or one changed for extend, regenerate, remix) on these components."""
@@ -180,11 +204,11 @@ class CuePipeline:
         """The form, phrases, chords and dynamics the cue is written to."""
         from mtm_daw.engine.generator import default_plan
 
-        return default_plan(description.validate(), seed, reference)
+        return default_plan(description.validate().from_first_beat(), seed, reference)
 
     def compose(self, description: MusicDescription, seed: int = 0, engine: str = "dit",
                 reference: ControlSignal | None = None, generation=None, context: RunContext | None = None) -> Score:
-        """The score for a description (on its own clock: from its first beat)."""
+        """The score for a description, on the picture's clock (silent for the description's start)."""
         context = context or RunContext()
         if engine not in ENGINES:
             raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
@@ -192,7 +216,7 @@ class CuePipeline:
         steps = Steps(context.progress, ["compose"], context.cancel)
         score, _ = compose_score(description.validate().from_first_beat(), engine, seed, settings, reference, steps,
                                  context.cancel, components=self.components)
-        return score
+        return on_picture(score, description)
 
     def render(self, score: Score, context: RunContext | None = None) -> Rendered:
         """Every role's dry stem, through the SoundFont (or the built-in synthesiser)."""
@@ -200,14 +224,16 @@ class CuePipeline:
         steps = Steps(context.progress, ["render"], context.cancel)
         return Rendered(*render_stems(score, self.settings, steps.stage("render"), context.warn))
 
-    def mix(self, rendered: Rendered, score: Score, description: MusicDescription, seed: int = 0,
-            engine: str = "dit", mix: MixSpec | None = None, context: RunContext | None = None) -> Cue:
+    def mix(self, rendered: Rendered, score: Score, description: MusicDescription, *, seed: int, engine: str,
+            mix: MixSpec | None = None, context: RunContext | None = None) -> Cue:
         """Dry stems -> a Cue: a chain per role (the MixSpec's), the master bus to the loudness target.
-        The rendered stems are used up (their dict is emptied) so a long cue never holds two copies."""
+        The rendered stems are used up (their dict is emptied) so a long cue never holds two copies.
+        A cue made stage by stage records no recipe (calling the pipeline does), so its sidecar cannot
+        be made again with `mtm reproduce`."""
         context = context or RunContext()
         steps = Steps(context.progress, ["mix"], context.cancel)
-        return mix_cue(rendered.stems, score, description, seed, engine, self.settings, rendered.renderer,
-                       steps.stage("mix"), mix=mix)
+        return mix_cue(rendered.stems, score, as_played(description, score), seed, engine, self.settings,
+                       rendered.renderer, steps.stage("mix"), mix=mix)
 
     def export(self, cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool = False, **options) -> list[Path]:
         """Every file of the cue or none (stems, mix, MIDI, sidecar; options as export_cue takes them)."""
@@ -226,20 +252,31 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
     # 1. the score; the description then names the instruments actually played
     steps.report("compose", 0.0)
     built = build_score(recipe, steps, cancel, warn, reference, components or Components())
-    description = built.description
-    score = built.score.delayed(description.start / built.score.seconds_per_beat)  # on the picture's clock
-    if recipe.end_seconds:  # the MIDI ends with the picture too, as the audio does
-        score = score.until(min(score.length_beats, recipe.end_seconds / score.seconds_per_beat))
-    if recipe.engine != "midi":
-        description = replace(description, instruments={
-            role: track.program for role, track in score.tracks.items() if not track.is_drum})
-        description.sentence = description.sentence or description.to_sentence()
+    score = on_picture(built.score, built.description, recipe.end_seconds)
+    description = built.description if recipe.engine == "midi" else as_played(built.description, score)
     # 2-3. render and mix (with the recipe's gains when it keeps a parent's)
     cue = cue_from_score(score, description, recipe.seed, recipe.engine, recipe.render, steps, warn,
                          loop_bars=recipe.loop_bars, gains=recipe.mix_gains, end_seconds=recipe.end_seconds, mix=recipe.mix)
     cue.parameters.update(built.parameters)
     cue.parameters["recipe"] = recipe.to_dict()
     return cue
+
+
+def on_picture(score: Score, description: MusicDescription, end_seconds: float = 0.0) -> Score:
+    """The score as the cue plays it: after the picture's lead-in (the description's start) and, with
+    end_seconds, ending there (the MIDI ends with the picture, as the audio does)."""
+    score = score.delayed(description.start / score.seconds_per_beat)
+    if end_seconds:
+        score = score.until(min(score.length_beats, end_seconds / score.seconds_per_beat))
+    return score
+
+
+def as_played(description: MusicDescription, score: Score) -> MusicDescription:
+    """The description naming the instruments the score actually plays, with its sentence."""
+    played = replace(description, instruments={
+        role: track.program for role, track in score.tracks.items() if not track.is_drum})
+    played.sentence = played.sentence or played.to_sentence()
+    return played
 
 
 def build_score(recipe: Recipe, steps: Steps, cancel: CancelToken | None = None,

@@ -21,13 +21,19 @@ from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from mtm_daw import __version__
 from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
-from mtm_daw.engine.generator import GenerationSettings
 from mtm_daw.errors import MtmError
 from mtm_daw.jsonfile import read_json_file
-from mtm_daw.mix import MixGains
-from mtm_daw.render.settings import RenderSettings
+
+# The panel's window process reads MixSpec and FX_PRESETS from here without the engine's libraries
+# (onnxruntime, pedalboard): the typed recipe fields' classes are imported when a recipe is made or read.
+if TYPE_CHECKING:
+    from mtm_daw.engine.generator import GenerationSettings
+    from mtm_daw.mix import MixGains
+    from mtm_daw.render.settings import RenderSettings
 
 SIDECAR_VERSION = 2
 OPERATIONS = ("compose", "render_midi", "extend", "regenerate")
@@ -181,7 +187,7 @@ class Recipe:
     description: MusicDescription | None = None  # compose: the description as given to the engine
     generation: GenerationSettings | None = None  # dit: its settings (their seed is the recipe's)
     reference: ReferenceRecord | None = None  # the reference the generator followed
-    render: RenderSettings = field(default_factory=RenderSettings)
+    render: RenderSettings = field(default_factory=lambda: _recipe_types()["render"]())
     loop_bars: int = 0  # 0 = not a loop
     midi: dict | None = None  # render_midi: {"path", "sha256", "genre"}
     sync: dict | None = None  # where tempo, meter and key were taken from (already in the description)
@@ -230,7 +236,7 @@ class Recipe:
                 except (KeyError, TypeError, ValueError) as error:  # a field missing or of the wrong type
                     raise MtmError(f"{source}: the recipe's {name} is malformed ({error!r})") from None
         if values.get("render") is None:
-            values["render"] = RenderSettings()
+            values["render"] = _recipe_types()["render"]()
         recipe = cls(**values)
         recipe.check(source)
         return recipe
@@ -248,18 +254,26 @@ class Recipe:
                            f"got {self.end_seconds!r}")
         if self.end_seconds and self.loop_bars:
             raise MtmError(f"{source}: a loop has no end to cut at (end_seconds with loop_bars)")
-        for name, kind in (("description", MusicDescription), ("generation", GenerationSettings),
-                           ("reference", ReferenceRecord), ("render", RenderSettings), ("mix_gains", MixGains),
-                           ("mix", MixSpec)):
+        for name, kind in _recipe_types().items():
             value = getattr(self, name)
             if value is not None and not isinstance(value, kind):
                 raise MtmError(f"{source}: the recipe's {name} must be a {kind.__name__}, got {type(value).__name__}")
-        if self.generation is not None and self.generation.seed != self.seed:
-            raise MtmError(f"{source}: the generation seed {self.generation.seed} is not the recipe's {self.seed}")
+        if self.generation is not None:
+            if self.generation.seed != self.seed:
+                raise MtmError(f"{source}: the generation seed {self.generation.seed} is not the recipe's {self.seed}")
+            try:
+                self.generation.validate()
+            except MtmError as error:
+                raise MtmError(f"{source}: generation: {error}") from None
+        for role, stem in (self.mix.stems.items() if self.mix is not None else ()):
+            stem.check(f"{source}: mix: {role}")
+        if self.bars is not None and (not isinstance(self.bars, list) or len(self.bars) != 2
+                                      or not all(isinstance(bar, int) and not isinstance(bar, bool) for bar in self.bars)):
+            raise MtmError(f"{source}: bars must be [first, last], whole numbers, got {self.bars!r}")
         needs = {"compose": "description", "render_midi": "midi", "extend": "parent", "regenerate": "parent"}
         if getattr(self, needs[self.operation]) is None:
             raise MtmError(f"{source}: a {self.operation} recipe needs its {needs[self.operation]}")
-        if self.operation == "regenerate" and (self.role is None or not self.bars or len(self.bars) != 2):
+        if self.operation == "regenerate" and (self.role is None or not self.bars):
             raise MtmError(f"{source}: a regenerate recipe needs its role and bars [first, last]")
         return self
 
@@ -269,12 +283,23 @@ class Recipe:
         return self if self.parent is None else self.parent.root
 
 
+def _recipe_types() -> dict[str, type]:
+    """The recipe's typed fields and their classes (imported when a recipe is first made or read)."""
+    from mtm_daw.engine.generator import GenerationSettings
+    from mtm_daw.mix import MixGains
+    from mtm_daw.render.settings import RenderSettings
+
+    return {"description": MusicDescription, "generation": GenerationSettings, "reference": ReferenceRecord,
+            "render": RenderSettings, "mix_gains": MixGains, "mix": MixSpec}
+
+
 def _generation(data: dict, source: str) -> GenerationSettings:
     """Generation settings from a sidecar; one recorded before key lock existed (no "key_lock") ran without it."""
-    unknown = set(data) - {item.name for item in fields(GenerationSettings)}
+    kind = _recipe_types()["generation"]
+    unknown = set(data) - {item.name for item in fields(kind)}
     if unknown:
         raise MtmError(f"{source}: unknown generation setting(s) {', '.join(sorted(unknown))}")
-    return GenerationSettings(**{"key_lock": False, **data}).validate()
+    return kind(**{"key_lock": False, **data}).validate()
 
 
 # The recipe fields that are typed objects, and how each is read from its sidecar form.
@@ -282,8 +307,8 @@ _TYPED_FIELDS = {
     "description": lambda data, source: MusicDescription.from_dict(data),
     "generation": _generation,
     "reference": lambda data, source: ReferenceRecord.from_dict(data),
-    "render": lambda data, source: RenderSettings.from_dict(data),
-    "mix_gains": lambda data, source: MixGains.from_dict(data),
+    "render": lambda data, source: _recipe_types()["render"].from_dict(data),
+    "mix_gains": lambda data, source: _recipe_types()["mix_gains"].from_dict(data),
     "mix": MixSpec.from_dict,
 }
 

@@ -67,7 +67,7 @@ def extend_cue(sidecar_path: str | os.PathLike, bars: int, seed: int | None = No
     loop_bars = sidecar["score"]["bars"] + bars if parent.loop_bars else 0
     # the parent's mix gains (not the longer cue's own loudness match), so the old bars come out sample
     # for sample as they were; a loop is mixed anew, its release wrapped round into the first bars
-    gains = None if parent.loop_bars else _mix_gains(sidecar)
+    gains = None if parent.loop_bars else _mix_gains(sidecar, sidecar_path)
     recipe = Recipe("extend", parent.engine, seed, generation=_with_seed(parent.generation, seed),
                     reference=parent.reference, render=parent.render, loop_bars=loop_bars, extend_bars=bars,
                     mix_gains=gains, mix=parent.mix, parent=parent).check(str(sidecar_path))
@@ -91,7 +91,7 @@ def regenerate_cue(sidecar_path: str | os.PathLike, bars: tuple[int, int], role:
     seed = parent.seed + 1 if seed is None else seed
     recipe = Recipe("regenerate", parent.engine, seed, generation=_with_seed(parent.generation, seed),
                     reference=parent.reference, render=parent.render, loop_bars=parent.loop_bars,
-                    bars=[first, last], role=role, mix_gains=_mix_gains(sidecar),
+                    bars=[first, last], role=role, mix_gains=_mix_gains(sidecar, sidecar_path),
                     mix=parent.mix, parent=parent).check(str(sidecar_path))
     return make_cue(recipe, progress, cancel, warn)
 
@@ -146,12 +146,15 @@ def _with_seed(generation: GenerationSettings | None, seed: int) -> GenerationSe
     return None if generation is None else replace(generation, seed=seed)
 
 
-def _mix_gains(sidecar: dict) -> MixGains | None:
+def _mix_gains(sidecar: dict, sidecar_path: str | os.PathLike) -> MixGains | None:
     """The gains the sidecar's cue was mixed with (the parameters beside its recipe), if recorded."""
-    recorded = sidecar.get("parameters", {}).get("mix")
+    parameters = sidecar.get("parameters")
+    recorded = parameters.get("mix") if isinstance(parameters, dict) else None
     if not recorded:
         return None
     try:
+        if not isinstance(recorded, dict):
+            raise TypeError(recorded)
         return MixGains.from_dict(recorded)
     except (KeyError, TypeError, ValueError):
-        raise MtmError("the sidecar's mix gains are malformed; `mtm reproduce` it first, or use `mtm compose`") from None
+        raise MtmError(f"{os.path.basename(sidecar_path)}: its mix gains ({recorded!r}) are malformed") from None

@@ -2,6 +2,8 @@
 stage by stage it makes the same cue as compose_cue; progress and cancel travel in one RunContext."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -14,6 +16,7 @@ from mtm_daw.errors import Cancelled
 from mtm_daw.pipeline import CuePipeline, Rendered, RenderSettings, RunContext, compose_cue
 from mtm_daw.plan.plan import Plan
 from mtm_daw.progress import CancelToken
+from mtm_daw.provenance import Recipe
 from mtm_daw.score.score import Score
 
 BUILTIN = RenderSettings(synth="builtin")  # quick and the same on every machine
@@ -41,15 +44,20 @@ def test_the_pipeline_runs_on_the_components_it_holds():
     assert encoder.sentences == ["tight funk groove"]
     assert cue.parameters["model"]["file"] == int8["file"] and cue.parameters["model"]["sha256"] == int8["sha256"]
     assert cue.parameters["recipe"]["render"]["synth"] == "builtin"
+    # the recipe names the model held, so `mtm reproduce` runs the same file and makes the same cue
+    assert cue.parameters["recipe"]["generation"]["precision"] == "int8"
+    again = CuePipeline(settings=BUILTIN).make(Recipe.from_dict(cue.parameters["recipe"]))
+    np.testing.assert_array_equal(again.mix, cue.mix)
     # the words of a text idea are matched with the pipeline's encoder too
     encoder.sentences.clear()
     pipeline.describe("something for a rainy afternoon")
     assert encoder.sentences, "the zero-shot match used the pipeline's encoder"
 
 
-def test_stage_by_stage_makes_the_same_cue_as_compose_cue(tmp_path):
+@pytest.mark.parametrize("start", [0.0, 0.4])  # 0.4: a picture's lead-in before the first beat
+def test_stage_by_stage_makes_the_same_cue_as_compose_cue(tmp_path, start):
     pipeline = CuePipeline(settings=BUILTIN)
-    description = pipeline.describe("bossa nova guitar, relaxed, 8 seconds")
+    description = replace(pipeline.describe("bossa nova guitar, relaxed, 8 seconds"), start=start)
     assert isinstance(description, MusicDescription) and description.genre == "bossa-nova"
     assert isinstance(pipeline.plan(description, seed=5), Plan)
     score = pipeline.compose(description, seed=5, engine="baseline")
@@ -60,7 +68,10 @@ def test_stage_by_stage_makes_the_same_cue_as_compose_cue(tmp_path):
     cue = pipeline.mix(rendered, score, description, seed=5, engine="baseline")
     assert isinstance(cue, Cue) and rendered.stems == {}, "the dry stems were used up"
     whole = compose_cue(description, seed=5, engine="baseline", settings=BUILTIN, warn=lambda message: None)
+    assert cue.description.instruments == whole.description.instruments and cue.description.sentence
     np.testing.assert_array_equal(cue.mix, whole.mix)
+    lead_in = round(start * BUILTIN.sample_rate)
+    assert not np.abs(cue.mix[:, :lead_in]).any() and np.abs(cue.mix[:, lead_in:lead_in + 4800]).any()
     for role, stem in whole.stems.items():
         np.testing.assert_array_equal(cue.stems[role].audio, stem.audio)
     written = pipeline.export(whole, tmp_path, name="bossa")

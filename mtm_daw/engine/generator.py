@@ -47,6 +47,14 @@ class GenerationSettings:
     variation: float = 0.6  # share of the bars a returning section (or a groove) would repeat that are written anew
 
     def validate(self) -> "GenerationSettings":
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int):
+            raise MtmError(f"steps must be a whole number, got {self.steps!r}")
+        for name in ("guidance", "variation"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise MtmError(f"{name} must be a number, got {value!r}")
+        if not isinstance(self.key_lock, bool):
+            raise MtmError(f"key_lock must be true or false, got {self.key_lock!r}")
         if not 1 <= self.steps <= 200:
             raise MtmError(f"steps must be between 1 and 200, got {self.steps}")
         if not 0.0 <= self.guidance <= 20.0:

@@ -25,12 +25,22 @@ class RenderSettings:
         if isinstance(self.target_lufs, bool) or not isinstance(self.target_lufs, (int, float)) \
                 or not -70.0 <= self.target_lufs <= 0.0:
             raise MtmError(f"loudness target {self.target_lufs!r} LUFS is outside -70..0")
+        if self.soundfont is not None and not isinstance(self.soundfont, str):
+            raise MtmError(f"the SoundFont must be a file path, got {self.soundfont!r}")
+        if self.synth not in ("auto", "soundfont", "builtin"):
+            raise MtmError(f"synth must be auto, soundfont or builtin, got {self.synth!r}")
+        if not isinstance(self.plugins, dict) or not all(
+                isinstance(role, str) and isinstance(paths, list) and all(isinstance(path, str) for path in paths)
+                for role, paths in self.plugins.items()):
+            raise MtmError(f"plugins must map each role to a list of VST3 paths, got {self.plugins!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "RenderSettings":
+        if not isinstance(data, dict):
+            raise MtmError(f"render settings must be an object, got {data!r}")
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise MtmError(f"unknown render setting(s): {', '.join(sorted(unknown))}")
