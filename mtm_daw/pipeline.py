@@ -210,11 +210,8 @@ class CuePipeline:
                 reference: ControlSignal | None = None, generation=None, context: RunContext | None = None) -> Score:
         """The score for a description, on the picture's clock (silent for the description's start)."""
         context = context or RunContext()
-        if engine not in ENGINES:
-            raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
-        settings = replace(generation or GenerationSettings(), seed=seed).validate() if engine == "dit" else None
         steps = Steps(context.progress, ["compose"], context.cancel)
-        score, _ = compose_score(description.validate().from_first_beat(), engine, seed, settings, reference, steps,
+        score, _ = compose_score(description.validate().from_first_beat(), engine, seed, generation, reference, steps,
                                  context.cancel, components=self.components)
         return on_picture(score, description)
 
@@ -251,7 +248,7 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
     steps = Steps(progress, ["compose", "render", "mix"], cancel)
     # 1. the score; the description then names the instruments actually played
     steps.report("compose", 0.0)
-    built = build_score(recipe, steps, cancel, warn, reference, components or Components())
+    built = build_score(recipe, steps, cancel, warn, reference, components)
     score = on_picture(built.score, built.description, recipe.end_seconds)
     description = built.description if recipe.engine == "midi" else as_played(built.description, score)
     # 2-3. render and mix (with the recipe's gains when it keeps a parent's)
@@ -371,15 +368,16 @@ def compose_score(description: MusicDescription, engine: str, seed: int, generat
         plan = {"plan": make_plan(description, seed).to_dict(parse_key(description.key))} if pinned else {}
         return compose(description, seed, **inpainting), plan
     if engine == "dit":
-        settings = replace(generation or GenerationSettings(), seed=seed)
-        return _generate(description, seed, reference, settings, steps, cancel, components or Components(),
+        return _generate(description, seed, reference, generation, steps, cancel, components or Components(),
                          **inpainting)
     raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
 
 
-def _generate(description: MusicDescription, seed: int, reference: ControlSignal | None, generation,
-              steps: Steps, cancel: CancelToken | None, components: Components, **inpainting) -> tuple[Score, dict]:
-    """The DiT + ControlFormer path: sentence embedding, then the ONNX generator."""
+def _generate(description: MusicDescription, seed: int, reference: ControlSignal | None,
+              generation: GenerationSettings | None, steps: Steps, cancel: CancelToken | None, components: Components,
+              **inpainting) -> tuple[Score, dict]:
+    """The DiT + ControlFormer path: sentence embedding, then the ONNX generator (`generation` checked
+    here, with the run's seed)."""
     from mtm_daw.engine.generator import default_plan, generate_score
 
     generation = replace(generation or GenerationSettings(), seed=seed).validate()

@@ -20,7 +20,6 @@ import platform
 from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from mtm_daw import __version__

@@ -338,18 +338,18 @@ class VectorIndex:
             codes["mode"] = self._modes.code(filters.mode)
             if any(code == -1 for code in codes.values()):
                 return []  # a tag no item has
-            plan = [(number, start, end, segment.mask(start, end, codes, filters))
-                    for number, segment in enumerate(self.segments)
-                    for start, end in segment.slices(codes["partition"], codes["genre"], filters)]
-            kept = sum(end - start if keep is None else int(np.count_nonzero(keep)) for _, start, end, keep in plan)
+            spans = [(number, start, end, segment.mask(start, end, codes, filters))
+                     for number, segment in enumerate(self.segments)
+                     for start, end in segment.slices(codes["partition"], codes["genre"], filters)]
             pool = max(APPROXIMATE_POOL, 2 * k)
-            if self.approximate is not None and kept > EXACT_ROWS and pool <= MAX_APPROXIMATE_POOL:
-                found = self._approximate_nearest(query, plan, kept, k, pool)
+            if self.approximate is not None and pool <= MAX_APPROXIMATE_POOL:
+                kept = sum(end - start if keep is None else int(np.count_nonzero(keep)) for _, start, end, keep in spans)
+                found = self._approximate_nearest(query, spans, kept, k, pool) if kept > EXACT_ROWS else None
                 if found is not None:
                     return found
-            if not plan:
+            if not spans:
                 return []
-            scored = [self.segments[number].scores(start, end, query, keep) for number, start, end, keep in plan]
+            scored = [self.segments[number].scores(start, end, query, keep) for number, start, end, keep in spans]
             ids, scores = scored[0] if len(scored) == 1 else (np.concatenate(part) for part in zip(*scored))
             if len(scores) > k:  # one partition over every slice's rows (a tempo range gives many slices)
                 best = np.argpartition(scores, -k)[-k:]
@@ -357,14 +357,14 @@ class VectorIndex:
             finite = np.isfinite(scores)
             return _best(ids[finite], scores[finite], k)
 
-    def _approximate_nearest(self, query: np.ndarray, plan: list, kept: int, k: int,
+    def _approximate_nearest(self, query: np.ndarray, spans: list, kept: int, k: int,
                              pool: int) -> list[tuple[int, float]] | None:
         """The k best of the approximate index's candidates, re-scored exactly; None when the probed
         lists held fewer than k rows that meet the filters (the caller then scans exactly)."""
         allowed = None
         if kept < len(self):
             allowed = np.zeros(len(self), bool)
-            for number, start, end, keep in plan:
+            for number, start, end, keep in spans:
                 offset = int(self._offsets[number])
                 allowed[offset + start:offset + end] = True if keep is None else keep
         positions = self.approximate.candidates(query, pool, allowed, kept / len(self))
