@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/quality_generator.py [--count 24] [--steps 20] [--model FILE] [--out results.md]
 
-Needs the training corpus cache (`python -m mtm_daw.models.corpus`, about 4 minutes); only its held-out
+Needs the training corpus cache (`python -m training.corpus`, about 4 minutes); only its held-out
 pieces (models.corpus.is_held_out: 10 % of every source, never trained or tuned on) are read. For each
 held-out piece with at least two roles and 16 bars, its first 16 bars are the human-written column;
 both engines write a 16-bar cue for a description made from the piece's labels (genre, mood, tempo,
@@ -30,7 +30,7 @@ from mtm_daw.engine.text_encoder import TextEncoder
 from mtm_daw.evaluation import structure
 from mtm_daw.loop import cut_to_bars
 from mtm_daw.metrics import key_matches, reference_similarity
-from mtm_daw.models.corpus import is_held_out, load_corpus_cache
+from training.corpus import is_held_out, load_corpus_cache
 from mtm_daw.compose.baseline import compose
 from mtm_daw.score.roll import quantize_score
 from mtm_daw.score.score import ROLES, Note, Score, Track
@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also write the table (.md) and the figures (.json) here")
     args = parser.parse_args()
     if not args.corpus.is_file():
-        raise SystemExit(f"{args.corpus} is missing: build it with `.venv/bin/python -m mtm_daw.models.corpus`")
+        raise SystemExit(f"{args.corpus} is missing: build it with `.venv/bin/python -m training.corpus`")
     started = time.perf_counter()
     pieces = held_out_pieces(args.corpus, args.count)
     descriptions = [description_of(p, BARS) for p in pieces]

@@ -1,7 +1,7 @@
 """Retrieval quality of the shipped joint space on held-out renders (never seen in training):
 
-    .venv/bin/python -m mtm_daw.models.joint_data --count 400 --seed 2 --out build/joint_heldout.npz
-    .venv/bin/python -m mtm_daw.models.joint_data --count 400 --seed 5 --out build/joint_heldout_b.npz
+    .venv/bin/python -m training.joint_data --count 400 --seed 2 --out build/joint_heldout.npz
+    .venv/bin/python -m training.joint_data --count 400 --seed 5 --out build/joint_heldout_b.npz
     .venv/bin/python benchmarks/quality_library.py [--heldout build/joint_heldout.npz,build/joint_heldout_b.npz]
 
 Through the runtime path (onnxruntime towers, the same windowing as an import):
@@ -27,7 +27,7 @@ import numpy as np
 from mtm_daw.description import GENRES, MOODS
 from mtm_daw.engine.joint_embedding import JointEmbedder, mel_windows, pooled
 from mtm_daw.library.search import RERANK_POOL, window_similarity
-from mtm_daw.models.joint_data import load_pairs
+from training.joint_data import load_pairs
 
 
 def embed_windows(embedder: JointEmbedder, mel: np.ndarray) -> np.ndarray:

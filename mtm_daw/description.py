@@ -13,6 +13,7 @@ from mtm_daw.errors import MtmError
 from mtm_daw.plan.chords import parse_progression
 from mtm_daw.plan.plan import check_chords_fit_key, parse_form
 from mtm_daw.score.gm import program_from_name, program_name, short_name
+from mtm_daw.score.grid import TempoGrid
 from mtm_daw.score.score import ROLES, validate_tempo, validate_time_signature
 from mtm_daw.score.styles import STYLE_NAMES, style_for
 from mtm_daw.score.theory import parse_key
@@ -183,21 +184,26 @@ class MusicDescription:
         return False
 
     # --- derived values -----------------------------------------------------------------
+    @property
+    def grid(self) -> TempoGrid:
+        """The music's clock on the picture's time: beat 0 falls `start` seconds in."""
+        return TempoGrid(self.tempo, tuple(self.time_signature), self.start)
+
     def seconds_to_beats(self, seconds: float) -> float:
         """Beats of the music at a time of the picture (negative before the music's first beat)."""
-        return (seconds - self.start) * self.tempo / 60.0
+        return self.grid.beats(seconds)
 
     def beats_to_seconds(self, beats: float) -> float:
         """The time of the picture at a beat of the music."""
-        return self.start + beats * 60.0 / self.tempo
+        return self.grid.seconds(beats)
 
     @property
     def bar_seconds(self) -> float:
-        return self.beats_per_bar * 60.0 / self.tempo
+        return self.grid.bar_seconds
 
     @property
     def beats_per_bar(self) -> float:
-        return self.time_signature[0] * 4.0 / self.time_signature[1]
+        return self.grid.beats_per_bar
 
     @property
     def bars(self) -> int:

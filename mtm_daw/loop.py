@@ -62,7 +62,7 @@ def cut_to_bars(score: Score, bars: int) -> Score:
 
 def loop_samples(score: Score, sample_rate: int) -> int:
     """The loop's length in samples: its bars at its tempo, to the nearest sample."""
-    return int(round(score.length_seconds * sample_rate))
+    return score.grid.sample(score.length_beats, sample_rate)
 
 
 def wrap_tail(audio: np.ndarray, period: int, fade_seconds: float = TAIL_FADE_SECONDS,

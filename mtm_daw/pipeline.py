@@ -262,9 +262,9 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
 def on_picture(score: Score, description: MusicDescription, end_seconds: float = 0.0) -> Score:
     """The score as the cue plays it: after the picture's lead-in (the description's start) and, with
     end_seconds, ending there (the MIDI ends with the picture, as the audio does)."""
-    score = score.delayed(description.start / score.seconds_per_beat)
+    score = score.delayed(score.grid.beats(description.start))
     if end_seconds:
-        score = score.until(min(score.length_beats, end_seconds / score.seconds_per_beat))
+        score = score.until(min(score.length_beats, score.grid.beats(end_seconds)))
     return score
 
 
@@ -311,7 +311,8 @@ def _extend(parent: Built, recipe: Recipe, reference: ControlSignal | None, step
     seed and its bars from the parent's end on follow. The parent's bars stay exactly as they were."""
     bars = parent.score.bars + recipe.extend_bars
     composed_bars = bars + (1 if recipe.loop_bars else 0)  # a loop is composed a bar longer, then cut
-    seconds = composed_bars * parent.score.beats_per_bar * parent.score.seconds_per_beat
+    grid = parent.score.grid
+    seconds = grid.seconds(grid.bar_beats(composed_bars))
     if seconds > MAX_DURATION_SECONDS:
         raise MtmError(f"{bars} bars at {parent.score.tempo:g} BPM would be {seconds:.0f} s, above the "
                        f"{MAX_DURATION_SECONDS:g} s maximum")
@@ -323,7 +324,7 @@ def _extend(parent: Built, recipe: Recipe, reference: ControlSignal | None, step
     if recipe.loop_bars:
         score = cut_to_bars(score, bars)
     layouts = parent.layouts + [Layout(parent.score.bars, bars, description, recipe.seed)]
-    length = bars * parent.score.beats_per_bar * parent.score.seconds_per_beat
+    length = grid.seconds(grid.bar_beats(bars))
     return Built(score, replace(parent.description, duration=parent.description.start + length), layouts, parameters)
 
 

@@ -26,8 +26,8 @@ OPSET = 17
 def build_model(config: dict):
     """The ECMG module a config describes ({"dit": ..., "controlformer": ...}: a checkpoint's config.json or
     the manifest's entry), with freshly initialised weights."""
-    from mtm_daw.models.controlformer import ECMG, ControlFormer, ControlFormerConfig
-    from mtm_daw.models.dit import DiT, DiTConfig
+    from training.controlformer import ECMG, ControlFormer, ControlFormerConfig
+    from training.dit import DiT, DiTConfig
 
     dit = DiT(DiTConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in config["dit"].items()}))
     return ECMG(dit, ControlFormer(dit, ControlFormerConfig(**config["controlformer"])))

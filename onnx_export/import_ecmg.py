@@ -29,8 +29,8 @@ WEIGHTS = Path(__file__).resolve().parent.parent / "mtm_daw" / "weights"
 
 
 def _model_from_manifest(entry: dict):
-    from mtm_daw.models.controlformer import ECMG, ControlFormer, ControlFormerConfig
-    from mtm_daw.models.dit import DiT, DiTConfig
+    from training.controlformer import ECMG, ControlFormer, ControlFormerConfig
+    from training.dit import DiT, DiTConfig
 
     dit_config = DiTConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in entry["config"]["dit"].items()})
     dit = DiT(dit_config)

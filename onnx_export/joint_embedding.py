@@ -34,7 +34,7 @@ def export_joint(checkpoint: Path, out_dir: Path) -> dict:
     import torch
 
     from mtm_daw.engine.joint_embedding import N_MELS, WINDOW_FRAMES
-    from mtm_daw.models.train_joint import load_towers
+    from training.train_joint import load_towers
 
     tower, head, config = load_towers(checkpoint)
     info = json.loads((checkpoint / "config.json").read_text())

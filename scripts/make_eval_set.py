@@ -50,7 +50,7 @@ BURSTS = [1.5, 3.5, 5.5, 7.5]
 def training_stats() -> dict:
     """Per role: mean and spread of notes per bar, mean pitch and pitch range over the training arrangements
     (the baseline half of the training data, rebuilt exactly as models/data.baseline_pieces makes it)."""
-    from mtm_daw.models.data import random_description
+    from training.data import random_description
 
     rng = random.Random(TRAINING_SEED)
     values: dict[str, dict[str, list[float]]] = {}

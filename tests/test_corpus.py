@@ -6,7 +6,7 @@ import pytest
 pytest.importorskip("music21")
 
 from mtm_daw.description import GENRES, MOODS  # noqa: E402
-from mtm_daw.models import corpus  # noqa: E402
+from training import corpus  # noqa: E402
 from mtm_daw.score.roll import FEATURES, STEPS_PER_BEAT, score_to_roll  # noqa: E402
 from mtm_daw.score.theory import parse_key  # noqa: E402
 

@@ -21,7 +21,7 @@ SENTENCE = np.ones(384, dtype=np.float32) / np.sqrt(384)
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny")
-    result = subprocess.run([sys.executable, "-m", "mtm_daw.models.train_ecmg", "--tiny", "--out", str(folder / "ckpt")],
+    result = subprocess.run([sys.executable, "-m", "training.train_ecmg", "--tiny", "--out", str(folder / "ckpt")],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     from onnx_export.ecmg import export_ecmg
@@ -125,7 +125,7 @@ def test_an_exported_model_is_imported_back_to_torch_and_fine_tuned_with_a_row_p
     grows the genre rows must start every new style from its parent's row."""
     import torch
 
-    from mtm_daw.models.train_ecmg import grow_genres
+    from training.train_ecmg import grow_genres
     from mtm_daw.score.styles import CORE_GENRES, STYLE_NAMES, style_for
     from onnx_export.ecmg import load_checkpoint
     from onnx_export.import_ecmg import import_ecmg

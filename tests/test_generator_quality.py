@@ -16,7 +16,7 @@ from mtm_daw.description import MusicDescription
 from mtm_daw.engine.text_encoder import TextEncoder
 from mtm_daw.evaluation import structure
 from mtm_daw.metrics import key_matches, note_overlap, reference_similarity, role_stats
-from mtm_daw.models.data import random_description
+from training.data import random_description
 from mtm_daw.compose.baseline import compose
 from mtm_daw.score.roll import quantize_score
 from mtm_daw.score.score import Score

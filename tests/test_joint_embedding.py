@@ -63,7 +63,7 @@ def test_same_piece_is_found_after_tempo_change_and_transposition(embedder, rend
 
     import random
 
-    from mtm_daw.models.joint_data import random_labelled_description
+    from training.joint_data import random_labelled_description
 
     rng = random.Random(99)
     scores = [compose(replace(random_labelled_description(rng), duration=14.0), seed=500 + i) for i in range(8)]
@@ -137,19 +137,19 @@ def test_a_damaged_tower_file_is_refused_with_its_name(tmp_path):
 
 @requires_soundfont
 def test_tiny_training_and_export_write_a_working_model(tmp_path):
-    from mtm_daw.models.joint_data import make_pairs, save_pairs
+    from training.joint_data import make_pairs, save_pairs
 
     pairs = make_pairs(6, seed=3, processes=1)
     save_pairs(pairs, tmp_path / "train.npz")
     save_pairs(pairs[:4], tmp_path / "heldout.npz")
-    run = subprocess.run([sys.executable, "-m", "mtm_daw.models.train_joint", "--tiny", "--out", str(tmp_path / "ckpt"),
+    run = subprocess.run([sys.executable, "-m", "training.train_joint", "--tiny", "--out", str(tmp_path / "ckpt"),
                           "--train", str(tmp_path / "train.npz"), "--heldout", str(tmp_path / "heldout.npz")],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     info = json.loads((tmp_path / "ckpt" / "config.json").read_text())
     assert info["settings"]["tiny"] and 0.0 <= info["metrics"]["audio_rank1"] <= 1.0
     # fine-tuning continues from those weights (and their logit scale), with one-genre batches
-    tuned = subprocess.run([sys.executable, "-m", "mtm_daw.models.train_joint", "--tiny", "--out", str(tmp_path / "tuned"),
+    tuned = subprocess.run([sys.executable, "-m", "training.train_joint", "--tiny", "--out", str(tmp_path / "tuned"),
                             "--init", str(tmp_path / "ckpt"), "--same-genre", "1.0", "--train", str(tmp_path / "train.npz"),
                             "--heldout", str(tmp_path / "heldout.npz")], capture_output=True, text=True, timeout=300)
     assert tuned.returncode == 0, tuned.stderr[-2000:]

@@ -21,8 +21,10 @@ LAYERS = (  # bottom to top; the name is the first part after `mtm_daw.`
     ("library",),  # the music bridge
     ("pipeline", "doctor"),  # the cue pipeline
     ("remake", "sync", "evaluation"),  # built on the pipeline
-    ("cli", "serve", "models", "__init__"),  # entry points; training (never imported at run time)
+    ("cli", "serve", "__init__"),  # entry points
 )
+BUILD_TIME = ("training", "onnx_export")  # training and export: never imported by the runtime package
+OPTIONAL_BACKENDS = ("torch", "transformers")  # only inside the loaders of a user's own checkpoint folder
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 MAX_UPWARD = 2  # the budget the layout issue set; today there are none
 
@@ -83,6 +85,23 @@ def test_imports_run_down_the_layers():
     assert len(upward) <= MAX_UPWARD, "\n".join(upward)
 
 
+def test_the_runtime_package_never_imports_training_or_torch():
+    """Training and export are never imported; torch and transformers only inside a function that loads
+    a checkpoint folder the user gives (so a plain run never needs them)."""
+    found = []
+    for path in sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top_level = {id(node) for node in tree.body}
+        for node in ast.walk(tree):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else
+                     [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
+            for name in names:
+                root = name.split(".")[0]
+                if root in BUILD_TIME or (root in OPTIONAL_BACKENDS and id(node) in top_level):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+    assert found == []
+
+
 def test_no_modules_import_each_other_in_a_circle():
     names = {module_name(path): path for path in sources()}
     graph = {name: sorted({target for target, _, top in imports(path) if top and target in names and target != name})
@@ -111,13 +130,15 @@ def test_the_checker_sees_an_upward_import_and_a_circle(tmp_path, monkeypatch):
     (fake / "__init__.py").write_text("")
     (fake / "description.py").write_text("from mtm_daw.score.baseline import compose\n")
     (fake / "score" / "__init__.py").write_text("")
-    (fake / "score" / "baseline.py").write_text("from mtm_daw.description import MusicDescription\n")
+    (fake / "score" / "baseline.py").write_text("from mtm_daw.description import MusicDescription\n"
+                                                "import torch\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
     monkeypatch.setattr(sys.modules[__name__], "MAX_UPWARD", 0)
     assert "score/baseline.py:1 imports mtm_daw.description" in failure(test_imports_run_down_the_layers)
     assert ("mtm_daw.description -> mtm_daw.score.baseline -> mtm_daw.description"
             in failure(test_no_modules_import_each_other_in_a_circle))
+    assert "score/baseline.py:2 imports torch" in failure(test_the_runtime_package_never_imports_training_or_torch)
 
 
 def failure(check) -> str:

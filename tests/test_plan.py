@@ -128,7 +128,7 @@ def test_cli_takes_chords_and_form(tmp_path):
 
 @pytest.mark.skipif(shutil.which("mma") is None, reason="Debian's mma renders the groove songs")
 def test_groove_songs_put_human_grooves_under_a_tune(tmp_path):
-    from mtm_daw.models.grooves import HELD_OUT_GROOVES, groove_song, harmonise
+    from training.grooves import HELD_OUT_GROOVES, groove_song, harmonise
 
     tune = [Note(bar * 4 + beat, 1, p, 80) for bar, pitches in enumerate(
         [(60, 64, 67, 64), (65, 69, 72, 69), (67, 71, 74, 71), (72, 67, 64, 60)]) for beat, p in enumerate(pitches)]

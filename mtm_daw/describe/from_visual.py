@@ -27,6 +27,7 @@ from mtm_daw.description import (MAX_DURATION_SECONDS, HitPoint, MusicDescriptio
 from mtm_daw.errors import MtmError
 from mtm_daw.media.video import probe_video
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
+from mtm_daw.score.grid import TempoGrid
 
 MIN_VIDEO_SECONDS = 1.0  # shorter clips (a single frame) are refused: a still is scored as an image
 MIN_SECTION_SECONDS = 4.0  # shots shorter than this join a neighbour (less for short videos, see below)
@@ -204,7 +205,7 @@ def hit_points(analysis: VideoAnalysis, tempo: float, duration: float | None = N
     per MOTION_HIT_SECONDS of picture: a camera that keeps moving gives none."""
     duration = analysis.duration if duration is None else duration
     chosen: list[tuple[float, float]] = []
-    beat = 60.0 / tempo
+    beat = TempoGrid(tempo).seconds_per_beat
 
     def beat_is_free(t: float) -> bool:
         return (max(HIT_EDGE, start) <= t <= duration - HIT_EDGE

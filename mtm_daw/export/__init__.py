@@ -83,7 +83,7 @@ def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool 
     files = FileSet(folder, overwrite)
     score = cue.score
     key = score.parsed_key
-    beats = int(round(len(cue.mix[0]) / cue.sample_rate / score.seconds_per_beat))
+    beats = int(round(score.grid.beats(cue.mix.shape[1] / cue.sample_rate)))
 
     def tags(part: str, pitched: bool) -> WavTags:
         return WavTags(title=f"{prefix} {part}", genre=cue.description.genre,

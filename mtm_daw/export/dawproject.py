@@ -85,13 +85,12 @@ def project_xml(cue: Cue, prefix: str, audio_files: dict[str, str]) -> ET.Elemen
         note_tracks[role] = track.get("id")
 
     # 3. arrangement: a clip of each stem's audio, a clip of each role's notes, section markers
-    seconds_per_beat = score.seconds_per_beat
     loop = {"loopStart": "0", "loopEnd": _number(score.length_beats)} if cue.loop_bars else {}
     arrangement = ET.SubElement(project, "Arrangement", id=ids())
     lanes = ET.SubElement(arrangement, "Lanes", id=ids(), timeUnit="beats")
     for role, stem in cue.stems.items():
         seconds = stem.audio.shape[1] / cue.sample_rate
-        beats = _whole_ticks(seconds / seconds_per_beat)  # whole samples are a hair off the bar line
+        beats = _whole_ticks(score.grid.beats(seconds))  # whole samples are a hair off the bar line
         clips = ET.SubElement(ET.SubElement(lanes, "Lanes", id=ids(), track=audio_tracks[role]), "Clips", id=ids())
         clip = ET.SubElement(clips, "Clip", time="0", duration=_number(beats), playStart="0", name=role, **loop)
         warps = ET.SubElement(clip, "Warps", id=ids(), timeUnit="beats", contentTimeUnit="seconds")
@@ -109,8 +108,8 @@ def project_xml(cue: Cue, prefix: str, audio_files: dict[str, str]) -> ET.Elemen
         for note in score_track.notes:
             ET.SubElement(notes, "Note", time=_number(note.onset), duration=_number(note.duration), channel=channel,
                           key=str(note.pitch), vel=_number(round(note.velocity / 127.0, 6)))
-    markers = [(section.start / seconds_per_beat, section.name) for section in cue.description.sections
-               if section.start / seconds_per_beat < score.length_beats]
+    markers = [(score.grid.beats(section.start), section.name) for section in cue.description.sections
+               if score.grid.beats(section.start) < score.length_beats]
     if markers:
         element = ET.SubElement(arrangement, "Markers", id=ids())
         for time, name in markers:

@@ -2,7 +2,7 @@
 works on a fresh install before the user has imported anything.
 
 Their tags and embeddings ship precomputed in mtm_daw/data/starter/index.json (built by
-`python -m mtm_daw.models.starter_set`), so seeding a library reads JSON and renders nothing. If the
+`python -m training.starter_set`), so seeding a library reads JSON and renders nothing. If the
 shipped joint model has changed since the index was built, the pieces are re-embedded from their
 renders instead.
 """
@@ -19,6 +19,7 @@ from mtm_daw.engine.sessions import model_entry, sha256_file
 from mtm_daw.errors import MtmError
 from mtm_daw.jsonfile import read_json_file
 from mtm_daw.library.item import LibraryItem
+from mtm_daw.score.grid import TempoGrid
 
 STARTER_DIR = Path(__file__).resolve().parent.parent / "data" / "starter"
 STARTER_PARTITION = "starter"
@@ -58,7 +59,7 @@ def seed_starter(store, folder: Path = STARTER_DIR, embedder=None) -> int:
             windows = shipped_windows.get(Path(entry["file"]).stem)
             if windows is not None and (windows.ndim != 2 or windows.shape[1:] != embedding.shape):
                 windows = None  # a damaged windows file: the piece is still searchable by its one vector
-        beat = 60.0 / entry["bpm"]
+        beat = TempoGrid(entry["bpm"]).seconds_per_beat
         now = time.time()
         item = LibraryItem(
             id=None, path=str(path), content_hash=entry["sha256"], kind="midi", duration=entry["duration"],

@@ -200,8 +200,8 @@ def _tag_midi(path: Path, embedder: JointEmbedder, renderer, cancel) -> tuple[di
     windows = embedder.embed_audio_windows(mono, sample_rate, cancel=cancel)
     tags = heard_tags(mono, sample_rate, embedder, pooled(windows), score.key, score.tempo, score)
     instruments = score_instrument_tags(score)
-    tagged_beats = min(score.length_beats, MAX_IMPORT_SECONDS / score.seconds_per_beat)  # a damaged length: hours
-    beats = np.arange(0.0, tagged_beats, 1.0) * score.seconds_per_beat
+    tagged_beats = min(score.length_beats, score.grid.beats(MAX_IMPORT_SECONDS))  # a damaged length: hours
+    beats = score.grid.seconds(np.arange(0.0, tagged_beats, 1.0))
     loudness = integrated_loudness(mono[None, :], sample_rate)
     fields = {
         "duration": float(score.length_seconds), "bpm": float(round(score.tempo, 2)),

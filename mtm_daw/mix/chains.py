@@ -13,6 +13,7 @@ from pedalboard import (Chorus, Compressor, Delay, Gain, HighpassFilter, HighShe
                         LowShelfFilter, Pedalboard, Reverb)
 
 from mtm_daw.errors import MtmError
+from mtm_daw.score.grid import TempoGrid
 from mtm_daw.score.styles import MIX_PRESETS, style_for
 
 # Stem levels before the master bus, dB.
@@ -79,7 +80,7 @@ def role_chain(role: str, genre: str, tempo: float = 120.0) -> Pedalboard:
         if preset.warm:
             chain.append(HighShelfFilter(cutoff_frequency_hz=7000, gain_db=-2.0, q=0.7))
         if preset.echo:
-            chain.append(Delay(delay_seconds=0.75 * 60.0 / tempo, feedback=0.25, mix=0.12))
+            chain.append(Delay(delay_seconds=0.75 * TempoGrid(tempo).seconds_per_beat, feedback=0.25, mix=0.12))
         chain.append(Reverb(room_size=0.75 if spacious else 0.4, wet_level=0.25 if spacious else 0.12,
                             dry_level=0.95, damping=0.5))
     else:

@@ -46,8 +46,8 @@ def render_score(score: Score, renderer, tail_seconds: float = TAIL_SECONDS,
                  progress: Callable[[float], None] = lambda fraction: None) -> dict[str, Stem]:
     """Every track rendered to the same length: the score's whole bars plus a release tail of whole
     beats (so the file is a whole number of beats long, as the WAV's tempo tag says)."""
-    tail_beats = math.ceil(tail_seconds / score.seconds_per_beat)
-    n_samples = int(round(score.beats_to_seconds(score.length_beats + tail_beats) * renderer.sample_rate))
+    tail_beats = math.ceil(score.grid.beats(tail_seconds))
+    n_samples = score.grid.sample(score.length_beats + tail_beats, renderer.sample_rate)
     stems = {}
     for index, (role, track) in enumerate(score.tracks.items()):
         audio = renderer.render_track(track, score.tempo, n_samples)
@@ -60,8 +60,7 @@ def render_mono(score: Score, renderer, seconds: float | None = None) -> np.ndar
     """The whole score as one dry mono buffer (tracks summed, no mix chain): what the library embeds
     and tags. `seconds` cuts or pads it; default = the score's length plus the release tail."""
     if seconds is None:
-        tail_beats = math.ceil(TAIL_SECONDS / score.seconds_per_beat)
-        seconds = score.beats_to_seconds(score.length_beats + tail_beats)
+        seconds = score.grid.seconds(score.length_beats + math.ceil(score.grid.beats(TAIL_SECONDS)))
     n_samples = max(1, int(round(seconds * renderer.sample_rate)))
     mix = np.zeros(n_samples, dtype=np.float32)
     for track in score.tracks.values():

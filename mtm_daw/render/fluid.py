@@ -13,6 +13,7 @@ import soxr
 
 from mtm_daw.errors import MtmError
 from mtm_daw.score.gm import DRUM_CHANNEL
+from mtm_daw.score.grid import TempoGrid
 from mtm_daw.score.score import Track, without_overlaps
 
 BLOCK = 4096
@@ -163,7 +164,7 @@ class FluidSynthRenderer:
 
     def _render_at_synth_rate(self, track: Track, tempo: float, n_samples: int, mono: bool) -> np.ndarray:
         synth = self._synth
-        events = note_events(track, 60.0 / tempo * self._synth_rate)
+        events = note_events(track, TempoGrid(tempo).samples_per_beat(self._synth_rate))
         self._start_clean(max_sounding(events))
         channel = DRUM_CHANNEL if track.is_drum else 0
         bank, preset = (128, track.program) if track.is_drum else (0, track.program)

@@ -13,6 +13,7 @@ from scipy.signal import butter, sosfilt
 
 from mtm_daw.errors import MtmError
 from mtm_daw.score import gm
+from mtm_daw.score.grid import TempoGrid
 from mtm_daw.score.score import Track
 
 
@@ -61,7 +62,7 @@ def render_track(track: Track, tempo: float, sample_rate: int, n_samples: int) -
     if not tempo > 0 or not sample_rate > 0 or n_samples < 0:
         raise MtmError(f"cannot render with tempo {tempo!r} BPM, sample rate {sample_rate!r} Hz, "
                        f"length {n_samples!r} samples")
-    samples_per_beat = 60.0 / tempo * sample_rate
+    samples_per_beat = TempoGrid(tempo).samples_per_beat(sample_rate)
     patch = FAMILY_PATCHES[min(max(int(track.program), 0), 127) // 8]
     mono = np.zeros(n_samples, dtype=np.float64)
     cache: dict[tuple[int, int, int], np.ndarray] = {}

@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from mtm_daw.errors import MtmError
+from mtm_daw.score.grid import TempoGrid
 from mtm_daw.score.theory import Key, parse_key
 
 SCHEMA_VERSION = 1
@@ -66,24 +67,28 @@ class Score:
         return parse_key(self.key)
 
     @property
+    def grid(self) -> TempoGrid:
+        """The score's clock: beat 0 at 0 s."""
+        return TempoGrid(self.tempo, tuple(self.time_signature))
+
+    @property
     def beats_per_bar(self) -> float:
-        numerator, denominator = self.time_signature
-        return numerator * 4.0 / denominator
+        return self.grid.beats_per_bar
 
     @property
     def seconds_per_beat(self) -> float:
-        return 60.0 / self.tempo
+        return self.grid.seconds_per_beat
 
     @property
     def length_seconds(self) -> float:
-        return self.length_beats * self.seconds_per_beat
+        return self.grid.seconds(self.length_beats)
 
     @property
     def bars(self) -> int:
         return int(math.ceil(self.length_beats / self.beats_per_bar - 1e-9))
 
     def beats_to_seconds(self, beats: float) -> float:
-        return beats * self.seconds_per_beat
+        return self.grid.seconds(beats)
 
     def note_count(self) -> int:
         return sum(len(track.notes) for track in self.tracks.values())

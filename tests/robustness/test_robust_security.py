@@ -1,4 +1,4 @@
-"""Security by inspection of the runtime code (mtm_daw without mtm_daw/models, and plugin_ui):
+"""Security by inspection of the runtime code (mtm_daw without training, and plugin_ui):
 no pickle, torch.load, marshal or unsafe yaml of files; np.load only with allow_pickle=False; no eval
 or exec; no shell=True; and SQL formatted only from the reviewed, constant pieces listed below.
 
@@ -78,7 +78,7 @@ def _formatted_sql(path: Path) -> list[str]:
 def test_the_runtime_code_list_is_real():
     names = {p.relative_to(ROOT).as_posix() for p in RUNTIME}
     assert {"mtm_daw/library/store.py", "mtm_daw/engine/sessions.py", "plugin_ui/backend.py"} <= names
-    assert not any(name.startswith("mtm_daw/models/") for name in names)
+    assert not any(name.startswith("training/") for name in names)
 
 
 def test_no_unpickling_eval_or_shell_on_the_runtime_path():

@@ -1,13 +1,13 @@
 """Train the generator: DiT on descriptions, then the ControlFormer on references. One command:
 
-    .venv/bin/python -m mtm_daw.models.train_ecmg --out build/ecmg            # the shipped model
-    .venv/bin/python -m mtm_daw.models.train_ecmg --out /tmp/t --tiny         # seconds: proves it works
+    .venv/bin/python -m training.train_ecmg --out build/ecmg            # the shipped model
+    .venv/bin/python -m training.train_ecmg --out /tmp/t --tiny         # seconds: proves it works
 
 Fine-tuning the shipped model with a genre row for every style of the library (onnx_export.import_ecmg
 rebuilds its torch checkpoint from the ONNX file; a new style's row starts as its parent's):
 
     .venv/bin/python -m onnx_export.import_ecmg --out build/ecmg_shipped
-    .venv/bin/python -m mtm_daw.models.train_ecmg --out build/ecmg_styles --init build/ecmg_shipped \
+    .venv/bin/python -m training.train_ecmg --out build/ecmg_styles --init build/ecmg_shipped \
         --genres styles --baseline-pieces 1440 --baseline-share 0.5 --dit-steps 3000 --control-steps 600 --lr 1e-4
 
 Phase 1 trains the DiT (condition dropout for classifier-free guidance). Phase 2 copies its first
@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mtm_daw.models.controlformer import ECMG, ControlFormer, ControlFormerConfig
-from mtm_daw.models.data import baseline_pieces, corpus_pieces, sample_batch
-from mtm_daw.models.dit import DiT, DiTConfig
-from mtm_daw.models.settings import parse_settings as common_settings
+from training.controlformer import ECMG, ControlFormer, ControlFormerConfig
+from training.data import baseline_pieces, corpus_pieces, sample_batch
+from training.dit import DiT, DiTConfig
+from training.settings import parse_settings as common_settings
 from mtm_daw.schedulers.ddim import TRAIN_TIMESTEPS, cosine_alphas_cumprod
 from mtm_daw.score.styles import CORE_GENRES, STYLE_NAMES, style_for
 
@@ -211,7 +211,7 @@ def main() -> None:
     genres = STYLE_NAMES if s["genres"] == "styles" else CORE_GENRES
     pieces = baseline_pieces(s["baseline_pieces"], s["seed"], encoder, genres)
     if not s["tiny"] and Path(s["corpus"]).is_file():
-        from mtm_daw.models.corpus import is_held_out, load_corpus_cache
+        from training.corpus import is_held_out, load_corpus_cache
 
         pieces += corpus_pieces([p for p in load_corpus_cache(Path(s["corpus"])) if not is_held_out(p.source)], encoder)
     focus = frozenset(name for name in s["focus"].split(",") if name)

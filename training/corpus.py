@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mtm_daw.description import GENRES, MOODS
-from mtm_daw.models.grooves import groove_style
+from training.grooves import groove_style
 from mtm_daw.score.roll import quantize_score
 from mtm_daw.score.score import Note, Score, Track
 from mtm_daw.score.theory import Key
@@ -364,7 +364,7 @@ def _mood(mode: str, tempo: float) -> str:
 
 
 def _groove_pieces(tunes: list[CorpusPiece]) -> Iterator[CorpusPiece]:
-    from mtm_daw.models.grooves import groove_songs, mma_available
+    from training.grooves import groove_songs, mma_available
 
     if not mma_available():
         raise RuntimeError("the corpus needs Debian's mma for its groove songs: apt-get install mma")

@@ -1,5 +1,5 @@
 """Training examples for the generator: music people wrote (music21's corpus, folk tunes over mma
-grooves; mtm_daw.models.corpus) and, for at most a quarter of the windows, baseline arrangements.
+grooves; training.corpus) and, for at most a quarter of the windows, baseline arrangements.
 
 Each piece is kept whole as a uint8 roll (onset/sustain 0/1, velocities 0..127) with its
 description, sentence embedding, control features and the plan heard in it (chords per beat, its
@@ -111,7 +111,7 @@ def baseline_pieces(count: int, seed: int, encoder, genres: tuple[str, ...] = CO
 
 
 def corpus_pieces(corpus, encoder) -> list[Piece]:
-    """From mtm_daw.models.corpus.CorpusPiece items: descriptions built from their labels."""
+    """From training.corpus.CorpusPiece items: descriptions built from their labels."""
     descriptions = []
     for item in corpus:
         score = item.score

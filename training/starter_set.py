@@ -1,6 +1,6 @@
 """Build the bundled starter library: MIDI files the project makes itself, tagged and embedded.
 
-    .venv/bin/python -m mtm_daw.models.starter_set --out mtm_daw/data/starter
+    .venv/bin/python -m training.starter_set --out mtm_daw/data/starter
 
 Pieces: baseline-composer arrangements in every style (three each, moods in turn) (labels known, licence CC0) and
 music21 corpus pieces (Bach chorales and folk tunes from build/corpus.jsonl; public domain music,
@@ -25,7 +25,7 @@ from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder, pooled
 from mtm_daw.engine.sessions import model_entry, sha256_file
 from mtm_daw.library.starter import WINDOWS_FILE
 from mtm_daw.library.tagging import caption_for, score_instrument_tags
-from mtm_daw.models.joint_data import instrument_tags_of, random_labelled_description
+from training.joint_data import instrument_tags_of, random_labelled_description
 from mtm_daw.render import make_renderer, render_mono
 from mtm_daw.compose.baseline import compose
 from mtm_daw.score.midi import score_to_midi
@@ -47,7 +47,7 @@ def _entry(path: Path, score, genre: str, mood: str, instruments: list[str], sou
 def build(out: Path, corpus_path: Path, seed: int = 11) -> int:
     if not corpus_path.is_file():
         raise SystemExit(f"{corpus_path}: the music21 corpus cache is missing; build it first with "
-                         f"`python -m mtm_daw.models.corpus --out {corpus_path}`")
+                         f"`python -m training.corpus --out {corpus_path}`")
     out.mkdir(parents=True, exist_ok=True)
     renderer = make_renderer(synth="soundfont", sample_rate=SAMPLE_RATE)
     embedder = JointEmbedder.default()
@@ -72,7 +72,7 @@ def build(out: Path, corpus_path: Path, seed: int = 11) -> int:
             name = f"{genre}_{description.mood}_{index + 1:02d}"
             add(name, score, genre, description.mood, list(instrument_tags_of(description)),
                 "mtm_daw baseline composer", "CC0-1.0")
-    from mtm_daw.models.corpus import load_corpus_cache
+    from training.corpus import load_corpus_cache
 
     pieces = load_corpus_cache(corpus_path)
     chorales = [p for p in pieces if p.source.startswith("bach")][:CORPUS_PIECES // 2]

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 
 from mtm_daw.control import CONTROL_FEATURES
-from mtm_daw.models.dit import DiT
+from training.dit import DiT
 
 
 @dataclass

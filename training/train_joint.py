@@ -1,12 +1,12 @@
 """Train the joint text–audio space (audio tower + text head against the frozen MiniLM).
 
 The shipped model, from nothing, is one command: `bash scripts/train_joint_model.sh` (renders the
-pairs with `mtm_daw.models.joint_data`, trains from random weights, fine-tunes twice with --init and
+pairs with `training.joint_data`, trains from random weights, fine-tunes twice with --init and
 --same-genre, exports to ONNX). Single runs:
 
-    .venv/bin/python -m mtm_daw.models.train_joint --out build/joint --train build/joint_train.npz
-    .venv/bin/python -m mtm_daw.models.train_joint --out build/j2 --init build/joint --same-genre 0.5
-    .venv/bin/python -m mtm_daw.models.train_joint --out /tmp/j --tiny            # seconds: proves it works
+    .venv/bin/python -m training.train_joint --out build/joint --train build/joint_train.npz
+    .venv/bin/python -m training.train_joint --out build/j2 --init build/joint --same-genre 0.5
+    .venv/bin/python -m training.train_joint --out /tmp/j --tiny            # seconds: proves it works
 
 Loss per batch: caption <-> view A, caption <-> view B (InfoNCE, clips sharing a caption count as
 positives) and view A <-> view B (the same piece at another tempo and key). With --same-genre F, that
@@ -26,9 +26,9 @@ import numpy as np
 import torch
 
 from mtm_daw.engine.joint_embedding import WINDOW_FRAMES, mel_windows, style_prompt
-from mtm_daw.models.joint_data import ClipPair, load_pairs
-from mtm_daw.models.joint_towers import AudioTower, JointConfig, TextHead, contrastive_loss
-from mtm_daw.models.settings import parse_settings
+from training.joint_data import ClipPair, load_pairs
+from training.joint_towers import AudioTower, JointConfig, TextHead, contrastive_loss
+from training.settings import parse_settings
 from mtm_daw.score.styles import STYLE_NAMES
 
 settings = dict(
