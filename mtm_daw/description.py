@@ -29,7 +29,7 @@ MOOD_PHRASE = {"happy": "joyful and uplifting", "sad": "tender and nostalgic", "
                "tense": "tense and suspenseful", "dark": "dark and ominous", "epic": "epic and triumphant",
                "romantic": "romantic and intimate", "playful": "playful and light"}
 
-MAX_DURATION_SECONDS = 600.0
+MAX_DURATION_SECONDS = 3600.0  # cues and renders from MIDI stream to disk (mtm_daw.spool): an hour fits
 TEMPO_STEP = 0.1  # BPM between the tempi a picture's hit points are fitted at
 START_PHASES = 200  # starts tried within a beat
 OFF_GRID_COST = 0.15  # of music starting inside the picture and ending mid-bar, in beats of mean miss

@@ -15,22 +15,23 @@ from typing import Callable
 import numpy as np
 
 from mtm_daw.cue import Stem
-from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription, Section
+from mtm_daw.description import MusicDescription, Section
 from mtm_daw.errors import MtmError
 from mtm_daw.score.score import Score
 
 LOOP_TAIL_SECONDS = 4.0  # rendered past the loop's end for releases, then wrapped into its start
 TAIL_FADE_SECONDS = 0.05  # the very end of that tail fades out, so nothing is cut off mid-wave
 SETTLE_SECONDS = 8.0  # how long the effects run round the loop before the pass that is kept
+MAX_LOOP_SECONDS = 600.0  # a loop's effects run round it in memory (settle_and_mix), so loops stay shorter than cues
 
 
 def check_loop_bars(bars: int, description: MusicDescription) -> int:
     if isinstance(bars, bool) or not isinstance(bars, int) or bars < 1:
         raise MtmError(f"--loop needs a whole number of bars (1 or more), got {bars!r}")
     seconds = loop_seconds(description, bars + 1)
-    if seconds > MAX_DURATION_SECONDS:
+    if seconds > MAX_LOOP_SECONDS:
         raise MtmError(f"a {bars}-bar loop at {description.tempo:g} BPM is {seconds:.0f} s, above the "
-                       f"{MAX_DURATION_SECONDS:g} s maximum")
+                       f"{MAX_LOOP_SECONDS:g} s maximum")
     return bars
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QSettings
 
+from mtm_daw.description import MAX_DURATION_SECONDS
 from mtm_daw.score.score import ROLES
 
 ENGINES = ("baseline", "dit")  # = mtm_daw.pipeline.ENGINES (a test checks); not imported, to start fast
@@ -121,7 +122,7 @@ class PanelSettings:
 
     @property
     def duration(self) -> float:
-        return min(600.0, max(1.0, self._number("generate/duration", 30.0)))
+        return min(MAX_DURATION_SECONDS, max(1.0, self._number("generate/duration", 30.0)))
 
     @duration.setter
     def duration(self, value: float) -> None:

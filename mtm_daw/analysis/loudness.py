@@ -6,6 +6,7 @@ import pyloudnorm
 import scipy.signal
 
 from mtm_daw.errors import MtmError
+from mtm_daw.spool import blocks
 
 BLOCK_SECONDS = 0.4  # the BS.1770 gating block
 BLOCK_OVERLAP = 0.75
@@ -24,9 +25,11 @@ def integrated_loudness(samples: np.ndarray, sr: int) -> float:
     """
     x = _as_channels_first(samples, sr)
     meter = LoudnessMeter(sr, x.shape[0])
-    chunk = int(STREAM_SECONDS * sr)
-    for first in range(0, x.shape[1], chunk):
-        meter.add(x[:, first:first + chunk])
+    for first, stop in blocks(x.shape[1], x, size=int(STREAM_SECONDS * sr)):
+        chunk = x[:, first:stop]
+        if not np.isfinite(chunk).all():  # checked a chunk at a time: an hour's mix may wait on disk
+            raise MtmError("the audio contains invalid (NaN or infinite) samples")
+        meter.add(chunk)
     return meter.lufs()
 
 
@@ -139,6 +142,4 @@ def _as_channels_first(samples: np.ndarray, sr: int) -> np.ndarray:
         raise MtmError("the audio is empty (no samples), so it has no loudness")
     if not isinstance(sr, (int, np.integer)) or sr <= 0:
         raise MtmError(f"sample rate must be a positive integer, got {sr!r}")
-    if not np.all(np.isfinite(x)):
-        raise MtmError("the audio contains invalid (NaN or infinite) samples")
     return x

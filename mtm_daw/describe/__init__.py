@@ -11,6 +11,7 @@ from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
 DESCRIBERS = ("auto", "visual", "vlm")
 LISTENING_RATE = 16000  # a MIDI file is heard (style, mood) from a render at this rate
+LISTEN_SECONDS = 600.0  # an audio file is described from its first ten minutes
 MAX_TEXT_FILE_BYTES = 1_000_000  # as `mtm analyze` (describe.summary.MAX_TEXT_BYTES)
 _MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".png", ".jpg", ".jpeg", ".gif", ".webp",
                    ".bmp", ".tif", ".tiff", ".wav", ".flac", ".mp3", ".ogg", ".aif", ".aiff", ".mid", ".midi",
@@ -115,7 +116,7 @@ def describe_audio(path: Path, notes: Callable[[str], None] = lambda line: None)
     from mtm_daw.analysis.audio import analyze_audio, listen_to_file
     from mtm_daw.describe.listening import RULE_CONFIDENCE, hear
 
-    listening = listen_to_file(path, max_seconds=MAX_DURATION_SECONDS)
+    listening = listen_to_file(path, max_seconds=LISTEN_SECONDS)
     analysis = analyze_audio(listening)
     key = analysis.key or "C major"
     tempo = analysis.bpm if analysis.bpm > 0 else 100.0
@@ -148,7 +149,7 @@ def describe_midi(path: Path, score=None, listen: bool = False) -> MusicDescript
         from mtm_daw.describe.listening import hear
         from mtm_daw.render import listening_renderer, render_mono
 
-        seconds = min(score.length_seconds + 1.0, MAX_DURATION_SECONDS)
+        seconds = min(score.length_seconds + 1.0, LISTEN_SECONDS)
         with contextlib.closing(listening_renderer(LISTENING_RATE)) as renderer:
             audio = render_mono(score, renderer, seconds)  # closed after: a synth holds its SoundFont
         heard = hear(audio, LISTENING_RATE, score.key, score.tempo)

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from pedalboard.io import AudioFile
 
+from mtm_daw.spool import blocks
+
 
 @dataclass
 class WavTags:
@@ -33,13 +35,14 @@ class WavTags:
 def write_wav(path: Path, audio: np.ndarray, sample_rate: int, bit_depth: int = 24,
               tags: WavTags | None = None) -> None:
     """audio: float (channels, samples) in -1..1; values beyond are clipped, not wrapped."""
-    audio = np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0)
+    audio = np.asarray(audio)
     # Through a Python file: pedalboard takes only UTF-8 path strings (not a Linux bytes name); same bytes.
     with open(path, "wb") as raw:
         try:
             with AudioFile(raw, "w", samplerate=sample_rate, num_channels=audio.shape[0], bit_depth=bit_depth,
                            format="wav") as handle:
-                handle.write(audio)
+                for start, stop in blocks(audio.shape[1], audio):  # a long cue's file is written as it is read
+                    handle.write(np.clip(audio[:, start:stop].astype(np.float32), -1.0, 1.0))
         except RuntimeError as error:  # pedalboard's word for a failed write; FileSet undoes OSErrors
             full = shutil.disk_usage(Path(path).parent).free < audio.size * bit_depth // 8
             raise (OSError(errno.ENOSPC, "No space left on device") if full else

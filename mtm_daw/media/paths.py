@@ -9,6 +9,7 @@ from mtm_daw.errors import MtmError
 # The reader policy's length limit, the same for every command that reads a file (some then read only a
 # window of it): audio by its frames, MIDI by its last note. Longer is a damaged header or not a cue's input.
 MAX_INPUT_SECONDS = 20 * 60.0
+MAX_MIDI_SECONDS = 60 * 60.0  # a MIDI file is small whatever its length: as long as the longest cue it can become
 
 
 def check_input_file(path: str | os.PathLike, what: str = "file") -> Path:

@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from pedalboard import Pedalboard
+from pedalboard import ExternalPlugin, Pedalboard
 
 from mtm_daw.cue import Stem
 from mtm_daw.mix.chains import chain_from_list, chain_to_list, load_vst3, role_chain, stem_chain
 from mtm_daw.mix.master import CEILING_DBFS, TARGET_LUFS, master, master_at_gain, measure_lufs
+from mtm_daw.spool import audio_buffer, blocks
 
 __all__ = ["chain_from_list", "chain_to_list", "load_vst3", "role_chain", "master", "measure_lufs",
            "mix_stems", "mix_stems_with_gains", "remaster", "stem_chain", "MixGains", "TARGET_LUFS"]
@@ -57,32 +58,49 @@ def mix_stems_with_gains(stems: dict[str, Stem], chains: dict[str, Pedalboard], 
     processed = {}
     sample_rate = next(iter(stems.values())).sample_rate
     summed = None  # summed as each stem comes out: a long cue holds no stack of every stem at once
+    loudest = 0.0
     count = len(stems)
     for index, role in enumerate(list(stems)):
         stem = stems.pop(role) if release_dry else stems[role]
-        chain = chains[role]
-        audio = chain(stem.audio, sample_rate, reset=True).astype(np.float32, copy=False)
+        audio = run_chain(chains[role], stem.audio, sample_rate)
         processed[role] = Stem(role, audio, sample_rate, stem.program)
         if summed is None:
-            summed = audio.copy()
-        else:
-            summed += audio
+            summed = audio_buffer(audio.shape)
+        for start, stop in blocks(audio.shape[1], audio, summed):
+            summed[:, start:stop] += audio[:, start:stop]
+            loudest = max(loudest, float(np.abs(audio[:, start:stop]).max(initial=0.0)))
         del stem
         progress(0.8 * (index + 1) / count)
     if gains is None:
         mix, master_db, loudness = master(summed, sample_rate, target_lufs)
         # Stems take the master's input gain, trimmed together (never clipped) so the loudest peaks
         # at the ceiling: summed in a DAW they sit at the mix's level, without its bus limiting.
-        loudest = max(float(np.abs(stem.audio).max()) for stem in processed.values())
         gains = MixGains(float(master_db), float(min(master_db, CEILING_DBFS - 20 * np.log10(max(loudest, 1e-9)))))
     else:
         mix, loudness = master_at_gain(summed, sample_rate, gains.master_db)
     del summed
     gain = np.float32(10 ** (gains.stems_db / 20))
     for stem in processed.values():
-        stem.audio *= gain
+        for start, stop in blocks(stem.audio.shape[1], stem.audio):
+            stem.audio[:, start:stop] *= gain
     progress(1.0)
     return processed, mix, loudness, gains
+
+
+def run_chain(chain: Pedalboard, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The chain over (channels, n) audio from a reset state, into a new float32 buffer, a block at a time
+    (the same samples as all at once). A chain holding a user's plugin takes the audio whole: a plugin
+    with latency is compensated only then."""
+    if any(isinstance(plugin, ExternalPlugin) for plugin in _plugins(chain)):
+        return np.asarray(chain(audio, sample_rate, reset=True), dtype=np.float32)
+    out = audio_buffer(audio.shape)
+    for start, stop in blocks(audio.shape[1], audio, out):
+        out[:, start:stop] = chain(audio[:, start:stop], sample_rate, reset=start == 0)
+    return out
+
+
+def _plugins(chain) -> list:
+    return [inner for plugin in chain for inner in (_plugins(plugin) if isinstance(plugin, Pedalboard) else [plugin])]
 
 
 def remaster(stems: dict[str, Stem], roles: list[str], sample_rate: int, target_lufs: float = TARGET_LUFS,
@@ -92,9 +110,11 @@ def remaster(stems: dict[str, Stem], roles: list[str], sample_rate: int, target_
     if not roles:
         length = next(iter(stems.values())).audio.shape[1]
         return np.zeros((2, length), dtype=np.float32), float("-inf"), 0.0
-    summed = stems[roles[0]].audio.astype(np.float32, copy=True)  # summed in place: a long cue's stems are large
-    for role in roles[1:]:
-        summed += stems[role].audio
+    summed = audio_buffer(stems[roles[0]].audio.shape)  # summed a block at a time: a long cue's stems are large
+    for role in roles:
+        audio = stems[role].audio
+        for start, stop in blocks(audio.shape[1], audio, summed):
+            summed[:, start:stop] += audio[:, start:stop]
     if master_db is not None:
         mix, loudness = master_at_gain(summed, sample_rate, master_db)
         return mix, loudness, master_db
@@ -109,9 +129,10 @@ def fit_to_length(audio: np.ndarray, sample_rate: int, seconds: float) -> np.nda
     """(channels, n) cut or padded with silence to `seconds` (a picture's length), fading out over the last
     50 ms when cut, so the sound ends with the picture without a click."""
     n = int(round(seconds * sample_rate))
-    out = np.zeros((audio.shape[0], n), dtype=np.float32)
+    out = audio_buffer((audio.shape[0], n))
     used = min(n, audio.shape[1])
-    out[:, :used] = audio[:, :used]
+    for start, stop in blocks(used, audio, out):
+        out[:, start:stop] = audio[:, start:stop]
     if audio.shape[1] > n:
         fade = min(used, int(END_FADE_SECONDS * sample_rate))
         out[:, used - fade:used] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)

@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 from pedalboard import Compressor, Limiter, Pedalboard
 
+from mtm_daw.analysis.loudness import STREAM_SECONDS, LoudnessMeter
 from mtm_daw.analysis.loudness import integrated_loudness as measure_lufs
 from mtm_daw.errors import MtmError
+from mtm_daw.spool import audio_buffer, blocks
 
 TARGET_LUFS = -14.0
 CEILING_DBFS = -1.0
@@ -29,10 +31,9 @@ def master(mix: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
     if not np.isfinite(loudness):
         return mix.copy(), 0.0, loudness
     gain_db = target_lufs - loudness
+    out = audio_buffer(mix.shape)  # every pass writes over the last one's audio
     for attempt in range(4):
-        out = None  # the last pass's audio is let go before the next is made
-        out = _bus_at_gain(mix, sample_rate, gain_db, ceiling_dbfs)
-        measured = measure_lufs(out, sample_rate)
+        measured = _bus_at_gain(mix, sample_rate, gain_db, ceiling_dbfs, out)
         error = target_lufs - measured
         if abs(error) < 0.2 or attempt == 3:
             break
@@ -45,14 +46,19 @@ def master_at_gain(mix: np.ndarray, sample_rate: int, gain_db: float,
     """The master bus at a given input gain (no search for a loudness target): (audio, its LUFS).
 
     The same pass `master` makes, so a cue redone with the gain `master` chose comes out the same."""
-    out = _bus_at_gain(mix, sample_rate, gain_db, ceiling_dbfs)
-    return out, measure_lufs(out, sample_rate)
+    out = audio_buffer(mix.shape)
+    return out, _bus_at_gain(mix, sample_rate, gain_db, ceiling_dbfs, out)
 
 
-def _bus_at_gain(mix: np.ndarray, sample_rate: int, gain_db: float, ceiling_dbfs: float) -> np.ndarray:
-    """Gain, bus compression and limiting, then a hard ceiling, as float32 (in place where possible:
-    a ten-minute mix is a few hundred MB a copy)."""
+def _bus_at_gain(mix: np.ndarray, sample_rate: int, gain_db: float, ceiling_dbfs: float, out: np.ndarray) -> float:
+    """Gain, bus compression and limiting, then a hard ceiling, into `out` (float32, the mix's shape), a
+    block at a time with the loudness measured as it goes; returns that loudness in LUFS."""
     ceiling = 10 ** (ceiling_dbfs / 20)
-    out = master_bus(ceiling_dbfs)(mix * np.float32(10 ** (gain_db / 20)), sample_rate)
-    out = out.astype(np.float32, copy=False)
-    return np.clip(out, -ceiling, ceiling, out=out)
+    bus = master_bus(ceiling_dbfs)
+    gain = np.float32(10 ** (gain_db / 20))
+    meter = LoudnessMeter(sample_rate, mix.shape[0])
+    for start, stop in blocks(mix.shape[1], mix, out, size=int(STREAM_SECONDS * sample_rate)):  # as measure_lufs
+        block = bus(mix[:, start:stop] * gain, sample_rate, reset=start == 0)
+        out[:, start:stop] = np.clip(block, -ceiling, ceiling)
+        meter.add(out[:, start:stop])
+    return meter.lufs()

@@ -15,6 +15,7 @@ from mtm_daw.errors import MtmError
 from mtm_daw.score.gm import DRUM_CHANNEL
 from mtm_daw.score.grid import TempoGrid
 from mtm_daw.score.score import Track, without_overlaps
+from mtm_daw.spool import audio_buffer, let_go
 
 BLOCK = 4096
 FLUID_BLOCK = 64  # FluidSynth renders in blocks of this many samples and starts a note at the next block
@@ -149,6 +150,7 @@ class FluidSynthRenderer:
             else:
                 out[0, position:position + count] = buffer[0::2]
                 out[1, position:position + count] = buffer[1::2]
+            let_go(out, position, position + count)  # a long render's written samples wait on disk
             position += count
 
     def render_track(self, track: Track, tempo: float, n_samples: int, mono: bool = False) -> np.ndarray:
@@ -157,7 +159,7 @@ class FluidSynthRenderer:
             synth_samples = int(np.ceil(n_samples * self._synth_rate / self.sample_rate))
             audio = self._render_at_synth_rate(track, tempo, synth_samples, mono)
             resampled = soxr.resample(audio.T, self._synth_rate, self.sample_rate, quality="HQ").T
-            out = np.zeros(n_samples if mono else (2, n_samples), dtype=np.float32)
+            out = audio_buffer(n_samples if mono else (2, n_samples))
             out[..., :min(n_samples, resampled.shape[-1])] = resampled[..., :n_samples]
             return out
         return self._render_at_synth_rate(track, tempo, n_samples, mono)
@@ -172,7 +174,7 @@ class FluidSynthRenderer:
             fallback = (128, 0) if track.is_drum else (0, 0)  # the SoundFont lacks it: its standard kit or piano
             synth.program_select(channel, self._sfid, *fallback)
         take_log()  # not this track's news: what a cancelled render left, a missing preset handled just above
-        out = np.zeros(n_samples if mono else (2, n_samples), dtype=np.float32)
+        out = audio_buffer(n_samples if mono else (2, n_samples))
         position = 0
         for sample, is_on, pitch, velocity in events:
             sample = min(max(sample, 0), n_samples)

@@ -15,6 +15,7 @@ from mtm_daw.errors import MtmError
 from mtm_daw.score import gm
 from mtm_daw.score.grid import TempoGrid
 from mtm_daw.score.score import Track
+from mtm_daw.spool import audio_buffer, blocks, let_go
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ FAMILY_PATCHES = (  # indexed by program // 8
 ROLE_PAN = {"harmony": -0.2, "melody": 0.2}  # -1 left .. 1 right; other roles centre
 
 
+NOTE_CACHE_BYTES = 32 << 20  # rendered notes kept for reuse; an hour of varied notes would otherwise hold gigabytes
+
+
 def render_track(track: Track, tempo: float, sample_rate: int, n_samples: int) -> np.ndarray:
     """Render one Track (note onsets/durations in beats, quarter note = 1 beat at `tempo` BPM)
     to float32 stereo audio of shape (2, n_samples)."""
@@ -64,9 +68,12 @@ def render_track(track: Track, tempo: float, sample_rate: int, n_samples: int) -
                        f"length {n_samples!r} samples")
     samples_per_beat = TempoGrid(tempo).samples_per_beat(sample_rate)
     patch = FAMILY_PATCHES[min(max(int(track.program), 0), 127) // 8]
-    mono = np.zeros(n_samples, dtype=np.float64)
+    mono = audio_buffer(n_samples, np.float64)
     cache: dict[tuple[int, int, int], np.ndarray] = {}
-    for note in track.notes:
+    cached_bytes = 0
+    for index, note in enumerate(track.notes):
+        if index % 1024 == 1023:
+            let_go(mono)  # a long render's mixed notes wait on disk
         start = int(round(note.onset * samples_per_beat))
         if start >= n_samples:
             continue
@@ -75,19 +82,27 @@ def render_track(track: Track, tempo: float, sample_rate: int, n_samples: int) -
         key = (int(note.pitch), hold, velocity)
         wave = cache.get(key)
         if wave is None:
+            if cached_bytes > NOTE_CACHE_BYTES:
+                cache.clear()
+                cached_bytes = 0
             gain = (velocity / 127.0) ** 1.5
             if track.is_drum:
                 wave = gain * drum_hit(key[0], sample_rate, velocity)
             else:
                 wave = gain * pitched_note(patch, key[0], hold, sample_rate, velocity)
             cache[key] = wave
+            cached_bytes += wave.nbytes
         skip = max(0, -start)  # a note starting before zero keeps only its audible part
         end = min(start + len(wave), n_samples)
         if end > start + skip:
             mono[start + skip:end] += wave[skip:end - start]
     pan = ROLE_PAN.get(track.role, 0.0)
     left, right = 1.0 - max(pan, 0.0), 1.0 + min(pan, 0.0)
-    return np.stack([mono * left, mono * right]).astype(np.float32)  # (2, n_samples)
+    out = audio_buffer((2, n_samples))
+    for start, stop in blocks(n_samples, mono, out):
+        out[0, start:stop] = mono[start:stop] * left
+        out[1, start:stop] = mono[start:stop] * right
+    return out
 
 
 # ---------------------------------------------------------------- pitched notes

@@ -8,7 +8,7 @@ from pathlib import Path
 import mido
 
 from mtm_daw.errors import MtmError
-from mtm_daw.media.paths import MAX_INPUT_SECONDS, check_input_file
+from mtm_daw.media.paths import MAX_MIDI_SECONDS, check_input_file
 from mtm_daw.score.gm import DRUM_CHANNEL, kit_name, program_name
 from mtm_daw.score.score import ROLES, Note, Score, Track, validate_tempo, validate_time_signature
 from mtm_daw.score.theory import Key, parse_key
@@ -153,9 +153,9 @@ def midi_to_score(midi: mido.MidiFile, source: str = "MIDI file", key: str | Non
         raise MtmError(f"{source}: {error}") from None
     bar = score.beats_per_bar
     score.length_beats = max(bar, -(-length // bar) * bar)  # whole bars
-    if score.length_seconds > MAX_INPUT_SECONDS:
+    if score.length_seconds > MAX_MIDI_SECONDS:
         raise MtmError(f"{source}: its notes run {score.length_seconds / 60:.0f} minutes (limit "
-                       f"{MAX_INPUT_SECONDS / 60:.0f} min); the file may be damaged")
+                       f"{MAX_MIDI_SECONDS / 60:.0f} min); the file may be damaged")
     return score
 
 

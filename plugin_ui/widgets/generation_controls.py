@@ -7,6 +7,7 @@ from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QProgressBar,
                              QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
+from mtm_daw.description import MAX_DURATION_SECONDS
 from plugin_ui.settings import ENGINES
 
 ENGINE_TIPS = {"baseline": "baseline: the procedural composer (fast, rule-based)",
@@ -29,7 +30,7 @@ class GenerationControls(QWidget):
         row = QHBoxLayout()
         row.setSpacing(6)
         self.duration = QDoubleSpinBox()
-        self.duration.setRange(1, 600)
+        self.duration.setRange(1, int(MAX_DURATION_SECONDS))
         self.duration.setDecimals(1)
         self.duration.setSuffix(" s")
         self.duration.setValue(30)

@@ -45,7 +45,7 @@ def bad_inputs(folder: Path) -> dict[str, tuple[list[str], str]]:
         "description nested 100000 deep": (["describe", write("deep.json", b"[" * 100_000)], "not valid JSON"),
         "description with an unknown mood": (["compose", "--description", write("mood.json", b'{"mood": "balm"}'),
                                               "-o", out], "unknown mood 'balm'"),
-        "a 601 s cue": (["compose", "--duration", "601", "-o", out], "maximum of 600 s"),
+        "a 3601 s cue": (["compose", "--duration", "3601", "-o", out], "maximum of 3600 s"),
         "a name too long for the disk": (["describe", str(folder / ("x" * 300 + ".wav"))], "x" * 300),
         "damaged library": (["library", "--library", library, "verify"], "library.sqlite"),
         "sidecar nested deep": (["reproduce", write("deep_description.json", b"{" * 100_000), "-o", out],

@@ -1,0 +1,93 @@
+"""Long audio spooled to disk (mtm_daw.spool): the same samples as in memory, memory that does not grow
+with the cue, and a full disk named in one line."""
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mtm_daw.spool as spool
+from mtm_daw.description import MusicDescription
+from mtm_daw.errors import MtmError
+from mtm_daw.export import export_cue
+from mtm_daw.pipeline import RenderSettings, compose_cue
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_large_buffer_lives_in_a_file_and_keeps_its_samples_when_let_go(monkeypatch):
+    monkeypatch.setattr(spool, "SPOOL_ABOVE_BYTES", 1 << 20)
+    small, large = spool.audio_buffer((2, 1000)), spool.audio_buffer((2, 400_000))
+    assert not spool.is_spooled(small) and spool.is_spooled(large) and spool.is_spooled(large[:, 10:20])
+    assert large.dtype == np.float32 and not large.any()
+    ramp = np.linspace(-1, 1, 400_000, dtype=np.float32)
+    for start, stop in spool.blocks(400_000, large, size=65536):
+        large[0, start:stop] = ramp[start:stop]
+        large[1, start:stop] = -ramp[start:stop]
+    spool.let_go(large)
+    np.testing.assert_array_equal(large[0], ramp)
+    np.testing.assert_array_equal(large[1], -ramp)
+
+
+def _digest(cue) -> dict:
+    audio = {role: stem.audio for role, stem in cue.stems.items()} | {"mix": cue.mix}
+    return {name: hashlib.sha256(np.ascontiguousarray(samples).tobytes()).hexdigest() for name, samples in audio.items()}
+
+
+@pytest.mark.parametrize("synth", ["auto", "builtin"])
+def test_a_spooled_cue_is_the_same_cue_sample_for_sample(monkeypatch, tmp_path, synth):
+    description = MusicDescription(genre="synthwave", duration=12.0)  # chorus, echo and reverb carried across blocks
+    settings = RenderSettings(synth=synth)
+    in_memory = compose_cue(description, seed=5, settings=settings, warn=lambda m: None)
+    monkeypatch.setattr(spool, "SPOOL_ABOVE_BYTES", 0)
+    monkeypatch.setattr(spool, "BLOCK_SAMPLES", 1 << 14)  # many blocks in a short cue
+    spooled = compose_cue(description, seed=5, settings=settings, warn=lambda m: None)
+    assert spool.is_spooled(spooled.mix) and all(spool.is_spooled(s.audio) for s in spooled.stems.values())
+    assert _digest(spooled) == _digest(in_memory)
+    assert spooled.loudness_lufs == in_memory.loudness_lufs
+    written = [export_cue(cue, tmp_path / name, name="cue") for name, cue in (("a", in_memory), ("b", spooled))]
+    for first, second in zip(*written):
+        if first.suffix == ".wav":
+            assert first.read_bytes() == second.read_bytes(), first.name
+
+
+def test_a_full_disk_is_one_clear_error(monkeypatch):
+    def no_room(descriptor, offset, length):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(spool, "SPOOL_ABOVE_BYTES", 0)
+    monkeypatch.setattr(os, "posix_fallocate", no_room)
+    with pytest.raises(MtmError, match=r"no room for .* GB of audio while rendering \(No space left on device\)"):
+        spool.audio_buffer((2, 48000 * 600))
+
+
+PEAK_CHILD = """
+import resource, sys
+import mtm_daw.spool as spool
+from mtm_daw.description import MusicDescription
+from mtm_daw.pipeline import RenderSettings, compose_cue
+spool.SPOOL_ABOVE_BYTES = int(sys.argv[1])
+cue = compose_cue(MusicDescription(genre="pop", duration=150.0), seed=2, settings=RenderSettings(synth="builtin"),
+                  warn=lambda m: None)
+print("PEAK", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, cue.mix.nbytes / 2 ** 20)
+"""
+
+
+def test_spooling_keeps_a_long_cue_out_of_memory():
+    """The same 150 s cue made twice in a child: every buffer in memory, then every buffer above 4 MB on disk.
+    In memory it holds about seven stem-sized buffers at its peak (dry stems, processed ones, the sum, the
+    master's output); spooled, blocks of a few MB."""
+    peaks = {}
+    for name, threshold in (("in memory", 1 << 62), ("spooled", 4 << 20)):
+        child = subprocess.run([sys.executable, "-c", PEAK_CHILD, str(threshold)], cwd=ROOT, capture_output=True,
+                               text=True, timeout=300)
+        line = next((l for l in child.stdout.splitlines() if l.startswith("PEAK ")), None)
+        assert line, child.stderr[-2000:]
+        peaks[name], stem_mb = (float(v) for v in line.split()[1:])
+    assert peaks["in memory"] - peaks["spooled"] > 3 * stem_mb, (peaks, stem_mb)
