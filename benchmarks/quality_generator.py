@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mtm_daw.control import ControlSignal, control_from_score
+from mtm_daw.engine.control import ControlSignal, control_from_score
 from mtm_daw.description import HitPoint, MusicDescription
 from mtm_daw.engine.generator import GenerationSettings, Generator, generate_score
 from mtm_daw.engine.text_encoder import TextEncoder
 from mtm_daw.evaluation import structure
-from mtm_daw.loop import cut_to_bars
-from mtm_daw.metrics import key_matches, reference_similarity
+from mtm_daw.pipeline.loop import cut_to_bars
+from mtm_daw.evaluation.metrics import key_matches, reference_similarity
 from training.corpus import is_held_out, load_corpus_cache
 from mtm_daw.compose.baseline import compose
 from mtm_daw.score.roll import quantize_score

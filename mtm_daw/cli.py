@@ -129,7 +129,7 @@ def _retrieved_reference(args: argparse.Namespace, description: MusicDescription
 
 def _synced(args: argparse.Namespace, description: MusicDescription):
     """--sync-from: (the description locked to the file's tempo, meter and key, what the file said)."""
-    from mtm_daw.sync import lock_description, read_sync
+    from mtm_daw.pipeline.sync import lock_description, read_sync
 
     sync = read_sync(args.sync_from)
     explicit = tuple(name for name in ("tempo", "time_signature", "key", "chords") if getattr(args, name) is not None)
@@ -279,7 +279,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from mtm_daw.provenance import load_sidecar
-    from mtm_daw.remake import reproduce_cue, sidecar_name
+    from mtm_daw.pipeline.remake import reproduce_cue, sidecar_name
 
     printer = ProgressPrinter(args.quiet)
     cue = reproduce_cue(args.sidecar, progress=printer, warn=lambda message: print(message, file=sys.stderr),
@@ -291,7 +291,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 def cmd_extend(args: argparse.Namespace) -> int:
     from mtm_daw.provenance import load_sidecar
-    from mtm_daw.remake import extend_cue, sidecar_name
+    from mtm_daw.pipeline.remake import extend_cue, sidecar_name
 
     printer = ProgressPrinter(args.quiet)
     cue = extend_cue(args.sidecar, args.bars, seed=args.seed, progress=printer,
@@ -302,9 +302,9 @@ def cmd_extend(args: argparse.Namespace) -> int:
 
 
 def cmd_regenerate(args: argparse.Namespace) -> int:
-    from mtm_daw.edit import parse_bars
+    from mtm_daw.compose.edit import parse_bars
     from mtm_daw.provenance import load_sidecar
-    from mtm_daw.remake import regenerate_cue, sidecar_name
+    from mtm_daw.pipeline.remake import regenerate_cue, sidecar_name
 
     first, last = parse_bars(args.bars)
     printer = ProgressPrinter(args.quiet)
@@ -317,7 +317,7 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
 
 def cmd_remix(args: argparse.Namespace) -> int:
     from mtm_daw.provenance import MixSpec, load_sidecar
-    from mtm_daw.remake import mix_with_changes, remix_cue, sidecar_name
+    from mtm_daw.pipeline.remake import mix_with_changes, remix_cue, sidecar_name
 
     def pairs(items: list[str], flag: str, value) -> dict:
         table = {}

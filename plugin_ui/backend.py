@@ -27,6 +27,7 @@ import numpy as np
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback
+from mtm_daw.spool import BLOCK_SAMPLES, blocks
 
 PEAK_POINTS = 480  # columns in a waveform thumbnail
 THUMBNAILS = 12  # frames in a video's strip
@@ -242,15 +243,23 @@ def compact_score(score) -> dict:
 
 
 def peaks(audio: np.ndarray, points: int = PEAK_POINTS) -> np.ndarray:
-    """(2, points) float32: the min and max of the mono signal in each column."""
-    mono = audio.mean(axis=0) if audio.ndim == 2 else audio
-    if mono.size == 0:
-        return np.zeros((2, points), dtype=np.float32)
-    per = int(np.ceil(mono.size / points))
-    padded = np.zeros(per * points, dtype=np.float32)
-    padded[:mono.size] = mono
-    columns = padded.reshape(points, per)
-    return np.stack([columns.min(axis=1), columns.max(axis=1)]).astype(np.float32)
+    """(2, points) float32: the min and max of the mono signal in each column (read a block of whole
+    columns at a time: an hour's mix may wait on disk)."""
+    audio = audio if audio.ndim == 2 else audio[None, :]
+    out = np.zeros((2, points), dtype=np.float32)
+    length = audio.shape[1]
+    if length == 0:
+        return out
+    per = int(np.ceil(length / points))
+    for start, stop in blocks(length, audio, size=max(1, BLOCK_SAMPLES // per) * per):
+        mono = audio[:, start:stop].mean(axis=0)
+        count = -(-(stop - start) // per)
+        padded = np.zeros(count * per, dtype=np.float32)
+        padded[:mono.size] = mono
+        columns = padded.reshape(count, per)
+        out[0, start // per:start // per + count] = columns.min(axis=1)
+        out[1, start // per:start // per + count] = columns.max(axis=1)
+    return out
 
 
 # --- extend, regenerate --------------------------------------------------------------------------
@@ -258,7 +267,7 @@ def peaks(audio: np.ndarray, points: int = PEAK_POINTS) -> np.ndarray:
 def extend_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
     """payload: sidecar (the current cue's *_description.json), bars (to add), plugins (the panel's
     VST3 settings). Writes `<name>_extended` next to the sidecar, as `mtm extend` names it."""
-    from mtm_daw.remake import extend_cue
+    from mtm_daw.pipeline.remake import extend_cue
 
     # 1. check inputs
     bars = payload.get("bars")
@@ -274,7 +283,7 @@ def extend_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, w
 def regenerate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
     """payload: sidecar, role, bars ([first, last], 1-based, inclusive), plugins. Writes
     `<name>_<role>_bars<first>-<last>` next to the sidecar, as `mtm regenerate` names it."""
-    from mtm_daw.remake import regenerate_cue
+    from mtm_daw.pipeline.remake import regenerate_cue
 
     # 1. check inputs (regenerate_cue checks the role and the bars against the cue)
     bars = payload.get("bars")
@@ -323,7 +332,7 @@ def _plugin_table(plugins) -> dict[str, list[str]]:
 
 
 def _sidecar_name(sidecar: dict) -> str:
-    from mtm_daw.remake import sidecar_name
+    from mtm_daw.pipeline.remake import sidecar_name
 
     return sidecar_name(sidecar)
 
@@ -469,4 +478,4 @@ def warm_up() -> None:
     import mtm_daw.describe  # noqa: F401
     import mtm_daw.export  # noqa: F401
     import mtm_daw.pipeline  # noqa: F401
-    import mtm_daw.remake  # noqa: F401
+    import mtm_daw.pipeline.remake  # noqa: F401

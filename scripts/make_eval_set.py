@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 import visual_media  # noqa: E402
 
 from mtm_daw.description import MusicDescription  # noqa: E402
-from mtm_daw.metrics import role_stats  # noqa: E402
+from mtm_daw.evaluation.metrics import role_stats  # noqa: E402
 from mtm_daw.compose.baseline import compose  # noqa: E402
 from mtm_daw.score.midi import score_to_midi  # noqa: E402
 from mtm_daw.score.roll import quantize_score  # noqa: E402

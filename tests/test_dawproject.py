@@ -8,7 +8,7 @@ from mtm_daw.cli import main
 from mtm_daw.description import MusicDescription, Section
 from mtm_daw.export import export_cue
 from mtm_daw.pipeline import RenderSettings, compose_cue
-from mtm_daw.sync import read_sync
+from mtm_daw.pipeline.sync import read_sync
 
 
 @pytest.fixture(scope="module")

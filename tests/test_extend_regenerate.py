@@ -5,9 +5,9 @@ import pytest
 
 from audio_files import read_audio
 from mtm_daw.cli import main
-from mtm_daw.edit import parse_bars
+from mtm_daw.compose.edit import parse_bars
 from mtm_daw.errors import MtmError
-from mtm_daw.remake import extend_cue, regenerate_cue, reproduce_cue
+from mtm_daw.pipeline.remake import extend_cue, regenerate_cue, reproduce_cue
 from mtm_daw.score.midi import load_midi_score
 
 SR = 48000

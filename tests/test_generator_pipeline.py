@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from mtm_daw.control import ControlSignal, control_from_score
+from mtm_daw.engine.control import ControlSignal, control_from_score
 from mtm_daw.description import MusicDescription
 from mtm_daw.engine.generator import GenerationSettings, Generator, generate_score
 from mtm_daw.errors import Cancelled, MtmError
@@ -147,7 +147,7 @@ def test_an_exported_model_is_imported_back_to_torch_and_fine_tuned_with_a_row_p
 
 
 def test_the_runtime_reads_the_models_style_rows_and_older_models_hear_a_style_as_its_parent(tiny_model):
-    from mtm_daw.conditioning import encode_conditions
+    from mtm_daw.engine.conditioning import encode_conditions
     from mtm_daw.score.styles import CORE_GENRES
 
     folder, _ = tiny_model

@@ -11,22 +11,22 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "mtm_daw"
 
 LAYERS = (  # bottom to top; the name is the first part after `mtm_daw.`
-    ("errors", "jsonfile", "progress", "data", "weights"),  # plumbing
+    ("errors", "jsonfile", "progress", "spool", "data", "weights"),  # plumbing
     ("score", "plan", "analysis", "media", "schedulers"),  # music as data, theory, reading files
     ("description",),  # what a cue should be
-    ("compose", "conditioning", "control", "cue", "edit", "loop", "metrics"),  # description -> plan, score
-    ("engine",),  # the ONNX models
+    ("compose", "cue"),  # description -> plan -> score; the cue's audio type
+    ("engine",),  # the ONNX models and what they read (conditioning, control signals)
     ("render", "mix", "export", "provenance"),  # score -> audio -> files, and the record of how
     ("describe",),  # the text bridge: anything -> description
     ("library",),  # the music bridge
-    ("pipeline", "doctor"),  # the cue pipeline
-    ("remake", "sync", "evaluation"),  # built on the pipeline
+    ("pipeline", "doctor"),  # the cue pipeline: make, loop, remake and sync cues
+    ("evaluation",),  # built on the pipeline
     ("cli", "serve", "__init__"),  # entry points
 )
-BUILD_TIME = ("training", "onnx_export")  # training and export: never imported by the runtime package
-OPTIONAL_BACKENDS = ("torch", "transformers")  # only inside the loaders of a user's own checkpoint folder
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 MAX_UPWARD = 2  # the budget the layout issue set; today there are none
+BUILD_TIME = ("training", "onnx_export")  # training and export: never imported by the runtime package
+OPTIONAL_BACKENDS = ("torch", "transformers")  # only inside the loaders of a user's own checkpoint folder
 
 
 def module_name(path: Path) -> str:

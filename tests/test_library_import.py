@@ -115,7 +115,7 @@ def test_text_search_and_targeted_filters(imported):
 
 
 def test_retrieval_for_a_description_gives_a_control_signal(imported):
-    from mtm_daw.control import CONTROL_FEATURES
+    from mtm_daw.engine.control import CONTROL_FEATURES
     from mtm_daw.library.retrieve import retrieve_control
 
     library, _ = imported

@@ -1,5 +1,4 @@
 """Audio and MIDI heard as what they are: musicnn's taggers and the joint space vote on the style."""
-import pytest
 
 from mtm_daw.describe import describe
 from mtm_daw.describe.listening import MSD_STYLES, hear, styles_from_tags

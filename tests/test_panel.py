@@ -7,7 +7,6 @@ build/screenshots (or $MTM_PANEL_SCREENSHOTS).
 from __future__ import annotations
 
 import os
-import sys
 import time
 import types
 from pathlib import Path

@@ -9,7 +9,7 @@ from audio_files import read_audio
 from mtm_daw.cli import main
 from mtm_daw.errors import MtmError
 from mtm_daw.provenance import MixSpec, StemMix
-from mtm_daw.remake import mix_with_changes
+from mtm_daw.pipeline.remake import mix_with_changes
 
 SR = 48000
 
@@ -74,7 +74,7 @@ def test_a_remix_of_an_extended_cue_is_mastered_anew(remixed):
 
 
 def test_a_loop_with_a_muted_stem_comes_round_without_a_click(tmp_path):
-    from mtm_daw.loop import seam_discontinuity
+    from mtm_daw.pipeline.loop import seam_discontinuity
 
     assert main(["compose", "--loop", "2", "--genre", "house", "--tempo", "124", "--seed", "2", "--quiet",
                  "-o", str(tmp_path / "loop")]) == 0

@@ -3,7 +3,7 @@ import copy
 import numpy as np
 import pytest
 
-from mtm_daw.control import CONTROL_FEATURES, ControlSignal, control_from_score
+from mtm_daw.engine.control import CONTROL_FEATURES, ControlSignal, control_from_score
 from mtm_daw.description import GENRES, MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.schedulers.ddim import DDIMScheduler

@@ -11,7 +11,7 @@ from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.export.wav import read_chunks, write_wav
 from mtm_daw.pipeline import RenderSettings, compose_cue
-from mtm_daw.sync import lock_description, read_sync
+from mtm_daw.pipeline.sync import lock_description, read_sync
 
 
 def session_midi(path, meta, notes=True):

@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from mtm_daw.control import CONTROL_FEATURES, control_from_score
+from mtm_daw.engine.control import CONTROL_FEATURES, control_from_score
 from mtm_daw.engine.reference import control_from_audio
 from mtm_daw.engine.sessions import WEIGHTS_DIR, model_entry
 from mtm_daw.engine.transcriber import (FRAME_HOP, SAMPLE_RATE, TranscribedNote, Transcriber,

@@ -10,10 +10,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-import torch
 import torch.nn as nn
 
-from mtm_daw.control import CONTROL_FEATURES
+from mtm_daw.engine.control import CONTROL_FEATURES
 from training.dit import DiT
 
 

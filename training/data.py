@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mtm_daw.conditioning import encode_conditions
-from mtm_daw.control import CONTROL_FEATURES, control_from_score
+from mtm_daw.engine.conditioning import encode_conditions
+from mtm_daw.engine.control import CONTROL_FEATURES, control_from_score
 from mtm_daw.description import MOODS, HitPoint, MusicDescription, Section
 from mtm_daw.plan.plan import Plan, plan_from_score
 from mtm_daw.compose.baseline import compose

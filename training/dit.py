@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mtm_daw.conditioning import MAX_BEAT_IN_BAR, METERS, SENTENCE_DIM, TEMPO_EDGES
+from mtm_daw.engine.conditioning import MAX_BEAT_IN_BAR, METERS, SENTENCE_DIM, TEMPO_EDGES
 from mtm_daw.description import MOODS
 from mtm_daw.score.styles import CORE_GENRES
 from mtm_daw.plan.chords import CHORD_IDS

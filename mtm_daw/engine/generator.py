@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mtm_daw.conditioning import Conditions, encode_conditions
-from mtm_daw.control import CONTROL_FEATURES, ControlSignal
+from mtm_daw.engine.conditioning import Conditions, encode_conditions
+from mtm_daw.engine.control import CONTROL_FEATURES, ControlSignal
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
@@ -171,7 +171,7 @@ def generate_score(description: MusicDescription, sentence_embedding: np.ndarray
                    region: tuple[float, float] | None = None, plan: Plan | None = None) -> Score:
     """A Score for the description.
 
-    reference: a control signal on the cue's grid (see mtm_daw.control), followed at its strength.
+    reference: a control signal on the cue's grid (see mtm_daw.engine.control), followed at its strength.
     keep + regenerate: inpainting by role — the roles in `regenerate` are written anew, every other
     role of `keep` stays as it is; a `keep` shorter than the description is continued to full length.
     region: (start, end) in beats — time-and-role inpainting: the roles in `regenerate` are written

@@ -12,7 +12,7 @@ import numpy as np
 from mtm_daw.analysis._signal import ANALYSIS_RATE
 from mtm_daw.analysis.key import estimate_key
 from mtm_daw.analysis.tempo import HOP_LENGTH, estimate_tempo
-from mtm_daw.control import CONTROL_FEATURES, ControlSignal, control_from_score
+from mtm_daw.engine.control import CONTROL_FEATURES, ControlSignal, control_from_score
 from mtm_daw.engine.transcriber import Transcriber
 from mtm_daw.errors import MtmError
 from mtm_daw.media import detect_kind, load_audio

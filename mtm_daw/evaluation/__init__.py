@@ -9,7 +9,7 @@ One job per module:
   evalset.py        reading an evaluation set (mtm_daw/data/eval is the bundled one)
   runner.py         every engine on every input with the same seeds, measured
   report.py         eval.md, eval.json and plots
-Reference faithfulness reuses mtm_daw.metrics.reference_similarity.
+Reference faithfulness reuses mtm_daw.evaluation.metrics.reference_similarity.
 """
 from mtm_daw.evaluation.evalset import BUNDLED_SET, load_eval_set
 from mtm_daw.evaluation.report import write_report

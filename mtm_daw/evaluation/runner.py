@@ -149,7 +149,7 @@ def measure_cue(cue, description: MusicDescription, context: _Context, reference
     from mtm_daw.evaluation.embedders import clap_score
     from mtm_daw.evaluation.notes import mean_training_z, note_statistics
     from mtm_daw.evaluation.rhythm import beat_mse, extend_pulse
-    from mtm_daw.metrics import reference_similarity
+    from mtm_daw.evaluation.metrics import reference_similarity
     from mtm_daw.score.midi import estimate_key_from_notes
 
     score = cue.score

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mtm_daw.control import ControlSignal
+from mtm_daw.engine.control import ControlSignal
 from mtm_daw.engine.reference import load_reference
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError

@@ -29,7 +29,10 @@ def master(mix: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
         raise MtmError(f"loudness target {target_lufs} LUFS is outside -40..-5 LUFS")
     loudness = measure_lufs(mix, sample_rate)
     if not np.isfinite(loudness):
-        return mix.copy(), 0.0, loudness
+        silent = audio_buffer(mix.shape)
+        for start, stop in blocks(mix.shape[1], mix, silent):
+            silent[:, start:stop] = mix[:, start:stop]
+        return silent, 0.0, loudness
     gain_db = target_lufs - loudness
     out = audio_buffer(mix.shape)  # every pass writes over the last one's audio
     for attempt in range(4):

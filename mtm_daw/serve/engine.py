@@ -140,7 +140,7 @@ def library_reference(description: MusicDescription, strength: float, warn: Call
 def load_cue(sidecar: str, root: Path, warn: Callable[[str], None]) -> CueFiles:
     """A cue saved in a plugin's state: its files, made again from the sidecar when they are gone."""
     from mtm_daw.provenance import load_sidecar
-    from mtm_daw.remake import reproduce_cue, sidecar_name
+    from mtm_daw.pipeline.remake import reproduce_cue, sidecar_name
 
     path = Path(sidecar).expanduser()
     if not path.is_file():
@@ -163,7 +163,7 @@ def cue_at_sample_rate(sidecar: Path, sample_rate: int, progress: Callable[[floa
     beside it as <name>_<rate>hz: a plugin plays cues at its host's rate, never resampled on the audio thread."""
     from mtm_daw.pipeline import make_cue
     from mtm_daw.provenance import load_sidecar
-    from mtm_daw.remake import sidecar_name
+    from mtm_daw.pipeline.remake import sidecar_name
 
     document = load_sidecar(sidecar)
     recipe = replace(document["recipe"], render=replace(document["recipe"].render, sample_rate=sample_rate))

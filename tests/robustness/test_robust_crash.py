@@ -25,7 +25,7 @@ import pytest
 from mtm_daw.description import MusicDescription
 from mtm_daw.export import export_cue, files
 from mtm_daw.pipeline import RenderSettings, compose_cue
-from tests.robustness.corrupt import listing, temp_names
+from tests.robustness.corrupt import temp_names
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ["compose", "--genre", "rock", "--tempo", "120", "--key", "C major", "--duration", "8", "--synth", "builtin", "--seed", "4",

@@ -127,12 +127,12 @@ class _PluginLoaded(Exception):
 def test_a_sidecar_cannot_make_mtm_load_a_plugin(tmp_path, monkeypatch):
     import json
 
-    from mtm_daw import pipeline
+    from mtm_daw.pipeline import cue_pipeline
     from mtm_daw.description import MusicDescription
     from mtm_daw.errors import MtmError
     from mtm_daw.export import export_cue
     from mtm_daw.pipeline import RenderSettings, compose_cue
-    from mtm_daw.remake import reproduce_cue
+    from mtm_daw.pipeline.remake import reproduce_cue
 
     cue = compose_cue(MusicDescription(duration=2), seed=1, settings=RenderSettings(synth="builtin"),
                       warn=lambda message: None)
@@ -144,7 +144,7 @@ def test_a_sidecar_cannot_make_mtm_load_a_plugin(tmp_path, monkeypatch):
     def load_vst3(path, parameters=None):
         raise _PluginLoaded(path)
 
-    monkeypatch.setattr(pipeline, "load_vst3", load_vst3)
+    monkeypatch.setattr(cue_pipeline, "load_vst3", load_vst3)
     try:
         reproduce_cue(sidecar, warn=lambda message: None)
     except _PluginLoaded as loaded:
@@ -154,7 +154,7 @@ def test_a_sidecar_cannot_make_mtm_load_a_plugin(tmp_path, monkeypatch):
     with pytest.raises(_PluginLoaded):  # with the user's consent it is loaded
         reproduce_cue(sidecar, warn=lambda message: None, allow_plugins=True)
     from mtm_daw.provenance import MixSpec
-    from mtm_daw.remake import remix_cue
+    from mtm_daw.pipeline.remake import remix_cue
 
     with pytest.raises(MtmError, match="allow-plugins"):  # a remix asks the same
         remix_cue(sidecar, MixSpec(), warn=lambda message: None)

@@ -21,13 +21,13 @@ from typing import Callable
 
 from mtm_daw.compose.baseline import compose
 from mtm_daw.compose.planner import make_plan
-from mtm_daw.control import ControlSignal
+from mtm_daw.engine.control import ControlSignal
 from mtm_daw.cue import Cue, Stem
 from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
-from mtm_daw.edit import bar_span, extended, with_region
+from mtm_daw.compose.edit import bar_span, extended, with_region
 from mtm_daw.engine.generator import GenerationSettings
 from mtm_daw.errors import MtmError
-from mtm_daw.loop import (LOOP_TAIL_SECONDS, check_loop_bars, cut_to_bars, loop_description, loop_samples, looped_description,
+from mtm_daw.pipeline.loop import (LOOP_TAIL_SECONDS, check_loop_bars, cut_to_bars, loop_description, loop_samples, looped_description,
                           settle_and_mix, wrap_tail)
 from mtm_daw.mix import MixGains, fit_to_length, load_vst3, mix_stems_with_gains, remaster, stem_chain
 from mtm_daw.plan.plan import Plan
@@ -146,7 +146,7 @@ class CuePipeline:
         its strength; generation: GenerationSettings) or "baseline" (the procedural composer).
         reference_record: where the reference came from (default: its file, when `reference.source` is one).
         loop_bars: > 0 for a seamless loop of that many bars. sync: where tempo, meter and key were locked
-        from (mtm_daw.sync), recorded in the sidecar. end_seconds: > 0 ends every stem and the mix there
+        from (mtm_daw.pipeline.sync), recorded in the sidecar. end_seconds: > 0 ends every stem and the mix there
         (a picture's end) with a short fade; 0 keeps the release tail."""
         context = context or RunContext()
         # 1. check inputs

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mtm_daw.control import control_from_score
+from mtm_daw.engine.control import control_from_score
 from mtm_daw.score.midi import estimate_key_from_notes
 from mtm_daw.score.roll import STEPS_PER_BEAT, quantize_score
 from mtm_daw.score.score import Score

@@ -20,7 +20,7 @@ from mtm_daw.cue import Cue
 from mtm_daw.errors import MtmError
 from mtm_daw.engine.generator import GenerationSettings
 from mtm_daw.mix import MixGains
-from mtm_daw.pipeline import make_cue
+from mtm_daw.pipeline.cue_pipeline import make_cue
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 from mtm_daw.provenance import MixSpec, Recipe, StemMix, differences, load_sidecar
 from mtm_daw.score.score import ROLES
