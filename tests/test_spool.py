@@ -68,14 +68,15 @@ def test_a_full_disk_is_one_clear_error(monkeypatch):
 
 
 PEAK_CHILD = """
-import resource, sys
+import sys
 import mtm_daw.spool as spool
 from mtm_daw.description import MusicDescription
 from mtm_daw.pipeline import RenderSettings, compose_cue
+from tests.robustness.corrupt import peak_memory_mb
 spool.SPOOL_ABOVE_BYTES = int(sys.argv[1])
 cue = compose_cue(MusicDescription(genre="pop", duration=150.0), seed=2, settings=RenderSettings(synth="builtin"),
                   warn=lambda m: None)
-print("PEAK", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, cue.mix.nbytes / 2 ** 20)
+print("PEAK", peak_memory_mb(), cue.mix.nbytes / 2 ** 20)
 """
 
 
@@ -86,7 +87,7 @@ def test_spooling_keeps_a_long_cue_out_of_memory():
     peaks = {}
     for name, threshold in (("in memory", 1 << 62), ("spooled", 4 << 20)):
         child = subprocess.run([sys.executable, "-c", PEAK_CHILD, str(threshold)], cwd=ROOT, capture_output=True,
-                               text=True, timeout=300)
+                               text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
         line = next((l for l in child.stdout.splitlines() if l.startswith("PEAK ")), None)
         assert line, child.stderr[-2000:]
         peaks[name], stem_mb = (float(v) for v in line.split()[1:])
