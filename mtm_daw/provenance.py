@@ -5,11 +5,12 @@ start of `mtm extend` / `mtm regenerate`) plus a record of the models and their 
 SoundFont, the references with their source and licence, and the software it ran on.
 
     recipe = load_sidecar("cue_120bpm_Dmin_description.json")["recipe"]   # a Recipe, checked
-    recipe.description.tempo, recipe.generation.seed, recipe.render.sample_rate, recipe.mix
+    recipe.description.tempo, recipe.seed, recipe.generation.steps, recipe.render.sample_rate, recipe.mix
 
 A Recipe holds typed objects (MusicDescription, GenerationSettings, ReferenceRecord, RenderSettings,
 MixGains, MixSpec); it becomes plain JSON only at the sidecar (to_dict / from_dict, which reads every
-sidecar version that recorded a recipe).
+sidecar version that recorded a recipe). Each value is stored once: the seed is the recipe's (the
+generation settings carry it, but the sidecar does not repeat it there), the tempo the description's.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import json
 import math
 import os
 import platform
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -184,7 +185,7 @@ class Recipe:
     engine: str = "baseline"  # "baseline" | "dit" | "midi"
     seed: int = 0
     description: MusicDescription | None = None  # compose: the description as given to the engine
-    generation: GenerationSettings | None = None  # dit: its settings (their seed is the recipe's)
+    generation: GenerationSettings | None = None  # dit: its settings (their seed is always the recipe's)
     reference: ReferenceRecord | None = None  # the reference the generator followed
     render: RenderSettings = field(default_factory=lambda: _recipe_types()["render"]())
     loop_bars: int = 0  # 0 = not a loop
@@ -198,6 +199,10 @@ class Recipe:
     mix: MixSpec | None = None  # per stem FX preset, gain, mute, solo; None = the defaults
     parent: "Recipe | None" = None
 
+    def __post_init__(self) -> None:
+        if isinstance(self.generation, _recipe_types()["generation"]) and self.generation.seed != self.seed:
+            self.generation = replace(self.generation, seed=self.seed)  # one seed: the recipe's
+
     def to_dict(self) -> dict:
         """The sidecar's form: plain JSON types, field by field (the one place a recipe becomes dicts)."""
         data = {}
@@ -205,8 +210,8 @@ class Recipe:
             value = getattr(self, item.name)
             if item.name == "parent":
                 value = None if value is None else value.to_dict()
-            elif item.name == "generation":
-                value = None if value is None else asdict(value)
+            elif item.name == "generation":  # without its seed: the recipe's own, stored once
+                value = None if value is None else {k: v for k, v in asdict(value).items() if k != "seed"}
             elif hasattr(value, "to_dict"):
                 value = value.to_dict()
             data[item.name] = value
@@ -223,6 +228,12 @@ class Recipe:
                            "(written by a newer mtm_daw?)")
         values = dict(data)
         values["parent"] = cls.from_dict(data["parent"], source) if data.get("parent") else None
+        generation = values.get("generation")
+        if isinstance(generation, dict) and "seed" in generation:  # a sidecar from before the seed was stored once
+            if generation["seed"] != values.get("seed", 0):
+                raise MtmError(f"{source}: the generation seed {generation['seed']!r} is not the recipe's "
+                               f"{values.get('seed', 0)!r}")
+            values["generation"] = {k: v for k, v in generation.items() if k != "seed"}
         for name, read in _TYPED_FIELDS.items():
             if values.get(name) is not None:
                 if not isinstance(values[name], dict):
@@ -258,8 +269,6 @@ class Recipe:
             if value is not None and not isinstance(value, kind):
                 raise MtmError(f"{source}: the recipe's {name} must be a {kind.__name__}, got {type(value).__name__}")
         if self.generation is not None:
-            if self.generation.seed != self.seed:
-                raise MtmError(f"{source}: the generation seed {self.generation.seed} is not the recipe's {self.seed}")
             try:
                 self.generation.validate()
             except MtmError as error:

@@ -18,7 +18,6 @@ from typing import Callable
 
 from mtm_daw.cue import Cue
 from mtm_daw.errors import MtmError
-from mtm_daw.engine.generator import GenerationSettings
 from mtm_daw.mix import MixGains
 from mtm_daw.pipeline.cue_pipeline import make_cue
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
@@ -68,7 +67,7 @@ def extend_cue(sidecar_path: str | os.PathLike, bars: int, seed: int | None = No
     # the parent's mix gains (not the longer cue's own loudness match), so the old bars come out sample
     # for sample as they were; a loop is mixed anew, its release wrapped round into the first bars
     gains = None if parent.loop_bars else _mix_gains(sidecar, sidecar_path)
-    recipe = Recipe("extend", parent.engine, seed, generation=_with_seed(parent.generation, seed),
+    recipe = Recipe("extend", parent.engine, seed, generation=parent.generation,
                     reference=parent.reference, render=parent.render, loop_bars=loop_bars, extend_bars=bars,
                     mix_gains=gains, mix=parent.mix, parent=parent).check(str(sidecar_path))
     return make_cue(recipe, progress, cancel, warn)
@@ -89,7 +88,7 @@ def regenerate_cue(sidecar_path: str | os.PathLike, bars: tuple[int, int], role:
     if not 1 <= first <= last <= sidecar["score"]["bars"]:
         raise MtmError(f"--bars {first}-{last}: the cue has bars 1-{sidecar['score']['bars']}")
     seed = parent.seed + 1 if seed is None else seed
-    recipe = Recipe("regenerate", parent.engine, seed, generation=_with_seed(parent.generation, seed),
+    recipe = Recipe("regenerate", parent.engine, seed, generation=parent.generation,
                     reference=parent.reference, render=parent.render, loop_bars=parent.loop_bars,
                     bars=[first, last], role=role, mix_gains=_mix_gains(sidecar, sidecar_path),
                     mix=parent.mix, parent=parent).check(str(sidecar_path))
@@ -141,9 +140,6 @@ def _parent(sidecar_path: str | os.PathLike, warn: Callable[[str], None],
         warn(f"note: {note}; the bars kept from the cue may not be bit-identical")
     return parent, sidecar
 
-
-def _with_seed(generation: GenerationSettings | None, seed: int) -> GenerationSettings | None:
-    return None if generation is None else replace(generation, seed=seed)
 
 
 def _mix_gains(sidecar: dict, sidecar_path: str | os.PathLike) -> MixGains | None:
