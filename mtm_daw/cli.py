@@ -1,7 +1,8 @@
 """The `mtm` command line: compose, render, analyze.
 
 Exit status: 0 ok, 2 bad input or usage, 1 internal error, 130 cancelled (Ctrl-C).
-Errors print one line; --debug adds the traceback.
+Errors print one line; --debug adds the traceback. Each command imports its stage when it runs, so
+`mtm --help` and the quick commands load no models and no audio stack.
 """
 from __future__ import annotations
 

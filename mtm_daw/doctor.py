@@ -2,6 +2,7 @@
 
 Also the one table of optional parts (OPTIONAL_PARTS): what each optional Python package brings and the
 command that installs it, so a missing one is named the same way everywhere (the CLI, eval, the panel).
+Each check imports its part inside the check: importing it is the test, and a missing part fails only its row.
 """
 from __future__ import annotations
 

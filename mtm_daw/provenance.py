@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mtm_daw import __version__
-from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
+from mtm_daw.description import MAX_DURATION_SECONDS, MAX_JSON_BYTES, MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.jsonfile import read_json_file
 
@@ -44,6 +44,7 @@ _file_hashes: dict[tuple, str] = {}  # (path, size, mtime_ns) -> sha256: a Sound
 
 def file_sha256(path: str | os.PathLike) -> str:
     """SHA-256 of a file, cached per (path, size, modification time)."""
+    # deferred: only this path needs onnxruntime, tokenizers
     from mtm_daw.engine.sessions import sha256_file
 
     path = Path(path)
@@ -94,6 +95,7 @@ def library_reference(reference, strength: float) -> ReferenceRecord:
 
 def reference_signal(reference: ReferenceRecord, warn=print):
     """The control signal of a recorded reference, read again from its file (a note when it changed)."""
+    # deferred: only this path needs onnxruntime, pedalboard, PyAV
     from mtm_daw.engine.reference import load_reference
 
     path = Path(reference.path)
@@ -293,6 +295,7 @@ class Recipe:
 
 def _recipe_types() -> dict[str, type]:
     """The recipe's typed fields and their classes (imported when a recipe is first made or read)."""
+    # deferred: only this path needs onnxruntime, pedalboard, PyAV
     from mtm_daw.engine.generator import GenerationSettings
     from mtm_daw.mix import MixGains
     from mtm_daw.render.settings import RenderSettings
@@ -325,6 +328,7 @@ _TYPED_FIELDS = {
 
 def models_used(recipe: Recipe, parameters: dict) -> dict:
     """The models that wrote the notes, with version and checksum (none for the procedural composer)."""
+    # deferred: only this path needs onnxruntime, tokenizers
     from mtm_daw.engine.sessions import model_entry
 
     if recipe.engine != "dit":
@@ -340,6 +344,7 @@ def models_used(recipe: Recipe, parameters: dict) -> dict:
 
 def soundfont_used(renderer: str, render: dict) -> dict | None:
     """The SoundFont behind a `fluidsynth:NAME.sf2` renderer: path, size and SHA-256."""
+    # deferred: only this path needs pedalboard, PyAV, Pillow
     from mtm_daw.render.soundfont import find_soundfont
 
     if not renderer.startswith("fluidsynth:"):
@@ -355,6 +360,7 @@ def soundfont_used(renderer: str, render: dict) -> dict | None:
 
 def environment() -> dict:
     """The software a render ran on: bit-identical output is promised for the same of all of these."""
+    # deferred: only this path needs onnxruntime, tokenizers
     from mtm_daw.engine.sessions import thread_count
 
     versions = {}
@@ -383,7 +389,7 @@ def references_used(recipe: Recipe) -> list[dict]:
 
 def load_sidecar(path: str | os.PathLike) -> dict:
     """A render's sidecar (`*_description.json`) with its recipe; MtmError naming the file otherwise."""
-    from mtm_daw.description import MAX_JSON_BYTES
+    # deferred: only this path needs pedalboard, PyAV, Pillow
     from mtm_daw.media.paths import check_input_file
 
     path = check_input_file(path, "sidecar")
@@ -411,6 +417,7 @@ def differences(sidecar: dict) -> list[str]:
         notes.append(f"made with {recorded['threads']} model threads, this run uses {current['threads']} "
                      "(set MTM_THREADS to match)")
     for role, model in (sidecar.get("models") or {}).items():
+        # deferred: only this path needs onnxruntime, tokenizers
         from mtm_daw.engine.sessions import model_entry
 
         entry = model_entry(model.get("name", role))

@@ -102,6 +102,32 @@ def test_the_runtime_package_never_imports_training_or_torch():
     assert found == []
 
 
+ENTRY_POINTS = ("cli.py", "library/cli.py", "serve/engine.py", "doctor.py", "__init__.py")  # import a command's
+# stage when it runs (their docstrings say so); everywhere else imports sit at the top
+
+
+def test_an_import_inside_a_function_says_why():
+    """Imports sit at a module's top; a block of them inside a function (a heavy backend only that path
+    needs, or a circle at module level) says why in a comment above it or on its first line."""
+    silent = []
+    for path in sources():
+        if str(path.relative_to(PACKAGE)) in ENTRY_POINTS:
+            continue
+        lines = path.read_text(encoding="utf-8").split("\n")
+        tree = ast.parse("\n".join(lines))
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    first = node.lineno - 1
+                    while first > 0 and lines[first - 1].strip().startswith(("from ", "import ")):
+                        first -= 1  # the block's first import carries the reason: on its line or the one above
+                    if not lines[first - 1].strip().startswith("#") and "#" not in lines[first]:
+                        silent.append(f"{path.relative_to(ROOT)}:{node.lineno}: {lines[node.lineno - 1].strip()}")
+    assert silent == [], "\n".join(silent)
+
+
 def test_no_modules_import_each_other_in_a_circle():
     names = {module_name(path): path for path in sources()}
     graph = {name: sorted({target for target, _, top in imports(path) if top and target in names and target != name})
@@ -139,6 +165,10 @@ def test_the_checker_sees_an_upward_import_and_a_circle(tmp_path, monkeypatch):
     assert ("mtm_daw.description -> mtm_daw.score.baseline -> mtm_daw.description"
             in failure(test_no_modules_import_each_other_in_a_circle))
     assert "score/baseline.py:2 imports torch" in failure(test_the_runtime_package_never_imports_training_or_torch)
+    (fake / "score" / "lazy.py").write_text("def load():\n    import json\n\n\ndef later():\n"
+                                            "    # deferred: said why\n    import json\n")
+    said = failure(test_an_import_inside_a_function_says_why)
+    assert "score/lazy.py:2: import json" in said and "lazy.py:7" not in said
 
 
 def failure(check) -> str:

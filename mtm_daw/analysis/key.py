@@ -86,6 +86,7 @@ def chroma_sum(y: np.ndarray) -> np.ndarray:
     holds its whole CQT (430 MB for 7 minutes). Frames are normalised one by one and the context frames
     dropped; the tuning is estimated once, from the first minute (librosa estimates it from the whole clip,
     so clips up to a minute give exactly its figures)."""
+    # deferred: only this path needs librosa
     import librosa
 
     tuning = librosa.estimate_tuning(y=y[:CHROMA_CHUNK_FRAMES * CHROMA_HOP], sr=ANALYSIS_RATE, bins_per_octave=36)

@@ -69,6 +69,7 @@ def mean_tempogram(envelope: np.ndarray) -> np.ndarray:
     """The mean over time of librosa's autocorrelation tempogram (the one librosa.feature.tempo makes, with
     its 8 s window), computed TEMPOGRAM_CHUNK frames at a time: the same tempo, without the whole song's
     tempogram (1.1 GB for 7 minutes). Shape (window, 1), as `tempo(tg=...)` takes it."""
+    # deferred: only this path needs librosa
     import librosa
 
     window = int(librosa.time_to_frames(TEMPO_WINDOW_SECONDS, sr=ANALYSIS_RATE, hop_length=HOP_LENGTH))

@@ -5,6 +5,7 @@ import contextlib
 from pathlib import Path
 from typing import Callable
 
+from mtm_daw.describe.midi_style import midi_styles
 from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription, fit_tempo_to_duration
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
@@ -41,10 +42,12 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
     if describer == "vlm" and not model:
         raise MtmError("--describer vlm needs --model PATH, a local vision-language model folder")
     if isinstance(source, str) and not _exists(source) and not looks_like_path(source):
+        # deferred: describe.text imports this package (a circle at module level)
         from mtm_daw.describe.text import parse_text
 
         return _with_sentence(parse_text(source, text_encoder).description)
 
+    # deferred: only this path needs pedalboard, PyAV, Pillow
     from mtm_daw.media import detect_kind
     from mtm_daw.media.paths import check_input_file
 
@@ -57,10 +60,12 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
         except MtmError as error:  # the file is the only input: name it
             raise MtmError(f"{path.name}: {error}") from None
     elif kind == "video":
+        # deferred: only this path needs pedalboard, PyAV, Pillow
         from mtm_daw.describe.from_visual import describe_video
 
         description = describe_video(path, progress=progress, cancel=cancel)
     elif kind == "image":
+        # deferred: only this path needs pedalboard, PyAV, Pillow
         from mtm_daw.describe.from_visual import describe_image
 
         description = describe_image(path)
@@ -69,6 +74,7 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
     elif kind == "midi":
         description = describe_midi(path, listen=True)
     else:
+        # deferred: describe.text imports this package (a circle at module level)
         from mtm_daw.describe.text import parse_text
 
         size = path.stat().st_size
@@ -77,6 +83,7 @@ def describe(source: str | Path, describer: str = "auto", model: str | None = No
         text = path.read_text(encoding="utf-8", errors="replace")
         description = parse_text(text, text_encoder).description
     if describer == "vlm" and kind in ("video", "image"):
+        # deferred: only this path needs onnxruntime, tokenizers
         from mtm_daw.describe.vlm import refine_with_vlm
 
         tempo = description.tempo
@@ -113,6 +120,7 @@ def describe_audio(path: Path, notes: Callable[[str], None] = lambda line: None)
     """A reference loop or song: its tempo, key and length, and the style and mood it is heard as
     (describe.listening: musicnn's taggers and the joint space); `notes` receives what was heard with
     the confidences."""
+    # deferred: only this path needs onnxruntime, pedalboard, PyAV
     from mtm_daw.analysis.audio import analyze_audio, listen_to_file
     from mtm_daw.describe.listening import RULE_CONFIDENCE, hear
 
@@ -137,8 +145,8 @@ def describe_midi(path: Path, score=None, listen: bool = False) -> MusicDescript
     its notes (describe.midi_style: drums, tempo, meter, instruments); listen: also render it through the
     General MIDI SoundFont and hear it as audio is heard (style votes averaged, the mood heard), else the
     mood from mode and tempo."""
+    # deferred: only this path needs pedalboard, PyAV, Pillow
     from mtm_daw.describe.affect import mood_from_key_and_tempo
-    from mtm_daw.describe.midi_style import midi_styles
     from mtm_daw.score.midi import load_midi_score
 
     score = score or load_midi_score(path)
@@ -146,6 +154,7 @@ def describe_midi(path: Path, score=None, listen: bool = False) -> MusicDescript
     mood = mood_from_key_and_tempo(score.key, score.tempo)
     heard_styles = None
     if listen and score.note_count():
+        # deferred: only this path needs onnxruntime, pedalboard, PyAV
         from mtm_daw.describe.listening import hear
         from mtm_daw.render import listening_renderer, render_mono
 

@@ -20,6 +20,7 @@ def analyze_file(path: str | Path) -> dict:
     kind = detect_kind(path)
     report: dict = {"file": str(path), "kind": kind}
     if kind == "audio":
+        # deferred: only this path needs SciPy, soxr, pyloudnorm
         from mtm_daw.analysis.audio import analyze_audio
 
         report.update(analyze_audio(path).to_dict())

@@ -216,6 +216,7 @@ def parse_text(text: str, zero_shot_encoder="default") -> ParsedText:
     mood_hits = _find_words(lowered, MOOD_WORDS)
     encoder = None
     if zero_shot_encoder == "default" and (not style_hits or not mood_hits):
+        # deferred: only this path needs onnxruntime, tokenizers
         from mtm_daw.engine.text_encoder import TextEncoder
 
         encoder = TextEncoder.default()

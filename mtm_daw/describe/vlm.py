@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mtm_daw.describe.text import parse_text
 from mtm_daw.description import MusicDescription
 from mtm_daw.engine.local_checkpoint import require_safetensors
 from mtm_daw.errors import MtmError
@@ -28,6 +29,7 @@ class Captioner:
             raise MtmError(f"{folder}: not a model folder (expected config.json from save_pretrained)")
         os.environ["HF_HUB_OFFLINE"] = "1"
         try:
+            # deferred: only this path needs torch, transformers
             import torch
             from transformers import AutoImageProcessor, AutoModelForImageTextToText, AutoTokenizer
         except ImportError:
@@ -56,9 +58,11 @@ def load_captioner(model_dir: str) -> Captioner:
 
 def _frames(path: Path, kind: str, description: MusicDescription) -> list[np.ndarray]:
     if kind == "image":
+        # deferred: only this path needs pedalboard, PyAV, Pillow
         from mtm_daw.media import load_image
 
         return [load_image(path).pixels]
+    # deferred: only this path needs pedalboard, PyAV, Pillow
     from mtm_daw.media import iter_frames
 
     sections = description.sections or []
@@ -74,8 +78,6 @@ def _frames(path: Path, kind: str, description: MusicDescription) -> list[np.nda
 
 
 def refine_with_vlm(description: MusicDescription, path: Path, kind: str, model_dir: str | Path) -> MusicDescription:
-    from mtm_daw.describe.text import parse_text
-
     captioner = load_captioner(str(model_dir))
     captions = [caption for caption in (captioner.caption(frame) for frame in _frames(path, kind, description))
                 if caption]

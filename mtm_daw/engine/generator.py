@@ -17,6 +17,7 @@ import numpy as np
 from mtm_daw.engine.conditioning import Conditions, encode_conditions
 from mtm_daw.engine.control import CONTROL_FEATURES, ControlSignal
 from mtm_daw.description import MusicDescription
+from mtm_daw.engine.sessions import WEIGHTS_DIR, create_session, model_entry
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 from mtm_daw.schedulers.ddim import DDIMScheduler
@@ -72,8 +73,6 @@ class Generator:
     """One ONNX session of the DiT + ControlFormer."""
 
     def __init__(self, model_path, sha256: str | None = None) -> None:
-        from mtm_daw.engine.sessions import create_session
-
         self.session = create_session(model_path, sha256)
         self.reads_plan = "plan" in {node.name for node in self.session.get_inputs()}  # models trained before the plan do not
         # the styles the model has genre rows for, in row order (models before the style library: the core seven)
@@ -144,8 +143,6 @@ class Generator:
 
 def _default_generator(precision: str) -> Generator:
     """The shipped model; sessions.create_session caches the session, so this is cheap to repeat."""
-    from mtm_daw.engine.sessions import WEIGHTS_DIR, model_entry
-
     entry = model_entry("ecmg")
     chosen = entry if precision == "fp32" else entry.get("int8")
     if not chosen:

@@ -68,6 +68,7 @@ def style_prompt(genre: str) -> str:
 
 def log_mel(samples_mono: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """(N_MELS, frames) float32 in about -1..1: dB below the clip's own peak, so gain does not matter."""
+    # deferred: only this path needs librosa
     import librosa
 
     y = np.asarray(samples_mono, dtype=np.float32)

@@ -265,6 +265,7 @@ class MusicTagger:
 
     def tag_file(self, path, max_patches: int = MAX_PATCHES, cancel: CancelToken | None = None) -> dict[str, float]:
         """{tag: probability} for an audio file (WAV, FLAC, MP3, ...), mixed down to mono, resampled to 16 kHz."""
+        # deferred: only this path needs pedalboard, PyAV, Pillow
         from mtm_daw.media.audio import load_audio
 
         audio = load_audio(path, mono=True)

@@ -135,6 +135,7 @@ class Transcriber:
     def activations(self, samples_mono: np.ndarray, sr: int, *, progress: Callable[[float], None] | None = None,
                     cancel: CancelToken | None = None) -> Activations:
         """The model's note and onset maps for a mono signal, on one even grid of 86.13 frames/s."""
+        # deferred: only this path needs pedalboard, PyAV, Pillow
         from mtm_daw.analysis._signal import check_mono
 
         shape = np.shape(samples_mono)
@@ -182,6 +183,7 @@ class Transcriber:
     def transcribe_file(self, path: str | os.PathLike, progress: Callable[[float], None] | None = None,
                         cancel: CancelToken | None = None, max_seconds: float | None = None) -> list[TranscribedNote]:
         """Notes of an audio file (mixed to mono, resampled to 22050 Hz on the way in)."""
+        # deferred: only this path needs pedalboard, PyAV, Pillow
         from mtm_daw.media import load_audio
 
         audio = load_audio(path, sample_rate=SAMPLE_RATE, mono=True, max_seconds=max_seconds)

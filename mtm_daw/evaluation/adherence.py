@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mtm_daw.errors import MtmError
 from mtm_daw.score.roll import STEPS_PER_BEAT
 from mtm_daw.score.score import Score
 from mtm_daw.score.theory import parse_key
@@ -60,8 +61,8 @@ def key_adherence(requested: str, measured: str | None) -> dict:
 
 def audio_key(stems: dict, sample_rate: int) -> str | None:
     """Key heard in the sum of the pitched stems' audio (drums left out); None for silence."""
+    # deferred: only this path needs pedalboard, PyAV, Pillow
     from mtm_daw.analysis.key import estimate_key
-    from mtm_daw.errors import MtmError
 
     pitched = [stem.audio for role, stem in stems.items() if role != "drums"]
     if not pitched:

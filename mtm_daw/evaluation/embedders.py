@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from mtm_daw.engine.local_checkpoint import require_safetensors
+from mtm_daw.engine.sessions import model_entry
 from mtm_daw.errors import MtmError
 
 EMBEDDERS = ("joint", "clap:PATH")
@@ -39,8 +40,8 @@ class JointSpaceEmbedder:
     """Our joint text-audio space (mtm_daw.engine.joint_embedding), the library's own embedder."""
 
     def __init__(self, joint=None) -> None:
+        # deferred: only this path needs pedalboard, PyAV, Pillow
         from mtm_daw.engine.joint_embedding import JointEmbedder
-        from mtm_daw.engine.sessions import model_entry
 
         self.joint = joint or JointEmbedder.default()
         self.name = f"joint:{model_entry('joint_embedding')['sha256'][:12]}"
@@ -94,6 +95,7 @@ class ClapFolderEmbedder:
         return getattr(output, "pooler_output", output)  # transformers 5 returns an output object
 
     def embed_audio(self, mono: np.ndarray, sample_rate: int) -> np.ndarray:
+        # deferred: only this path needs torch, librosa
         import librosa
         import torch
 
@@ -110,6 +112,7 @@ class ClapFolderEmbedder:
     def embed_text(self, texts: list[str]) -> np.ndarray | None:
         if self.tokenizer is None:
             return None
+        # deferred: only this path needs torch
         import torch
 
         inputs = self.tokenizer(list(texts), padding=True, return_tensors="pt")

@@ -105,6 +105,7 @@ def _from_manifest(folder: Path, path: Path) -> EvalSet:
 
 
 def _discovered(folder: Path) -> EvalSet:
+    # deferred: only this path needs pedalboard, PyAV, Pillow
     from mtm_daw.media import detect_kind
 
     items = []

@@ -9,6 +9,8 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from mtm_daw.doctor import install_hint
 from mtm_daw.errors import MtmError
 
@@ -137,6 +139,7 @@ def write_report(results: dict, output: str | Path, plots: bool = True,
 
 def _save(figure, path: Path) -> Path:
     """Lay out, write (PNG, 90 dpi) and close a figure; return where it went."""
+    # deferred: only this path needs matplotlib
     import matplotlib.pyplot as plt
 
     figure.tight_layout()
@@ -149,13 +152,13 @@ def write_plots(results: dict, folder: Path) -> tuple[list[Path], str]:
     """Distributions per engine: per-cue metrics as box plots, the mix embeddings in 2-D (PCA), notes per
     bar per role against the training data. Returns the files and a note when plots were skipped."""
     try:
+        # deferred: only this path needs matplotlib
         import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        matplotlib.use("Agg")  # before pyplot: no display
+        import matplotlib.pyplot as plt  # deferred with matplotlib above
     except ImportError:
         return [], f"plots skipped: {install_hint('matplotlib')}"
-    import numpy as np
 
     folder.mkdir(parents=True, exist_ok=True)
     cues, engines = results["cues"], list(results["engines"])

@@ -49,6 +49,7 @@ def music_beats(mix: np.ndarray, sample_rate: int) -> np.ndarray:
     """Beat times (seconds) of a rendered mix, (channels, n) or (n,): the tracked beats, with the pulse
     carried on at their median spacing back to the start and on to the end (the tracker drops weak
     beats at the edges of a clip, which would charge an early cut for a beat the music does play)."""
+    # deferred: only this path needs pedalboard, PyAV, Pillow
     from mtm_daw.analysis.tempo import estimate_tempo
 
     mono = np.asarray(mix, dtype=np.float32)
@@ -70,6 +71,7 @@ def extend_pulse(beats: np.ndarray, duration: float) -> np.ndarray:
 
 def visual_events(path, cancel=None) -> list[float]:
     """A video's visual rhythm as the text bridge measures it: its shot cuts and visual beats (seconds)."""
+    # deferred: only this path needs pedalboard, PyAV, Pillow
     from mtm_daw.describe.visual import analyze_video
 
     analysis = analyze_video(path, cancel=cancel)

@@ -26,12 +26,18 @@ from typing import Callable
 
 import numpy as np
 
+from mtm_daw.describe import describe
 from mtm_daw.description import MOODS, MusicDescription
 from mtm_daw.errors import MtmError
+from mtm_daw.evaluation.adherence import audio_key, key_adherence, meter_adherence, tempo_adherence
+from mtm_daw.evaluation.distributions import frechet_distance, gaussian_kl, kl_divergence
 from mtm_daw.evaluation.evalset import EvalItem, EvalSet, load_eval_set
+from mtm_daw.evaluation.rhythm import beat_mse, extend_pulse, visual_events
 from mtm_daw.evaluation.structure import structure_summary
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
+from mtm_daw.provenance import library_reference
 from mtm_daw.score.styles import CORE_GENRES, style_for
+from mtm_daw.score.theory import parse_key
 
 ENGINES = ("baseline", "dit", "dit+control", "dit+retrieval")
 BRIDGE_TEMPO_TOLERANCE = 0.5  # BPM
@@ -68,8 +74,6 @@ class EvalSettings:
 
 def describe_item(item: EvalItem, cancel: CancelToken | None = None) -> MusicDescription:
     """The description the pipeline would compose from for this input."""
-    from mtm_daw.describe import describe
-
     if item.kind == "description":
         description = MusicDescription.load(item.source)
         description.sentence = description.sentence or description.to_sentence()
@@ -86,8 +90,6 @@ def describe_item(item: EvalItem, cancel: CancelToken | None = None) -> MusicDes
 
 def bridge_check(description: MusicDescription, targets: dict) -> dict:
     """Did the text bridge read what the item is known to ask for? {'tempo': True, 'key': False, ...}"""
-    from mtm_daw.score.theory import parse_key
-
     checks = {}
     for name in ("genre", "mood"):
         if name in targets:
@@ -117,6 +119,7 @@ class _Context:
 
 def _compose(engine: str, description: MusicDescription, seed: int, context: _Context, progress, cancel):
     """(cue, the ControlSignal it followed or None, where that came from)."""
+    # deferred: only this path needs onnxruntime, pedalboard, PyAV
     from mtm_daw.engine.generator import GenerationSettings
     from mtm_daw.pipeline import RenderSettings, compose_cue
 
@@ -129,8 +132,8 @@ def _compose(engine: str, description: MusicDescription, seed: int, context: _Co
         reference = replace(context.set_reference, strength=context.strength)
         source = Path(reference.source).name
     elif engine == "dit+retrieval":
+        # deferred: only this path needs onnxruntime, pedalboard, PyAV
         from mtm_daw.library.retrieve import retrieve_control
-        from mtm_daw.provenance import library_reference
 
         reference, match = retrieve_control(description, context.library, context.strength)
         record = library_reference(match, context.strength)
@@ -143,12 +146,10 @@ def _compose(engine: str, description: MusicDescription, seed: int, context: _Co
 def measure_cue(cue, description: MusicDescription, context: _Context, reference=None,
                 visual_events: list[float] | None = None) -> dict:
     """Every per-cue metric of one rendered cue (see mtm_daw/evaluation/__init__.py for definitions)."""
+    # deferred: only this path needs onnxruntime, pedalboard, PyAV
     from mtm_daw.analysis.tempo import estimate_tempo
-    from mtm_daw.evaluation.adherence import audio_key, key_adherence, meter_adherence, tempo_adherence
-    from mtm_daw.evaluation.distributions import kl_divergence
     from mtm_daw.evaluation.embedders import clap_score
     from mtm_daw.evaluation.notes import mean_training_z, note_statistics
-    from mtm_daw.evaluation.rhythm import beat_mse, extend_pulse
     from mtm_daw.evaluation.metrics import reference_similarity
     from mtm_daw.score.midi import estimate_key_from_notes
 
@@ -203,6 +204,7 @@ def reference_embeddings(embedder, warn: Callable[[str], None] = print) -> tuple
     """The reference music for FD and KL: the bundled starter library (the project's own pieces, what
     retrieval draws from). Precomputed vectors when the same joint model made them; otherwise an evenly
     spread subset of at most MAX_RENDERED_REFERENCES pieces is rendered (mono, dry) and embedded."""
+    # deferred: only this path needs onnxruntime, pedalboard, PyAV
     from mtm_daw.engine.sessions import model_entry
     from mtm_daw.library.starter import STARTER_DIR, load_index
 
@@ -218,6 +220,7 @@ def reference_embeddings(embedder, warn: Callable[[str], None] = print) -> tuple
             index.get("embedding_model_sha256") == model_entry("joint_embedding")["sha256"]:
         vectors = np.array([e["embedding"] for e in entries], dtype=np.float64)
         return vectors, f"the starter library ({len(vectors)} pieces)"
+    # deferred: only this path needs pedalboard, PyAV, Pillow
     from mtm_daw.render import make_renderer, render_mono
     from mtm_daw.score.midi import load_midi_score
 
@@ -245,8 +248,6 @@ def _rate(values) -> float | None:
 
 def summarise(cues: list[dict], reference: np.ndarray | None) -> dict:
     """Per engine: rates, means and the set-level distances."""
-    from mtm_daw.evaluation.distributions import frechet_distance, gaussian_kl
-
     summary = {}
     for engine in dict.fromkeys(c["engine"] for c in cues):
         mine = [c for c in cues if c["engine"] == engine]
@@ -287,6 +288,7 @@ def _available_engines(settings: EvalSettings, evalset: EvalSet, notes: list[str
     engines = list(settings.engines)
     if any(e.startswith("dit") for e in engines):
         try:
+            # deferred: only this path needs onnxruntime, tokenizers
             from mtm_daw.engine.generator import Generator
 
             Generator.default("fp32")
@@ -298,6 +300,7 @@ def _available_engines(settings: EvalSettings, evalset: EvalSet, notes: list[str
         engines.remove("dit+control")
     if "dit+retrieval" in engines:
         try:
+            # deferred: only this path needs onnxruntime, pedalboard, PyAV
             from mtm_daw.engine.joint_embedding import JointEmbedder
 
             JointEmbedder.default()
@@ -326,6 +329,7 @@ def run_eval(folder: str | Path, settings: EvalSettings | None = None, progress:
         notes.append("no embedder (--embedder none): CLAP score, genre/mood KL, FD and embedding KL left out")
     else:
         try:
+            # deferred: only this path needs onnxruntime, tokenizers
             from mtm_daw.evaluation.embedders import load_embedder
 
             embedder = load_embedder(settings.embedder)
@@ -339,11 +343,13 @@ def run_eval(folder: str | Path, settings: EvalSettings | None = None, progress:
         raise MtmError("none of the requested engines can run here: " + "; ".join(notes))
     training = None
     if evalset.training_stats is not None:
+        # deferred: only this path needs onnxruntime, pedalboard, PyAV
         from mtm_daw.evaluation.notes import load_training_stats
 
         training = load_training_stats(evalset.training_stats)
     set_reference = None
     if evalset.reference is not None:
+        # deferred: only this path needs onnxruntime, pedalboard, PyAV
         from mtm_daw.engine.reference import load_reference
 
         set_reference = load_reference(evalset.reference, settings.strength if settings.strength is not None
@@ -369,8 +375,6 @@ def run_eval(folder: str | Path, settings: EvalSettings | None = None, progress:
             events = item.targets.get("visual_events")
             events_source = "known" if events else ""
             if item.kind == "video" and not events:
-                from mtm_daw.evaluation.rhythm import visual_events
-
                 events, events_source = visual_events(item.source, cancel=cancel), "measured"
             items.append({"id": item.id, "kind": item.kind, "description": description.to_dict(),
                           "bridge": bridge_check(description, item.targets), "visual_events": events or None,

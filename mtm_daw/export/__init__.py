@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from mtm_daw import __version__
+from mtm_daw import __version__, provenance
 from mtm_daw.cue import Cue
 from mtm_daw.errors import MtmError
 from mtm_daw.export.files import FileSet, prepare_output_folder
@@ -34,8 +34,6 @@ def sidecar(cue: Cue, name: str | None = None) -> dict:
     """Everything needed to know (and later redo, `mtm reproduce`) how the cue was made: its recipe,
     the models with version and checksum, the SoundFont, the references with their source and licence,
     and the software it ran on."""
-    from mtm_daw import provenance
-
     parameters = {key: value for key, value in cue.parameters.items() if key != "recipe"}
     recipe = cue.parameters.get("recipe")
     document = {
@@ -100,11 +98,13 @@ def export_cue(cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool 
     midi = score_to_midi(cue.score, title=prefix, loop=(0.0, score.length_beats) if cue.loop_bars else None)
     files.add(f"{prefix}.mid", lambda path: midi.save(str(path)))
     if picture is not None:
+        # deferred: only this path needs SciPy, soxr, pyloudnorm
         from mtm_daw.export.mux import mux_soundtrack, muxed_suffix
 
         files.add(f"{prefix}_scored{muxed_suffix(picture)}",
                   lambda path: mux_soundtrack(picture, cue.mix, cue.sample_rate, path, mix_original_db))
     if dawproject:
+        # deferred: dawproject imports this package (a circle at module level)
         from mtm_daw.export.dawproject import write_dawproject
 
         files.add(f"{prefix}.dawproject", lambda path: write_dawproject(path, cue, prefix, tags))

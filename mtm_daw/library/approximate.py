@@ -95,6 +95,7 @@ class ApproximateIndex:
         whose genre follows their cluster, with queries from other genres: a genre keeping 23 % found
         recall@10 1.0 (probing as unfiltered: 0.98-0.995, some queries 0); one keeping 10 % found 0.994
         with 3 of 520 queries under 0.5 (uncapped 1/sqrt: 0.995, the same 3)."""
+        # deferred: only this path needs faiss
         import faiss
 
         selector = bitmap = None

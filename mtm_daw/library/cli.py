@@ -1,4 +1,6 @@
-"""`mtm library add | ls | search | rm | stats | verify | edit | reembed`: the reference library from the command line."""
+"""`mtm library add | ls | search | rm | stats | verify | edit | reembed`: the reference library from the command line.
+
+Each subcommand imports what it needs when it runs (`ls` loads no models)."""
 from __future__ import annotations
 
 import argparse

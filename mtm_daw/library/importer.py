@@ -45,6 +45,7 @@ class ImportReport:
 def collect_files(paths: list[str | os.PathLike]) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
     """(file, kind) for every audio or MIDI file under `paths` (folders recursively, hidden files
     skipped), and (path, message) for named paths that are missing or are not audio or MIDI."""
+    # deferred: only this path needs pedalboard, PyAV, Pillow
     from mtm_daw.media.probe import detect_kind
 
     found, problems, seen = [], [], set()
@@ -93,12 +94,14 @@ def _worker_init(notes_dir: str | None, one_thread: bool = True) -> None:
 
 def _tag_one(job: tuple[str, str, str, str]) -> tuple[str, object, str | None]:
     """(path, TaggedFile | None, error message | None); never raises, so one bad file cannot stop the pool."""
+    # deferred: only this path needs onnxruntime, pedalboard, PyAV
     from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder
     from mtm_daw.library.tagging import tag_file
 
     path, kind, file_hash, partition = job
     try:
         if kind == "midi" and "renderer" not in _worker_state:
+            # deferred: only this path needs pedalboard, PyAV, Pillow
             from mtm_daw.render import listening_renderer
 
             _worker_state["renderer"] = listening_renderer(SAMPLE_RATE)
@@ -119,6 +122,7 @@ def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], 
                  workers: int | None = None, transcribe: bool = True, notes_dir: str | os.PathLike | None = None,
                  progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> ImportReport:
     """Import audio and MIDI files into the library at store_path (created if missing)."""
+    # deferred: only this path needs onnxruntime, tokenizers
     from mtm_daw.library.starter import open_library
     from mtm_daw.engine.sessions import sha256_file
 

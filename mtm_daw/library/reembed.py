@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from mtm_daw.errors import Cancelled, MtmError
+from mtm_daw.library.store import LibraryStore
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
 PAGE = 1000
@@ -41,9 +42,9 @@ def reembed_library(path: str | os.PathLike, drop_missing: bool = False, progres
     Raises MtmError listing the items that could not be embedded when `drop_missing` is off (the
     library is left as it was), and Cancelled (also with nothing changed) when `cancel` is set.
     """
+    # deferred: only this path needs onnxruntime, pedalboard, PyAV
     from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder, pooled
     from mtm_daw.library.starter import STARTER_DIR, STARTER_PARTITION, embedding_model_name
-    from mtm_daw.library.store import LibraryStore
     from mtm_daw.library.tagging import embed_file
     from mtm_daw.render import listening_renderer
 

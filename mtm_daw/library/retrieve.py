@@ -11,10 +11,13 @@ import os
 from pathlib import Path
 
 from mtm_daw.engine.control import ControlSignal
+from mtm_daw.engine.joint_embedding import JointEmbedder
 from mtm_daw.engine.reference import load_reference
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.library.item import Reference, SearchFilters
+from mtm_daw.library.search import search
+from mtm_daw.library.starter import open_library
 
 TEMPO_WINDOW = 0.15
 
@@ -26,9 +29,6 @@ def description_filters(description: MusicDescription) -> SearchFilters:
 
 def references_for(description: MusicDescription, store, k: int = 5, embedder=None) -> list[Reference]:
     """Targeted matches first, then broad ones not already listed (at most k of each)."""
-    from mtm_daw.engine.joint_embedding import JointEmbedder
-    from mtm_daw.library.search import search
-
     embedder = embedder or JointEmbedder.default()
     query = embedder.embed_text([description.sentence or description.to_sentence()])[0]
     targeted = search(store, query, description_filters(description), k=k)
@@ -53,8 +53,6 @@ def reference_control(reference: Reference, strength: float) -> ControlSignal:
 def retrieve_control(description: MusicDescription, library_path: str | os.PathLike, strength: float,
                      embedder=None) -> tuple[ControlSignal, Reference]:
     """The best reference for a description and its control signal; MtmError when the library is empty."""
-    from mtm_daw.library.starter import open_library
-
     store = open_library(library_path)
     try:
         references = references_for(description, store, k=5, embedder=embedder)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from mtm_daw.engine.sessions import model_entry, sha256_file
 from mtm_daw.errors import MtmError
 from mtm_daw.jsonfile import read_json_file
 from mtm_daw.library.item import LibraryItem
+from mtm_daw.library.store import LibraryStore, SCHEMA_VERSION, default_library_path
 from mtm_daw.score.grid import TempoGrid
 
 STARTER_DIR = Path(__file__).resolve().parent.parent / "data" / "starter"
@@ -49,6 +51,7 @@ def seed_starter(store, folder: Path = STARTER_DIR, embedder=None) -> int:
         if not path.is_file() or sha256_file(path) != entry["sha256"]:
             continue
         if reembed:
+            # deferred: only this path needs pedalboard, PyAV, Pillow
             from mtm_daw.engine.joint_embedding import JointEmbedder, pooled
             from mtm_daw.library.tagging import embed_file
 
@@ -76,8 +79,6 @@ def seed_starter(store, folder: Path = STARTER_DIR, embedder=None) -> int:
 def _load_windows(path: Path) -> dict[str, np.ndarray]:
     """{file stem: (windows, dim) float32} from the shipped windows file; empty when it is missing or
     unreadable (the starter pieces then lack re-ranking by windows, nothing else)."""
-    import zipfile
-
     try:
         with np.load(path, allow_pickle=False) as data:
             found = {name: data[name].astype(np.float32) for name in data.files}
@@ -93,8 +94,6 @@ def open_library(path: str | os.PathLike | None = None, create: bool = True, rea
     read_only (for search, ls, stats): an existing library of the current schema is opened for reading
     only (so read-only media work); a missing one is still created. A creation that fails (a full disk,
     Ctrl-C) removes every file it made."""
-    from mtm_daw.library.store import SCHEMA_VERSION, LibraryStore, default_library_path
-
     path = Path(default_library_path() if path is None else path).expanduser()
     new = not (path.is_file() and path.stat().st_size > 0)
     if read_only and not new:

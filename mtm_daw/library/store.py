@@ -39,7 +39,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
+import platformdirs
 
+from mtm_daw import __version__
 from mtm_daw.errors import MtmError
 from mtm_daw.library.item import LibraryItem, SearchFilters, canonical_key, canonical_tag, key_mode
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
@@ -74,8 +76,6 @@ def default_library_path() -> Path:
     override = os.environ.get(ENV_VAR, "").strip()
     if override:
         return Path(override).expanduser()
-    import platformdirs
-
     return Path(platformdirs.user_data_dir("mtm_daw", appauthor=False)) / "library.sqlite"
 
 
@@ -118,8 +118,6 @@ def _create_v1(connection: "apsw.Connection", dim: int) -> None:
             genre TEXT, mood TEXT, key TEXT, mode TEXT, bpm FLOAT, duration FLOAT
         )
     """)
-    from mtm_daw import __version__
-
     vec_version = connection.execute("SELECT vec_version()").fetchall()[0][0]
     connection.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
         ("embedding_dim", str(int(dim))), ("embedding_model", ""), ("changes", "0"), ("rewrites", "0"),
@@ -197,10 +195,12 @@ class VectorRows:
 def _sqlite_modules():
     """apsw and the path of the sqlite-vec extension, or an MtmError saying how to install them."""
     try:
+        # deferred: only this path needs apsw
         import apsw
     except ImportError as exc:
         raise MtmError(f"the music library needs the apsw package (SQLite with extensions) — {SETUP_HINT}") from exc
     try:
+        # deferred: only this path needs sqlite-vec
         import sqlite_vec
     except ImportError as exc:
         raise MtmError(f"the music library needs the sqlite-vec package — {SETUP_HINT}") from exc

@@ -11,21 +11,29 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from mtm_daw.analysis.audio import analyze_audio, listen_to_file
+from mtm_daw.analysis.loudness import integrated_loudness
+from mtm_daw.describe.listening import hear
 from mtm_daw.describe.midi_style import midi_styles
 from mtm_daw.description import MOOD_ADJECTIVE
 from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder, pooled
 from mtm_daw.engine.sessions import sha256_file
+from mtm_daw.engine.transcriber import Transcriber
 from mtm_daw.errors import MtmError
 from mtm_daw.library.item import LibraryItem
+from mtm_daw.media import detect_kind
 from mtm_daw.progress import CancelToken
+from mtm_daw.render import listening_renderer, render_mono
 from mtm_daw.score.gm import instrument_tag
 from mtm_daw.score.score import Score
+from mtm_daw.score.transcription import notes_to_score
 
 MAX_IMPORT_SECONDS = 600.0  # longer files are tagged from their first ten minutes
 
@@ -58,8 +66,6 @@ def heard_tags(mono: np.ndarray, sample_rate: int, embedder: JointEmbedder, embe
     """Style, mood and instrument tags with confidences, as `mtm describe` hears the same sound
     (describe.listening: musicnn's taggers and the joint space); for a MIDI file (`score`), the style
     read from its notes votes too, as in describe_midi."""
-    from mtm_daw.describe.listening import hear
-
     heard = hear(mono, sample_rate, key, bpm, embedding=embedding, embedder=embedder)
     style = heard.style
     if score is not None and score.note_count():
@@ -108,8 +114,6 @@ def embed_file(path: str | os.PathLike, kind: str, embedder: JointEmbedder, rend
 def query_embedding(query: str, embedder: JointEmbedder) -> tuple[np.ndarray, np.ndarray | None]:
     """(vector, window vectors or None) for a library search: the sound of an existing file (audio or
     MIDI; its windows re-rank the nearest items, see library.search), else the words."""
-    from mtm_daw.media import detect_kind
-
     path = Path(query.strip()).expanduser()
     if query.strip() and path.is_file():
         windows = embed_file(path, detect_kind(path), embedder)
@@ -119,8 +123,6 @@ def query_embedding(query: str, embedder: JointEmbedder) -> tuple[np.ndarray, np
 
 def _listen(path: Path):
     """The file read once (analysis.audio.listen_to_file); MtmError for digital silence."""
-    from mtm_daw.analysis.audio import listen_to_file
-
     listening = listen_to_file(path, max_seconds=MAX_IMPORT_SECONDS)
     if not np.isfinite(listening.peak_dbfs):
         raise MtmError(f"{path}: the audio is silent, nothing to tag")
@@ -129,7 +131,7 @@ def _listen(path: Path):
 
 def _render_midi(path: Path, renderer) -> tuple:
     """(score, dry mono render, its sample rate) of a MIDI file, at most MAX_IMPORT_SECONDS long."""
-    from mtm_daw.render import listening_renderer, render_mono
+    # deferred: only this path needs mido
     from mtm_daw.score.midi import load_midi_score
 
     score = load_midi_score(path)
@@ -144,8 +146,6 @@ def _render_midi(path: Path, renderer) -> tuple:
 
 def _tag_audio(path: Path, embedder: JointEmbedder, file_hash: str, notes_dir, cancel) -> tuple[dict, np.ndarray]:
     """(item fields, window embeddings) of an audio file."""
-    from mtm_daw.analysis.audio import analyze_audio
-
     listening = _listen(path)
     analysis = analyze_audio(listening)
     if cancel is not None:
@@ -168,10 +168,7 @@ def _tag_audio(path: Path, embedder: JointEmbedder, file_hash: str, notes_dir, c
 
 def _transcribe_to_midi(mono: np.ndarray, sample_rate: int, bpm: float, notes_dir: Path, file_hash: str) -> Path:
     """Notes of the audio as a MIDI file named by the content hash (re-used when it already exists)."""
-    import tempfile
-
-    from mtm_daw.engine.transcriber import Transcriber
-    from mtm_daw.score.transcription import notes_to_score
+    # deferred: only this path needs mido
     from mtm_daw.score.midi import score_to_midi
 
     target = notes_dir / f"{file_hash[:32]}.mid"
@@ -192,8 +189,6 @@ def _transcribe_to_midi(mono: np.ndarray, sample_rate: int, bpm: float, notes_di
 
 
 def _tag_midi(path: Path, embedder: JointEmbedder, renderer, cancel) -> tuple[dict, np.ndarray]:
-    from mtm_daw.analysis.loudness import integrated_loudness
-
     score, mono, sample_rate = _render_midi(path, renderer)
     if cancel is not None:
         cancel.check()

@@ -21,12 +21,17 @@ from typing import Callable
 
 from mtm_daw.compose.baseline import compose
 from mtm_daw.compose.planner import make_plan
+from mtm_daw.describe import describe, describe_midi
 from mtm_daw.engine.control import ControlSignal
 from mtm_daw.cue import Cue, Stem
 from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
 from mtm_daw.compose.edit import bar_span, extended, with_region
-from mtm_daw.engine.generator import GenerationSettings
+from mtm_daw.engine.generator import GenerationSettings, Generator, default_plan, generate_score
+from mtm_daw.engine.sessions import model_entry
+from mtm_daw.engine.text_encoder import TextEncoder
 from mtm_daw.errors import MtmError
+from mtm_daw.export import export_cue
+from mtm_daw.media.paths import check_input_file
 from mtm_daw.pipeline.loop import (LOOP_TAIL_SECONDS, check_loop_bars, cut_to_bars, loop_description, loop_samples, looped_description,
                           settle_and_mix, wrap_tail)
 from mtm_daw.mix import MixGains, fit_to_length, load_vst3, mix_stems_with_gains, remaster, stem_chain
@@ -52,14 +57,10 @@ class Components:
     def encoder(self):
         if self.text_encoder is not None:
             return self.text_encoder
-        from mtm_daw.engine.text_encoder import TextEncoder
-
         return TextEncoder.default()
 
     def shipped_precision(self) -> str | None:
         """Which shipped model the pipeline's generator is ("fp32", "int8"), by checksum; None for another."""
-        from mtm_daw.engine.sessions import model_entry
-
         entry = model_entry("ecmg")
         shipped = {entry["sha256"]: "fp32", entry.get("int8", {}).get("sha256"): "int8"}
         return shipped.get(getattr(self.generator, "sha256", None))
@@ -68,8 +69,6 @@ class Components:
         """The pipeline's generator, or the shipped one of that precision."""
         if self.generator is not None:
             return self.generator
-        from mtm_daw.engine.generator import Generator
-
         return Generator.default(precision)
 
 
@@ -195,15 +194,11 @@ class CuePipeline:
     def describe(self, source: str | Path, **options) -> MusicDescription:
         """A text idea or a file (video, image, audio, MIDI, text, description JSON) as a description;
         options as mtm_daw.describe.describe takes them. Words are matched with this pipeline's encoder."""
-        from mtm_daw.describe import describe
-
         encoder = self.components.text_encoder
         return describe(source, text_encoder="default" if encoder is None else encoder, **options)
 
     def plan(self, description: MusicDescription, seed: int = 0, reference: ControlSignal | None = None) -> Plan:
         """The form, phrases, chords and dynamics the cue is written to."""
-        from mtm_daw.engine.generator import default_plan
-
         return default_plan(description.validate().from_first_beat(), seed, reference)
 
     def compose(self, description: MusicDescription, seed: int = 0, engine: str = "dit",
@@ -234,8 +229,6 @@ class CuePipeline:
 
     def export(self, cue: Cue, folder: str | Path, name: str = "cue", overwrite: bool = False, **options) -> list[Path]:
         """Every file of the cue or none (stems, mix, MIDI, sidecar; options as export_cue takes them)."""
-        from mtm_daw.export import export_cue
-
         return export_cue(cue, folder, name, overwrite, **options)
 
 
@@ -379,8 +372,6 @@ def _generate(description: MusicDescription, seed: int, reference: ControlSignal
               **inpainting) -> tuple[Score, dict]:
     """The DiT + ControlFormer path: sentence embedding, then the ONNX generator (`generation` checked
     here, with the run's seed)."""
-    from mtm_daw.engine.generator import default_plan, generate_score
-
     generation = replace(generation or GenerationSettings(), seed=seed).validate()
     plan = default_plan(description, seed, reference)
     generator = components.generator_for(generation.precision)
@@ -396,8 +387,6 @@ def _generate(description: MusicDescription, seed: int, reference: ControlSignal
 
 
 def _midi_score(recipe: Recipe, warn: Callable[[str], None]) -> Built:
-    from mtm_daw.describe import describe_midi
-
     path = Path(recipe.midi["path"])
     if recipe.midi.get("sha256") and path.is_file() and file_sha256(path) != recipe.midi["sha256"]:
         warn(f"note: {path} has changed since the cue was rendered from it")
@@ -415,8 +404,6 @@ def render_midi_cue(path: str | Path, genre: str = "pop", settings: RenderSettin
                     progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
                     warn: Callable[[str], None] = print) -> Cue:
     """A MIDI file -> stems and mix; `genre` picks the mix presets."""
-    from mtm_daw.media.paths import check_input_file
-
     path = check_input_file(path, "MIDI file").resolve()
     recipe = Recipe("render_midi", "midi", 0, render=copy.deepcopy(settings or RenderSettings()),
                     midi={"path": str(path), "sha256": file_sha256(path), "genre": genre})

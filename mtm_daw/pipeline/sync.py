@@ -25,9 +25,14 @@ from xml.etree import ElementTree
 
 import mido
 
+from mtm_daw.analysis import analyze_audio
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
+from mtm_daw.media import detect_kind
 from mtm_daw.media.paths import check_input_file
+from mtm_daw.plan.plan import plan_from_score
+from mtm_daw.provenance import file_sha256
+from mtm_daw.score.midi import midi_to_score, read_midi
 from mtm_daw.score.score import validate_tempo, validate_time_signature
 from mtm_daw.score.theory import parse_key
 
@@ -61,9 +66,6 @@ class SyncInfo:
 
 def read_sync(path: str | os.PathLike) -> SyncInfo:
     """Tempo, meter and key of a MIDI file, an audio clip or a .dawproject; MtmError naming the file."""
-    from mtm_daw.media import detect_kind
-    from mtm_daw.provenance import file_sha256
-
     path = check_input_file(path, "file to sync to")
     if path.suffix.lower() == ".dawproject":
         info = _from_dawproject(path)
@@ -97,8 +99,6 @@ def lock_description(description: MusicDescription, sync: SyncInfo, explicit: tu
 # --- MIDI -----------------------------------------------------------------------------------------
 
 def _from_midi(path: Path) -> SyncInfo:
-    from mtm_daw.score.midi import read_midi
-
     midi = read_midi(path)
     if midi.type == 2:
         raise MtmError(f"{path.name}: type-2 MIDI files (independent sequences) have no single session tempo")
@@ -177,8 +177,6 @@ def _key_name(mido_key: str) -> str:
 
 
 def _key_of_notes(midi: mido.MidiFile, path: Path) -> str | None:
-    from mtm_daw.score.midi import midi_to_score
-
     try:
         return midi_to_score(midi, source=path.name).key
     except MtmError:  # no notes (a tempo map) or nothing readable as notes
@@ -188,9 +186,6 @@ def _key_of_notes(midi: mido.MidiFile, path: Path) -> str | None:
 def _chords_of_notes(midi: mido.MidiFile, path: Path, key: str | None) -> str | None:
     """One chord a bar heard in the file's pitched notes (a silent bar keeps the chord before it); None
     without pitched notes or a key to spell them in."""
-    from mtm_daw.plan.plan import plan_from_score
-    from mtm_daw.score.midi import midi_to_score
-
     if key is None:
         return None
     try:
@@ -210,8 +205,6 @@ def _chords_of_notes(midi: mido.MidiFile, path: Path, key: str | None) -> str | 
 # --- audio ----------------------------------------------------------------------------------------
 
 def _from_audio(path: Path) -> SyncInfo:
-    from mtm_daw.analysis import analyze_audio
-
     analysis = analyze_audio(path)
     if analysis.bpm <= 0:
         raise MtmError(f"{path.name}: no steady beat found, so there is no tempo to sync to; give --tempo instead")

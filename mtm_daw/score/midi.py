@@ -207,6 +207,7 @@ def _assign_roles(parts: list[dict]) -> dict[str, Track]:
 
 def estimate_key_from_notes(tracks) -> Key:
     """Key from a duration-weighted pitch-class histogram of the pitched tracks."""
+    # deferred: only this path needs SciPy, soxr, pyloudnorm
     from mtm_daw.analysis.key import key_from_pitch_class_histogram
 
     histogram = [0.0] * 12

@@ -132,6 +132,7 @@ def _tidy(notes: list[Note]) -> list[Note]:
 def _key_of(notes: Sequence) -> str:
     if not notes:
         return Key(0, "major").name
+    # deferred: only this path needs pedalboard, PyAV, Pillow
     from mtm_daw.analysis.key import key_from_pitch_class_histogram
 
     histogram = np.zeros(12)

@@ -4,7 +4,7 @@ It listens on a Unix domain socket (mtm_daw.serve.protocol), makes cues one at a
 thread with the same pipeline as the CLI (compose -> render -> mix -> export), and keeps them in the
 user's data folder, one folder per request, so asking twice for the same cue costs nothing.
 A lock file makes a second engine that races to start give way; a socket left by a dead engine is
-replaced.
+replaced. Each kind of request imports its stage when it first comes, so the engine starts at once.
 """
 from __future__ import annotations
 
