@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/quality_generator.py [--count 24] [--steps 20] [--model FILE] [--out results.md]
 
 Needs the training corpus cache (`python -m training.corpus`, about 4 minutes); only its held-out
-pieces (models.corpus.is_held_out: 10 % of every source, never trained or tuned on) are read. For each
+pieces (training.corpus.is_held_out: 10 % of every source, never trained or tuned on) are read. For each
 held-out piece with at least two roles and 16 bars, its first 16 bars are the human-written column;
 both engines write a 16-bar cue for a description made from the piece's labels (genre, mood, tempo,
 key, meter, roles, instruments). Pieces are taken in turn from each source (Bach chorales, groove

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from mtm_daw.mix import MixGains
     from mtm_daw.render.settings import RenderSettings
 
-SIDECAR_VERSION = 2
+SIDECAR_VERSION = 3  # 3: the recipe's generation settings no longer repeat its seed
 OPERATIONS = ("compose", "render_midi", "extend", "regenerate")
 PACKAGES = ("numpy", "onnxruntime", "pedalboard", "mido", "pyfluidsynth", "scipy")
 
@@ -396,6 +396,10 @@ def load_sidecar(path: str | os.PathLike) -> dict:
     data = read_json_file(path, "not a readable sidecar", max_bytes=MAX_JSON_BYTES)
     if not isinstance(data, dict) or "description" not in data:
         raise MtmError(f"{path}: not an mtm_daw sidecar (no description in it)")
+    version = data.get("sidecar_version", 1)
+    if not isinstance(version, int) or version > SIDECAR_VERSION:
+        raise MtmError(f"{path}: sidecar version {version!r} was written by a newer mtm_daw (this one reads up to "
+                       f"{SIDECAR_VERSION}); update mtm_daw to make this cue again")
     if not isinstance(data.get("recipe"), dict):
         raise MtmError(f"{path}: this sidecar has no recipe (written before renders recorded one, or by hand), "
                        "so the cue cannot be made again")

@@ -9,7 +9,7 @@ every parameter holds distinct random numbers, with the same exporter gives the 
 its initializers is found again as one parameter (or its transpose), which names the shipped file's
 initializer of the same name. The result is checked against the shipped ONNX on inputs the export never
 saw; a max difference above 1e-3 writes nothing. Writes config.json + model.safetensors in the layout
-onnx_export.ecmg and models.train_ecmg read.
+onnx_export.ecmg and training.train_ecmg read.
 """
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,29 @@ def test_a_full_disk_is_one_clear_error(monkeypatch):
     monkeypatch.setattr(os, "posix_fallocate", no_room)
     with pytest.raises(MtmError, match=r"no room for .* GB of audio while rendering \(No space left on device\)"):
         spool.audio_buffer((2, 48000 * 600))
+
+
+def test_a_file_system_that_cannot_reserve_space_still_spools(monkeypatch):
+    def unsupported(descriptor, offset, length):
+        raise OSError(errno.EOPNOTSUPP, os.strerror(errno.EOPNOTSUPP))
+
+    monkeypatch.setattr(spool, "SPOOL_ABOVE_BYTES", 0)
+    monkeypatch.setattr(os, "posix_fallocate", unsupported)
+    buffer = spool.audio_buffer((2, 48000))
+    buffer[1, -1] = 0.5
+    spool.let_go(buffer)
+    assert spool.is_spooled(buffer) and buffer[1, -1] == 0.5 and not buffer[0].any()
+
+
+def test_long_audio_waits_on_disk_not_in_a_ram_folder(monkeypatch):
+    monkeypatch.delenv("TMPDIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    on_disk = Path("/var/tmp").is_dir() and os.access("/var/tmp", os.W_OK)
+    # /tmp is often tmpfs, which would hold the audio in memory
+    assert spool.spool_folder() == ("/var/tmp" if on_disk else tempfile.gettempdir())
+    monkeypatch.setenv("TMPDIR", "/tmp")
+    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
+    assert spool.spool_folder() == "/tmp"
 
 
 PEAK_CHILD = """

@@ -91,7 +91,7 @@ def build(out: Path, corpus_path: Path, seed: int = 11) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "data" / "starter")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "mtm_daw" / "data" / "starter")
     parser.add_argument("--corpus", type=Path, default=Path("build/corpus.jsonl"))
     args = parser.parse_args()
     print(f"{build(args.out, args.corpus)} starter items -> {args.out}")

@@ -32,6 +32,7 @@ from mtm_daw.score.grid import TempoGrid
 MIN_VIDEO_SECONDS = 1.0  # shorter clips (a single frame) are refused: a still is scored as an image
 MIN_SECTION_SECONDS = 4.0  # shots shorter than this join a neighbour (less for short videos, see below)
 SHORTEST_SECTION_SECONDS = 2.0  # ... but never below this, even for very short videos
+MAX_PICTURE_SECONDS = 600.0  # the scored copy mixes the cue with the clip's own sound in memory (export.mux)
 MAX_SECTION_SECONDS = 32.0  # longer shots are split into equal sections
 ENERGY_STEP = 0.2  # a shot whose mean energy steps by this much (over MIN_SECTION_SECONDS a side) is split there
 SAME_LOOK = 0.15  # feature distance under which two sections share a letter (A ... A)
@@ -242,9 +243,9 @@ def real_motion_onsets(analysis: VideoAnalysis) -> list[tuple[float, float]]:
 
 
 def _check_length(name: str, seconds: float) -> None:
-    if seconds > MAX_DURATION_SECONDS:
-        raise MtmError(f"{name}: the video is {_clock(seconds)} long; cues are at most "
-                       f"{_clock(MAX_DURATION_SECONDS)} (trim the video first)")
+    if seconds > MAX_PICTURE_SECONDS:
+        raise MtmError(f"{name}: the video is {_clock(seconds)} long; cues to picture are at most "
+                       f"{_clock(MAX_PICTURE_SECONDS)} (trim the video first)")
 
 
 def _clock(seconds: float) -> str:

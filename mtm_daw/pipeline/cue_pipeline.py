@@ -32,7 +32,7 @@ from mtm_daw.engine.text_encoder import TextEncoder
 from mtm_daw.errors import MtmError
 from mtm_daw.export import export_cue
 from mtm_daw.media.paths import check_input_file
-from mtm_daw.pipeline.loop import (LOOP_TAIL_SECONDS, check_loop_bars, cut_to_bars, loop_description, loop_samples, looped_description,
+from mtm_daw.pipeline.loop import (LOOP_TAIL_SECONDS, MAX_LOOP_SECONDS, check_loop_bars, cut_to_bars, loop_description, loop_samples, looped_description,
                           settle_and_mix, wrap_tail)
 from mtm_daw.mix import MixGains, fit_to_length, load_vst3, mix_stems_with_gains, remaster, stem_chain
 from mtm_daw.plan.plan import Plan
@@ -306,9 +306,10 @@ def _extend(parent: Built, recipe: Recipe, reference: ControlSignal | None, step
     composed_bars = bars + (1 if recipe.loop_bars else 0)  # a loop is composed a bar longer, then cut
     grid = parent.score.grid
     seconds = grid.seconds(grid.bar_beats(composed_bars))
-    if seconds > MAX_DURATION_SECONDS:
+    limit = MAX_LOOP_SECONDS if recipe.loop_bars else MAX_DURATION_SECONDS
+    if seconds > limit:
         raise MtmError(f"{bars} bars at {parent.score.tempo:g} BPM would be {seconds:.0f} s, above the "
-                       f"{MAX_DURATION_SECONDS:g} s maximum")
+                       f"{limit:g} s maximum{' for a loop' if recipe.loop_bars else ''}")
     description = replace(parent.layouts[-1].description, duration=seconds)
     inpainting = {"keep": parent.score} if recipe.engine == "dit" else {}
     continuation, parameters = compose_score(description, recipe.engine, recipe.seed, recipe.generation, reference,

@@ -15,7 +15,7 @@ from mtm_daw.errors import MtmError
 from mtm_daw.score.gm import DRUM_CHANNEL
 from mtm_daw.score.grid import TempoGrid
 from mtm_daw.score.score import Track, without_overlaps
-from mtm_daw.spool import audio_buffer, let_go
+from mtm_daw.spool import audio_buffer, blocks, let_go
 
 BLOCK = 4096
 FLUID_BLOCK = 64  # FluidSynth renders in blocks of this many samples and starts a note at the next block
@@ -158,9 +158,17 @@ class FluidSynthRenderer:
         if self._synth_rate != self.sample_rate:
             synth_samples = int(np.ceil(n_samples * self._synth_rate / self.sample_rate))
             audio = self._render_at_synth_rate(track, tempo, synth_samples, mono)
-            resampled = soxr.resample(audio.T, self._synth_rate, self.sample_rate, quality="HQ").T
             out = audio_buffer(n_samples if mono else (2, n_samples))
-            out[..., :min(n_samples, resampled.shape[-1])] = resampled[..., :n_samples]
+            # resampled a block at a time (the same samples as soxr.resample over the whole render)
+            stream = soxr.ResampleStream(self._synth_rate, self.sample_rate, 1 if mono else 2, dtype="float32",
+                                         quality="HQ")
+            written = 0
+            for start, stop in blocks(synth_samples, audio):
+                chunk = stream.resample_chunk(np.ascontiguousarray(audio[..., start:stop].T), last=stop == synth_samples).T
+                count = min(chunk.shape[-1], n_samples - written)
+                out[..., written:written + count] = chunk[..., :count]
+                let_go(out, written, written + count)
+                written += count
             return out
         return self._render_at_synth_rate(track, tempo, n_samples, mono)
 
