@@ -27,7 +27,7 @@ from mtm_daw.engine.joint_embedding import SAMPLE_RATE, log_mel, style_prompt
 from mtm_daw.render import render_mono
 from mtm_daw.compose.baseline import compose
 from mtm_daw.score.gm import instrument_tag
-from mtm_daw.score.score import ROLES, Score
+from mtm_daw.score.score import ROLES
 from mtm_daw.score.styles import CORE_GENRES, STYLE_NAMES, style_for
 from mtm_daw.score.theory import PITCH_CLASS_NAMES_SHARP
 
