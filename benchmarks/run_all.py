@@ -36,6 +36,8 @@ BENCHMARKS = {
     "video_analysis": (["bench_video_analysis.py"], ["bench_video_analysis.py"]),
     "panel_ui": (["bench_panel_ui.py"], ["bench_panel_ui.py", "--skip-in-process"]),
     "long_cue": (["bench_long_cue.py"], ["bench_long_cue.py", "--minutes", "2"]),
+    "cue_length": (["bench_cue_length.py", "--out", "{out}"],
+                   ["bench_cue_length.py", "--minutes", "0.5,2", "--out", "{out}"]),
     "plugin": (["bench_plugin.py"], ["bench_plugin.py", "--bars", "4", "--seconds", "20"]),
     "audio_describe": (["bench_audio_describe.py"], ["bench_audio_describe.py", "--minutes", "2"]),
 }
@@ -62,6 +64,9 @@ GOALS = [
      lambda f: min(c["recall_at_10_memory"] for c in _largest_retrieval(f)["cases"]), lambda v: v >= 0.98),
     ("retrieval", "index p50 / best numpy brute force, worst case at any size", "<= 1",
      lambda f: max(c["ratio_index_to_best_numpy_p50"] for r in f["results"] for c in r["cases"]), lambda v: v <= 1.0),
+    ("cue_length", "peak memory of the longest cue made or MIDI file rendered (MB)", "<= 1000 (60 min)",
+     lambda f: max(max(r["compose"]["peak_mb"], r["midi_render"]["peak_mb"]) for r in f["rows"]),
+     lambda v: v <= 1000),
     ("import", "seconds of music imported per second, with notes", ">= 30",
      lambda f: max(f["audio"]["one_worker_clips_per_s"], f["audio"]["two_workers_clips_per_s"]) * f["seconds_per_clip"],
      lambda v: v >= 30),
