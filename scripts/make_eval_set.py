@@ -31,7 +31,7 @@ from mtm_daw.score.midi import score_to_midi  # noqa: E402
 from mtm_daw.score.roll import quantize_score  # noqa: E402
 
 FOLDER = ROOT / "mtm_daw" / "data" / "eval"
-TRAINING_SEED = 1234  # models/train_ecmg.py's default --seed: these are the arrangements it trained on
+TRAINING_SEED = 1234  # training/train_ecmg.py's default --seed: these are the arrangements it trained on
 TRAINING_PIECES = 400
 
 DESCRIPTIONS = {
@@ -49,7 +49,7 @@ BURSTS = [1.5, 3.5, 5.5, 7.5]
 
 def training_stats() -> dict:
     """Per role: mean and spread of notes per bar, mean pitch and pitch range over the training arrangements
-    (the baseline half of the training data, rebuilt exactly as models/data.baseline_pieces makes it)."""
+    (the baseline half of the training data, rebuilt exactly as training/data.baseline_pieces makes it)."""
     from training.data import random_description
 
     rng = random.Random(TRAINING_SEED)
@@ -68,7 +68,7 @@ def training_stats() -> dict:
         roles[role] = {name: {"mean": round(float(np.mean(v)), 3), "std": round(float(np.std(v)), 3)}
                        for name, v in bucket.items() if v}
     return {"source": f"{TRAINING_PIECES} baseline arrangements of the generator's training data "
-                      f"(models/data.baseline_pieces, seed {TRAINING_SEED}); the music21 corpus share is not included",
+                      f"(training/data.baseline_pieces, seed {TRAINING_SEED}); the music21 corpus share is not included",
             "roles": roles}
 
 
