@@ -116,3 +116,24 @@ def test_spooling_keeps_a_long_cue_out_of_memory():
         assert line, child.stderr[-2000:]
         peaks[name], stem_mb = (float(v) for v in line.split()[1:])
     assert peaks["in memory"] - peaks["spooled"] > 3 * stem_mb, (peaks, stem_mb)
+
+
+def test_a_cue_whose_wav_files_would_pass_4_gb_is_refused_before_rendering():
+    from mtm_daw.render import render_score
+    from mtm_daw.render.builtin import BuiltinRenderer
+    from mtm_daw.score.score import Note, Score, Track
+
+    forty_minutes = Score(120, (4, 4), "C major", {"melody": Track("melody", 0, [Note(0.0, 1.0, 60, 90)])}, 4800.0)
+    with pytest.raises(MtmError, match="40 minutes at 384000 Hz would make WAV files over 4 GB"):
+        render_score(forty_minutes, BuiltinRenderer(384000))
+    assert render_score(forty_minutes.until(4.0), BuiltinRenderer(384000))["melody"].audio.shape[0] == 2
+
+
+def test_the_built_in_synth_releases_a_drone_after_30_seconds():
+    from mtm_daw.render.synth import render_track
+    from mtm_daw.score.score import Note, Track
+
+    drone = Track("harmony", 89, [Note(0.0, 240.0, 48, 100)])  # a pad held two minutes at 120 BPM
+    audio = render_track(drone, 120.0, 8000, 8000 * 125)
+    assert np.abs(audio[:, 8000 * 25:8000 * 29]).max() > 0.01  # held...
+    assert np.abs(audio[:, 8000 * 40:]).max() < 1e-4  # ...then released, not two minutes of one array

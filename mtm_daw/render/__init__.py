@@ -8,6 +8,7 @@ import numpy as np
 
 from mtm_daw.cue import Stem
 from mtm_daw.errors import MtmError
+from mtm_daw.export.wav import MAX_DATA_BYTES
 from mtm_daw.render.builtin import BuiltinRenderer
 from mtm_daw.render.fluid import FluidSynthRenderer, fluidsynth_available
 from mtm_daw.render.soundfont import find_soundfont
@@ -48,6 +49,9 @@ def render_score(score: Score, renderer, tail_seconds: float = TAIL_SECONDS,
     beats (so the file is a whole number of beats long, as the WAV's tempo tag says)."""
     tail_beats = math.ceil(score.grid.beats(tail_seconds))
     n_samples = score.grid.sample(score.length_beats + tail_beats, renderer.sample_rate)
+    if n_samples * 2 * 3 > MAX_DATA_BYTES:  # the stems are 24-bit stereo WAV files
+        raise MtmError(f"{n_samples / renderer.sample_rate / 60:.0f} minutes at {renderer.sample_rate} Hz would make "
+                       f"WAV files over 4 GB, the format's limit; choose a lower sample rate (192 kHz fits an hour)")
     stems = {}
     for index, (role, track) in enumerate(score.tracks.items()):
         audio = renderer.render_track(track, score.tempo, n_samples)

@@ -57,6 +57,7 @@ FAMILY_PATCHES = (  # indexed by program // 8
 ROLE_PAN = {"harmony": -0.2, "melody": 0.2}  # -1 left .. 1 right; other roles centre
 
 
+MAX_HELD_SECONDS = 30.0  # a longer note (a drone) is held this long, then released: each note is one array
 NOTE_CACHE_BYTES = 32 << 20  # rendered notes kept for reuse; an hour of varied notes would otherwise hold gigabytes
 
 
@@ -78,7 +79,8 @@ def render_track(track: Track, tempo: float, sample_rate: int, n_samples: int) -
         if start >= n_samples:
             continue
         velocity = min(max(int(note.velocity), 1), 127)
-        hold = 0 if track.is_drum else max(1, int(round(note.duration * samples_per_beat)))
+        hold = 0 if track.is_drum else min(max(1, int(round(note.duration * samples_per_beat))),
+                                           int(MAX_HELD_SECONDS * sample_rate))
         key = (int(note.pitch), hold, velocity)
         wave = cache.get(key)
         if wave is None:
