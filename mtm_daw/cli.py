@@ -279,8 +279,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from mtm_daw.provenance import load_sidecar
     from mtm_daw.pipeline.remake import reproduce_cue, sidecar_name
+    from mtm_daw.provenance import load_sidecar
 
     printer = ProgressPrinter(args.quiet)
     cue = reproduce_cue(args.sidecar, progress=printer, warn=lambda message: print(message, file=sys.stderr),
@@ -291,8 +291,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def cmd_extend(args: argparse.Namespace) -> int:
-    from mtm_daw.provenance import load_sidecar
     from mtm_daw.pipeline.remake import extend_cue, sidecar_name
+    from mtm_daw.provenance import load_sidecar
 
     printer = ProgressPrinter(args.quiet)
     cue = extend_cue(args.sidecar, args.bars, seed=args.seed, progress=printer,
@@ -304,8 +304,8 @@ def cmd_extend(args: argparse.Namespace) -> int:
 
 def cmd_regenerate(args: argparse.Namespace) -> int:
     from mtm_daw.compose.edit import parse_bars
-    from mtm_daw.provenance import load_sidecar
     from mtm_daw.pipeline.remake import regenerate_cue, sidecar_name
+    from mtm_daw.provenance import load_sidecar
 
     first, last = parse_bars(args.bars)
     printer = ProgressPrinter(args.quiet)
@@ -317,8 +317,8 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
 
 
 def cmd_remix(args: argparse.Namespace) -> int:
-    from mtm_daw.provenance import MixSpec, load_sidecar
     from mtm_daw.pipeline.remake import mix_with_changes, remix_cue, sidecar_name
+    from mtm_daw.provenance import MixSpec, load_sidecar
 
     def pairs(items: list[str], flag: str, value) -> dict:
         table = {}

@@ -6,12 +6,12 @@ import sys
 import numpy as np
 import pytest
 
-from mtm_daw.engine.control import ControlSignal, control_from_score
+from mtm_daw.compose.baseline import compose
 from mtm_daw.description import MusicDescription
+from mtm_daw.engine.control import ControlSignal, control_from_score
 from mtm_daw.engine.generator import GenerationSettings, Generator, generate_score
 from mtm_daw.errors import Cancelled, MtmError
 from mtm_daw.progress import CancelToken
-from mtm_daw.compose.baseline import compose
 from mtm_daw.score.roll import quantize_score
 from tests.robustness.corrupt import copy_with_middle_flipped
 

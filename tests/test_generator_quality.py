@@ -10,9 +10,9 @@ import sys
 import numpy as np
 import pytest
 
+from mtm_daw.description import MusicDescription
 from mtm_daw.engine.control import ControlSignal, control_from_score
 from mtm_daw.engine.generator import GenerationSettings, Generator, generate_score
-from mtm_daw.description import MusicDescription
 from mtm_daw.engine.text_encoder import TextEncoder
 from mtm_daw.evaluation import structure
 from mtm_daw.evaluation.metrics import key_matches, note_overlap, reference_similarity, role_stats

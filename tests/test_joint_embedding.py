@@ -10,11 +10,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from mtm_daw.compose.baseline import compose
 from mtm_daw.description import GENRES, MusicDescription
 from mtm_daw.engine.joint_embedding import (EMBEDDING_DIM, MAX_WINDOWS, SAMPLE_RATE, WINDOW_FRAMES, JointEmbedder,
                                             log_mel, mel_windows)
 from mtm_daw.errors import MtmError
-from mtm_daw.compose.baseline import compose
 from tests.conftest import requires_soundfont
 
 

@@ -24,8 +24,8 @@ pytestmark = requires_soundfont
 def _write_cue_audio(path: Path, genre: str, tempo: float, key: str, seed: int) -> None:
     from pedalboard.io import AudioFile
 
-    from mtm_daw.render import make_renderer, render_mono
     from mtm_daw.compose.baseline import compose
+    from mtm_daw.render import make_renderer, render_mono
 
     score = compose(MusicDescription(genre=genre, mood="calm", tempo=tempo, key=key, duration=12), seed=seed)
     mono = render_mono(score, make_renderer(sample_rate=44100, warn=lambda m: None), 12.0)

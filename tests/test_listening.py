@@ -1,11 +1,11 @@
 """Audio and MIDI heard as what they are: musicnn's taggers and the joint space vote on the style."""
 
+from mtm_daw.compose.baseline import compose
 from mtm_daw.describe import describe
 from mtm_daw.describe.listening import MSD_STYLES, hear, styles_from_tags
 from mtm_daw.description import MusicDescription
 from mtm_daw.export.wav import write_wav
 from mtm_daw.render import make_renderer, render_mono
-from mtm_daw.compose.baseline import compose
 from mtm_daw.score.midi import score_to_midi
 from mtm_daw.score.styles import STYLE_NAMES, style_for
 

@@ -10,10 +10,10 @@ from mtm_daw.description import MusicDescription
 from mtm_daw.engine.generator import GenerationSettings
 from mtm_daw.errors import MtmError
 from mtm_daw.export.wav import read_chunks, read_loop_points
-from mtm_daw.pipeline.loop import cut_to_bars, loop_samples, seam_discontinuity, wrap_tail
 from mtm_daw.pipeline import RenderSettings, compose_cue, cue_from_score
-from mtm_daw.progress import Steps
+from mtm_daw.pipeline.loop import cut_to_bars, loop_samples, seam_discontinuity, wrap_tail
 from mtm_daw.pipeline.remake import reproduce_cue
+from mtm_daw.progress import Steps
 from mtm_daw.score.score import Note, Score, Track
 
 SR = 48000

@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 
 from mtm_daw.cli import main
+from mtm_daw.compose.baseline import compose
+from mtm_daw.compose.planner import make_plan
 from mtm_daw.description import HitPoint, MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.evaluation import structure
 from mtm_daw.plan.chords import Chord, chords_from_score, diatonic_chord, parse_chord, parse_progression
 from mtm_daw.plan.form import form_ties
 from mtm_daw.plan.plan import Plan, plan_from_score
-from mtm_daw.compose.planner import make_plan
-from mtm_daw.compose.baseline import compose
 from mtm_daw.score.score import Note, Score, Track
 from mtm_daw.score.theory import parse_key
 

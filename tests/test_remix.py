@@ -8,8 +8,8 @@ import pytest
 from audio_files import read_audio
 from mtm_daw.cli import main
 from mtm_daw.errors import MtmError
-from mtm_daw.provenance import MixSpec, StemMix
 from mtm_daw.pipeline.remake import mix_with_changes
+from mtm_daw.provenance import MixSpec, StemMix
 
 SR = 48000
 

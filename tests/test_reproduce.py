@@ -12,8 +12,8 @@ from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.export import export_cue
 from mtm_daw.pipeline import RenderSettings, compose_cue
-from mtm_daw.provenance import Recipe, library_reference, load_sidecar
 from mtm_daw.pipeline.remake import reproduce_cue
+from mtm_daw.provenance import Recipe, library_reference, load_sidecar
 
 
 def reproduce_in_new_process(sidecar, folder):

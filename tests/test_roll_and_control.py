@@ -3,11 +3,11 @@ import copy
 import numpy as np
 import pytest
 
-from mtm_daw.engine.control import CONTROL_FEATURES, ControlSignal, control_from_score
+from mtm_daw.compose.baseline import compose
 from mtm_daw.description import GENRES, MusicDescription
+from mtm_daw.engine.control import CONTROL_FEATURES, ControlSignal, control_from_score
 from mtm_daw.errors import MtmError
 from mtm_daw.schedulers.ddim import DDIMScheduler
-from mtm_daw.compose.baseline import compose
 from mtm_daw.score.roll import (FEATURES, STEPS_PER_BEAT, key_shift, lock_to_scale, quantize_score, role_columns,
                                 roll_to_tracks, score_to_roll)
 from mtm_daw.score.score import ROLES, Note, Score, Track

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mtm_daw.compose.baseline import compose
+from mtm_daw.description import MOODS, HitPoint, MusicDescription, Section
 from mtm_daw.engine.conditioning import encode_conditions
 from mtm_daw.engine.control import CONTROL_FEATURES, control_from_score
-from mtm_daw.description import MOODS, HitPoint, MusicDescription, Section
 from mtm_daw.plan.plan import Plan, plan_from_score
-from mtm_daw.compose.baseline import compose
 from mtm_daw.score.roll import FEATURES, STEPS_PER_BEAT, VELOCITY_COLUMNS, quantize_score, score_to_roll
 from mtm_daw.score.score import ROLES, Score
 from mtm_daw.score.styles import CORE_GENRES, FEELS, style_for

@@ -16,13 +16,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mtm_daw.engine.conditioning import MAX_BEAT_IN_BAR, METERS, SENTENCE_DIM, TEMPO_EDGES
 from mtm_daw.description import MOODS
-from mtm_daw.score.styles import CORE_GENRES
+from mtm_daw.engine.conditioning import MAX_BEAT_IN_BAR, METERS, SENTENCE_DIM, TEMPO_EDGES
 from mtm_daw.plan.chords import CHORD_IDS
 from mtm_daw.plan.plan import PHRASE_IDS, SECTION_IDS
 from mtm_daw.score.roll import FEATURES, STEPS_PER_BEAT
 from mtm_daw.score.score import ROLES
+from mtm_daw.score.styles import CORE_GENRES
 
 
 @dataclass

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mtm_daw.compose.baseline import compose
 from mtm_daw.description import MOODS, MusicDescription
 from mtm_daw.engine.joint_embedding import SAMPLE_RATE, log_mel, style_prompt
 from mtm_daw.render import render_mono
-from mtm_daw.compose.baseline import compose
 from mtm_daw.score.gm import instrument_tag
 from mtm_daw.score.score import ROLES
 from mtm_daw.score.styles import CORE_GENRES, STYLE_NAMES, style_for

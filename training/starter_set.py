@@ -26,8 +26,8 @@ from mtm_daw.engine.sessions import model_entry, sha256_file
 from mtm_daw.library.starter import WINDOWS_FILE
 from mtm_daw.library.tagging import caption_for, score_instrument_tags
 from training.joint_data import instrument_tags_of, random_labelled_description
-from mtm_daw.render import make_renderer, render_mono
 from mtm_daw.compose.baseline import compose
+from mtm_daw.render import make_renderer, render_mono
 from mtm_daw.score.midi import score_to_midi
 from mtm_daw.score.styles import STYLE_NAMES
 

@@ -11,10 +11,10 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
-from mtm_daw.description import MAX_DURATION_SECONDS, MOODS, MusicDescription
 from mtm_daw.describe.vocabulary import (A_CAPPELLA_PROGRAMS, A_CAPPELLA_WORDS, DEFAULT_TEMPO_BY_MOOD,
                                          INSTRUMENT_WORDS, MINOR_MOODS, MOOD_TEMPO_PLACE, MOOD_WORDS, ROLE_WORDS,
                                          TEMPO_WORDS)
+from mtm_daw.description import MAX_DURATION_SECONDS, MOODS, MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.score.gm import instrument_tag
 from mtm_daw.score.score import ROLES, validate_time_signature

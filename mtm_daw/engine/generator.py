@@ -14,18 +14,18 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from mtm_daw.compose.dynamics import shape_dynamics
+from mtm_daw.compose.planner import make_plan
+from mtm_daw.description import MusicDescription
 from mtm_daw.engine.conditioning import Conditions, encode_conditions
 from mtm_daw.engine.control import CONTROL_FEATURES, ControlSignal
-from mtm_daw.description import MusicDescription
 from mtm_daw.engine.sessions import WEIGHTS_DIR, create_session, model_entry
 from mtm_daw.errors import MtmError
-from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
-from mtm_daw.schedulers.ddim import DDIMScheduler
 from mtm_daw.plan.form import form_ties
 from mtm_daw.plan.plan import Plan, with_reference_chords
-from mtm_daw.compose.planner import make_plan
+from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
+from mtm_daw.schedulers.ddim import DDIMScheduler
 from mtm_daw.score import gm
-from mtm_daw.compose.dynamics import shape_dynamics
 from mtm_daw.score.roll import (BINARY_COLUMNS, FEATURES, LAYOUT, STEPS_PER_BEAT, drum_class, lock_to_scale,
                                 quantize_score, role_columns, roll_to_tracks, score_to_roll, single_voice)
 from mtm_daw.score.score import ROLES, Score

@@ -10,8 +10,8 @@ import math
 from pathlib import Path
 
 from mtm_daw.errors import MtmError
-from mtm_daw.jsonfile import read_json_file
 from mtm_daw.evaluation.metrics import role_stats
+from mtm_daw.jsonfile import read_json_file
 from mtm_daw.score.score import Score
 
 STATISTICS = ("notes_per_bar", "mean_pitch", "pitch_range")

@@ -149,8 +149,8 @@ def measure_cue(cue, description: MusicDescription, context: _Context, reference
     # deferred: only this path needs onnxruntime, pedalboard, PyAV
     from mtm_daw.analysis.tempo import estimate_tempo
     from mtm_daw.evaluation.embedders import clap_score
-    from mtm_daw.evaluation.notes import mean_training_z, note_statistics
     from mtm_daw.evaluation.metrics import reference_similarity
+    from mtm_daw.evaluation.notes import mean_training_z, note_statistics
     from mtm_daw.score.midi import estimate_key_from_notes
 
     score = cue.score

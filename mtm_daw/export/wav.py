@@ -18,7 +18,6 @@ from pedalboard.io import AudioFile
 
 from mtm_daw.spool import blocks
 
-
 MAX_DATA_BYTES = 0xFFFFFFFF - (1 << 20)  # a RIFF WAV counts its bytes in 32 bits (room kept for the tag chunks)
 
 

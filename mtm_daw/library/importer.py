@@ -123,8 +123,8 @@ def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], 
                  progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> ImportReport:
     """Import audio and MIDI files into the library at store_path (created if missing)."""
     # deferred: only this path needs onnxruntime, tokenizers
-    from mtm_daw.library.starter import open_library
     from mtm_daw.engine.sessions import sha256_file
+    from mtm_daw.library.starter import open_library
 
     started = time.monotonic()
     report = ImportReport()

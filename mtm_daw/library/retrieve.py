@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mtm_daw.description import MusicDescription
 from mtm_daw.engine.control import ControlSignal
 from mtm_daw.engine.joint_embedding import JointEmbedder
 from mtm_daw.engine.reference import load_reference
-from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.library.item import Reference, SearchFilters
 from mtm_daw.library.search import search

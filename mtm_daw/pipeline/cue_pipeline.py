@@ -20,21 +20,21 @@ from pathlib import Path
 from typing import Callable
 
 from mtm_daw.compose.baseline import compose
-from mtm_daw.compose.planner import make_plan
-from mtm_daw.describe import describe, describe_midi
-from mtm_daw.engine.control import ControlSignal
-from mtm_daw.cue import Cue, Stem
-from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
 from mtm_daw.compose.edit import bar_span, extended, with_region
+from mtm_daw.compose.planner import make_plan
+from mtm_daw.cue import Cue, Stem
+from mtm_daw.describe import describe, describe_midi
+from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
+from mtm_daw.engine.control import ControlSignal
 from mtm_daw.engine.generator import GenerationSettings, Generator, default_plan, generate_score
 from mtm_daw.engine.sessions import model_entry
 from mtm_daw.engine.text_encoder import TextEncoder
 from mtm_daw.errors import MtmError
 from mtm_daw.export import export_cue
 from mtm_daw.media.paths import check_input_file
-from mtm_daw.pipeline.loop import (LOOP_TAIL_SECONDS, MAX_LOOP_SECONDS, check_loop_bars, cut_to_bars, loop_description, loop_samples, looped_description,
-                          settle_and_mix, wrap_tail)
 from mtm_daw.mix import MixGains, fit_to_length, load_vst3, mix_stems_with_gains, remaster, stem_chain
+from mtm_daw.pipeline.loop import (LOOP_TAIL_SECONDS, MAX_LOOP_SECONDS, check_loop_bars, cut_to_bars, loop_description,
+                                   loop_samples, looped_description, settle_and_mix, wrap_tail)
 from mtm_daw.plan.plan import Plan
 from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
 from mtm_daw.provenance import MixSpec, ReferenceRecord, Recipe, file_reference, file_sha256, reference_signal

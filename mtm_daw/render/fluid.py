@@ -164,7 +164,8 @@ class FluidSynthRenderer:
                                          quality="HQ")
             written = 0
             for start, stop in blocks(synth_samples, audio):
-                chunk = stream.resample_chunk(np.ascontiguousarray(audio[..., start:stop].T), last=stop == synth_samples).T
+                chunk = stream.resample_chunk(np.ascontiguousarray(audio[..., start:stop].T),
+                                              last=stop == synth_samples).T
                 count = min(chunk.shape[-1], n_samples - written)
                 out[..., written:written + count] = chunk[..., :count]
                 let_go(out, written, written + count)

@@ -26,8 +26,8 @@ import platformdirs
 from mtm_daw import __version__
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import Cancelled, MtmError
-from mtm_daw.progress import CancelToken
 from mtm_daw.export import SIDECAR_SUFFIX, audio_file_name, export_cue
+from mtm_daw.progress import CancelToken
 from mtm_daw.serve.protocol import ENGINE_SOCKET_NAME, CueFiles, CueRequest, encode, read_message, runtime_folder
 
 FINISHED_JOBS_KEPT = 64
@@ -139,8 +139,8 @@ def library_reference(description: MusicDescription, strength: float, warn: Call
 
 def load_cue(sidecar: str, root: Path, warn: Callable[[str], None]) -> CueFiles:
     """A cue saved in a plugin's state: its files, made again from the sidecar when they are gone."""
-    from mtm_daw.provenance import load_sidecar
     from mtm_daw.pipeline.remake import reproduce_cue, sidecar_name
+    from mtm_daw.provenance import load_sidecar
 
     path = Path(sidecar).expanduser()
     if not path.is_file():
@@ -162,8 +162,8 @@ def cue_at_sample_rate(sidecar: Path, sample_rate: int, progress: Callable[[floa
     """The sidecar's cue rendered again at another sample rate (same score, same mix settings), written
     beside it as <name>_<rate>hz: a plugin plays cues at its host's rate, never resampled on the audio thread."""
     from mtm_daw.pipeline import make_cue
-    from mtm_daw.provenance import load_sidecar
     from mtm_daw.pipeline.remake import sidecar_name
+    from mtm_daw.provenance import load_sidecar
 
     document = load_sidecar(sidecar)
     recipe = replace(document["recipe"], render=replace(document["recipe"].render, sample_rate=sample_rate))

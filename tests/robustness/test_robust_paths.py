@@ -21,8 +21,8 @@ from mtm_daw.export.files import prepare_output_folder
 from mtm_daw.library import LibraryStore
 from mtm_daw.media import detect_kind, iter_frames, load_audio, load_image, probe_video
 from mtm_daw.pipeline import RenderSettings, compose_cue
-from mtm_daw.score.midi import load_midi_score
 from mtm_daw.pipeline.sync import read_sync
+from mtm_daw.score.midi import load_midi_score
 from tests.robustness import corrupt
 from tests.robustness.corrupt import listing, temp_names
 

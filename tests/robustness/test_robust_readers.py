@@ -19,8 +19,8 @@ from mtm_daw.describe import describe
 from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.media import detect_kind, iter_frames, load_audio, load_image, probe_video
-from mtm_daw.score.midi import load_midi_score
 from mtm_daw.pipeline.sync import read_sync
+from mtm_daw.score.midi import load_midi_score
 from tests.robustness import corrupt
 from tests.robustness.corrupt import FUZZ, MAGIC, damaged, expect_only_mtm_error, fuzz, write_case
 

@@ -127,10 +127,10 @@ class _PluginLoaded(Exception):
 def test_a_sidecar_cannot_make_mtm_load_a_plugin(tmp_path, monkeypatch):
     import json
 
-    from mtm_daw.pipeline import cue_pipeline
     from mtm_daw.description import MusicDescription
     from mtm_daw.errors import MtmError
     from mtm_daw.export import export_cue
+    from mtm_daw.pipeline import cue_pipeline
     from mtm_daw.pipeline import RenderSettings, compose_cue
     from mtm_daw.pipeline.remake import reproduce_cue
 
@@ -153,8 +153,8 @@ def test_a_sidecar_cannot_make_mtm_load_a_plugin(tmp_path, monkeypatch):
         pass  # refused, naming the plugin: the wanted outcome
     with pytest.raises(_PluginLoaded):  # with the user's consent it is loaded
         reproduce_cue(sidecar, warn=lambda message: None, allow_plugins=True)
-    from mtm_daw.provenance import MixSpec
     from mtm_daw.pipeline.remake import remix_cue
+    from mtm_daw.provenance import MixSpec
 
     with pytest.raises(MtmError, match="allow-plugins"):  # a remix asks the same
         remix_cue(sidecar, MixSpec(), warn=lambda message: None)
