@@ -1,8 +1,10 @@
 """Mixing: per-role Pedalboard chains and the master bus."""
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from pedalboard import ExternalPlugin, Pedalboard
@@ -13,7 +15,7 @@ from mtm_daw.mix.master import CEILING_DBFS, TARGET_LUFS, master, master_at_gain
 from mtm_daw.spool import audio_buffer, blocks
 
 __all__ = ["chain_from_list", "chain_to_list", "load_vst3", "role_chain", "master", "measure_lufs",
-           "mix_stems", "mix_stems_with_gains", "remaster", "stem_chain", "MixGains", "TARGET_LUFS"]
+           "mix_stems", "mix_stems_with_gains", "remaster", "run_chain", "stem_chain", "MixGains", "TARGET_LUFS"]
 
 
 @dataclass
@@ -60,13 +62,11 @@ def mix_stems_with_gains(stems: dict[str, Stem], chains: dict[str, Pedalboard], 
     summed = None  # summed as each stem comes out: a long cue holds no stack of every stem at once
     loudest = 0.0
     count = len(stems)
-    for index, role in enumerate(list(stems)):
-        stem = stems.pop(role) if release_dry else stems[role]
-        audio = run_chain(chains[role], stem.audio, sample_rate)
+    for index, (role, stem, audio) in enumerate(_chains_run(stems, chains, sample_rate, release_dry)):
         processed[role] = Stem(role, audio, sample_rate, stem.program)
         if summed is None:
             summed = audio_buffer(audio.shape)
-        for start, stop in blocks(audio.shape[1], audio, summed):
+        for start, stop in blocks(audio.shape[1], audio, summed):  # in the stems' order: the same sum every time
             summed[:, start:stop] += audio[:, start:stop]
             loudest = max(loudest, float(np.abs(audio[:, start:stop]).max(initial=0.0)))
         del stem
@@ -85,6 +85,34 @@ def mix_stems_with_gains(stems: dict[str, Stem], chains: dict[str, Pedalboard], 
             stem.audio[:, start:stop] *= gain
     progress(1.0)
     return processed, mix, loudness, gains
+
+
+CHAIN_WORKERS = 2  # stems whose chains run at once (Pedalboard lets go of the GIL while it processes)
+
+
+def _chains_run(stems: dict[str, Stem], chains: dict[str, Pedalboard], sample_rate: int,
+                release_dry: bool) -> Iterator[tuple[str, Stem, np.ndarray]]:
+    """(role, dry stem, processed audio) in the stems' order, CHAIN_WORKERS chains running at once; a
+    chain holding a user's plugin runs alone (a plugin need not expect two of its instances at once)."""
+    def external(role: str) -> bool:
+        return any(isinstance(plugin, ExternalPlugin) for plugin in _plugins(chains[role]))
+
+    running: deque = deque()
+    with ThreadPoolExecutor(max_workers=CHAIN_WORKERS, thread_name_prefix="mtm-chain") as pool:
+        for role in list(stems):
+            stem = stems.pop(role) if release_dry else stems[role]
+            if external(role):
+                while running:
+                    yield running.popleft().result()
+                yield role, stem, run_chain(chains[role], stem.audio, sample_rate)
+                continue
+            running.append(pool.submit(lambda role, stem: (role, stem, run_chain(chains[role], stem.audio,
+                                                                                  sample_rate)), role, stem))
+            del stem
+            if len(running) >= CHAIN_WORKERS:
+                yield running.popleft().result()
+        while running:
+            yield running.popleft().result()
 
 
 def run_chain(chain: Pedalboard, audio: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -1,13 +1,15 @@
 """The master bus: sum the stems, glue compression, loudness to a LUFS target, limiter ceiling."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from pedalboard import Compressor, Limiter, Pedalboard
 
 from mtm_daw.analysis.loudness import STREAM_SECONDS, LoudnessMeter
 from mtm_daw.analysis.loudness import integrated_loudness as measure_lufs
 from mtm_daw.errors import MtmError
-from mtm_daw.spool import audio_buffer, blocks
+from mtm_daw.spool import audio_buffer, blocks, let_go
 
 TARGET_LUFS = -14.0
 CEILING_DBFS = -1.0
@@ -62,8 +64,15 @@ def _bus_at_gain(mix: np.ndarray, sample_rate: int, gain_db: float, ceiling_dbfs
     bus = master_bus(ceiling_dbfs)
     gain = np.float32(10 ** (gain_db / 20))
     meter = LoudnessMeter(sample_rate, mix.shape[0])
-    for start, stop in blocks(mix.shape[1], mix, out, size=int(STREAM_SECONDS * sample_rate)):  # as measure_lufs
-        block = bus(mix[:, start:stop] * gain, sample_rate, reset=start == 0)
-        out[:, start:stop] = np.clip(block, -ceiling, ceiling)
-        meter.add(out[:, start:stop])
+    measuring = None  # the meter reads one block while the bus makes the next (both let go of the GIL)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mtm-meter") as meter_thread:
+        for start, stop in blocks(mix.shape[1], mix, size=int(STREAM_SECONDS * sample_rate)):  # as measure_lufs
+            block = np.clip(bus(mix[:, start:stop] * gain, sample_rate, reset=start == 0), -ceiling, ceiling)
+            out[:, start:stop] = block
+            let_go(out, start, stop)  # written: a long cue's mastered audio waits on disk
+            if measuring is not None:
+                measuring.result()
+            measuring = meter_thread.submit(meter.add, block)
+        if measuring is not None:
+            measuring.result()
     return meter.lufs()

@@ -38,7 +38,7 @@ from mtm_daw.pipeline.loop import (LOOP_TAIL_SECONDS, MAX_LOOP_SECONDS, check_lo
 from mtm_daw.plan.plan import Plan
 from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
 from mtm_daw.provenance import MixSpec, ReferenceRecord, Recipe, file_reference, file_sha256, reference_signal
-from mtm_daw.render import TAIL_SECONDS, make_renderer, render_score
+from mtm_daw.render import TAIL_SECONDS, cue_renderer, render_score
 from mtm_daw.render.settings import RenderSettings
 from mtm_daw.score.midi import load_midi_score
 from mtm_daw.score.score import Score
@@ -424,12 +424,9 @@ def cue_from_score(score: Score, description: MusicDescription, seed: int, engin
 def render_stems(score: Score, settings: RenderSettings, progress: Callable[[float], None] = lambda f: None,
                  warn: Callable[[str], None] = print, loop_bars: int = 0) -> tuple[dict[str, Stem], str]:
     """Every role's dry stem (the release tail a loop wraps, or the usual one) and what rendered them."""
-    renderer = make_renderer(settings.soundfont, settings.synth, settings.sample_rate, warn)
-    try:
+    with cue_renderer(settings.soundfont, settings.synth, settings.sample_rate, warn) as renderer:
         stems = render_score(score, renderer, tail_seconds=LOOP_TAIL_SECONDS if loop_bars else TAIL_SECONDS,
                              progress=progress)
-    finally:
-        renderer.close()
     return stems, renderer.name
 
 

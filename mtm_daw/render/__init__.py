@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import math
-from typing import Callable
+import threading
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -35,6 +37,53 @@ def make_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate
         raise MtmError(f"cannot render with a SoundFont: {reason}")
     warn(f"note: {reason}; rendering with the built-in synthesiser instead")
     return BuiltinRenderer(sample_rate)
+
+
+_kept: dict[tuple, FluidSynthRenderer] = {}  # the last cue's loaded renderer, by SoundFont file and rate
+_kept_lock = threading.Lock()
+
+
+@contextmanager
+def cue_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate: int = SAMPLE_RATE,
+                 warn: Callable[[str], None] = print) -> Iterator:
+    """make_renderer for a cue, kept loaded for the next one: loading a GM SoundFont takes ~0.15 s, and every
+    track starts on a synth reset to the same state, so a kept renderer plays it sample for sample as a new
+    one. One idle renderer is kept, for the last SoundFont file (path, size, time) and rate; a second cue
+    at once gets its own."""
+    path = find_soundfont(soundfont) if synth != "builtin" else None
+    key = None
+    if path is not None:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, sample_rate)
+    with _kept_lock:
+        renderer = _kept.pop(key, None) if key else None
+    if renderer is None:
+        renderer = make_renderer(soundfont, synth, sample_rate, warn)
+    else:
+        renderer.warn = warn
+    try:
+        yield renderer
+    except BaseException:
+        renderer.close()  # a render cut short (cancel, error) is not kept
+        raise
+    if not isinstance(renderer, FluidSynthRenderer) or key is None:
+        renderer.close()
+        return
+    with _kept_lock:  # one kept at most: another SoundFont or rate takes its place
+        replaced = list(_kept.values())
+        _kept.clear()
+        _kept[key] = renderer
+    for other in replaced:
+        other.close()
+
+
+def release_kept_renderers() -> None:
+    """Close the renderers kept loaded between cues (their SoundFonts leave memory)."""
+    with _kept_lock:
+        kept = list(_kept.values())
+        _kept.clear()
+    for renderer in kept:
+        renderer.close()
 
 
 def listening_renderer(sample_rate: int):

@@ -79,7 +79,7 @@ class FluidSynthRenderer:
     def __init__(self, soundfont: Path, sample_rate: int = 48000, gain: float = 0.5,
                  warn: Callable[[str], None] = print, load_on_demand: bool = False) -> None:
         fluidsynth = _import_fluidsynth()
-        self._warn = warn
+        self.warn = warn  # where a track's FluidSynth messages go (a renderer kept loaded is given the next cue's)
         self._fluidsynth = fluidsynth
         self.sample_rate = sample_rate
         self._synth_rate = min(sample_rate, MAX_SYNTH_RATE)
@@ -195,7 +195,7 @@ class FluidSynthRenderer:
                 synth.noteoff(channel, pitch)
         self._write(out, position, n_samples)
         if (summary := take_log()) is not None:
-            self._warn(f"{track.role}: {summary}")
+            self.warn(f"{track.role}: {summary}")
         return out
 
 

@@ -1,0 +1,84 @@
+"""What the faster cue path must keep: the same samples. A renderer kept loaded between cues plays as a new
+one, chains run two at a time sum as one at a time, and the master's loudness, measured while the bus
+makes the next block, is the loudness of what it wrote."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mtm_daw.analysis.loudness import integrated_loudness
+from mtm_daw.description import MusicDescription
+from mtm_daw.mix import mix_stems_with_gains, run_chain, stem_chain
+from mtm_daw.mix.master import TARGET_LUFS, master
+from mtm_daw.pipeline import RenderSettings, compose_cue, render_stems
+from mtm_daw.render import cue_renderer, release_kept_renderers
+from mtm_daw.render.fluid import FluidSynthRenderer
+from mtm_daw.render.soundfont import find_soundfont
+
+needs_soundfont = pytest.mark.skipif(find_soundfont() is None, reason="no GM SoundFont installed")
+
+
+def _samples(cue) -> dict[str, np.ndarray]:
+    return {role: stem.audio for role, stem in cue.stems.items()} | {"mix": cue.mix}
+
+
+@needs_soundfont
+def test_a_renderer_kept_between_cues_plays_as_a_new_one():
+    description = MusicDescription(genre="funk", duration=8.0)
+    release_kept_renderers()
+    with cue_renderer() as first:
+        assert isinstance(first, FluidSynthRenderer)
+    with cue_renderer() as again:
+        assert again is first  # kept loaded
+    with cue_renderer(sample_rate=44100) as other_rate:
+        assert other_rate is not first
+    with cue_renderer() as after:
+        assert after is not first  # one renderer is kept: the other rate took its place
+    release_kept_renderers()
+    fresh = _samples(compose_cue(description, seed=2, warn=lambda message: None))
+    kept = _samples(compose_cue(MusicDescription(genre="house", duration=8.0), seed=9, warn=lambda message: None))
+    kept = _samples(compose_cue(description, seed=2, warn=lambda message: None))  # on a renderer that played house
+    for name in fresh:
+        np.testing.assert_array_equal(kept[name], fresh[name], err_msg=name)
+
+
+@needs_soundfont
+def test_a_render_cut_short_does_not_leave_its_renderer_kept():
+    release_kept_renderers()
+    with pytest.raises(RuntimeError):
+        with cue_renderer() as broken:
+            raise RuntimeError("cancelled")
+    with cue_renderer() as next_one:
+        assert next_one is not broken
+    release_kept_renderers()
+
+
+def test_chains_run_two_at_a_time_sum_as_one_at_a_time():
+    description = MusicDescription(genre="synthwave", duration=12.0)  # delay, chorus and reverb tails
+    score = compose_cue(description, seed=4, settings=RenderSettings(synth="builtin"), warn=lambda m: None).score
+    dry, _ = render_stems(score, RenderSettings(synth="builtin"), warn=lambda message: None)
+
+    def chains():
+        return {role: stem_chain(role, "genre", 0.0, "synthwave", score.tempo) for role in dry}
+
+    processed, mix, loudness, gains = mix_stems_with_gains(dict(dry), chains())
+    one_at_a_time = {role: run_chain(chain, dry[role].audio, dry[role].sample_rate) for role, chain in chains().items()}
+    summed = np.zeros_like(mix)
+    for role in dry:  # in the stems' order
+        summed += one_at_a_time[role]
+    expected_mix, master_db, expected_loudness = master(summed, 48000, TARGET_LUFS)
+    np.testing.assert_array_equal(mix, expected_mix)
+    assert (loudness, gains.master_db) == (expected_loudness, master_db)
+    stem_gain = np.float32(10 ** (gains.stems_db / 20))
+    for role, audio in one_at_a_time.items():
+        np.testing.assert_array_equal(processed[role].audio, audio * stem_gain, err_msg=role)
+
+
+def test_the_master_measures_the_audio_it_wrote_over_several_blocks():
+    rng = np.random.default_rng(0)
+    seconds = 25  # three of the meter's 10 s blocks
+    envelope = np.repeat(rng.uniform(0.02, 0.6, seconds), 48000).astype(np.float32)  # loud and quiet seconds
+    mix = (rng.standard_normal((2, seconds * 48000)).astype(np.float32) * envelope)
+    out, gain_db, loudness = master(mix, 48000, -16.0)
+    assert loudness == integrated_loudness(out, 48000)
+    assert abs(loudness - -16.0) < 0.2 and np.abs(out).max() <= 10 ** (-1.0 / 20)
