@@ -5,7 +5,8 @@ warn callback, and returns a small picklable dict: paths, summaries, waveform pe
 thumbnails, never whole audio buffers (the panel plays and drags the files on disk).
 
     describe   a file or a text idea -> description (+ picture thumbnails for video and images)
-    generate   description -> cue (baseline or dit engine, optional reference) -> files in a session folder
+    generate   description -> cue (baseline or dit engine, optional reference) -> files in a session folder; a
+               preview of the first bars (a WAV) is announced as soon as they are made, for a long or trained cue
     extend     the current cue's sidecar -> the cue some bars longer, written next to it (`<name>_extended`)
     regenerate the current cue's sidecar -> one stem's bars written anew, next to it (`<name>_<role>_bars<a>-<b>`)
     remix      the panel's mixer (gain, mute, solo, FX preset per stem) -> the same files, re-mixed
@@ -16,7 +17,9 @@ thumbnails, never whole audio buffers (the panel plays and drags the files on di
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -110,11 +113,14 @@ def render_settings(payload: dict):
                           plugins={role: list(paths) for role, paths in (payload.get("plugins") or {}).items() if paths})
 
 
-def generate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn) -> dict:
+def generate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken, warn: Warn,
+                 preview: Callable[[dict], None] | None = None) -> dict:
     """payload: description (dict; a video's tempo already fitted to the picture by describe, so the panel
     renders what it shows), seed, engine, steps, end_at_picture (stems and mix end at the picture's end),
     reference ({path, strength} or
-    None), render ({soundfont, plugins}), output_folder, name. Writes the cue into a new session folder."""
+    None), render ({soundfont, plugins}), output_folder, name. Writes the cue into a new session folder.
+    preview: given {path, seconds} of a WAV of the cue's first bars as soon as they are made (see
+    mtm_daw.pipeline.RunContext), to play while the rest is made."""
     from mtm_daw.export import export_cue
     from mtm_daw.pipeline import compose_cue
 
@@ -140,12 +146,29 @@ def generate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken,
     cue = compose_cue(description, seed=seed, engine=engine, settings=render_settings(payload.get("render", {})),
                       progress=lambda stage, fraction: progress(stage, 0.9 * fraction), cancel=cancel, warn=warn,
                       reference=reference, generation=generation, reference_record=record,
-                      end_seconds=description.duration if payload.get("end_at_picture") else 0.0)
+                      end_seconds=description.duration if payload.get("end_at_picture") else 0.0,
+                      preview=None if preview is None else lambda first: preview(write_preview(first)))
     cancel.check()
     folder = session_folder(payload["output_folder"], payload.get("name", "cue"))
     paths = export_cue(cue, folder, payload.get("name", "cue"), overwrite=True,
                        progress=_export_progress(progress, cancel, 0.9))
     return cue_summary(cue, paths, folder, payload.get("name", "cue"), payload.get("render", {}))
+
+
+PREVIEW_FOLDER_NAME = "mtm_daw-previews"
+
+
+def write_preview(cue) -> dict:
+    """The mix of a preview cue as a 16-bit WAV in the temporary folder (the last one replaced): {path, seconds}."""
+    from mtm_daw.export.wav import write_wav
+
+    folder = Path(tempfile.gettempdir()) / PREVIEW_FOLDER_NAME
+    folder.mkdir(exist_ok=True)
+    path = folder / f"preview_{os.getpid()}_{time.monotonic_ns()}.wav"  # a new name: a player may hold the last one
+    for old in folder.glob(f"preview_{os.getpid()}_*.wav"):
+        old.unlink(missing_ok=True)
+    write_wav(path, cue.mix, cue.sample_rate, bit_depth=16)
+    return {"path": str(path), "seconds": cue.mix.shape[1] / cue.sample_rate}
 
 
 def _export_progress(progress: ProgressCallback, cancel: CancelToken, start: float) -> Callable[[float], None]:
@@ -471,6 +494,22 @@ JOBS = {"describe": describe_job, "generate": generate_job, "extend": extend_job
         "remix": remix_job, "audition": audition_job,
         "copy": copy_job, "library_status": library_status_job, "library_search": library_search_job,
         "sleep": sleep_job}
+
+
+PREVIEW_JOBS = frozenset({"generate"})  # jobs that take a `preview` callback
+
+
+def warm_models() -> None:
+    """Load what the first Generate needs (the generator's and the text encoder's sessions, the SoundFont),
+    so it is as quick as the next ones."""
+    from mtm_daw.engine.generator import Generator
+    from mtm_daw.pipeline.cue_pipeline import Components
+    from mtm_daw.render import cue_renderer
+
+    Generator.default()
+    Components().encoder()
+    with cue_renderer(warn=lambda message: None):
+        pass
 
 
 def warm_up() -> None:

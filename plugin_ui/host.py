@@ -11,7 +11,8 @@ module is imported again. Messages:
     panel -> engine, JOBS_IN:    (job_id, kind, payload), or None to stop
     panel -> engine, CANCEL_IN:  job_id (the token of that job reads it at its next check)
     engine -> panel, RESULTS_OUT: ("ready",), ("progress", id, stage, fraction), ("warn", id, text),
-                     ("done", id, result), ("error", id, message, user_error), ("cancelled", id)
+                     ("preview", id, {path, seconds}), ("done", id, result), ("error", id, message, user_error),
+                     ("cancelled", id)
 No Qt is imported here.
 """
 from __future__ import annotations
@@ -53,6 +54,10 @@ def serve(jobs: Connection, results: Connection, cancels: Connection) -> None:
 
     backend.warm_up()
     results.send(("ready",))
+    try:
+        backend.warm_models()  # the first Generate then starts as quickly as the next (a job meanwhile waits)
+    except MtmError:
+        pass  # a missing model or SoundFont: the job that needs it says so
     while True:
         try:
             message = jobs.recv()
@@ -61,10 +66,12 @@ def serve(jobs: Connection, results: Connection, cancels: Connection) -> None:
         if message is None:
             return
         job_id, kind, payload = message
-        results.send(_run(results, backend.JOBS.get(kind), job_id, kind, payload, PipeCancelToken(cancels, job_id)))
+        results.send(_run(results, backend.JOBS.get(kind), job_id, kind, payload, PipeCancelToken(cancels, job_id),
+                          previews=kind in backend.PREVIEW_JOBS))
 
 
-def _run(conn: Connection, job, job_id: int, kind: str, payload: dict, token: PipeCancelToken) -> tuple:
+def _run(conn: Connection, job, job_id: int, kind: str, payload: dict, token: PipeCancelToken,
+         previews: bool = False) -> tuple:
     last = {"stage": None, "time": 0.0}
 
     def progress(stage: str, fraction: float) -> None:
@@ -77,11 +84,14 @@ def _run(conn: Connection, job, job_id: int, kind: str, payload: dict, token: Pi
     def warn(text: str) -> None:
         conn.send(("warn", job_id, str(text)))
 
+    def preview(info: dict) -> None:
+        conn.send(("preview", job_id, info))
+
     if job is None:
         return ("error", job_id, f"internal: unknown job '{kind}'", False)
     try:
         token.check()
-        return ("done", job_id, job(payload, progress, token, warn))
+        return ("done", job_id, job(payload, progress, token, warn, **({"preview": preview} if previews else {})))
     except Cancelled:
         return ("cancelled", job_id)
     except MtmError as error:

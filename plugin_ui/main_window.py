@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         self.client = client or EngineClient(self)
         self.playback = playback or Playback(self)
         self.job: Job | None = None  # the foreground job: describe, generate, extend or regenerate
+        self._preview = ""  # the preview WAV of the cue being generated
         self.remix_job: Job | None = None
         self.source: str | None = None
         self.source_kind = ""
@@ -306,15 +307,32 @@ class MainWindow(QMainWindow):
         except MtmError as error:
             self.show_error("Cannot generate yet", str(error))
             return
-        self._start_job("generate", payload, "Starting…", self._generated)
+        job = self._start_job("generate", payload, "Starting…", self._generated)
+        job.preview.connect(self._preview_ready)
+
+    def _preview_ready(self, preview: dict) -> None:
+        """The first bars, made before the rest: heard at once (where there is an audio output)."""
+        self._preview = preview["path"]
+        if self.playback.available:
+            self.playback.play(self._preview)
+            self.statusBar().showMessage(f"Playing the first {preview['seconds']:.0f} s while the rest is made "
+                                         "(Space stops)", STATUS_MS)
+
+    @property
+    def previewing(self) -> bool:
+        return bool(self._preview) and self.playback.playing and self.playback.current == self._preview
 
     def _generated(self, result: dict) -> None:
+        from_seconds = self.playback.seconds if self.previewing else None
+        self._preview = ""
         self.playback.stop()
         self._remix_timer.stop()
         self.result = result
         self.stems.set_result(result)
         self._set_result_actions(True)
         QTimer.singleShot(0, lambda: self._show_score(result))  # a second, short event
+        if from_seconds is not None:  # the whole cue takes over from its preview where it is
+            self.playback.play(self._file("mix"), from_seconds)
 
     def _show_score(self, result: dict) -> None:
         if result is not self.result:
@@ -427,7 +445,7 @@ class MainWindow(QMainWindow):
         return job
 
     def _detach(self, job: Job) -> None:
-        for signal in (job.progress, job.warning, job.succeeded, job.failed, job.finished):
+        for signal in (job.progress, job.warning, job.preview, job.succeeded, job.failed, job.finished):
             try:
                 signal.disconnect()
             except TypeError:
@@ -437,6 +455,8 @@ class MainWindow(QMainWindow):
         if job is not self.job:
             return
         self.job = None
+        if job.state != "done" and self.previewing:  # a cancelled or failed cue's preview stops with it
+            self.playback.stop()
         self.idea.button.setEnabled(True)
         self._set_edit_actions()
         self.controls.show_idle({"done": "Done", "failed": "Failed", "cancelled": "Cancelled"}.get(job.state, ""))
@@ -456,6 +476,8 @@ class MainWindow(QMainWindow):
         job.cancel()
         self._detach(job)
         self.job = None
+        if self.previewing:
+            self.playback.stop()
         self.idea.button.setEnabled(True)
         self._set_edit_actions()
         self.controls.show_idle("Cancelled")
@@ -580,7 +602,9 @@ class MainWindow(QMainWindow):
         if not self.playback.available:
             self.statusBar().showMessage(self.playback.notice, STATUS_MS)
             return
-        if self.result:
+        if self.previewing:
+            self.playback.stop()
+        elif self.result:
             self.playback.toggle(self._file("mix"))
 
     def play_stem(self, role: str) -> None:
@@ -590,6 +614,8 @@ class MainWindow(QMainWindow):
         self.playback.toggle(self._file(role))
 
     def _playhead(self, fraction: float) -> None:
+        if self.previewing:
+            return  # a fraction of the preview, not of the cue shown
         self.stems.set_position(fraction)
         self.piano_roll.set_position(fraction)
         if self.result and fraction >= 0 and self.source_kind == "video":

@@ -35,6 +35,7 @@ class Playback(QObject):
         self.notice = NO_DEVICE
         self.current: str | None = None
         self._player = None
+        self._start_ms = 0  # where the file being loaded starts playing
         if force_off:
             return
         try:
@@ -49,6 +50,7 @@ class Playback(QObject):
         self._player.setAudioOutput(self._output)
         self._player.positionChanged.connect(self._position)
         self._player.playbackStateChanged.connect(lambda state: self.state_changed.emit(self.playing))
+        self._player.mediaStatusChanged.connect(self._loaded)
         self.available = True
         self.notice = ""
 
@@ -60,13 +62,27 @@ class Playback(QObject):
 
         return self._player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
 
-    def play(self, path: str) -> None:
+    @property
+    def seconds(self) -> float:
+        """Where the playing file is, in seconds (0 when nothing plays)."""
+        return self._player.position() / 1000 if self.playing else 0.0
+
+    def play(self, path: str, start_seconds: float = 0.0) -> None:
+        """Play a file from `start_seconds` (a cue taking over from its preview at the same time)."""
         if self._player is None or not path or not Path(path).exists():
             return
         self.current = path
+        self._start_ms = int(start_seconds * 1000)
         self._player.setSource(QUrl())  # release the old file, so a re-mix can replace it
         self._player.setSource(QUrl.fromLocalFile(str(path)))
         self._player.play()
+
+    def _loaded(self, status) -> None:
+        from PyQt6.QtMultimedia import QMediaPlayer
+
+        if self._start_ms and status in (QMediaPlayer.MediaStatus.LoadedMedia, QMediaPlayer.MediaStatus.BufferedMedia):
+            self._player.setPosition(self._start_ms)  # a position set before the file has loaded is lost
+            self._start_ms = 0
 
     def stop(self) -> None:
         if self._player is not None:

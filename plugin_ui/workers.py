@@ -30,6 +30,7 @@ class Job(QObject):
 
     progress = pyqtSignal(str, float)  # stage, overall fraction 0..1
     warning = pyqtSignal(str)
+    preview = pyqtSignal(object)  # {path, seconds}: the first bars, playable while the rest is made (generate)
     succeeded = pyqtSignal(object)  # the job's result dict
     failed = pyqtSignal(str, bool)  # message, True for the user's input (MtmError), False for internal errors
     cancelled = pyqtSignal()
@@ -274,6 +275,9 @@ class EngineClient(QObject):
                 job.progress.emit(message[2], message[3])
         elif what == "warn":
             job.warning.emit(message[2])
+        elif what == "preview":
+            if job.state == "running":
+                job.preview.emit(message[2])
         else:
             self._running = None
             if what == "done":

@@ -1,6 +1,7 @@
 """What the faster cue path must keep: the same samples. A renderer kept loaded between cues plays as a new
 one, chains run two at a time sum as one at a time, and the master's loudness, measured while the bus
-makes the next block, is the loudness of what it wrote."""
+makes the next block, is the loudness of what it wrote. A preview of a cue's first bars comes before the
+cue and plays its notes."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 
 from mtm_daw.analysis.loudness import integrated_loudness
 from mtm_daw.description import MusicDescription
+from mtm_daw.engine.generator import PREVIEW_SECONDS, GenerationSettings
 from mtm_daw.mix import mix_stems_with_gains, run_chain, stem_chain
 from mtm_daw.mix.master import TARGET_LUFS, master
 from mtm_daw.pipeline import RenderSettings, compose_cue, render_stems
@@ -82,3 +84,37 @@ def test_the_master_measures_the_audio_it_wrote_over_several_blocks():
     out, gain_db, loudness = master(mix, 48000, -16.0)
     assert loudness == integrated_loudness(out, 48000)
     assert abs(loudness - -16.0) < 0.2 and np.abs(out).max() <= 10 ** (-1.0 / 20)
+
+
+# --- the first bars, heard while the rest is made -------------------------------------------------
+
+def _notes(score) -> dict:
+    return {role: [(n.onset, n.duration, n.pitch, n.velocity) for n in track.notes] for role, track in score.tracks.items()}
+
+
+@pytest.mark.parametrize("engine, seconds", [("dit", 30.0), ("baseline", 60.0)])
+def test_a_preview_of_the_first_bars_comes_first_and_plays_the_cues_notes(engine, seconds):
+    description = MusicDescription(genre="rock", tempo=120, duration=seconds)
+    previews = []
+    # the key lock moves an off-scale note to the neighbour likelier over the whole cue, which a preview
+    # cannot know yet: without it the preview's notes are the cue's exactly
+    generation = GenerationSettings(steps=3, key_lock=False) if engine == "dit" else None
+    cue = compose_cue(description, seed=6, engine=engine, generation=generation, warn=lambda message: None,
+                      preview=previews.append)
+    assert len(previews) == 1
+    preview = previews[0]
+    bars = preview.score.bars
+    assert bars * description.bar_seconds >= PREVIEW_SECONDS and bars < cue.score.bars
+    assert _notes(preview.score) == _notes(cue.score.until(preview.score.length_beats))  # the same music, cut
+    assert preview.mix.shape[0] == 2 and preview.mix.shape[1] < cue.mix.shape[1]
+    assert abs(preview.loudness_lufs - cue.loudness_lufs) < 1.0  # mastered to the same target on its own
+    assert preview.renderer == cue.renderer
+
+
+@pytest.mark.parametrize("engine, seconds", [("dit", 12.0), ("baseline", 30.0)])
+def test_a_cue_made_about_as_fast_as_a_preview_gets_none(engine, seconds):
+    previews = []
+    compose_cue(MusicDescription(genre="pop", duration=seconds), seed=1, engine=engine,
+                generation=GenerationSettings(steps=2) if engine == "dit" else None, warn=lambda message: None,
+                preview=previews.append)
+    assert previews == []

@@ -26,7 +26,7 @@ from mtm_daw.cue import Cue, Stem
 from mtm_daw.describe import describe, describe_midi
 from mtm_daw.description import MAX_DURATION_SECONDS, MusicDescription
 from mtm_daw.engine.control import ControlSignal
-from mtm_daw.engine.generator import GenerationSettings, Generator, default_plan, generate_score
+from mtm_daw.engine.generator import GenerationSettings, Generator, default_plan, generate_score, preview_bars
 from mtm_daw.engine.sessions import model_entry
 from mtm_daw.engine.text_encoder import TextEncoder
 from mtm_daw.errors import MtmError
@@ -87,6 +87,9 @@ class RunContext:
     progress: ProgressCallback = no_progress
     cancel: CancelToken | None = None
     warn: Callable[[str], None] = print
+    # given a Cue of the first bars (rendered and mixed on their own) as soon as they are final, to play while
+    # the rest is made: cues of either engine at least twice PREVIEW_SECONDS long (not loops, extend, regenerate)
+    preview: Callable[["Cue"], None] | None = None
 
 
 @dataclass
@@ -115,13 +118,14 @@ def compose_cue(description: MusicDescription, seed: int = 0, engine: str = "bas
                 cancel: CancelToken | None = None, warn: Callable[[str], None] = print,
                 reference: ControlSignal | None = None, generation=None, *,
                 reference_record: ReferenceRecord | None = None, loop_bars: int = 0,
-                sync: dict | None = None, end_seconds: float = 0.0) -> Cue:
+                sync: dict | None = None, end_seconds: float = 0.0,
+                preview: Callable[[Cue], None] | None = None) -> Cue:
     """Compose a cue from a description with the chosen engine, render and mix it, on the shipped
-    models: CuePipeline(settings=settings)(...) with the run's progress, cancel and warnings."""
+    models: CuePipeline(settings=settings)(...) with the run's progress, cancel, warnings and preview."""
     pipeline = CuePipeline(settings=settings)
     return pipeline(description, seed, engine, reference=reference, generation=generation,
                     reference_record=reference_record, loop_bars=loop_bars, sync=sync, end_seconds=end_seconds,
-                    context=RunContext(progress, cancel, warn))
+                    context=RunContext(progress, cancel, warn, preview))
 
 
 class CuePipeline:
@@ -188,7 +192,8 @@ class CuePipeline:
     def make(self, recipe: Recipe, context: RunContext | None = None, reference: ControlSignal | None = None) -> Cue:
         """Follow a recipe (a sidecar's, or one changed for extend, regenerate, remix) on these components."""
         context = context or RunContext()
-        return make_cue(recipe, context.progress, context.cancel, context.warn, reference, self.components)
+        return make_cue(recipe, context.progress, context.cancel, context.warn, reference, self.components,
+                        context.preview)
 
     # --- the stages, one by one ---------------------------------------------------------------------
     def describe(self, source: str | Path, **options) -> MusicDescription:
@@ -234,14 +239,20 @@ class CuePipeline:
 
 def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
              warn: Callable[[str], None] = print, reference: ControlSignal | None = None,
-             components: Components | None = None) -> Cue:
+             components: Components | None = None, preview: Callable[[Cue], None] | None = None) -> Cue:
     """Follow a recipe: write the score, then render and mix it. `reference`: the control signal
     already read for the recipe's reference (else it is read again from its file); `components`:
-    the models to run (default: the shipped ones)."""
+    the models to run (default: the shipped ones); `preview`: see RunContext."""
     steps = Steps(progress, ["compose", "render", "mix"], cancel)
     # 1. the score; the description then names the instruments actually played
     steps.report("compose", 0.0)
-    built = build_score(recipe, steps, cancel, warn, reference, components)
+    first_bars = None
+    if preview is not None and recipe.operation == "compose" and not recipe.loop_bars:
+        def first_bars(score: Score) -> None:
+            if cancel is not None:
+                cancel.check()
+            preview(preview_cue(score, recipe, warn))
+    built = build_score(recipe, steps, cancel, warn, reference, components, first_bars)
     score = on_picture(built.score, built.description, recipe.end_seconds)
     description = built.description if recipe.engine == "midi" else as_played(built.description, score)
     # 2-3. render and mix (with the recipe's gains when it keeps a parent's)
@@ -250,6 +261,17 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
     cue.parameters.update(built.parameters)
     cue.parameters["recipe"] = recipe.to_dict()
     return cue
+
+
+def preview_cue(first: Score, recipe: Recipe, warn: Callable[[str], None] = print) -> Cue:
+    """The first bars of a recipe's cue as a Cue of their own: on the picture's clock as the whole cue
+    will be (a player can move from one to the other at the same time), rendered and mixed with the
+    recipe's settings, mastered to the loudness target on their own."""
+    description = recipe.description
+    score = on_picture(first, description)
+    dry, renderer_name = render_stems(score, recipe.render, warn=warn)
+    return mix_cue(dry, score, as_played(description, score), recipe.seed, recipe.engine, recipe.render,
+                   renderer_name, mix=recipe.mix)
 
 
 def on_picture(score: Score, description: MusicDescription, end_seconds: float = 0.0) -> Score:
@@ -271,8 +293,9 @@ def as_played(description: MusicDescription, score: Score) -> MusicDescription:
 
 def build_score(recipe: Recipe, steps: Steps, cancel: CancelToken | None = None,
                 warn: Callable[[str], None] = print, reference: ControlSignal | None = None,
-                components: Components | None = None) -> Built:
-    """The score a recipe describes (its parent's first, for extend and regenerate)."""
+                components: Components | None = None, first_bars: Callable[[Score], None] | None = None) -> Built:
+    """The score a recipe describes (its parent's first, for extend and regenerate). first_bars: given
+    the first bars of a composed cue's score as soon as they are final (see generate_score)."""
     if recipe.operation == "render_midi":
         return _midi_score(recipe, warn)
     if reference is None and recipe.reference:
@@ -284,7 +307,8 @@ def build_score(recipe: Recipe, steps: Steps, cancel: CancelToken | None = None,
         engine_description = (loop_description(request, recipe.loop_bars) if recipe.loop_bars
                               else request.from_first_beat())
         score, parameters = compose_score(engine_description, recipe.engine, recipe.seed, recipe.generation,
-                                          reference, steps, cancel, components=components)
+                                          reference, steps, cancel, components=components,
+                                          first_bars=None if recipe.loop_bars else first_bars)
         if recipe.loop_bars:
             score, request = cut_to_bars(score, recipe.loop_bars), looped_description(request, recipe.loop_bars)
         return Built(score, request, [Layout(0, score.bars, engine_description, recipe.seed)], parameters)
@@ -353,18 +377,26 @@ def _regenerate(parent: Built, recipe: Recipe, reference: ControlSignal | None, 
     return Built(with_region(score, notes, role, start, end), parent.description, parent.layouts, parameters)
 
 
+BASELINE_PREVIEW_SECONDS = 45.0  # the baseline makes a shorter cue in about a second: no preview needed
+
+
 def compose_score(description: MusicDescription, engine: str, seed: int, generation: GenerationSettings | None,
                   reference: ControlSignal | None, steps: Steps, cancel: CancelToken | None = None,
-                  components: Components | None = None, **inpainting) -> tuple[Score, dict]:
+                  components: Components | None = None, first_bars: Callable[[Score], None] | None = None,
+                  **inpainting) -> tuple[Score, dict]:
     """One engine run: the baseline composer or the trained generator (`inpainting`: keep,
-    regenerate and region for the generator, role_seeds for the composer)."""
+    regenerate and region for the generator, role_seeds for the composer). first_bars: see generate_score."""
     if engine == "baseline":  # it follows a plan only where the description pins chords or a form
         pinned = description.chords or description.form
         plan = {"plan": make_plan(description, seed).to_dict(parse_key(description.key))} if pinned else {}
-        return compose(description, seed, **inpainting), plan
+        score = compose(description, seed, **inpainting)
+        bars = preview_bars(description, score.bars) if description.duration >= BASELINE_PREVIEW_SECONDS else 0
+        if first_bars is not None and bars:  # the whole score is there at once: its first bars, to hear them soon
+            first_bars(score.until(bars * description.beats_per_bar))
+        return score, plan
     if engine == "dit":
         return _generate(description, seed, reference, generation, steps, cancel, components or Components(),
-                         **inpainting)
+                         first_bars=first_bars, **inpainting)
     raise MtmError(f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
 
 
