@@ -159,16 +159,15 @@ PREVIEW_FOLDER_NAME = "mtm_daw-previews"
 
 
 def write_preview(cue) -> dict:
-    """The mix of a preview cue as a 16-bit WAV in the temporary folder (the last one replaced): {path, seconds}."""
-    from mtm_daw.export.wav import write_wav
+    """A preview cue as a WAV in the temporary folder, this engine's last one removed: {path, seconds}."""
+    from mtm_daw.export import write_preview as write_preview_file
 
     folder = Path(tempfile.gettempdir()) / PREVIEW_FOLDER_NAME
     folder.mkdir(exist_ok=True)
-    path = folder / f"preview_{os.getpid()}_{time.monotonic_ns()}.wav"  # a new name: a player may hold the last one
     for old in folder.glob(f"preview_{os.getpid()}_*.wav"):
         old.unlink(missing_ok=True)
-    write_wav(path, cue.mix, cue.sample_rate, bit_depth=16)
-    return {"path": str(path), "seconds": cue.mix.shape[1] / cue.sample_rate}
+    # a new name each time: a player may still hold the last one open
+    return write_preview_file(cue, folder / f"preview_{os.getpid()}_{time.monotonic_ns()}.wav")
 
 
 def _export_progress(progress: ProgressCallback, cancel: CancelToken, start: float) -> Callable[[float], None]:

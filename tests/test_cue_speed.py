@@ -4,6 +4,9 @@ makes the next block, is the loudness of what it wrote. A preview of a cue's fir
 cue and plays its notes."""
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -118,3 +121,28 @@ def test_a_cue_made_about_as_fast_as_a_preview_gets_none(engine, seconds):
                 generation=GenerationSettings(steps=2) if engine == "dit" else None, warn=lambda message: None,
                 preview=previews.append)
     assert previews == []
+
+
+def test_the_engine_service_names_a_preview_of_the_first_bars_before_the_cue_is_done(tmp_path):
+    import soundfile
+
+    from mtm_daw.serve.engine import Engine
+
+    engine = Engine(tmp_path / "cues")
+    try:
+        job = engine.handle({"command": "generate", "tempo": 120.0, "bars": 16, "style": "house", "seed": 2})["job"]
+        answers = []
+        deadline = time.monotonic() + 120
+        while not answers or answers[-1]["state"] in ("queued", "running"):
+            assert time.monotonic() < deadline
+            answers.append(engine.handle({"command": "job", "job": job}))
+            time.sleep(0.02)
+        done = answers[-1]
+        assert done["state"] == "done", done
+        preview = Path(done["preview"])
+        assert any(a["state"] == "running" and a.get("preview") == str(preview) for a in answers)  # before it was done
+        preview_seconds = soundfile.info(str(preview)).duration
+        cue_seconds = soundfile.info(str(Path(done["cue"]["sidecar"]).parent / done["cue"]["mix"])).duration
+        assert PREVIEW_SECONDS <= preview_seconds < cue_seconds
+    finally:
+        engine.stop()

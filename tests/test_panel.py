@@ -788,3 +788,52 @@ def test_a_kept_style_survives_describing_a_new_source(qtbot, window):
         editor.keep_style.setChecked(False)
     editor.set_description(MusicDescription(genre="metal"))
     assert editor.description().genre == "metal"
+
+
+class RecordingPlayback(Playback):
+    """An audio output that records what the panel asks it to play (CI machines have no sound device)."""
+
+    def __init__(self) -> None:
+        super().__init__(force_off=True)
+        self.available, self.notice, self.calls = True, "", []
+
+    @property
+    def playing(self) -> bool:
+        return self.current is not None
+
+    @property
+    def seconds(self) -> float:
+        return 3.25 if self.current else 0.0
+
+    def play(self, path: str, start_seconds: float = 0.0) -> None:
+        self.current = path
+        self.calls.append((path, start_seconds))
+
+    def stop(self) -> None:
+        self.current = None
+
+
+def test_the_first_bars_play_while_the_rest_is_made_and_the_cue_takes_over_there(qtbot, tmp_path, engine):
+    import soundfile
+
+    settings = PanelSettings(tmp_path / "panel.ini")
+    settings.output_folder = str(tmp_path / "out")
+    settings.library_path = str(tmp_path / "no_library.sqlite")
+    playback = RecordingPlayback()
+    window = MainWindow(settings, client=engine, playback=playback)
+    qtbot.addWidget(window)
+    window.editor.set_description(MusicDescription(genre="house", tempo=124, duration=40.0))
+    window.controls.duration.setValue(40.0)
+    window.controls.engine.setCurrentText("dit")
+    window.controls.steps.setValue(2)
+    previews, results = [], []
+    window.generate()
+    window.job.preview.connect(previews.append)
+    window.job.succeeded.connect(lambda result: results.append(len(previews)))
+    qtbot.waitUntil(lambda: window.result is not None and not window.busy, timeout=120000)
+    assert len(previews) == 1 and results == [1]  # the preview came before the cue
+    preview = Path(previews[0]["path"])
+    info = soundfile.info(str(preview))
+    assert info.channels == 2 and abs(info.duration - previews[0]["seconds"]) < 1e-3 and 12 <= info.duration < 40
+    assert playback.calls == [(str(preview), 0.0), (window.result["files"]["mix"], 3.25)]
+    window.close()

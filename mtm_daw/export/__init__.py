@@ -24,6 +24,15 @@ def audio_file_name(prefix: str, part: str) -> str:
     return f"{prefix}_{part.replace(' ', '-')}.wav"
 
 
+def write_preview(cue: Cue, path: Path) -> dict:
+    """A preview cue's mix (its first bars, see mtm_daw.pipeline.RunContext) as a 16-bit WAV at `path`, written
+    whole before it is renamed into place, so a player never opens half a file: {path, seconds}."""
+    partial = path.with_name(path.name + ".part")
+    write_wav(partial, cue.mix, cue.sample_rate, bit_depth=16)
+    partial.replace(path)
+    return {"path": str(path), "seconds": cue.mix.shape[1] / cue.sample_rate}
+
+
 def file_prefix(cue: Cue, name: str = "cue") -> str:
     clean = _UNSAFE.sub("-", name).strip("-.") or "cue"
     tempo = f"{cue.score.tempo:g}".replace(".", "p")
