@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pyloudnorm
-import scipy.signal
 
 from mtm_daw.errors import MtmError
 from mtm_daw.spool import blocks
@@ -46,6 +44,10 @@ class LoudnessMeter:
         self.sr = int(sr)
         self.downmix = channels > len(CHANNEL_WEIGHTS)
         self.channels = 1 if self.downmix else channels
+        # deferred: pyloudnorm imports scipy.signal (~0.8 s); a cue loads it while its score is written
+        # (pipeline.prefetch)
+        import pyloudnorm
+
         filters = [pyloudnorm.IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, sr, "high_shelf"),
                    pyloudnorm.IIRfilter(0.0, 0.5, 38.0, sr, "high_pass")]
         # both K-weighting stages as one cascade of second-order sections (a third of two lfilter calls' time)
@@ -77,7 +79,10 @@ class LoudnessMeter:
 
     def _filter(self, x: np.ndarray) -> None:
         first, n = self.length, x.shape[1]
-        y, self.state = scipy.signal.sosfilt(self.sos, x, axis=1, zi=self.state)
+        # deferred: scipy.signal takes ~0.8 s to import (pyloudnorm, above, has loaded it by now)
+        from scipy.signal import sosfilt
+
+        y, self.state = sosfilt(self.sos, x, axis=1, zi=self.state)
         squared = np.square(y, out=y)
         bounds = []  # every block bound inside this chunk
         j = self.next_block

@@ -15,6 +15,8 @@ Each function reads as numbered steps; long steps report progress and honour a C
 from __future__ import annotations
 
 import copy
+import importlib
+import threading
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -244,6 +246,7 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
     already read for the recipe's reference (else it is read again from its file); `components`:
     the models to run (default: the shipped ones); `preview`: see RunContext."""
     steps = Steps(progress, ["compose", "render", "mix"], cancel)
+    loading = prefetch(recipe.render)
     # 1. the score; the description then names the instruments actually played
     steps.report("compose", 0.0)
     first_bars = None
@@ -251,8 +254,12 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
         def first_bars(score: Score) -> None:
             if cancel is not None:
                 cancel.check()
+            loading.join()
             preview(preview_cue(score, recipe, warn))
-    built = build_score(recipe, steps, cancel, warn, reference, components, first_bars)
+    try:
+        built = build_score(recipe, steps, cancel, warn, reference, components, first_bars)
+    finally:
+        loading.join()  # before rendering: the renderer it loads is the one the render takes
     score = on_picture(built.score, built.description, recipe.end_seconds)
     description = built.description if recipe.engine == "midi" else as_played(built.description, score)
     # 2-3. render and mix (with the recipe's gains when it keeps a parent's)
@@ -261,6 +268,22 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
     cue.parameters.update(built.parameters)
     cue.parameters["recipe"] = recipe.to_dict()
     return cue
+
+
+def prefetch(settings: RenderSettings) -> threading.Thread:
+    """Load what rendering and mixing need on first use while the score is written (started, to join before
+    rendering): the SoundFont (kept by cue_renderer for the render) and scipy.signal, which takes ~0.8 s to
+    import. Both are already there in a warm process; a failure is left for the render to report."""
+    def load() -> None:
+        try:
+            importlib.import_module("scipy.signal")
+            with cue_renderer(settings.soundfont, settings.synth, settings.sample_rate, warn=lambda message: None):
+                pass
+        except Exception:  # noqa: BLE001 - the render meets the same problem and says what it is
+            pass
+    thread = threading.Thread(target=load, name="mtm-prefetch", daemon=True)
+    thread.start()
+    return thread
 
 
 def preview_cue(first: Score, recipe: Recipe, warn: Callable[[str], None] = print) -> Cue:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.signal import butter, sosfilt
 
 from mtm_daw.errors import MtmError
 from mtm_daw.score import gm
@@ -203,6 +202,9 @@ def _blep_saw(phase: np.ndarray, dt: float) -> np.ndarray:
 
 @lru_cache(maxsize=256)
 def _sos(kind: str, cutoff: float | tuple[float, float], sr: int) -> np.ndarray:
+    # deferred: scipy.signal takes ~0.8 s to import; a cue loads it while its score is written (pipeline.prefetch)
+    from scipy.signal import butter
+
     return butter(2, cutoff, btype=kind, fs=sr, output="sos")
 
 
@@ -211,6 +213,9 @@ def _filter(x: np.ndarray, kind: str, cutoff: float | tuple[float, float], sr: i
         cutoff = (float(min(cutoff[0], 0.4 * sr)), float(min(max(cutoff[1], cutoff[0] * 1.2), 0.45 * sr)))
     else:
         cutoff = float(min(cutoff, 0.45 * sr))
+    # deferred: scipy.signal takes ~0.8 s to import; a cue loads it while its score is written (pipeline.prefetch)
+    from scipy.signal import sosfilt
+
     return sosfilt(_sos(kind, cutoff, sr), x)
 
 
