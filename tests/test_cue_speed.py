@@ -5,7 +5,6 @@ cue and plays its notes."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,7 +122,7 @@ def test_a_cue_made_about_as_fast_as_a_preview_gets_none(engine, seconds):
     assert previews == []
 
 
-def test_the_engine_service_names_a_preview_of_the_first_bars_before_the_cue_is_done(tmp_path):
+def test_the_engine_service_answers_with_a_preview_of_the_first_bars_before_the_cue_is_done(tmp_path):
     import soundfile
 
     from mtm_daw.serve.engine import Engine
@@ -139,10 +138,11 @@ def test_the_engine_service_names_a_preview_of_the_first_bars_before_the_cue_is_
             time.sleep(0.02)
         done = answers[-1]
         assert done["state"] == "done", done
-        preview = Path(done["preview"])
-        assert any(a["state"] == "running" and a.get("preview") == str(preview) for a in answers)  # before it was done
-        preview_seconds = soundfile.info(str(preview)).duration
-        cue_seconds = soundfile.info(str(Path(done["cue"]["sidecar"]).parent / done["cue"]["mix"])).duration
+        preview = done["preview"]
+        assert any(a["state"] == "running" and a.get("preview") == preview for a in answers)  # before it was done
+        preview_seconds = soundfile.info(preview["mix"]).duration
+        assert set(preview["stems"]) == set(done["cue"]["stems"]) and preview["notes"]
+        cue_seconds = soundfile.info(done["cue"]["mix"]).duration
         assert PREVIEW_SECONDS <= preview_seconds < cue_seconds
     finally:
         engine.stop()

@@ -306,6 +306,25 @@ def test_the_panel_sends_its_cue_to_the_plugin_made_again_at_the_hosts_sample_ra
     window.close()
 
 
+def test_the_first_bars_play_while_the_rest_is_made_and_the_whole_cue_takes_over(session):
+    _, data, _ = session
+    host = Host(126)
+    host.set("Bars", 16)  # 30 s: the trained model writes it in three windows, and the first bars come first
+    host.set("Seed", 41)  # a cue this session has not made
+    host.generate()
+    heard_while_generating = []
+    deadline = time.monotonic() + 90
+    while host.status() != "ready":
+        assert time.monotonic() < deadline and host.status() != "error", host.status()
+        out = host.audio(0.5)  # each render plays from the cue's start
+        if host.status() == "generating":
+            heard_while_generating.append(float(np.abs(out[:2]).max()))
+    assert max(heard_while_generating) > 0.01  # the preview sounded before the cue was ready
+    assert heard_while_generating[0] == 0.0  # and only once it was there
+    (preview,) = Path(newest_cue(data, 126)["sidecar"]).parent.glob("preview/*_description.json")
+    assert_outputs_match(host.audio(5.0), newest_cue(data, 126), 0)  # the whole cue plays now
+
+
 @pytest.mark.parametrize("sample_rate, block", [(22050, 1), (96000, 8192), (192000, 333)])
 def test_sample_rates_and_block_sizes(session, sample_rate, block):
     _, data, _ = session

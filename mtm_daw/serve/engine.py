@@ -26,7 +26,7 @@ import platformdirs
 from mtm_daw import __version__
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import Cancelled, MtmError
-from mtm_daw.export import SIDECAR_SUFFIX, audio_file_name, export_cue, write_preview
+from mtm_daw.export import SIDECAR_SUFFIX, audio_file_name, export_cue
 from mtm_daw.progress import CancelToken
 from mtm_daw.serve.protocol import ENGINE_SOCKET_NAME, CueFiles, CueRequest, encode, read_message, runtime_folder
 
@@ -86,13 +86,14 @@ def cue_files(sidecar_path: Path) -> CueFiles | None:
                     mix=audio_file_name(prefix, "mix"), stems=stems, notes=notes)
 
 
-PREVIEW_FILE_NAME = "plugin_preview.wav"
+PREVIEW_FOLDER_NAME = "preview"  # inside a request's folder: the files of its first bars
 
 
 def make_cue_files(request: CueRequest, root: Path, progress: Callable[[float], None], cancel: CancelToken,
-                   warn: Callable[[str], None], preview: Callable[[str], None] = lambda path: None) -> CueFiles:
+                   warn: Callable[[str], None], preview: Callable[[CueFiles], None] = lambda files: None) -> CueFiles:
     """The cue a request asks for: made and exported once, then found again in its folder. `preview` is given
-    the path of a WAV of its first bars as soon as they are made (a long or trained cue)."""
+    the files of its first bars as soon as they are made (a long or trained cue), to play while the rest is
+    made; they are exported as a cue of their own in the request folder's `preview` folder."""
     from mtm_daw.engine.generator import GenerationSettings
     from mtm_daw.pipeline import RenderSettings, compose_cue
 
@@ -109,13 +110,8 @@ def make_cue_files(request: CueRequest, root: Path, progress: Callable[[float], 
                       settings=RenderSettings(sample_rate=request.sample_rate),
                       progress=lambda stage, fraction: progress(0.95 * fraction), cancel=cancel, warn=warn,
                       reference=reference, generation=generation, reference_record=record,
-                      preview=lambda first: preview(_preview_file(first, folder)))
+                      preview=lambda first: preview(_exported(first, folder / PREVIEW_FOLDER_NAME, "preview")))
     return _exported(cue, folder, "plugin", progress)
-
-
-def _preview_file(first, folder: Path) -> str:
-    folder.mkdir(parents=True, exist_ok=True)
-    return write_preview(first, folder / PREVIEW_FILE_NAME)["path"]
 
 
 def _kept_cue(folder: Path, name: str, sample_rate: int | None = None) -> CueFiles | None:
@@ -127,7 +123,7 @@ def _kept_cue(folder: Path, name: str, sample_rate: int | None = None) -> CueFil
     return None
 
 
-def _exported(cue, folder: Path, name: str, progress: Callable[[float], None]) -> CueFiles:
+def _exported(cue, folder: Path, name: str, progress: Callable[[float], None] = lambda fraction: None) -> CueFiles:
     paths = export_cue(cue, folder, name, overwrite=True)
     progress(1.0)
     return cue_files(next(path for path in paths if path.name.endswith(SIDECAR_SUFFIX)))
@@ -212,7 +208,7 @@ class Job:
     deliver_to: str = ""  # a plugin instance whose inbox gets the cue when it is done
     state: str = "queued"  # queued | running | done | failed | cancelled
     progress: float = 0.0
-    preview: str = ""  # a WAV of the cue's first bars, once they are made (long or trained cues)
+    preview: CueFiles | None = None  # the cue's first bars, once they are made (long or trained cues)
     result: CueFiles | None = None
     error: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -221,8 +217,8 @@ class Job:
     def answer(self) -> dict:
         answer = {"ok": True, "job": self.id, "state": self.state, "progress": round(self.progress, 3),
                   "warnings": self.warnings}
-        if self.preview:
-            answer["preview"] = self.preview
+        if self.preview is not None:
+            answer["preview"] = self.preview.to_dict()
         if self.state == "done" and self.result is not None:
             answer["cue"] = self.result.to_dict()
         if self.error:

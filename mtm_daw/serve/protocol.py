@@ -6,8 +6,8 @@ one line that says what went wrong. Commands:
   ping                      -> version, pid
   generate  (a CueRequest)  -> job: an id to ask `job` about
   job       job             -> state: queued | running (progress 0..1) | done (a CueFiles) | failed (error)
-                               | cancelled; preview: a WAV of the cue's first bars once they are made (a long or
-                               trained cue), to audition while the rest is made
+                               | cancelled; preview: a CueFiles of the cue's first bars once they are made (a
+                               long or trained cue), to play while the rest is made
   cancel    job             -> the job stops at its next step
   load      sidecar         -> a CueFiles for a cue made before (made again by reproduce if its files are gone)
   hello     instance, tempo, numerator, denominator, sample_rate

@@ -419,6 +419,7 @@ private:
             return;
         }
         fJob = answer.str("job");
+        fPreviewPlayed = false;
         fJobRequest = fWantedRequest;
         fWantedRequest.clear();
         fStatus.store(kStatusGenerating);
@@ -445,6 +446,9 @@ private:
         if (state == "done") {
             fJob.clear();
             publish(answer["cue"], fJobRequest);
+        } else if (state == "running" && !fPreviewPlayed && answer["preview"].type == Json::Object) {
+            fPreviewPlayed = true;  // its first bars, heard while the rest is made; the whole cue takes over in place
+            publishPreview(answer["preview"]);
         } else if (state == "failed" || state == "cancelled") {
             fJob.clear();
             fail(answer.str("error_message", "the engine could not make the cue"));
@@ -489,6 +493,21 @@ private:
         fStatus.store(kStatusReady);
         fProgress.store(1.0f);
         note("cue ready");
+    }
+
+    // The first bars of the cue being made: played as the cue is (from Start bar, at the host's position) while
+    // the status stays "generating"; never saved with the project (the sidecar kept is the last whole cue's).
+    void publishPreview(const Json& files) {
+        std::unique_ptr<Cue> cue(new Cue());
+        std::string error;
+        if (!readCue(files, *cue, error)) {
+            note("preview not played: " + error);  // the whole cue still comes
+            return;
+        }
+        fHasCue = true;
+        fPublishedRequest.clear();  // not the cue asked for: the same request is not "already playing"
+        delete fPending.exchange(cue.release());
+        note("playing the first bars while the rest is made");
     }
 
     bool readCue(const Json& files, Cue& cue, std::string& error) const {
@@ -560,7 +579,7 @@ private:
     EngineClient fEngine;
     std::string fWantedRequest, fJob, fJobRequest, fPublishedRequest;
     std::string fInstance = makeInstanceId();
-    bool fWantLoad = false, fHasCue = false, fFollowHostTempo = true;
+    bool fWantLoad = false, fHasCue = false, fFollowHostTempo = true, fPreviewPlayed = false;
     std::thread fWorker;
 
     DISTRHO_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR(MtmPlugin)
