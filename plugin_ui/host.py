@@ -17,6 +17,7 @@ No Qt is imported here.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 import traceback
@@ -26,6 +27,7 @@ from mtm_daw.errors import Cancelled, MtmError
 from mtm_daw.progress import CancelToken
 
 PROGRESS_INTERVAL = 0.05  # seconds between progress messages for one stage
+ENGINE_NICENESS = 5  # the engine process's priority below the panel's
 
 
 class PipeCancelToken(CancelToken):
@@ -52,6 +54,10 @@ def serve(jobs: Connection, results: Connection, cancels: Connection) -> None:
     """The engine's loop: warm up, then run each job and answer with its result or error."""
     from plugin_ui import backend
 
+    try:  # the engine keeps both cores busy (two mix chains at once, onnxruntime's threads): the UI goes first
+        os.nice(ENGINE_NICENESS)
+    except (AttributeError, OSError):  # no os.nice (Windows) or not allowed: the usual priority
+        pass
     backend.warm_up()
     results.send(("ready",))
     try:

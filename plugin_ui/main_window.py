@@ -50,6 +50,7 @@ class MainWindow(QMainWindow):
         self.playback = playback or Playback(self)
         self.job: Job | None = None  # the foreground job: describe, generate, extend or regenerate
         self._preview = ""  # the preview WAV of the cue being generated
+        self._preview_seconds = 0.0
         self.remix_job: Job | None = None
         self.source: str | None = None
         self.source_kind = ""
@@ -312,7 +313,7 @@ class MainWindow(QMainWindow):
 
     def _preview_ready(self, preview: dict) -> None:
         """The first bars, made before the rest: heard at once (where there is an audio output)."""
-        self._preview = preview["path"]
+        self._preview, self._preview_seconds = preview["path"], float(preview["seconds"])
         if self.playback.available:
             self.playback.play(self._preview)
             self.statusBar().showMessage(f"Playing the first {preview['seconds']:.0f} s while the rest is made "
@@ -323,7 +324,11 @@ class MainWindow(QMainWindow):
         return bool(self._preview) and self.playback.playing and self.playback.current == self._preview
 
     def _generated(self, result: dict) -> None:
-        from_seconds = self.playback.seconds if self.previewing else None
+        from_seconds = None  # where the whole cue takes over from its preview
+        if self.previewing:
+            from_seconds = self.playback.seconds
+        elif self._preview and self.playback.current == self._preview:  # it played to its end (Space clears it)
+            from_seconds = self._preview_seconds
         self._preview = ""
         self.playback.stop()
         self._remix_timer.stop()
@@ -331,7 +336,7 @@ class MainWindow(QMainWindow):
         self.stems.set_result(result)
         self._set_result_actions(True)
         QTimer.singleShot(0, lambda: self._show_score(result))  # a second, short event
-        if from_seconds is not None:  # the whole cue takes over from its preview where it is
+        if from_seconds is not None:
             self.playback.play(self._file("mix"), from_seconds)
 
     def _show_score(self, result: dict) -> None:

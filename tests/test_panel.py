@@ -793,13 +793,14 @@ def test_a_kept_style_survives_describing_a_new_source(qtbot, window):
 class RecordingPlayback(Playback):
     """An audio output that records what the panel asks it to play (CI machines have no sound device)."""
 
-    def __init__(self) -> None:
+    def __init__(self, plays_to_the_end: bool = False) -> None:
         super().__init__(force_off=True)
         self.available, self.notice, self.calls = True, "", []
+        self.plays_to_the_end = plays_to_the_end  # a file is over as soon as it starts (as a player leaves one)
 
     @property
     def playing(self) -> bool:
-        return self.current is not None
+        return self.current is not None and not self.plays_to_the_end
 
     @property
     def seconds(self) -> float:
@@ -813,13 +814,15 @@ class RecordingPlayback(Playback):
         self.current = None
 
 
-def test_the_first_bars_play_while_the_rest_is_made_and_the_cue_takes_over_there(qtbot, tmp_path, engine):
+@pytest.mark.parametrize("preview_ended", [False, True])
+def test_the_first_bars_play_while_the_rest_is_made_and_the_cue_takes_over_there(qtbot, tmp_path, engine,
+                                                                                   preview_ended):
     import soundfile
 
     settings = PanelSettings(tmp_path / "panel.ini")
     settings.output_folder = str(tmp_path / "out")
     settings.library_path = str(tmp_path / "no_library.sqlite")
-    playback = RecordingPlayback()
+    playback = RecordingPlayback(plays_to_the_end=preview_ended)
     window = MainWindow(settings, client=engine, playback=playback)
     qtbot.addWidget(window)
     window.editor.set_description(MusicDescription(genre="house", tempo=124, duration=40.0))
@@ -834,6 +837,8 @@ def test_the_first_bars_play_while_the_rest_is_made_and_the_cue_takes_over_there
     assert len(previews) == 1 and results == [1]  # the preview came before the cue
     preview = Path(previews[0]["path"])
     info = soundfile.info(str(preview))
-    assert info.channels == 2 and abs(info.duration - previews[0]["seconds"]) < 1e-3 and 12 <= info.duration < 40
-    assert playback.calls == [(str(preview), 0.0), (window.result["files"]["mix"], 3.25)]
+    assert info.channels == 2 and abs(info.duration - previews[0]["seconds"]) < 1e-3 and 8 <= info.duration < 40
+    # the whole cue takes over where the preview is, or where it ended
+    taken_over_at = previews[0]["seconds"] if preview_ended else 3.25
+    assert playback.calls == [(str(preview), 0.0), (window.result["files"]["mix"], taken_over_at)]
     window.close()

@@ -34,7 +34,7 @@ from mtm_daw.score.styles import CORE_GENRES, play_feel, style_for
 from mtm_daw.score.theory import parse_key
 
 WINDOW_TOKENS = 32  # beats per window: the training length
-PREVIEW_SECONDS = 12.0  # a preview of the first bars lasts at least this long (whole bars)
+PREVIEW_SECONDS = 8.0  # a preview of the first bars lasts at least this long (whole bars): ~0.3 s to render and mix
 OVERLAP_TOKENS = 8  # beats each window continues from the one before
 CRASH_CLASS = drum_class(gm.CRASH)
 HIT_VELOCITY = 0.9  # a hit point's crash, as the roll's 0..1 velocity
