@@ -246,7 +246,10 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
     already read for the recipe's reference (else it is read again from its file); `components`:
     the models to run (default: the shipped ones); `preview`: see RunContext."""
     steps = Steps(progress, ["compose", "render", "mix"], cancel)
-    loading = prefetch(recipe.render)
+    # Only while a composer writes, which imports nothing: two threads importing one package at once can
+    # break its import (a scipy ImportError was seen); reading a reference file or a parent cue imports.
+    quiet_compose = recipe.operation == "compose" and (reference is not None or not recipe.reference)
+    loading = prefetch(recipe.render) if quiet_compose else None
     # 1. the score; the description then names the instruments actually played
     steps.report("compose", 0.0)
     first_bars = None
@@ -254,12 +257,14 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
         def first_bars(score: Score) -> None:
             if cancel is not None:
                 cancel.check()
-            loading.join()
+            if loading is not None:
+                loading.join()
             preview(preview_cue(score, recipe, warn))
     try:
         built = build_score(recipe, steps, cancel, warn, reference, components, first_bars)
     finally:
-        loading.join()  # before rendering: the renderer it loads is the one the render takes
+        if loading is not None:
+            loading.join()  # before rendering: the renderer it loads is the one the render takes
     score = on_picture(built.score, built.description, recipe.end_seconds)
     description = built.description if recipe.engine == "midi" else as_played(built.description, score)
     # 2-3. render and mix (with the recipe's gains when it keeps a parent's)
