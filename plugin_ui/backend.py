@@ -16,6 +16,7 @@ thumbnails, never whole audio buffers (the panel plays and drags the files on di
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -155,19 +156,47 @@ def generate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken,
     return cue_summary(cue, paths, folder, payload.get("name", "cue"), payload.get("render", {}))
 
 
-PREVIEW_FOLDER_NAME = "mtm_daw-previews"
+PREVIEW_FOLDER_PREFIX = "mtm_daw-previews-"  # + the engine's pid: a private folder (mode 700) per engine
+_preview_folder: Path | None = None
+
+
+def preview_folder() -> Path:
+    """This engine process's folder for previews, made on first use and removed when it exits; the folders of
+    engines that were killed (a hard cancel) are removed here first."""
+    global _preview_folder
+    if _preview_folder is None:
+        for old in Path(tempfile.gettempdir()).glob(f"{PREVIEW_FOLDER_PREFIX}*"):
+            pid = old.name[len(PREVIEW_FOLDER_PREFIX):].split("-")[0]
+            mine = not hasattr(os, "getuid") or old.stat().st_uid == os.getuid()
+            if pid.isdigit() and mine and not _alive(int(pid)):
+                shutil.rmtree(old, ignore_errors=True)
+        _preview_folder = Path(tempfile.mkdtemp(prefix=f"{PREVIEW_FOLDER_PREFIX}{os.getpid()}-"))
+        atexit.register(shutil.rmtree, _preview_folder, True)
+    return _preview_folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_preview(cue) -> dict:
-    """A preview cue as a WAV in the temporary folder, this engine's last one removed: {path, seconds}."""
+    """A preview cue as a WAV in this engine's preview folder, its last one removed (see export.write_preview)."""
     from mtm_daw.export import write_preview as write_preview_file
 
-    folder = Path(tempfile.gettempdir()) / PREVIEW_FOLDER_NAME
-    folder.mkdir(exist_ok=True)
-    for old in folder.glob(f"preview_{os.getpid()}_*.wav"):
-        old.unlink(missing_ok=True)
+    folder = preview_folder()
+    for old in folder.glob("preview_*.wav"):
+        try:
+            old.unlink(missing_ok=True)
+        except OSError:  # on Windows a player may still hold it open: it goes with the folder
+            pass
     # a new name each time: a player may still hold the last one open
-    return write_preview_file(cue, folder / f"preview_{os.getpid()}_{time.monotonic_ns()}.wav")
+    return write_preview_file(cue, folder / f"preview_{time.monotonic_ns()}.wav")
 
 
 def _export_progress(progress: ProgressCallback, cancel: CancelToken, start: float) -> Callable[[float], None]:

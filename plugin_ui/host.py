@@ -62,8 +62,8 @@ def serve(jobs: Connection, results: Connection, cancels: Connection) -> None:
     results.send(("ready",))
     try:
         backend.warm_models()  # the first Generate then starts as quickly as the next (a job meanwhile waits)
-    except MtmError:
-        pass  # a missing model or SoundFont: the job that needs it says so
+    except Exception as error:  # noqa: BLE001 - the job that needs the model or SoundFont says what is wrong
+        print(f"engine: could not load the models ahead ({type(error).__name__}: {error})", file=sys.stderr)
     while True:
         try:
             message = jobs.recv()

@@ -308,16 +308,23 @@ class MainWindow(QMainWindow):
         except MtmError as error:
             self.show_error("Cannot generate yet", str(error))
             return
+        self._forget_preview()
         job = self._start_job("generate", payload, "Starting…", self._generated)
         job.preview.connect(self._preview_ready)
 
     def _preview_ready(self, preview: dict) -> None:
         """The first bars, made before the rest: heard at once (where there is an audio output)."""
-        self._preview, self._preview_seconds = preview["path"], float(preview["seconds"])
+        self._preview, self._preview_seconds = preview["path"], float(preview["music_seconds"])
         if self.playback.available:
             self.playback.play(self._preview)
             self.statusBar().showMessage(f"Playing the first {preview['seconds']:.0f} s while the rest is made "
                                          "(Space stops)", STATUS_MS)
+
+    def _forget_preview(self) -> None:
+        """A preview of a cue that will not come (cancelled, failed) or was taken over: stopped, forgotten."""
+        if self._preview and self.playback.current == self._preview:
+            self.playback.stop()
+        self._preview = ""
 
     @property
     def previewing(self) -> bool:
@@ -328,7 +335,7 @@ class MainWindow(QMainWindow):
         if self.previewing:
             from_seconds = self.playback.seconds
         elif self._preview and self.playback.current == self._preview:  # it played to its end (Space clears it)
-            from_seconds = self._preview_seconds
+            from_seconds = self._preview_seconds  # where its bars end: the whole cue goes on from there
         self._preview = ""
         self.playback.stop()
         self._remix_timer.stop()
@@ -460,8 +467,8 @@ class MainWindow(QMainWindow):
         if job is not self.job:
             return
         self.job = None
-        if job.state != "done" and self.previewing:  # a cancelled or failed cue's preview stops with it
-            self.playback.stop()
+        if job.state != "done":  # a cancelled or failed cue's preview stops with it
+            self._forget_preview()
         self.idea.button.setEnabled(True)
         self._set_edit_actions()
         self.controls.show_idle({"done": "Done", "failed": "Failed", "cancelled": "Cancelled"}.get(job.state, ""))
@@ -481,8 +488,7 @@ class MainWindow(QMainWindow):
         job.cancel()
         self._detach(job)
         self.job = None
-        if self.previewing:
-            self.playback.stop()
+        self._forget_preview()
         self.idea.button.setEnabled(True)
         self._set_edit_actions()
         self.controls.show_idle("Cancelled")

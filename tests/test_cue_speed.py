@@ -5,6 +5,7 @@ cue and plays its notes."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,6 +45,20 @@ def test_a_renderer_kept_between_cues_plays_as_a_new_one():
     kept = _samples(compose_cue(description, seed=2, warn=lambda message: None))  # on a renderer that played house
     for name in fresh:
         np.testing.assert_array_equal(kept[name], fresh[name], err_msg=name)
+
+
+@needs_soundfont
+@pytest.mark.parametrize("pad", [91, 95, 101])  # long releases that still sound after the last track
+def test_a_renderer_kept_after_a_pad_cue_plays_the_next_cue_as_a_new_one(pad):
+    pop = MusicDescription(genre="pop", duration=8.0)
+    release_kept_renderers()
+    fresh = _samples(compose_cue(pop, seed=5, warn=lambda message: None))
+    release_kept_renderers()
+    compose_cue(MusicDescription(genre="ambient", duration=8.0, instruments={"melody": pad, "harmony": pad}), seed=1,
+                warn=lambda message: None)
+    after = _samples(compose_cue(pop, seed=5, warn=lambda message: None))
+    for name in fresh:
+        np.testing.assert_array_equal(after[name], fresh[name], err_msg=name)
 
 
 @needs_soundfont
@@ -130,19 +145,33 @@ def test_the_engine_service_answers_with_a_preview_of_the_first_bars_before_the_
     engine = Engine(tmp_path / "cues")
     try:
         job = engine.handle({"command": "generate", "tempo": 120.0, "bars": 16, "style": "house", "seed": 2})["job"]
-        answers = []
+        answers, preview_seconds = [], None
         deadline = time.monotonic() + 120
         while not answers or answers[-1]["state"] in ("queued", "running"):
             assert time.monotonic() < deadline
             answers.append(engine.handle({"command": "job", "job": job}))
+            if "preview" in answers[-1] and preview_seconds is None:  # read as a plugin does, when it is named
+                preview = answers[-1]["preview"]
+                preview_seconds = soundfile.info(preview["mix"]).duration
             time.sleep(0.02)
         done = answers[-1]
-        assert done["state"] == "done", done
-        preview = done["preview"]
-        assert any(a["state"] == "running" and a.get("preview") == preview for a in answers)  # before it was done
-        preview_seconds = soundfile.info(preview["mix"]).duration
+        assert done["state"] == "done" and "preview" not in done, done
+        assert any(a["state"] == "running" and "preview" in a for a in answers)  # named before the cue was done
         assert set(preview["stems"]) == set(done["cue"]["stems"]) and preview["notes"]
         cue_seconds = soundfile.info(done["cue"]["mix"]).duration
         assert PREVIEW_SECONDS <= preview_seconds < cue_seconds
+        assert not Path(preview["mix"]).exists()  # the preview's files are not kept beside the cue
     finally:
         engine.stop()
+
+
+def test_a_preview_that_fails_costs_a_note_not_the_cue():
+    notes = []
+
+    def refuse(cue) -> None:
+        raise PermissionError("the preview folder is not writable")
+
+    cue = compose_cue(MusicDescription(genre="funk", duration=60.0), seed=3, engine="baseline", warn=notes.append,
+                      preview=refuse)
+    assert cue.mix.shape[1] > 0
+    assert any("first bars could not be played early" in note and "not writable" in note for note in notes)

@@ -839,6 +839,30 @@ def test_the_first_bars_play_while_the_rest_is_made_and_the_cue_takes_over_there
     info = soundfile.info(str(preview))
     assert info.channels == 2 and abs(info.duration - previews[0]["seconds"]) < 1e-3 and 8 <= info.duration < 40
     # the whole cue takes over where the preview is, or where it ended
-    taken_over_at = previews[0]["seconds"] if preview_ended else 3.25
+    taken_over_at = previews[0]["music_seconds"] if preview_ended else 3.25
+    assert previews[0]["music_seconds"] < previews[0]["seconds"]  # its bars end before its release tail does
     assert playback.calls == [(str(preview), 0.0), (window.result["files"]["mix"], taken_over_at)]
+    window.close()
+
+
+def test_a_cancelled_cues_preview_does_not_carry_over_to_the_next_cue(qtbot, tmp_path, engine):
+    settings = PanelSettings(tmp_path / "panel.ini")
+    settings.output_folder = str(tmp_path / "out")
+    settings.library_path = str(tmp_path / "no_library.sqlite")
+    playback = RecordingPlayback(plays_to_the_end=True)
+    window = MainWindow(settings, client=engine, playback=playback)
+    qtbot.addWidget(window)
+    window.editor.set_description(MusicDescription(genre="house", tempo=124, duration=40.0))
+    window.controls.duration.setValue(40.0)
+    window.controls.engine.setCurrentText("dit")
+    window.controls.steps.setValue(200)  # slow enough to cancel once the preview has come
+    window.generate()
+    qtbot.waitUntil(lambda: len(playback.calls) == 1, timeout=60000)
+    window.cancel()
+    window.editor.set_description(MusicDescription(genre="house", tempo=124, duration=8.0))
+    window.controls.duration.setValue(8.0)
+    window.controls.engine.setCurrentText("baseline")
+    window.generate()
+    qtbot.waitUntil(lambda: window.result is not None and not window.busy, timeout=60000)
+    assert len(playback.calls) == 1  # the new cue is not started from where the old preview ended
     window.close()

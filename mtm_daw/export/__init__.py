@@ -26,11 +26,16 @@ def audio_file_name(prefix: str, part: str) -> str:
 
 def write_preview(cue: Cue, path: Path) -> dict:
     """A preview cue's mix (its first bars, see mtm_daw.pipeline.RunContext) as a 16-bit WAV at `path`, written
-    whole before it is renamed into place, so a player never opens half a file: {path, seconds}."""
+    whole before it is renamed into place, so a player never opens half a file: {path, seconds (the file),
+    music_seconds (where its bars end, before the release tail: where the whole cue goes on)}."""
     partial = path.with_name(path.name + ".part")
-    write_wav(partial, cue.mix, cue.sample_rate, bit_depth=16)
-    partial.replace(path)
-    return {"path": str(path), "seconds": cue.mix.shape[1] / cue.sample_rate}
+    try:
+        write_wav(partial, cue.mix, cue.sample_rate, bit_depth=16)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return {"path": str(path), "seconds": cue.mix.shape[1] / cue.sample_rate,
+            "music_seconds": cue.score.length_seconds}
 
 
 def file_prefix(cue: Cue, name: str = "cue") -> str:

@@ -31,7 +31,7 @@ from mtm_daw.engine.control import ControlSignal
 from mtm_daw.engine.generator import GenerationSettings, Generator, default_plan, generate_score, preview_bars
 from mtm_daw.engine.sessions import model_entry
 from mtm_daw.engine.text_encoder import TextEncoder
-from mtm_daw.errors import MtmError
+from mtm_daw.errors import Cancelled, MtmError
 from mtm_daw.export import export_cue
 from mtm_daw.media.paths import check_input_file
 from mtm_daw.mix import MixGains, fit_to_length, load_vst3, mix_stems_with_gains, remaster, stem_chain
@@ -259,7 +259,13 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
                 cancel.check()
             if loading is not None:
                 loading.join()
-            preview(preview_cue(score, recipe, warn))
+            try:
+                made = preview_cue(score, recipe, warn, cancel)
+                preview(made)
+            except Cancelled:
+                raise
+            except Exception as error:  # noqa: BLE001 - a preview is a courtesy: the whole cue still comes
+                warn(f"note: the first bars could not be played early ({type(error).__name__}: {error})")
     try:
         built = build_score(recipe, steps, cancel, warn, reference, components, first_bars)
     finally:
@@ -291,15 +297,20 @@ def prefetch(settings: RenderSettings) -> threading.Thread:
     return thread
 
 
-def preview_cue(first: Score, recipe: Recipe, warn: Callable[[str], None] = print) -> Cue:
+def preview_cue(first: Score, recipe: Recipe, warn: Callable[[str], None] = print,
+                cancel: CancelToken | None = None) -> Cue:
     """The first bars of a recipe's cue as a Cue of their own: on the picture's clock as the whole cue
     will be (a player can move from one to the other at the same time), rendered and mixed with the
     recipe's settings, mastered to the loudness target on their own."""
+    def check(fraction: float) -> None:
+        if cancel is not None:
+            cancel.check()
+
     description = recipe.description
     score = on_picture(first, description)
-    dry, renderer_name = render_stems(score, recipe.render, warn=warn)
+    dry, renderer_name = render_stems(score, recipe.render, check, warn)
     return mix_cue(dry, score, as_played(description, score), recipe.seed, recipe.engine, recipe.render,
-                   renderer_name, mix=recipe.mix)
+                   renderer_name, check, mix=recipe.mix)
 
 
 def on_picture(score: Score, description: MusicDescription, end_seconds: float = 0.0) -> Score:

@@ -115,6 +115,15 @@ class FluidSynthRenderer:
     def close(self) -> None:
         self._synth.delete()
 
+    def silence(self) -> None:
+        """Stop every voice still sounding (a pad's long release after the last track), so the next track
+        rendered on this synth, in another cue, starts as on a new one (_start_clean's warm-up chord then
+        finds every voice free): what a renderer kept between cues needs."""
+        for midi_channel in range(16):
+            self._synth.all_sounds_off(midi_channel)
+        self._write(np.zeros((2, FLUID_BLOCK), dtype=np.float32), 0, FLUID_BLOCK)
+        take_log()
+
     def _start_clean(self, voices: int = 128) -> None:
         """The synth as if nothing had been rendered on it, so a track sounds the same sample for sample
         whatever was rendered before it (which `mtm extend` relies on: the old bars of a longer cue).

@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import queue
+import shutil
 import socketserver
 import threading
 import time
@@ -106,12 +107,15 @@ def make_cue_files(request: CueRequest, root: Path, progress: Callable[[float], 
     if request.strength > 0 and request.engine == "dit":
         reference, record = library_reference(description, request.strength, warn)
     generation = GenerationSettings(key_lock=request.key_lock) if request.engine == "dit" else None
-    cue = compose_cue(description, seed=request.seed, engine=request.engine,
-                      settings=RenderSettings(sample_rate=request.sample_rate),
-                      progress=lambda stage, fraction: progress(0.95 * fraction), cancel=cancel, warn=warn,
-                      reference=reference, generation=generation, reference_record=record,
-                      preview=lambda first: preview(_exported(first, folder / PREVIEW_FOLDER_NAME, "preview")))
-    return _exported(cue, folder, "plugin", progress)
+    try:
+        cue = compose_cue(description, seed=request.seed, engine=request.engine,
+                          settings=RenderSettings(sample_rate=request.sample_rate),
+                          progress=lambda stage, fraction: progress(0.95 * fraction), cancel=cancel, warn=warn,
+                          reference=reference, generation=generation, reference_record=record,
+                          preview=lambda first: preview(_exported(first, folder / PREVIEW_FOLDER_NAME, "preview")))
+        return _exported(cue, folder, "plugin", progress)
+    finally:  # a plugin reads the preview into memory when it is named: its files are not kept
+        shutil.rmtree(folder / PREVIEW_FOLDER_NAME, ignore_errors=True)
 
 
 def _kept_cue(folder: Path, name: str, sample_rate: int | None = None) -> CueFiles | None:
@@ -334,7 +338,7 @@ class Engine:
                 job.result = (job.make(report, job.cancel, job.warnings.append) if job.make else
                               make_cue_files(job.request, self.cue_root, report, job.cancel, job.warnings.append,
                                              lambda path: setattr(job, "preview", path)))
-                job.state, job.progress = "done", 1.0
+                job.state, job.progress, job.preview = "done", 1.0, None
                 if job.deliver_to:
                     with self.lock:
                         if job.deliver_to in self.instances:
