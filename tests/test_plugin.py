@@ -321,8 +321,18 @@ def test_the_first_bars_play_while_the_rest_is_made_and_the_whole_cue_takes_over
             heard_while_generating.append(float(np.abs(out[:2]).max()))
     assert max(heard_while_generating) > 0.01  # the preview sounded before the cue was ready
     assert heard_while_generating[0] == 0.0  # and only once it was there
-    (preview,) = Path(newest_cue(data, 126)["sidecar"]).parent.glob("preview/*_description.json")
-    assert_outputs_match(host.audio(5.0), newest_cue(data, 126), 0)  # the whole cue plays now
+    assert not (Path(newest_cue(data, 126)["sidecar"]).parent / "preview").exists()  # read, then not kept
+    first = newest_cue(data, 126)
+    assert_outputs_match(host.audio(5.0), first, 0)  # the whole cue plays now
+    host.set("Seed", 43)  # another cue at the same tempo: the one playing goes on until it is ready
+    host.generate()
+    wait_for(lambda: host.render(0.02) is None and host.status() == "generating", 10, "generating")
+    while host.status() != "ready":
+        assert time.monotonic() < deadline + 90 and host.status() != "error", host.status()
+        out = host.audio(0.5)
+        if host.status() == "generating":
+            assert_outputs_match(out, first, 0)
+    assert newest_cue(data, 126)["sidecar"] != first["sidecar"]
 
 
 @pytest.mark.parametrize("sample_rate, block", [(22050, 1), (96000, 8192), (192000, 333)])

@@ -446,11 +446,15 @@ private:
         if (state == "done") {
             fJob.clear();
             publish(answer["cue"], fJobRequest);
-        } else if (state == "running" && !fPreviewPlayed && answer["preview"].type == Json::Object) {
-            fPreviewPlayed = true;  // its first bars, heard while the rest is made; the whole cue takes over in place
+        } else if (state == "running" && !fPreviewPlayed && answer["preview"].type == Json::Object &&
+                   !(fHasCue && fCueFitsHost.load())) {
+            // its first bars, heard while the rest is made, where nothing else would sound (a first cue, or the
+            // last one at an old tempo): a cue that still fits the host plays on until the new one is ready
+            fPreviewPlayed = true;
             publishPreview(answer["preview"]);
         } else if (state == "failed" || state == "cancelled") {
             fJob.clear();
+            if (fPreviewPlayed) dropPreview();
             fail(answer.str("error_message", "the engine could not make the cue"));
         }
     }
@@ -508,6 +512,13 @@ private:
         fPublishedRequest.clear();  // not the cue asked for: the same request is not "already playing"
         delete fPending.exchange(cue.release());
         note("playing the first bars while the rest is made");
+    }
+
+    // The preview of a cue that will not come: silence (an empty cue), as before it was asked for.
+    void dropPreview() {
+        delete fPending.exchange(new Cue());
+        fHasCue = false;
+        fPreviewPlayed = false;
     }
 
     bool readCue(const Json& files, Cue& cue, std::string& error) const {
