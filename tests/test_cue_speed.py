@@ -124,7 +124,9 @@ def test_a_preview_of_the_first_bars_comes_first_and_plays_the_cues_notes(engine
     assert bars * description.bar_seconds >= PREVIEW_SECONDS and bars < cue.score.bars
     assert _notes(preview.score) == _notes(cue.score.until(preview.score.length_beats))  # the same music, cut
     assert preview.mix.shape[0] == 2 and preview.mix.shape[1] < cue.mix.shape[1]
-    assert abs(preview.loudness_lufs - cue.loudness_lufs) < 1.0  # mastered to the same target on its own
+    # about the level the whole cue has there, so the take-over is no jump
+    whole_there = integrated_loudness(cue.mix[:, :preview.mix.shape[1]], cue.sample_rate)
+    assert abs(preview.loudness_lufs - whole_there) < 2.0, (preview.loudness_lufs, whole_there)
     assert preview.renderer == cue.renderer
 
 
