@@ -167,7 +167,10 @@ def preview_folder() -> Path:
     if _preview_folder is None:
         for old in Path(tempfile.gettempdir()).glob(f"{PREVIEW_FOLDER_PREFIX}*"):
             pid = old.name[len(PREVIEW_FOLDER_PREFIX):].split("-")[0]
-            mine = not hasattr(os, "getuid") or old.stat().st_uid == os.getuid()
+            try:  # another engine may sweep it at the same time; a link is never followed
+                mine = old.lstat().st_uid == os.getuid() and old.is_dir() and not old.is_symlink()
+            except OSError:
+                continue
             if pid.isdigit() and mine and not _alive(int(pid)):
                 shutil.rmtree(old, ignore_errors=True)
         _preview_folder = Path(tempfile.mkdtemp(prefix=f"{PREVIEW_FOLDER_PREFIX}{os.getpid()}-"))
@@ -176,6 +179,8 @@ def preview_folder() -> Path:
 
 
 def _alive(pid: int) -> bool:
+    """Whether a process with this id exists (a killed engine not yet reaped counts: its folder waits for the
+    next sweep)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -191,10 +196,7 @@ def write_preview(cue) -> dict:
 
     folder = preview_folder()
     for old in folder.glob("preview_*.wav"):
-        try:
-            old.unlink(missing_ok=True)
-        except OSError:  # on Windows a player may still hold it open: it goes with the folder
-            pass
+        old.unlink(missing_ok=True)
     # a new name each time: a player may still hold the last one open
     return write_preview_file(cue, folder / f"preview_{time.monotonic_ns()}.wav")
 

@@ -177,3 +177,11 @@ def test_a_preview_that_fails_costs_a_note_not_the_cue():
                       preview=refuse)
     assert cue.mix.shape[1] > 0
     assert any("first bars could not be played early" in note and "not writable" in note for note in notes)
+
+
+def test_a_preview_at_the_quietest_target_stays_in_the_masters_range():
+    previews, notes = [], []
+    compose_cue(MusicDescription(genre="house", duration=50.0), seed=2, engine="baseline",
+                settings=RenderSettings(target_lufs=-39.0), warn=notes.append, preview=previews.append)
+    assert len(previews) == 1 and not any("first bars" in note for note in notes), notes
+    assert abs(previews[0].loudness_lufs - -40.0) < 0.5  # the baseline's offset, held at the master's floor

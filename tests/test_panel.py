@@ -57,11 +57,11 @@ def engine(qapp):
     client.shutdown()
 
 
-def make_window(tmp: Path, engine: EngineClient) -> MainWindow:
+def make_window(tmp: Path, engine: EngineClient, playback: Playback | None = None) -> MainWindow:
     settings = PanelSettings(tmp / "panel.ini")  # never the user's own settings
     settings.output_folder = str(tmp / "out")
     settings.library_path = str(tmp / "no_library.sqlite")
-    window = MainWindow(settings, client=engine, playback=Playback(force_off=True))
+    window = MainWindow(settings, client=engine, playback=playback or Playback(force_off=True))
     window.resize(1280, 800)
     window.show()
     return window
@@ -814,21 +814,24 @@ class RecordingPlayback(Playback):
         self.current = None
 
 
+def _forty_seconds_of_house(qtbot, tmp_path: Path, engine: EngineClient, playback: Playback, steps: int) -> MainWindow:
+    """A window set to make 40 s of house with the trained model (three windows: the first bars come first)."""
+    window = make_window(tmp_path, engine, playback)
+    qtbot.addWidget(window)
+    window.editor.set_description(MusicDescription(genre="house", tempo=124, duration=40.0))
+    window.controls.duration.setValue(40.0)
+    window.controls.engine.setCurrentText("dit")
+    window.controls.steps.setValue(steps)
+    return window
+
+
 @pytest.mark.parametrize("preview_ended", [False, True])
 def test_the_first_bars_play_while_the_rest_is_made_and_the_cue_takes_over_there(qtbot, tmp_path, engine,
                                                                                    preview_ended):
     import soundfile
 
-    settings = PanelSettings(tmp_path / "panel.ini")
-    settings.output_folder = str(tmp_path / "out")
-    settings.library_path = str(tmp_path / "no_library.sqlite")
     playback = RecordingPlayback(plays_to_the_end=preview_ended)
-    window = MainWindow(settings, client=engine, playback=playback)
-    qtbot.addWidget(window)
-    window.editor.set_description(MusicDescription(genre="house", tempo=124, duration=40.0))
-    window.controls.duration.setValue(40.0)
-    window.controls.engine.setCurrentText("dit")
-    window.controls.steps.setValue(2)
+    window = _forty_seconds_of_house(qtbot, tmp_path, engine, playback, steps=2)
     previews, results = [], []
     window.generate()
     window.job.preview.connect(previews.append)
@@ -846,16 +849,8 @@ def test_the_first_bars_play_while_the_rest_is_made_and_the_cue_takes_over_there
 
 
 def test_a_cancelled_cues_preview_does_not_carry_over_to_the_next_cue(qtbot, tmp_path, engine):
-    settings = PanelSettings(tmp_path / "panel.ini")
-    settings.output_folder = str(tmp_path / "out")
-    settings.library_path = str(tmp_path / "no_library.sqlite")
     playback = RecordingPlayback(plays_to_the_end=True)
-    window = MainWindow(settings, client=engine, playback=playback)
-    qtbot.addWidget(window)
-    window.editor.set_description(MusicDescription(genre="house", tempo=124, duration=40.0))
-    window.controls.duration.setValue(40.0)
-    window.controls.engine.setCurrentText("dit")
-    window.controls.steps.setValue(200)  # slow enough to cancel once the preview has come
+    window = _forty_seconds_of_house(qtbot, tmp_path, engine, playback, steps=200)  # slow: cancelled once previewed
     window.generate()
     qtbot.waitUntil(lambda: len(playback.calls) == 1, timeout=60000)
     window.cancel()

@@ -12,6 +12,7 @@ from mtm_daw.errors import MtmError
 from mtm_daw.spool import audio_buffer, blocks, let_go
 
 TARGET_LUFS = -14.0
+MIN_TARGET_LUFS, MAX_TARGET_LUFS = -40.0, -5.0
 CEILING_DBFS = -1.0
 
 
@@ -27,8 +28,8 @@ def master(mix: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
     The limiter pulls loudness down a little, so the input gain is corrected over a few passes
     until the output lands on the target; a final hard ceiling catches the limiter's overshoot.
     """
-    if not -40.0 <= target_lufs <= -5.0:
-        raise MtmError(f"loudness target {target_lufs} LUFS is outside -40..-5 LUFS")
+    if not MIN_TARGET_LUFS <= target_lufs <= MAX_TARGET_LUFS:
+        raise MtmError(f"loudness target {target_lufs} LUFS is outside {MIN_TARGET_LUFS:g}..{MAX_TARGET_LUFS:g} LUFS")
     loudness = measure_lufs(mix, sample_rate)
     if not np.isfinite(loudness):
         silent = audio_buffer(mix.shape)

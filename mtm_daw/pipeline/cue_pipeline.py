@@ -35,6 +35,7 @@ from mtm_daw.errors import Cancelled, MtmError
 from mtm_daw.export import export_cue
 from mtm_daw.media.paths import check_input_file
 from mtm_daw.mix import MixGains, fit_to_length, load_vst3, mix_stems_with_gains, remaster, stem_chain
+from mtm_daw.mix.master import MIN_TARGET_LUFS
 from mtm_daw.pipeline.loop import (LOOP_TAIL_SECONDS, MAX_LOOP_SECONDS, check_loop_bars, cut_to_bars, loop_description,
                                    loop_samples, looped_description, settle_and_mix, wrap_tail)
 from mtm_daw.plan.plan import Plan
@@ -316,7 +317,7 @@ def preview_cue(first: Score, recipe: Recipe, warn: Callable[[str], None] = prin
     score = on_picture(first, description)
     settings = recipe.render
     if recipe.engine == "baseline":
-        settings = replace(settings, target_lufs=settings.target_lufs - BASELINE_OPENING_DB)
+        settings = replace(settings, target_lufs=max(MIN_TARGET_LUFS, settings.target_lufs - BASELINE_OPENING_DB))
     dry, renderer_name = render_stems(score, settings, check, warn)
     return mix_cue(dry, score, as_played(description, score), recipe.seed, recipe.engine, settings,
                    renderer_name, check, mix=recipe.mix)

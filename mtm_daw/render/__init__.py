@@ -69,7 +69,11 @@ def cue_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate:
     if not isinstance(renderer, FluidSynthRenderer) or key is None:
         renderer.close()
         return
-    renderer.silence()  # the next cue's first track must not meet this one's ringing voices
+    try:
+        renderer.silence()  # the next cue's first track must not meet this one's ringing voices
+    except BaseException:
+        renderer.close()
+        raise
     with _kept_lock:  # one kept at most: another SoundFont or rate takes its place
         replaced = list(_kept.values())
         _kept.clear()

@@ -91,10 +91,12 @@ PREVIEW_FOLDER_NAME = "preview"  # inside a request's folder: the files of its f
 
 
 def make_cue_files(request: CueRequest, root: Path, progress: Callable[[float], None], cancel: CancelToken,
-                   warn: Callable[[str], None], preview: Callable[[CueFiles], None] = lambda files: None) -> CueFiles:
+                   warn: Callable[[str], None],
+                   preview: Callable[[CueFiles | None], None] = lambda files: None) -> CueFiles:
     """The cue a request asks for: made and exported once, then found again in its folder. `preview` is given
     the files of its first bars as soon as they are made (a long or trained cue), to play while the rest is
-    made; they are exported as a cue of their own in the request folder's `preview` folder."""
+    made; they are exported as a cue of their own in the request folder's `preview` folder, and `preview`
+    is given None before they are deleted (when the cue is made, fails or is cancelled)."""
     from mtm_daw.engine.generator import GenerationSettings
     from mtm_daw.pipeline import RenderSettings, compose_cue
 
@@ -115,6 +117,7 @@ def make_cue_files(request: CueRequest, root: Path, progress: Callable[[float], 
                           preview=lambda first: preview(_exported(first, folder / PREVIEW_FOLDER_NAME, "preview")))
         return _exported(cue, folder, "plugin", progress)
     finally:  # a plugin reads the preview into memory when it is named: its files are not kept
+        preview(None)
         shutil.rmtree(folder / PREVIEW_FOLDER_NAME, ignore_errors=True)
 
 
@@ -338,7 +341,7 @@ class Engine:
                 job.result = (job.make(report, job.cancel, job.warnings.append) if job.make else
                               make_cue_files(job.request, self.cue_root, report, job.cancel, job.warnings.append,
                                              lambda path: setattr(job, "preview", path)))
-                job.state, job.progress, job.preview = "done", 1.0, None
+                job.state, job.progress = "done", 1.0
                 if job.deliver_to:
                     with self.lock:
                         if job.deliver_to in self.instances:

@@ -419,7 +419,7 @@ private:
             return;
         }
         fJob = answer.str("job");
-        fPreviewPlayed = false;
+        fJobPreviewSeen = false;
         fJobRequest = fWantedRequest;
         fWantedRequest.clear();
         fStatus.store(kStatusGenerating);
@@ -446,15 +446,14 @@ private:
         if (state == "done") {
             fJob.clear();
             publish(answer["cue"], fJobRequest);
-        } else if (state == "running" && !fPreviewPlayed && answer["preview"].type == Json::Object &&
-                   !(fHasCue && fCueFitsHost.load())) {
-            // its first bars, heard while the rest is made, where nothing else would sound (a first cue, or the
-            // last one at an old tempo): a cue that still fits the host plays on until the new one is ready
-            fPreviewPlayed = true;
+        } else if (state == "running" && !fJobPreviewSeen && answer["preview"].type == Json::Object &&
+                   (!fHasCue || fPlayingPreview || !fCueFitsHost.load())) {
+            // its first bars, heard while the rest is made, where nothing else would sound (a first cue, the last
+            // one at an old tempo, or an earlier request's preview): a whole cue that still fits plays on
+            fJobPreviewSeen = true;
             publishPreview(answer["preview"]);
         } else if (state == "failed" || state == "cancelled") {
             fJob.clear();
-            if (fPreviewPlayed) dropPreview();
             fail(answer.str("error_message", "the engine could not make the cue"));
         }
     }
@@ -488,6 +487,7 @@ private:
         if (!readCue(files, *cue, error)) return fail(error);
         fPublishedRequest = request;
         fHasCue = true;
+        fPlayingPreview = false;
         {
             std::lock_guard<std::mutex> lock(fStateMutex);
             fSidecar = cue->sidecar;
@@ -509,6 +509,7 @@ private:
             return;
         }
         fHasCue = true;
+        fPlayingPreview = true;
         fPublishedRequest.clear();  // not the cue asked for: the same request is not "already playing"
         delete fPending.exchange(cue.release());
         note("playing the first bars while the rest is made");
@@ -518,7 +519,7 @@ private:
     void dropPreview() {
         delete fPending.exchange(new Cue());
         fHasCue = false;
-        fPreviewPlayed = false;
+        fPlayingPreview = false;
     }
 
     bool readCue(const Json& files, Cue& cue, std::string& error) const {
@@ -561,6 +562,7 @@ private:
     }
 
     void fail(const std::string& message) {
+        if (fPlayingPreview) dropPreview();  // the first bars of a cue that will not come
         fStatus.store(kStatusError);
         note(message);
     }
@@ -590,7 +592,9 @@ private:
     EngineClient fEngine;
     std::string fWantedRequest, fJob, fJobRequest, fPublishedRequest;
     std::string fInstance = makeInstanceId();
-    bool fWantLoad = false, fHasCue = false, fFollowHostTempo = true, fPreviewPlayed = false;
+    bool fWantLoad = false, fHasCue = false, fFollowHostTempo = true;
+    bool fJobPreviewSeen = false;  // the running job's preview was taken (or passed over)
+    bool fPlayingPreview = false;  // what plays is a preview, not a whole cue
     std::thread fWorker;
 
     DISTRHO_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR(MtmPlugin)
