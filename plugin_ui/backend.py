@@ -120,8 +120,8 @@ def generate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken,
     renders what it shows), seed, engine, steps, end_at_picture (stems and mix end at the picture's end),
     reference ({path, strength} or
     None), render ({soundfont, plugins}), output_folder, name. Writes the cue into a new session folder.
-    preview: given {path, seconds} of a WAV of the cue's first bars as soon as they are made (see
-    mtm_daw.pipeline.RunContext), to play while the rest is made."""
+    preview: given {path, seconds, music_seconds} of a WAV of the cue's first bars as soon as they are made (see
+    mtm_daw.pipeline.RunContext and mtm_daw.export.write_preview), to play while the rest is made."""
     from mtm_daw.export import export_cue
     from mtm_daw.pipeline import compose_cue
 
@@ -534,12 +534,11 @@ def warm_models() -> None:
     so it is as quick as the next ones."""
     from mtm_daw.engine.generator import Generator
     from mtm_daw.pipeline.cue_pipeline import Components
-    from mtm_daw.render import cue_renderer
+    from mtm_daw.render import keep_renderer_loaded
 
     Generator.default()
     Components().encoder()
-    with cue_renderer(warn=lambda message: None):
-        pass
+    keep_renderer_loaded()
 
 
 def warm_up() -> None:

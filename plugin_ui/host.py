@@ -11,7 +11,7 @@ module is imported again. Messages:
     panel -> engine, JOBS_IN:    (job_id, kind, payload), or None to stop
     panel -> engine, CANCEL_IN:  job_id (the token of that job reads it at its next check)
     engine -> panel, RESULTS_OUT: ("ready",), ("progress", id, stage, fraction), ("warn", id, text),
-                     ("preview", id, {path, seconds}), ("done", id, result), ("error", id, message, user_error),
+                     ("preview", id, {path, seconds, music_seconds}), ("done", id, result), ("error", id, message, user_error),
                      ("cancelled", id)
 No Qt is imported here.
 """

@@ -331,11 +331,9 @@ class MainWindow(QMainWindow):
         return bool(self._preview) and self.playback.playing and self.playback.current == self._preview
 
     def _generated(self, result: dict) -> None:
-        from_seconds = None  # where the whole cue takes over from its preview
-        if self.previewing:
-            from_seconds = self.playback.seconds
-        elif self._preview and self.playback.current == self._preview:  # it played to its end (Space clears it)
-            from_seconds = self._preview_seconds  # where its bars end: the whole cue goes on from there
+        from_seconds = None  # where the whole cue takes over from its preview: where it is, or where its bars end
+        if self._preview and self.playback.current == self._preview:  # playing, or played to its end (Space clears it)
+            from_seconds = self.playback.seconds if self.playback.playing else self._preview_seconds
         self._preview = ""
         self.playback.stop()
         self._remix_timer.stop()

@@ -30,7 +30,7 @@ class Job(QObject):
 
     progress = pyqtSignal(str, float)  # stage, overall fraction 0..1
     warning = pyqtSignal(str)
-    preview = pyqtSignal(object)  # {path, seconds}: the first bars, playable while the rest is made (generate)
+    preview = pyqtSignal(object)  # {path, seconds, music_seconds}: the first bars, playable while the rest is made (generate)
     succeeded = pyqtSignal(object)  # the job's result dict
     failed = pyqtSignal(str, bool)  # message, True for the user's input (MtmError), False for internal errors
     cancelled = pyqtSignal()

@@ -96,15 +96,12 @@ def _chains_run(stems: dict[str, Stem], chains: dict[str, Pedalboard], sample_ra
     held in memory. Spooled stems (a long cue) go one at a time: two written to disk at once kept the panel's
     UI thread waiting 50-70 ms (9 ms one at a time). A chain holding a user's plugin runs alone (a plugin need
     not expect two of its instances at once)."""
-    def external(role: str) -> bool:
-        return any(isinstance(plugin, ExternalPlugin) for plugin in _plugins(chains[role]))
-
     workers = 1 if any(is_spooled(stem.audio) for stem in stems.values()) else CHAIN_WORKERS
     running: deque = deque()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mtm-chain") as pool:
         for role in list(stems):
             stem = stems.pop(role) if release_dry else stems[role]
-            if external(role):
+            if _holds_user_plugin(chains[role]):
                 while running:
                     yield running.popleft().result()
                 yield role, stem, run_chain(chains[role], stem.audio, sample_rate)
@@ -122,12 +119,16 @@ def run_chain(chain: Pedalboard, audio: np.ndarray, sample_rate: int) -> np.ndar
     """The chain over (channels, n) audio from a reset state, into a new float32 buffer, a block at a time
     (the same samples as all at once). A chain holding a user's plugin takes the audio whole: a plugin
     with latency is compensated only then."""
-    if any(isinstance(plugin, ExternalPlugin) for plugin in _plugins(chain)):
+    if _holds_user_plugin(chain):
         return np.asarray(chain(audio, sample_rate, reset=True), dtype=np.float32)
     out = audio_buffer(audio.shape)
     for start, stop in blocks(audio.shape[1], audio, out):
         out[:, start:stop] = chain(audio[:, start:stop], sample_rate, reset=start == 0)
     return out
+
+
+def _holds_user_plugin(chain: Pedalboard) -> bool:
+    return any(isinstance(plugin, ExternalPlugin) for plugin in _plugins(chain))
 
 
 def _plugins(chain) -> list:

@@ -41,7 +41,7 @@ from mtm_daw.pipeline.loop import (LOOP_TAIL_SECONDS, MAX_LOOP_SECONDS, check_lo
 from mtm_daw.plan.plan import Plan
 from mtm_daw.progress import CancelToken, ProgressCallback, Steps, no_progress
 from mtm_daw.provenance import MixSpec, ReferenceRecord, Recipe, file_reference, file_sha256, reference_signal
-from mtm_daw.render import TAIL_SECONDS, cue_renderer, render_score
+from mtm_daw.render import TAIL_SECONDS, cue_renderer, keep_renderer_loaded, render_score
 from mtm_daw.render.settings import RenderSettings
 from mtm_daw.score.midi import load_midi_score
 from mtm_daw.score.score import Score
@@ -91,7 +91,8 @@ class RunContext:
     cancel: CancelToken | None = None
     warn: Callable[[str], None] = print
     # given a Cue of the first bars (rendered and mixed on their own) as soon as they are final, to play while
-    # the rest is made: cues of either engine at least twice PREVIEW_SECONDS long (not loops, extend, regenerate)
+    # the rest is made: the trained model's cues of more than one window, the baseline's of 45 s or more (both at
+    # least twice PREVIEW_SECONDS; not loops, extend, regenerate)
     preview: Callable[["Cue"], None] | None = None
 
 
@@ -289,8 +290,7 @@ def prefetch(settings: RenderSettings) -> threading.Thread:
     def load() -> None:
         try:
             importlib.import_module("scipy.signal")
-            with cue_renderer(settings.soundfont, settings.synth, settings.sample_rate, warn=lambda message: None):
-                pass
+            keep_renderer_loaded(settings.soundfont, settings.synth, settings.sample_rate)
         except Exception:  # noqa: BLE001 - the render meets the same problem and says what it is
             pass
     thread = threading.Thread(target=load, name="mtm-prefetch", daemon=True)
@@ -356,8 +356,7 @@ def build_score(recipe: Recipe, steps: Steps, cancel: CancelToken | None = None,
         engine_description = (loop_description(request, recipe.loop_bars) if recipe.loop_bars
                               else request.from_first_beat())
         score, parameters = compose_score(engine_description, recipe.engine, recipe.seed, recipe.generation,
-                                          reference, steps, cancel, components=components,
-                                          first_bars=None if recipe.loop_bars else first_bars)
+                                          reference, steps, cancel, components=components, first_bars=first_bars)
         if recipe.loop_bars:
             score, request = cut_to_bars(score, recipe.loop_bars), looped_description(request, recipe.loop_bars)
         return Built(score, request, [Layout(0, score.bars, engine_description, recipe.seed)], parameters)
@@ -439,9 +438,10 @@ def compose_score(description: MusicDescription, engine: str, seed: int, generat
         pinned = description.chords or description.form
         plan = {"plan": make_plan(description, seed).to_dict(parse_key(description.key))} if pinned else {}
         score = compose(description, seed, **inpainting)
-        bars = preview_bars(description, score.bars) if description.duration >= BASELINE_PREVIEW_SECONDS else 0
-        if first_bars is not None and bars:  # the whole score is there at once: its first bars, to hear them soon
-            first_bars(score.until(bars * description.beats_per_bar))
+        if first_bars is not None and description.duration >= BASELINE_PREVIEW_SECONDS:
+            bars = preview_bars(description, score.bars)
+            if bars:  # the whole score is there at once: its first bars, to hear them soon
+                first_bars(score.until(bars * description.beats_per_bar))
         return score, plan
     if engine == "dit":
         return _generate(description, seed, reference, generation, steps, cancel, components or Components(),

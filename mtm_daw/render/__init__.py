@@ -63,16 +63,12 @@ def cue_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate:
         renderer.warn = warn
     try:
         yield renderer
-    except BaseException:
-        renderer.close()  # a render cut short (cancel, error) is not kept
-        raise
-    if not isinstance(renderer, FluidSynthRenderer) or key is None:
-        renderer.close()
-        return
-    try:
+        if not isinstance(renderer, FluidSynthRenderer) or key is None:
+            renderer.close()
+            return
         renderer.silence()  # the next cue's first track must not meet this one's ringing voices
     except BaseException:
-        renderer.close()
+        renderer.close()  # a render cut short (cancel, error) is not kept
         raise
     with _kept_lock:  # one kept at most: another SoundFont or rate takes its place
         replaced = list(_kept.values())
@@ -80,6 +76,12 @@ def cue_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate:
         _kept[key] = renderer
     for other in replaced:
         other.close()
+
+
+def keep_renderer_loaded(soundfont: str | None = None, synth: str = "auto", sample_rate: int = SAMPLE_RATE) -> None:
+    """Load the renderer a cue with these settings will take (cue_renderer keeps it), ahead of that cue."""
+    with cue_renderer(soundfont, synth, sample_rate, warn=lambda message: None):
+        pass
 
 
 def release_kept_renderers() -> None:

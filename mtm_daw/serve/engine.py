@@ -340,7 +340,7 @@ class Engine:
                 report = lambda fraction: setattr(job, "progress", fraction)  # noqa: E731
                 job.result = (job.make(report, job.cancel, job.warnings.append) if job.make else
                               make_cue_files(job.request, self.cue_root, report, job.cancel, job.warnings.append,
-                                             lambda path: setattr(job, "preview", path)))
+                                             lambda files: setattr(job, "preview", files)))
                 job.state, job.progress = "done", 1.0
                 if job.deliver_to:
                     with self.lock:
