@@ -141,7 +141,6 @@ def _parent(sidecar_path: str | os.PathLike, warn: Callable[[str], None],
     return parent, sidecar
 
 
-
 def _mix_gains(sidecar: dict, sidecar_path: str | os.PathLike) -> MixGains | None:
     """The gains the sidecar's cue was mixed with (the parameters beside its recipe), if recorded."""
     parameters = sidecar.get("parameters")
