@@ -74,6 +74,10 @@ elif "${pip[@]}" show onnxruntime-gpu >/dev/null 2>&1; then  # a venv set up wit
         || { cat "$log" >&2; exit 1; }
     echo "setup: onnx runtime: onnxruntime-gpu replaced by onnxruntime (the CPU build; bash scripts/setup.sh gpu keeps the GPU one)"
 fi
+# librosa's numba functions compile on a fresh install's first audio analysis (25 s on 2 cores; numba keeps them
+# beside librosa after): built once here, so describing or importing a first sound takes seconds
+.venv/bin/python -c "from mtm_daw.analysis import build_numba_cache; build_numba_cache()" >>"$log" 2>&1 \
+    || echo "setup: note: librosa's functions were not built ahead; the first audio analysis will take ~25 s" >&2
 # The DAW plugin: a thin C++ shell (plugin_shell/) that asks `mtm serve` for cues; it starts this venv's mtm.
 plugin_log=.venv/plugin-build.log
 if cmake -S plugin_shell -B build/plugin -DCMAKE_BUILD_TYPE=Release -DMTM_PYTHON="$PWD/.venv/bin/python" \
