@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/bench_generator.py [--repeats 5]
 
 1. one DiT + ControlFormer step (a 32-beat window, batch 2 as classifier-free guidance runs it):
-   torch eager vs onnxruntime fp32 vs int8, with the int8 output's difference from fp32. Torch runs
+   torch eager vs onnxruntime fp32 vs int8, with the int8 output's difference from fp32, all with a
+   reference (strength 0.7); and fp32 without one (strength 0), where the graph skips the ControlFormer. Torch runs
    a model of the shipped config (the manifest's) with random weights, as speed does not depend on
    the weights, or a checkpoint given with --checkpoint; without torch (the train extra) its row
    is left out and the ratios are against onnxruntime fp32;
@@ -81,6 +82,9 @@ def main() -> None:
     step_repeats = max(repeats, 30)  # a step is ~10 ms: a few runs are noise (int8/fp32 read 1.1x-2.4x)
     results["onnxruntime fp32"] = timed(lambda: fp32.session.run(None, feeds), step_repeats)
     results["onnxruntime int8"] = timed(lambda: int8.session.run(None, feeds), step_repeats)
+    # without a reference (a default cue) the graph's If skips the ControlFormer's blocks
+    no_reference = {**feeds, "control": np.zeros_like(feeds["control"]), "strength": np.zeros_like(feeds["strength"])}
+    results["fp32, no reference"] = timed(lambda: fp32.session.run(None, no_reference), step_repeats)
     difference = np.abs(fp32.session.run(None, feeds)[0] - int8.session.run(None, feeds)[0]).max()
     baseline = results.get("torch eager fp32", results["onnxruntime fp32"])
     against = "torch eager" if "torch eager fp32" in results else "onnxruntime fp32"
@@ -114,6 +118,7 @@ def main() -> None:
     if arguments.out:
         figures = {"step_ms": {name: round(1000 * seconds, 2) for name, seconds in results.items()},
                    "int8_speedup_over_fp32": round(results["onnxruntime fp32"] / results["onnxruntime int8"], 2),
+                   "no_reference_speedup_over_fp32": round(results["onnxruntime fp32"] / results["fp32, no reference"], 2),
                    "int8_max_logit_difference": round(float(difference), 3),
                    "cue_30s_seconds": {state: round(seconds, 2) for state, seconds in cue_seconds.items()},
                    "cue_30s_times_real_time": {state: round(30 / seconds, 1) for state, seconds in cue_seconds.items()},

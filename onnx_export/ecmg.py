@@ -2,9 +2,10 @@
 
     .venv/bin/python -m onnx_export.ecmg --checkpoint build/ecmg --out-dir mtm_daw/weights
 
-Writes ecmg_fp32.onnx and ecmg_int8.onnx (dynamic int8 weights) with dynamic batch and length, and
-records in the manifest: configs, SHA-256, and parity (max abs error against torch eager at a
-length the export never saw, fp32 and int8).
+Writes ecmg_fp32.onnx and ecmg_int8.onnx (dynamic int8 weights) with dynamic batch and length, the
+ControlFormer in an If that skips it without a reference, and records in the manifest: configs, SHA-256,
+and parity (max abs error against torch eager at a length the export never saw, with and without a
+reference, fp32 and int8).
 """
 from __future__ import annotations
 
@@ -79,6 +80,74 @@ def onnx_outputs(path: Path, inputs: tuple) -> np.ndarray:
     return session.run(None, {name: tensor.numpy() for name, tensor in zip(INPUT_NAMES, inputs)})[0]
 
 
+def skip_control_without_reference(model):
+    """The graph with the ControlFormer inside an If that runs it only when some strength is not zero.
+
+    Without a reference (strength 0, the default cue) its residuals are exactly zero, yet its four blocks
+    were a third of every step. The branch is every node that both follows from the control or strength
+    inputs and leads to a residual the DiT adds (/controlformer/Mul_k); without a reference the If gives
+    0.0 for each residual instead, so the sums, and the logits, are the same numbers. Weights stay in the
+    main graph (the branch reads them from there), so the file's initializers, and import_ecmg, are as
+    before. Works on the fp32 graph and on its int8 quantisation alike (found by the data flow, not names).
+    """
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = model.graph
+    producer = {output: node for node in graph.node for output in node.output}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    follows, frontier = set(), ["control", "strength"]
+    while frontier:  # every node downstream of the reference's inputs (the DiT after the residuals too)
+        for node in consumers.get(frontier.pop(), []):
+            if id(node) not in follows:
+                follows.add(id(node))
+                frontier.extend(node.output)
+    residuals = [output for node in graph.node if id(node) in follows and node.name.startswith("/controlformer/")
+                 for output in node.output
+                 if any(not c.name.startswith("/controlformer/") for c in consumers.get(output, []))]
+    leads, frontier = set(), list(residuals)
+    while frontier:  # every node upstream of the residuals
+        node = producer.get(frontier.pop())
+        if node is not None and id(node) not in leads:
+            leads.add(id(node))
+            frontier.extend(node.input)
+    branch = [node for node in graph.node if id(node) in follows and id(node) in leads]
+    inside = {id(node) for node in branch}
+    made = {output for node in branch for output in node.output}
+    for node in graph.node:
+        if id(node) not in inside and any(name in made and name not in residuals for name in node.input):
+            raise ValueError(f"{node.name} reads the ControlFormer's inner value; the graph is not as expected")
+    if len(residuals) != len({r for r in residuals}) or not residuals:
+        raise ValueError("no ControlFormer residuals found in the graph")
+
+    renamed = {name: f"{name}_with_reference" for name in residuals}
+    for node in branch:
+        node.output[:] = [renamed.get(name, name) for name in node.output]
+        node.input[:] = [renamed.get(name, name) for name in node.input]
+    then_graph = helper.make_graph(branch, "with_reference", [], [
+        helper.make_tensor_value_info(renamed[name], TensorProto.FLOAT, None) for name in residuals])
+    zero = helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])
+    else_graph = helper.make_graph(
+        [helper.make_node("Constant", [], [f"{name}_without_reference"], value=zero) for name in residuals],
+        "without_reference", [],
+        [helper.make_tensor_value_info(f"{name}_without_reference", TensorProto.FLOAT, None) for name in residuals])
+    test = [helper.make_node("Abs", ["strength"], ["strength_abs"], name="/reference/Abs"),
+            helper.make_node("ReduceMax", ["strength_abs"], ["strength_max"], keepdims=0, name="/reference/ReduceMax"),
+            helper.make_node("Constant", [], ["no_strength"], value=zero, name="/reference/Zero"),
+            helper.make_node("Greater", ["strength_max", "no_strength"], ["has_reference"], name="/reference/Greater"),
+            helper.make_node("If", ["has_reference"], residuals, then_branch=then_graph, else_branch=else_graph,
+                             name="/reference/If")]
+    kept = [node for node in graph.node if id(node) not in inside]
+    first_reader = min(i for i, node in enumerate(kept) if any(name in residuals for name in node.input))
+    del graph.node[:]
+    graph.node.extend(kept[:first_reader] + test + kept[first_reader:])
+    onnx.checker.check_model(model)
+    return model
+
+
 def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -105,11 +174,18 @@ def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
         onnx.save(exported, str(staged))
         staged_int8 = Path(scratch) / int8.name
         quantize_dynamic(str(staged), str(staged_int8), weight_type=QuantType.QInt8)
-        check = example_inputs(model, 3, 24, seed=1)  # another batch and length than the export saw
-        with torch.no_grad():
-            reference = model(*check).numpy()
-        parity_fp32 = float(np.abs(onnx_outputs(staged, check) - reference).max())
-        parity_int8 = float(np.abs(onnx_outputs(staged_int8, check) - reference).max())
+        for path in (staged, staged_int8):
+            onnx.save(skip_control_without_reference(onnx.load(str(path))), str(path))
+        # another batch and length than the export saw; with a reference, and without (strength 0)
+        with_reference = example_inputs(model, 3, 24, seed=1)
+        without_reference = tuple(torch.zeros_like(value) if name in ("control", "strength") else value
+                                  for name, value in zip(INPUT_NAMES, with_reference))
+        parity_fp32, parity_int8 = 0.0, 0.0
+        for check in (with_reference, without_reference):
+            with torch.no_grad():
+                reference = model(*check).numpy()
+            parity_fp32 = max(parity_fp32, float(np.abs(onnx_outputs(staged, check) - reference).max()))
+            parity_int8 = max(parity_int8, float(np.abs(onnx_outputs(staged_int8, check) - reference).max()))
         if parity_fp32 > 1e-3:
             raise SystemExit(f"fp32 export differs from torch by {parity_fp32:.2e}; not writing it")
         os.replace(staged, fp32)

@@ -1,5 +1,6 @@
 """The generator's whole path on a tiny model trained here: train step -> ONNX export -> DDIM with onnxruntime."""
 import json
+import shutil
 import subprocess
 import sys
 
@@ -39,6 +40,38 @@ def test_training_writes_weights_config_and_loss_curve(tiny_model):
     assert entry["parity"]["max_abs_error_fp32"] < 1e-4
     manifest = json.loads((folder / "weights" / "manifest.json").read_text())
     assert manifest["models"]["ecmg"]["sha256"] == entry["sha256"]
+
+
+def test_without_a_reference_the_exported_graph_runs_the_dit_alone(tiny_model, tmp_path):
+    """The ControlFormer sits in an If: with strength 0 the exported model gives the DiT's own logits (its
+    blocks are skipped, a third of a step's work); with a reference, the ControlFormer's."""
+    import onnx
+    import torch
+    from safetensors.torch import save_file
+
+    from onnx_export.ecmg import INPUT_NAMES, example_inputs, export_ecmg, load_checkpoint, onnx_outputs
+
+    folder, _ = tiny_model
+    model, _ = load_checkpoint(folder / "ckpt")
+    for module in model.controlformer.control_out:  # a ControlFormer that changes the logits (training's start at 0)
+        torch.nn.init.normal_(module.weight, std=0.5)
+    (tmp_path / "ckpt").mkdir()
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp_path / "ckpt" / "model.safetensors"))
+    shutil.copy(folder / "ckpt" / "config.json", tmp_path / "ckpt" / "config.json")
+    export_ecmg(tmp_path / "ckpt", tmp_path / "weights")
+    exported = tmp_path / "weights" / "ecmg_fp32.onnx"
+    for path in (exported, tmp_path / "weights" / "ecmg_int8.onnx"):
+        branch = next(node for node in onnx.load(str(path)).graph.node if node.op_type == "If").attribute
+        assert sum(len(a.g.node) for a in branch if a.name == "then_branch") > 20
+
+    with_reference = example_inputs(model, 2, 8, seed=4)
+    without = tuple(torch.zeros_like(v) if n in ("control", "strength") else v for n, v in zip(INPUT_NAMES, with_reference))
+    with torch.no_grad():
+        dit_alone, followed = model.dit(*without[:-2]).numpy(), model(*with_reference).numpy()
+    effect = np.abs(followed - dit_alone).max()  # what the reference changes (small: a tiny, barely trained DiT)
+    assert effect > 1e-3
+    assert np.abs(onnx_outputs(exported, with_reference) - followed).max() < effect / 100
+    assert np.abs(onnx_outputs(exported, without) - dit_alone).max() < effect / 100
 
 
 def test_generate_writes_the_requested_roles_in_whole_bars(tiny_model):

@@ -143,6 +143,52 @@ def test_groove_songs_put_human_grooves_under_a_tune(tmp_path):
     assert groove_song(melody, "test/tune", tmp_path, held_out=True)[2] in HELD_OUT_GROOVES
 
 
+@pytest.mark.skipif(shutil.which("mma") is None, reason="Debian's mma renders the groove songs")
+def test_swing_grooves_are_written_straight_for_the_roll(tmp_path):
+    """mma's swing plays the off-beat eighth two thirds into the beat; read straight, the sixteenth grid put
+    it on the last sixteenth (a dotted-eighth groove). It is written on the eighth, as our swung styles are."""
+    from training.grooves import render_accompaniment
+
+    chords = [diatonic_chord(parse_key("F major"), degree) for degree in (0, 3, 4, 0)]
+    swing = render_accompaniment(chords, parse_key("F major"), "Swing", 140, 4, tmp_path)
+    places = [round(n.onset % 1, 2) for track in swing.values() for n in track.notes]
+    assert places.count(0.5) >= 8 and not any(0.6 < place < 0.75 for place in places)
+    straight = render_accompaniment(chords, parse_key("F major"), "8Beat", 120, 4, tmp_path)
+    assert sum(0.45 < n.onset % 1 < 0.55 for n in straight["drums"].notes) >= 8  # unchanged
+
+
+def test_groove_songs_teach_only_drums_that_play_their_style():
+    from training.corpus import CorpusPiece
+    from training.grooves import is_swung, unswing, with_drums_of_its_style
+
+    swung = [Note(0, 0.66, 51, 90), Note(0.66, 0.34, 51, 70), Note(1, 1, 51, 90), Note(2.68, 0.3, 51, 70)]
+    assert is_swung([swung]) and not is_swung([[Note(0.5, 0.5, 42, 80), Note(1.5, 0.5, 42, 80)]])
+    assert [(n.onset, round(n.onset + n.duration, 6)) for n in unswing(swung)] == [(0, 0.66), (0.5, 1.0), (1, 2),
+                                                                                  (2.5, 2.98)]
+
+    def song(groove, meter, pattern):
+        """Eight bars of one drum pattern ({GM key: one bar of sixteenths}) under a bass note a bar."""
+        beats = meter[0] * 4 / meter[1]
+        drums = [Note(bar * beats + step / 4, 0.25, key, 90) for bar in range(8) for key, steps in pattern.items()
+                 for step, char in enumerate(steps) if char == "x"]
+        tracks = {"drums": Track("drums", 0, drums, is_drum=True),
+                  "bass": Track("bass", 32, [Note(bar * beats, beats, 41, 80) for bar in range(8)])}
+        score = Score(140, meter, "F major", tracks, 8 * beats)
+        return CorpusPiece(score, "jazz", "calm", f"tune+mma/{groove}")
+
+    spang = "x...x.x.x...x.x."
+    on_the_ride = song("Swing", (4, 4), {51: spang, 44: "....x.......x..."})
+    on_the_hats = song("Swing", (4, 4), {42: spang, 44: "....x.......x..."})
+    waltz = song("JazzWaltz", (3, 4), {42: "x...x...x..."})
+    assert with_drums_of_its_style(on_the_ride) is on_the_ride
+    kept = with_drums_of_its_style(on_the_hats)
+    assert "drums" not in kept.score.tracks and kept.score.tracks["bass"] == on_the_hats.score.tracks["bass"]
+    assert "drums" in on_the_hats.score.tracks  # the cached piece is not changed
+    assert "drums" not in with_drums_of_its_style(waltz).score.tracks  # jazz's signature is a 4/4 bar
+    chorale = CorpusPiece(on_the_hats.score, "orchestral", "calm", "bach/bwv1")
+    assert with_drums_of_its_style(chorale) is chorale
+
+
 def test_hit_points_get_a_crash_from_the_trained_engine():
     from mtm_daw.engine.generator import GenerationSettings, generate_score
 

@@ -14,14 +14,16 @@ import shutil
 import subprocess
 import tempfile
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import mido
 import numpy as np
 
 from mtm_daw.plan.chords import Chord, diatonic_chord
-from mtm_daw.score.roll import quantize_score
+from mtm_daw.score.roll import DRUM_KEYS, drum_class, quantize_score
 from mtm_daw.score.score import Note, Score, Track
+from mtm_daw.score.styles import bar_onsets, style_for
 from mtm_daw.score.theory import Key
 
 # mma groove -> (the style it trains, tempo range): 4/4 grooves, and waltzes (3/4)
@@ -53,6 +55,11 @@ MELODY_PROGRAM = 73  # flute: the tune, above the comping
 MELODY_VELOCITY = 100
 # A few grooves are never trained on, so the held-out songs test grooves the model has not heard.
 HELD_OUT_GROOVES = frozenset({"SoftRock", "EasySwing", "Folk", "CountryWaltz"})
+SWUNG_PLACE = 2 / 3  # where mma's swing mode plays an off-beat eighth, in beats after the beat
+PLACE_TOLERANCE = 0.08  # beats: mma's random timing moves notes a few hundredths of a beat
+# A groove song teaches its style's drums only when they play the style's signature in this share of bars
+# (three in four: mma's grooves vary a bar in four with a fill or a variation).
+SIGNATURE_BARS_TO_KEEP_DRUMS = 0.75
 
 
 def groove_style(source: str) -> str | None:
@@ -132,8 +139,68 @@ def render_accompaniment(chords: list[Chord], key: Key, groove: str, tempo: floa
                 start, velocity = open_notes.pop((message.channel, message.note))
                 if start / ticks < length:
                     notes[role].append(Note(start / ticks, max(tick - start, 1) / ticks, message.note, velocity))
+    if is_swung(notes.values()):
+        notes = {role: unswing(role_notes) for role, role_notes in notes.items()}
     return {role: Track(role, 0 if role == "drums" else programs.get(role, 0), sorted(ns, key=lambda n: (n.onset, n.pitch)),
                         is_drum=role == "drums") for role, ns in notes.items() if ns}
+
+
+def _near(onset: float, place: float) -> bool:
+    return abs(onset % 1.0 - place) < PLACE_TOLERANCE
+
+
+def is_swung(note_lists) -> bool:
+    """Whether mma played these notes in swing mode: more off-beat eighths two thirds into the beat than
+    halfway through it."""
+    onsets = [note.onset for notes in note_lists for note in notes]
+    return sum(_near(t, SWUNG_PLACE) for t in onsets) > sum(_near(t, 0.5) for t in onsets)
+
+
+def unswing(notes: list[Note]) -> list[Note]:
+    """Swung off-beat eighths written where the roll writes them: on the straight eighth, ending where they
+    ended. The sixteenth grid would round two thirds of a beat to the last sixteenth, so a swing groove
+    read as a dotted-eighth groove (ride on the "a" of the beat); a swung style's feel puts the swing back
+    when it is played. (training.data.straight_swing straightens the baseline composer's swing, which is
+    on the grid already, by its style's feel; this one reads mma's performance, whatever its label.)"""
+    straight = []
+    for note in notes:
+        if _near(note.onset, SWUNG_PLACE):
+            onset = note.onset - note.onset % 1.0 + 0.5
+            note = Note(onset, note.onset + note.duration - onset, note.pitch, note.velocity)
+        straight.append(note)
+    return straight
+
+
+def signature_share_of_song(score: Score, genre: str) -> float:
+    """The share of a song's bars whose drums play every signature of its style (on the straight grid,
+    as the roll holds them: a swung style's feel is not asked for). A song in another meter than its
+    style's shows none of it: 0.0."""
+    style = style_for(genre)
+    drums = score.tracks.get("drums")
+    if drums is None or score.bars == 0 or tuple(score.time_signature) != tuple(style.meter):
+        return 0.0
+    # GM keys as the roll reads them (mma's acoustic bass drum is a kick, its electric snare a snare)
+    notes = [Note(n.onset, n.duration, DRUM_KEYS[drum_class(n.pitch)], n.velocity) for n in drums.notes
+             if drum_class(n.pitch) is not None]
+    bars = [bar_onsets(notes, bar * score.beats_per_bar, score.beats_per_bar, "straight") for bar in range(score.bars)]
+    return sum(all(check.holds(onsets) for check in style.signatures) for onsets in bars) / len(bars)
+
+
+def with_drums_of_its_style(piece):
+    """A groove song whose drums play its style's signature as it is; another one without its drums, so
+    that it still teaches its style's bass, comping and form but never a groove that contradicts the style
+    (mma's jazz grooves mostly keep time on the hi-hats, most of its rock grooves play quarter-note hats or a
+    tambourine, its folk waltz leaves out the kick every fourth bar, and its waltzes labelled jazz, rock or pop
+    cannot show those styles' 4/4 signatures: while they kept their drums, the model's three-four drums came
+    from them and its folk played shaker and tambourine). Other pieces as they are."""
+    genre = groove_style(piece.source)
+    if genre is None or "drums" not in piece.score.tracks:
+        return piece
+    if signature_share_of_song(piece.score, genre) >= SIGNATURE_BARS_TO_KEEP_DRUMS:
+        return piece
+    score = piece.score
+    tracks = {role: track for role, track in score.tracks.items() if role != "drums"}
+    return replace(piece, score=Score(score.tempo, score.time_signature, score.key, tracks, score.length_beats))
 
 
 def groove_song(melody: Score, source: str, workdir: Path, held_out: bool) -> tuple[Score, str, str]:

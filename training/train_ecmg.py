@@ -210,10 +210,16 @@ def main() -> None:
     started = time.time()
     genres = STYLE_NAMES if s["genres"] == "styles" else CORE_GENRES
     pieces = baseline_pieces(s["baseline_pieces"], s["seed"], encoder, genres)
+    without_drums: Counter = Counter()
     if not s["tiny"] and Path(s["corpus"]).is_file():
         from training.corpus import is_held_out, load_corpus_cache
+        from training.grooves import with_drums_of_its_style
 
-        pieces += corpus_pieces([p for p in load_corpus_cache(Path(s["corpus"])) if not is_held_out(p.source)], encoder)
+        corpus = [p for p in load_corpus_cache(Path(s["corpus"])) if not is_held_out(p.source)]
+        curated = [with_drums_of_its_style(p) for p in corpus]
+        without_drums.update(p.genre for p, q in zip(corpus, curated) if q is not p)
+        log(f"groove songs trained without their drums (not their style's signature): {dict(without_drums)}")
+        pieces += corpus_pieces(curated, encoder)
     focus = frozenset(name for name in s["focus"].split(",") if name)
     if unknown := focus - set(genres):
         raise SystemExit(f"--focus: {', '.join(sorted(unknown))} is not among the styles trained ({s['genres']})")
@@ -258,7 +264,7 @@ def main() -> None:
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "model.safetensors"))
     (out / "config.json").write_text(json.dumps({
         "dit": asdict(dit_config), "controlformer": asdict(control_config), "settings": s,
-        "data": {"pieces": counts, "window_shares": {g: float(weights[[source_group(p.source) == g for p in pieces]].sum())
+        "data": {"pieces": counts, "groove songs without their drums": dict(without_drums), "window_shares": {g: float(weights[[source_group(p.source) == g for p in pieces]].sum())
                                                      for g in counts}},
         "final_loss": {"dit": float(np.mean(dit_losses[-50:])),
                        "control": float(np.mean(control_losses[-50:])) if control_losses else None},
