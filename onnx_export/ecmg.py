@@ -134,12 +134,21 @@ def skip_control_without_reference(model):
         [helper.make_node("Constant", [], [f"{name}_without_reference"], value=zero) for name in residuals],
         "without_reference", [],
         [helper.make_tensor_value_info(f"{name}_without_reference", TensorProto.FLOAT, None) for name in residuals])
-    test = [helper.make_node("Abs", ["strength"], ["strength_abs"], name="/reference/Abs"),
-            helper.make_node("ReduceMax", ["strength_abs"], ["strength_max"], keepdims=0, name="/reference/ReduceMax"),
-            helper.make_node("Constant", [], ["no_strength"], value=zero, name="/reference/Zero"),
-            helper.make_node("Greater", ["strength_max", "no_strength"], ["has_reference"], name="/reference/Greater"),
+    # the branch runs unless every strength is exactly 0 (a NaN strength runs it, as the plain graph did)
+    test = [helper.make_node("Constant", [], ["no_strength"], value=zero, name="/reference/Zero"),
+            helper.make_node("Equal", ["strength", "no_strength"], ["strength_is_zero"], name="/reference/Equal"),
+            helper.make_node("Not", ["strength_is_zero"], ["strength_is_set"], name="/reference/Not"),
+            helper.make_node("Cast", ["strength_is_set"], ["strength_set"], to=TensorProto.FLOAT, name="/reference/Cast"),
+            helper.make_node("ReduceMax", ["strength_set"], ["any_strength_set"], keepdims=0, name="/reference/ReduceMax"),
+            helper.make_node("Greater", ["any_strength_set", "no_strength"], ["has_reference"], name="/reference/Greater"),
             helper.make_node("If", ["has_reference"], residuals, then_branch=then_graph, else_branch=else_graph,
                              name="/reference/If")]
+    # shapes recorded for values now inside the branch (quantize_dynamic writes them), or for the residuals,
+    # which are a scalar 0.0 without a reference
+    stale = made | set(residuals)
+    kept_shapes = [info for info in graph.value_info if info.name not in stale]
+    del graph.value_info[:]
+    graph.value_info.extend(kept_shapes)
     kept = [node for node in graph.node if id(node) not in inside]
     first_reader = min(i for i, node in enumerate(kept) if any(name in residuals for name in node.input))
     del graph.node[:]
@@ -180,8 +189,9 @@ def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
         with_reference = example_inputs(model, 3, 24, seed=1)
         without_reference = tuple(torch.zeros_like(value) if name in ("control", "strength") else value
                                   for name, value in zip(INPUT_NAMES, with_reference))
+        mixed = with_reference[:-1] + (torch.tensor([0.7, 0.0, 0.3]),)  # one batch, some entries without
         parity_fp32, parity_int8 = 0.0, 0.0
-        for check in (with_reference, without_reference):
+        for check in (with_reference, without_reference, mixed):
             with torch.no_grad():
                 reference = model(*check).numpy()
             parity_fp32 = max(parity_fp32, float(np.abs(onnx_outputs(staged, check) - reference).max()))

@@ -72,6 +72,10 @@ def test_without_a_reference_the_exported_graph_runs_the_dit_alone(tiny_model, t
     assert effect > 1e-3
     assert np.abs(onnx_outputs(exported, with_reference) - followed).max() < effect / 100
     assert np.abs(onnx_outputs(exported, without) - dit_alone).max() < effect / 100
+    # the branch is skipped, not run and multiplied by 0: a control it would choke on leaves the logits alone
+    unread = tuple(torch.full_like(v, float("nan")) if n == "control" else v for n, v in zip(INPUT_NAMES, without))
+    assert np.isfinite(onnx_outputs(exported, unread)).all()
+    assert not np.isfinite(onnx_outputs(exported, unread[:-1] + (torch.full_like(without[-1], 1e-30),))).all()
 
 
 def test_generate_writes_the_requested_roles_in_whole_bars(tiny_model):

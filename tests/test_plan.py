@@ -158,11 +158,15 @@ def test_swing_grooves_are_written_straight_for_the_roll(tmp_path):
 
 
 def test_groove_songs_teach_only_drums_that_play_their_style():
+    from dataclasses import replace
+
     from training.corpus import CorpusPiece
     from training.grooves import is_swung, unswing, with_drums_of_its_style
 
     swung = [Note(0, 0.66, 51, 90), Note(0.66, 0.34, 51, 70), Note(1, 1, 51, 90), Note(2.68, 0.3, 51, 70)]
     assert is_swung([swung]) and not is_swung([[Note(0.5, 0.5, 42, 80), Note(1.5, 0.5, 42, 80)]])
+    triplets = [Note(beat + third / 3, 1 / 3, 42, 80) for beat in range(4) for third in range(3)]  # a 12/8 ballad
+    assert not is_swung([triplets])
     assert [(n.onset, round(n.onset + n.duration, 6)) for n in unswing(swung)] == [(0, 0.66), (0.5, 1.0), (1, 2),
                                                                                   (2.5, 2.98)]
 
@@ -185,6 +189,11 @@ def test_groove_songs_teach_only_drums_that_play_their_style():
     assert "drums" not in kept.score.tracks and kept.score.tracks["bass"] == on_the_hats.score.tracks["bass"]
     assert "drums" in on_the_hats.score.tracks  # the cached piece is not changed
     assert "drums" not in with_drums_of_its_style(waltz).score.tracks  # jazz's signature is a 4/4 bar
+    # folk's signature is a 3/4 bar (kick on 1, beats 2 and 3 answered), which a 4/4 bar can hold too
+    four_four_folk = replace(song("FolkBallad", (4, 4), {36: "x...............", 38: "....x...x......."}), genre="folk")
+    assert "drums" not in with_drums_of_its_style(four_four_folk).score.tracks
+    three_four_folk = replace(song("Waltz", (3, 4), {36: "x...........", 38: "....x...x..."}), genre="folk")
+    assert with_drums_of_its_style(three_four_folk) is three_four_folk
     chorale = CorpusPiece(on_the_hats.score, "orchestral", "calm", "bach/bwv1")
     assert with_drums_of_its_style(chorale) is chorale
 

@@ -151,9 +151,11 @@ def _near(onset: float, place: float) -> bool:
 
 def is_swung(note_lists) -> bool:
     """Whether mma played these notes in swing mode: more off-beat eighths two thirds into the beat than
-    halfway through it."""
+    halfway through it, and not a triplet groove (notes a third into the beat as often: moving only its
+    last triplet would squash three even notes into "xxx." sixteenths)."""
     onsets = [note.onset for notes in note_lists for note in notes]
-    return sum(_near(t, SWUNG_PLACE) for t in onsets) > sum(_near(t, 0.5) for t in onsets)
+    swung = sum(_near(t, SWUNG_PLACE) for t in onsets)
+    return swung > sum(_near(t, 0.5) for t in onsets) and swung > 2 * sum(_near(t, 1 / 3) for t in onsets)
 
 
 def unswing(notes: list[Note]) -> list[Note]:
@@ -198,9 +200,8 @@ def with_drums_of_its_style(piece):
         return piece
     if signature_share_of_song(piece.score, genre) >= SIGNATURE_BARS_TO_KEEP_DRUMS:
         return piece
-    score = piece.score
-    tracks = {role: track for role, track in score.tracks.items() if role != "drums"}
-    return replace(piece, score=Score(score.tempo, score.time_signature, score.key, tracks, score.length_beats))
+    tracks = {role: track for role, track in piece.score.tracks.items() if role != "drums"}
+    return replace(piece, score=replace(piece.score, tracks=tracks))
 
 
 def groove_song(melody: Score, source: str, workdir: Path, held_out: bool) -> tuple[Score, str, str]:
