@@ -76,8 +76,9 @@ def test_the_baseline_plays_each_style_with_its_signature(name):
         assert share(score, name) >= 0.8, (name, seed)
 
 
-TRAINED_MODEL_MISSES = {  # styles the shipped model does not yet play with their signature (issue 15)
-    "metal": "the double-kick eighths drop out in fill bars"}
+# styles the shipped model does not yet play with their signature (issue 15). Close to the line on both
+# sides: metal misses at 0.75 (24 of 32 bars), folk passes at 0.81 (26 of 32).
+TRAINED_MODEL_MISSES = {"metal": "the double-kick eighths drop out in fill bars"}
 
 
 @pytest.fixture(scope="module")
