@@ -23,7 +23,7 @@ import numpy as np
 from mtm_daw.plan.chords import Chord, diatonic_chord
 from mtm_daw.score.roll import DRUM_KEYS, drum_class, quantize_score
 from mtm_daw.score.score import Note, Score, Track
-from mtm_daw.score.styles import bar_onsets, style_for
+from mtm_daw.score.styles import signature_share, style_for
 from mtm_daw.score.theory import Key
 
 # mma groove -> (the style it trains, tempo range): 4/4 grooves, and waltzes (3/4)
@@ -184,8 +184,7 @@ def signature_share_of_song(score: Score, genre: str) -> float:
     # GM keys as the roll reads them (mma's acoustic bass drum is a kick, its electric snare a snare)
     notes = [Note(n.onset, n.duration, DRUM_KEYS[drum_class(n.pitch)], n.velocity) for n in drums.notes
              if drum_class(n.pitch) is not None]
-    bars = [bar_onsets(notes, bar * score.beats_per_bar, score.beats_per_bar, "straight") for bar in range(score.bars)]
-    return sum(all(check.holds(onsets) for check in style.signatures) for onsets in bars) / len(bars)
+    return signature_share(notes, replace(style, feel="straight"), score.bars, score.beats_per_bar)
 
 
 def with_drums_of_its_style(piece):
