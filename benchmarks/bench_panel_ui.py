@@ -180,7 +180,7 @@ class InProcessWork(QThread):
 
     def run(self) -> None:
         from mtm_daw.describe import describe
-        from mtm_daw.engine.generator import GenerationSettings
+        from mtm_daw.generation import GenerationSettings
         from mtm_daw.export import export_cue
         from mtm_daw.pipeline import compose_cue
 

@@ -95,6 +95,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=24)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--guidance", type=float, default=GenerationSettings.guidance,
+                        help="classifier-free guidance scale (default: the generator's)")
     parser.add_argument("--model", help="an ecmg ONNX file (default: the shipped one)")
     parser.add_argument("--corpus", type=Path, default=Path("build/corpus.jsonl"))
     parser.add_argument("--out", type=Path, help="also write the table (.md) and the figures (.json) here")
@@ -112,7 +114,7 @@ def main() -> None:
     hits: dict[str, list[float]] = {"trained": [], "baseline": []}
     following: dict[str, list[float]] = {}
     for index, (piece, description, embedding) in enumerate(zip(pieces, descriptions, embeddings)):
-        settings = GenerationSettings(steps=args.steps, seed=index)
+        settings = GenerationSettings(steps=args.steps, seed=index, guidance=args.guidance)
         scores = {"trained": generate_score(description, embedding, settings=settings, generator=generator),
                   "baseline": compose(description, seed=index),
                   "human": excerpt(piece.score, 0, BARS)}
@@ -151,7 +153,7 @@ def main() -> None:
          "chord-tone control", "melody steps", "melody leaps"] + [f"velocity spread {r}" for r in ROLES] + \
         [f"empty bars {r}" for r in ROLES] + [f"notes per bar {r}" for r in ROLES] + ["hit accents", "key heard"]
     lines = [f"{len(pieces)} held-out human-written pieces ({BARS} bars each), {args.steps} DDIM steps, "
-             f"{time.perf_counter() - started:.0f} s", "", "| figure | trained | baseline | human-written |",
+             f"guidance {args.guidance:g}, {time.perf_counter() - started:.0f} s", "", "| figure | trained | baseline | human-written |",
              "|---|---|---|---|"]
     for name in names:
         cells = [table[e].get(name, float("nan")) for e in ENGINES]
@@ -165,7 +167,7 @@ def main() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.with_suffix(".md").write_text(text + "\n")
         args.out.with_suffix(".json").write_text(json.dumps(
-            {"table": table, "reference": {k: mean(v) for k, v in following.items()},
+            {"table": table, "reference": {k: mean(v) for k, v in following.items()}, "guidance": args.guidance,
              "pieces": [p.source for p in pieces]}, indent=2, default=float))
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from mtm_daw import __version__
 from mtm_daw.description import GENRES, MOODS, MusicDescription
 from mtm_daw.errors import Cancelled, MtmError, one_line
+from mtm_daw.generation import GenerationSettings
 from mtm_daw.progress import ProgressPrinter
 from mtm_daw.score.gm import program_from_name
 from mtm_daw.score.score import ROLES, parse_time_signature
@@ -104,11 +105,12 @@ def _export_and_report(cue, args: argparse.Namespace, printer: ProgressPrinter, 
         print(f"  {path.name}")
 
 
-def _dit_settings(args: argparse.Namespace):
-    from mtm_daw.engine.generator import GenerationSettings
-
-    return GenerationSettings(steps=getattr(args, "steps", 20), guidance=getattr(args, "guidance", 2.0),
-                              precision=getattr(args, "precision", "fp32"), key_lock=getattr(args, "key_lock", True))
+def _dit_settings(args: argparse.Namespace) -> GenerationSettings:
+    defaults = GenerationSettings()
+    return GenerationSettings(steps=getattr(args, "steps", defaults.steps),
+                              guidance=getattr(args, "guidance", defaults.guidance),
+                              precision=getattr(args, "precision", defaults.precision),
+                              key_lock=getattr(args, "key_lock", defaults.key_lock))
 
 
 def _retrieved_reference(args: argparse.Namespace, description: MusicDescription):
@@ -490,8 +492,11 @@ def _add_compose_parser(commands, name: str, engine: str, summary: str) -> None:
     compose.add_argument("--reference", help="with --engine dit: a MIDI or audio file whose rhythm, harmony "
                                              "and contour the cue follows")
     compose.add_argument("--strength", type=float, default=0.7, help="how closely to follow the reference, 0-1")
-    compose.add_argument("--steps", type=int, default=20, help="dit: diffusion steps (default 20)")
-    compose.add_argument("--guidance", type=float, default=2.0, help="dit: guidance on the description (default 2)")
+    compose.add_argument("--steps", type=int, default=GenerationSettings.steps,
+                         help=f"dit: diffusion steps (default {GenerationSettings.steps})")
+    compose.add_argument("--guidance", type=float, default=GenerationSettings.guidance,
+                         help=f"dit: classifier-free guidance on the description (default "
+                              f"{GenerationSettings.guidance:g}; 1 runs half the model work, higher follows it harder)")
     compose.add_argument("--precision", choices=("fp32", "int8"), default="fp32", help="dit: model precision")
     compose.add_argument("--no-key-lock", dest="key_lock", action="store_false",
                          help="dit: let the model write notes outside the key's scale (chromatic passing notes)")
@@ -607,7 +612,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--engines", default="baseline,dit,dit+control,dit+retrieval",
                           help="comma-separated: baseline, dit, dit+control, dit+retrieval (default: all)")
     evaluate.add_argument("--seeds", default="0,1", help="seeds, the same for every engine (default: 0,1)")
-    evaluate.add_argument("--steps", type=int, default=20, help="dit: diffusion steps (default 20)")
+    evaluate.add_argument("--steps", type=int, default=GenerationSettings.steps,
+                          help=f"dit: diffusion steps (default {GenerationSettings.steps})")
     evaluate.add_argument("--strength", type=float, help="reference strength for dit+control and dit+retrieval "
                                                          "(default: the set's, else 0.7)")
     evaluate.add_argument("--embedder", default="joint", help="for FD, KL and CLAP score: joint (default), "

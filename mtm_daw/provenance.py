@@ -31,7 +31,7 @@ from mtm_daw.jsonfile import read_json_file
 # The panel's window process reads MixSpec and FX_PRESETS from here without the engine's libraries
 # (onnxruntime, pedalboard): the typed recipe fields' classes are imported when a recipe is made or read.
 if TYPE_CHECKING:
-    from mtm_daw.engine.generator import GenerationSettings
+    from mtm_daw.generation import GenerationSettings
     from mtm_daw.mix import MixGains
     from mtm_daw.render.settings import RenderSettings
 
@@ -296,7 +296,7 @@ class Recipe:
 def _recipe_types() -> dict[str, type]:
     """The recipe's typed fields and their classes (imported when a recipe is first made or read)."""
     # deferred: only this path needs onnxruntime, pedalboard, PyAV
-    from mtm_daw.engine.generator import GenerationSettings
+    from mtm_daw.generation import GenerationSettings
     from mtm_daw.mix import MixGains
     from mtm_daw.render.settings import RenderSettings
 

@@ -139,7 +139,7 @@ def generate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken,
         reference = reference_control(payload["reference"])
         record = reference_record(payload["reference"], reference)  # the sidecar names the file, source, licence
     if engine == "dit":
-        from mtm_daw.engine.generator import GenerationSettings
+        from mtm_daw.generation import GenerationSettings
 
         generation = GenerationSettings(steps=int(payload.get("steps", 20)), precision=payload.get("precision", "fp32"),
                                         key_lock=bool(payload.get("key_lock", True)))

@@ -13,7 +13,7 @@ PACKAGE = ROOT / "mtm_daw"
 LAYERS = (  # bottom to top; the name is the first part after `mtm_daw.`
     ("errors", "jsonfile", "progress", "spool", "data", "weights"),  # plumbing
     ("score", "plan", "analysis", "media", "schedulers"),  # music as data, theory, reading files
-    ("description",),  # what a cue should be
+    ("description", "generation"),  # what a cue should be, and how the trained generator samples it
     ("compose", "cue"),  # description -> plan -> score; the cue's audio type
     ("engine",),  # the ONNX models and what they read (conditioning, control signals)
     ("render", "mix", "export", "provenance"),  # score -> audio -> files, and the record of how

@@ -7,7 +7,7 @@ import pytest
 from audio_files import read_audio
 from mtm_daw.cli import main
 from mtm_daw.description import MusicDescription
-from mtm_daw.engine.generator import GenerationSettings
+from mtm_daw.generation import GenerationSettings
 from mtm_daw.errors import MtmError
 from mtm_daw.export.wav import read_chunks, read_loop_points
 from mtm_daw.pipeline import RenderSettings, compose_cue, cue_from_score

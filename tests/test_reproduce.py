@@ -11,6 +11,7 @@ from mtm_daw.cli import main
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
 from mtm_daw.export import export_cue
+from mtm_daw.generation import GenerationSettings
 from mtm_daw.pipeline import RenderSettings, compose_cue
 from mtm_daw.pipeline.remake import reproduce_cue
 from mtm_daw.provenance import Recipe, library_reference, load_sidecar
@@ -66,7 +67,7 @@ def test_dit_cue_with_a_reference_is_reproduced_byte_for_byte(tmp_path):
     assert model["name"] == "ecmg" and len(model["sha256"]) == 64 and model["version"] is not None
     assert sidecar["models"]["text_encoder"]["licence"] == "Apache-2.0"
     assert sidecar["recipe"]["seed"] == 5  # stored once: the generation settings do not repeat it
-    assert sidecar["recipe"]["generation"] == {"steps": 4, "guidance": 2.0, "precision": "fp32",
+    assert sidecar["recipe"]["generation"] == {"steps": 4, "guidance": GenerationSettings.guidance, "precision": "fp32",
                                                    "key_lock": True, "variation": 0.6}
     [used] = sidecar["references"]
     assert used["path"] == str((tmp_path / "theme.mid").resolve()) and used["strength"] == 0.6
@@ -123,7 +124,6 @@ def test_a_sidecar_with_unusable_render_settings_is_refused_before_rendering(tmp
 
 
 def test_recipe_round_trips_through_json():
-    from mtm_daw.engine.generator import GenerationSettings
     from mtm_daw.mix import MixGains
     from mtm_daw.provenance import MixSpec, StemMix
 

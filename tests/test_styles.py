@@ -76,9 +76,11 @@ def test_the_baseline_plays_each_style_with_its_signature(name):
         assert share(score, name) >= 0.8, (name, seed)
 
 
-# styles the shipped model does not yet play with their signature (issue 15). Close to the line on both
-# sides: metal misses at 0.75 (24 of 32 bars), folk passes at 0.81 (26 of 32).
-TRAINED_MODEL_MISSES = {"metal": "the double-kick eighths drop out in fill bars"}
+# styles the shipped model does not yet play with their signature (issue 15), measured over six seeds: two seeds
+# (what this test took before) flipped styles close to the line either way (metal 0.84 on seeds 0-1 at the default
+# guidance, 0.67 on seeds 0-5 and 0.73 on seeds 10-15; every other style 0.85 or more on both sets of six).
+TRAINED_MODEL_MISSES = {"metal": "the double-kick eighths drop out for whole cues on some seeds"}
+TRAINED_MODEL_SEEDS = range(6)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +92,7 @@ def trained_engine():
 
     def engine_compose(description, seed):
         sentence = encoder.encode([description.to_sentence()])[0]
-        return generate_score(description, sentence, settings=GenerationSettings(steps=20, seed=seed),
+        return generate_score(description, sentence, settings=GenerationSettings(seed=seed),
                               generator=generator)
     return generator, engine_compose
 
@@ -100,11 +102,11 @@ def trained_engine():
                                   if name in TRAINED_MODEL_MISSES else name for name in library()])
 def test_the_trained_model_plays_each_style_with_its_signature(trained_engine, name):
     """The shipped DiT has a genre row per style and learned its groove from the data: the signature in at
-    least 80 % of bars over two seeds. The onsets are the model's; only a swung style's feel (where an
-    off-beat sixteenth lands) is applied to them afterwards, as for the baseline."""
+    least 80 % of bars over six seeds, at the default generation settings. The onsets are the model's; only a
+    swung style's feel (where an off-beat sixteenth lands) is applied to them afterwards, as for the baseline."""
     generator, engine_compose = trained_engine
     assert name in generator.genres
-    shares = [share(style_cue(name, seed, engine_compose=engine_compose), name) for seed in (0, 1)]
+    shares = [share(style_cue(name, seed, engine_compose=engine_compose), name) for seed in TRAINED_MODEL_SEEDS]
     assert sum(shares) / len(shares) >= 0.8, shares
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -22,6 +22,7 @@ from mtm_daw.engine.conditioning import Conditions, encode_conditions
 from mtm_daw.engine.control import CONTROL_FEATURES, ControlSignal
 from mtm_daw.engine.sessions import WEIGHTS_DIR, create_session, model_entry
 from mtm_daw.errors import MtmError
+from mtm_daw.generation import GenerationSettings
 from mtm_daw.plan.form import form_ties
 from mtm_daw.plan.plan import Plan, with_reference_chords
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
@@ -38,37 +39,6 @@ PREVIEW_SECONDS = 8.0  # a preview of the first bars lasts at least this long (w
 OVERLAP_TOKENS = 8  # beats each window continues from the one before
 CRASH_CLASS = drum_class(gm.CRASH)
 HIT_VELOCITY = 0.9  # a hit point's crash, as the roll's 0..1 velocity
-
-
-@dataclass
-class GenerationSettings:
-    steps: int = 20  # DDIM steps
-    guidance: float = 2.0  # classifier-free guidance scale on the description
-    seed: int = 0
-    precision: str = "fp32"  # "fp32" or "int8"
-    key_lock: bool = True  # every generated note on the key's scale (kept notes are left as they are)
-    variation: float = 0.6  # share of the bars a returning section (or a groove) would repeat that are written anew
-
-    def validate(self) -> "GenerationSettings":
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int):
-            raise MtmError(f"steps must be a whole number, got {self.steps!r}")
-        for name in ("guidance", "variation"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise MtmError(f"{name} must be a number, got {value!r}")
-        if not isinstance(self.key_lock, bool):
-            raise MtmError(f"key_lock must be true or false, got {self.key_lock!r}")
-        if not 1 <= self.steps <= 200:
-            raise MtmError(f"steps must be between 1 and 200, got {self.steps}")
-        if not 0.0 <= self.guidance <= 20.0:
-            raise MtmError(f"guidance must be between 0 and 20, got {self.guidance}")
-        if not 0.0 <= self.variation <= 1.0:
-            raise MtmError(f"variation must be between 0 and 1, got {self.variation}")
-        if self.precision not in ("fp32", "int8"):
-            raise MtmError(f"precision must be fp32 or int8, got {self.precision!r}")
-        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
-            raise MtmError(f"the seed must be a whole number from 0 up, got {self.seed!r}")
-        return self
 
 
 class Generator:
@@ -91,22 +61,30 @@ class Generator:
     def predict_probabilities(self, sample: np.ndarray, t: int, conditions: Conditions, control: np.ndarray,
                               strength: float, guidance: float) -> np.ndarray:
         """The clean roll as probabilities (0..1) for one window, guided: a batch of two, with and
-        without the description, mixed on the logits."""
-        def twice(array):
-            return np.stack([array, array])
+        without the description, mixed on the logits. At guidance 1 that mix is the conditioned logits
+        alone, so only the conditioned half runs (half the work)."""
+        use_condition = [1.0, 0.0] if guidance != 1.0 else [1.0]
+
+        def batch(array):
+            return np.stack([array] * len(use_condition))
 
         feeds = {
-            "x": twice(sample).astype(np.float32), "t": np.array([t, t], dtype=np.int64),
-            "labels": twice(conditions.labels), "roles": twice(conditions.roles),
-            "sentence": twice(conditions.sentence), "use_condition": np.array([1.0, 0.0], dtype=np.float32),
-            "energy": twice(conditions.energy), "hits": twice(conditions.hits),
-            "beat_in_bar": twice(conditions.beat_in_bar), "control": twice(control).astype(np.float32),
-            "strength": np.array([strength, strength], dtype=np.float32),
+            "x": batch(sample).astype(np.float32), "t": np.full(len(use_condition), t, dtype=np.int64),
+            "labels": batch(conditions.labels), "roles": batch(conditions.roles),
+            "sentence": batch(conditions.sentence), "use_condition": np.array(use_condition, dtype=np.float32),
+            "energy": batch(conditions.energy), "hits": batch(conditions.hits),
+            "beat_in_bar": batch(conditions.beat_in_bar), "control": batch(control).astype(np.float32),
+            "strength": np.full(len(use_condition), strength, dtype=np.float32),
         }
         if self.reads_plan:
-            feeds["plan"] = twice(conditions.plan)
-        conditioned, unconditioned = self.session.run(None, feeds)[0]
-        logits = np.clip(unconditioned + guidance * (conditioned - unconditioned), -60.0, 60.0)
+            feeds["plan"] = batch(conditions.plan)
+        logits = self.session.run(None, feeds)[0]
+        if len(logits) == 2:
+            conditioned, unconditioned = logits
+            logits = unconditioned + guidance * (conditioned - unconditioned)
+        else:
+            logits = logits[0]
+        logits = np.clip(logits, -60.0, 60.0)
         return 1.0 / (1.0 + np.exp(-logits))
 
     def denoise(self, conditions: Conditions, control: np.ndarray, strength: float, known: np.ndarray,

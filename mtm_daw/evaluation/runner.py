@@ -120,7 +120,7 @@ class _Context:
 def _compose(engine: str, description: MusicDescription, seed: int, context: _Context, progress, cancel):
     """(cue, the ControlSignal it followed or None, where that came from)."""
     # deferred: only this path needs onnxruntime, pedalboard, PyAV
-    from mtm_daw.engine.generator import GenerationSettings
+    from mtm_daw.generation import GenerationSettings
     from mtm_daw.pipeline import RenderSettings, compose_cue
 
     render = RenderSettings(synth=context.settings.synth)

@@ -97,7 +97,7 @@ def make_cue_files(request: CueRequest, root: Path, progress: Callable[[float], 
     the files of its first bars as soon as they are made (a long or trained cue), to play while the rest is
     made; they are exported as a cue of their own in the request folder's `preview` folder, and `preview`
     is given None before they are deleted (when the cue is made, fails or is cancelled)."""
-    from mtm_daw.engine.generator import GenerationSettings
+    from mtm_daw.generation import GenerationSettings
     from mtm_daw.pipeline import RenderSettings, compose_cue
 
     folder = request_folder(request, root)
