@@ -4,8 +4,8 @@
 
 1. one DiT + ControlFormer step (a 32-beat window, batch 2 as classifier-free guidance runs it):
    torch eager vs onnxruntime fp32 vs int8, with the int8 output's difference from fp32, all with a
-   reference (strength 0.7); and fp32 without one (strength 0), where the graph skips the ControlFormer, also
-   as guidance 1 runs it (a batch of one: only the conditioned half). Torch runs a model of the shipped config
+   reference (strength 0.7); and fp32 without one (strength 0), where the graph skips the ControlFormer. Torch
+   runs a model of the shipped config
    (the manifest's) with random weights, as speed does not depend on the weights, or a checkpoint given with
    --checkpoint; without torch (the train extra) its row is left out and the ratios are against onnxruntime fp32;
 2. a full 30 s four-stem cue: generate (20 DDIM steps) + render + mix, against real time: in a new process
@@ -85,9 +85,6 @@ def main() -> None:
     # without a reference (a default cue) the graph's If skips the ControlFormer's blocks
     no_reference = {**feeds, "control": np.zeros_like(feeds["control"]), "strength": np.zeros_like(feeds["strength"])}
     results["fp32, no reference"] = timed(lambda: fp32.session.run(None, no_reference), step_repeats)
-    # at guidance 1 the sampler runs only the conditioned half: a batch of one
-    conditioned_only = {name: value[:1] for name, value in no_reference.items()}
-    results["  and guidance 1"] = timed(lambda: fp32.session.run(None, conditioned_only), step_repeats)
     difference = np.abs(fp32.session.run(None, feeds)[0] - int8.session.run(None, feeds)[0]).max()
     baseline = results.get("torch eager fp32", results["onnxruntime fp32"])
     against = "torch eager" if "torch eager fp32" in results else "onnxruntime fp32"
@@ -122,8 +119,6 @@ def main() -> None:
         figures = {"step_ms": {name: round(1000 * seconds, 2) for name, seconds in results.items()},
                    "int8_speedup_over_fp32": round(results["onnxruntime fp32"] / results["onnxruntime int8"], 2),
                    "no_reference_speedup_over_fp32": round(results["onnxruntime fp32"] / results["fp32, no reference"], 2),
-                   "guidance_1_speedup_over_no_reference": round(results["fp32, no reference"]
-                                                                 / results["  and guidance 1"], 2),
                    "int8_max_logit_difference": round(float(difference), 3),
                    "cue_30s_seconds": {state: round(seconds, 2) for state, seconds in cue_seconds.items()},
                    "cue_30s_times_real_time": {state: round(30 / seconds, 1) for state, seconds in cue_seconds.items()},

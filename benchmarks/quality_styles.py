@@ -41,6 +41,8 @@ def main() -> None:
     parser.add_argument("--model", help="an ecmg ONNX file (default: the shipped one)")
     parser.add_argument("--out", help="also write the table to this Markdown file")
     args = parser.parse_args()
+    if args.seeds < 1:
+        parser.error("--seeds must be 1 or more")
     generator = Generator(args.model) if args.model else Generator.default()
     encoder = TextEncoder.default()
     seeds = range(args.first_seed, args.first_seed + args.seeds)

@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING
 from mtm_daw import __version__
 from mtm_daw.description import MAX_DURATION_SECONDS, MAX_JSON_BYTES, MusicDescription
 from mtm_daw.errors import MtmError
+from mtm_daw.generation import GenerationSettings
 from mtm_daw.jsonfile import read_json_file
 
 # The panel's window process reads MixSpec and FX_PRESETS from here without the engine's libraries
 # (onnxruntime, pedalboard): the typed recipe fields' classes are imported when a recipe is made or read.
 if TYPE_CHECKING:
-    from mtm_daw.generation import GenerationSettings
     from mtm_daw.mix import MixGains
     from mtm_daw.render.settings import RenderSettings
 
@@ -295,8 +295,7 @@ class Recipe:
 
 def _recipe_types() -> dict[str, type]:
     """The recipe's typed fields and their classes (imported when a recipe is first made or read)."""
-    # deferred: only this path needs onnxruntime, pedalboard, PyAV
-    from mtm_daw.generation import GenerationSettings
+    # deferred: only this path needs pedalboard, PyAV
     from mtm_daw.mix import MixGains
     from mtm_daw.render.settings import RenderSettings
 
@@ -304,13 +303,16 @@ def _recipe_types() -> dict[str, type]:
             "render": RenderSettings, "mix_gains": MixGains, "mix": MixSpec}
 
 
+GUIDANCE_OF_OLD_SIDECARS = 2.0  # the default guidance until December 2026: a sidecar without one ran at this
+
+
 def _generation(data: dict, source: str) -> GenerationSettings:
-    """Generation settings from a sidecar; one recorded before key lock existed (no "key_lock") ran without it."""
-    kind = _recipe_types()["generation"]
-    unknown = set(data) - {item.name for item in fields(kind)}
+    """Generation settings from a sidecar; one recorded before key lock existed (no "key_lock") ran without it,
+    and one without a guidance ran at GUIDANCE_OF_OLD_SIDECARS."""
+    unknown = set(data) - {item.name for item in fields(GenerationSettings)}
     if unknown:
         raise MtmError(f"{source}: unknown generation setting(s) {', '.join(sorted(unknown))}")
-    return kind(**{"key_lock": False, **data}).validate()
+    return GenerationSettings(**{"key_lock": False, "guidance": GUIDANCE_OF_OLD_SIDECARS, **data}).validate()
 
 
 # The recipe fields that are typed objects, and how each is read from its sidecar form.

@@ -196,3 +196,12 @@ def test_a_recipe_from_before_key_lock_is_generated_without_it():
                 != notes({**old, "seed": seed, "key_lock": False}))
     old["seed"] = seed
     assert notes(old) == notes({**old, "key_lock": False})
+
+
+def test_a_recipe_from_before_the_guidance_change_keeps_its_guidance():
+    """Sidecars written at the old default (guidance 2) are made again at 2, written down or not."""
+    data = {"operation": "compose", "engine": "dit", "seed": 1, "description": MusicDescription(genre="pop").to_dict()}
+    written = Recipe.from_dict({**data, "generation": {"steps": 20, "guidance": 2.0, "precision": "fp32"}})
+    unwritten = Recipe.from_dict({**data, "generation": {"steps": 20, "precision": "fp32"}})
+    assert written.generation.guidance == 2.0 and unwritten.generation.guidance == 2.0
+    assert GenerationSettings().guidance != 2.0  # the default moved on, so 2.0 above is not the default's

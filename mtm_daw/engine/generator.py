@@ -61,30 +61,22 @@ class Generator:
     def predict_probabilities(self, sample: np.ndarray, t: int, conditions: Conditions, control: np.ndarray,
                               strength: float, guidance: float) -> np.ndarray:
         """The clean roll as probabilities (0..1) for one window, guided: a batch of two, with and
-        without the description, mixed on the logits. At guidance 1 that mix is the conditioned logits
-        alone, so only the conditioned half runs (half the work)."""
-        use_condition = [1.0, 0.0] if guidance != 1.0 else [1.0]
-
-        def batch(array):
-            return np.stack([array] * len(use_condition))
+        without the description, mixed on the logits."""
+        def twice(array):
+            return np.stack([array, array])
 
         feeds = {
-            "x": batch(sample).astype(np.float32), "t": np.full(len(use_condition), t, dtype=np.int64),
-            "labels": batch(conditions.labels), "roles": batch(conditions.roles),
-            "sentence": batch(conditions.sentence), "use_condition": np.array(use_condition, dtype=np.float32),
-            "energy": batch(conditions.energy), "hits": batch(conditions.hits),
-            "beat_in_bar": batch(conditions.beat_in_bar), "control": batch(control).astype(np.float32),
-            "strength": np.full(len(use_condition), strength, dtype=np.float32),
+            "x": twice(sample).astype(np.float32), "t": np.array([t, t], dtype=np.int64),
+            "labels": twice(conditions.labels), "roles": twice(conditions.roles),
+            "sentence": twice(conditions.sentence), "use_condition": np.array([1.0, 0.0], dtype=np.float32),
+            "energy": twice(conditions.energy), "hits": twice(conditions.hits),
+            "beat_in_bar": twice(conditions.beat_in_bar), "control": twice(control).astype(np.float32),
+            "strength": np.array([strength, strength], dtype=np.float32),
         }
         if self.reads_plan:
-            feeds["plan"] = batch(conditions.plan)
-        logits = self.session.run(None, feeds)[0]
-        if len(logits) == 2:
-            conditioned, unconditioned = logits
-            logits = unconditioned + guidance * (conditioned - unconditioned)
-        else:
-            logits = logits[0]
-        logits = np.clip(logits, -60.0, 60.0)
+            feeds["plan"] = twice(conditions.plan)
+        conditioned, unconditioned = self.session.run(None, feeds)[0]
+        logits = np.clip(unconditioned + guidance * (conditioned - unconditioned), -60.0, 60.0)
         return 1.0 / (1.0 + np.exp(-logits))
 
     def denoise(self, conditions: Conditions, control: np.ndarray, strength: float, known: np.ndarray,

@@ -34,6 +34,7 @@ from mtm_daw.evaluation.distributions import frechet_distance, gaussian_kl, kl_d
 from mtm_daw.evaluation.evalset import EvalItem, EvalSet, load_eval_set
 from mtm_daw.evaluation.rhythm import beat_mse, extend_pulse, visual_events
 from mtm_daw.evaluation.structure import structure_summary
+from mtm_daw.generation import GenerationSettings
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 from mtm_daw.provenance import library_reference
 from mtm_daw.score.styles import CORE_GENRES, style_for
@@ -120,7 +121,6 @@ class _Context:
 def _compose(engine: str, description: MusicDescription, seed: int, context: _Context, progress, cancel):
     """(cue, the ControlSignal it followed or None, where that came from)."""
     # deferred: only this path needs onnxruntime, pedalboard, PyAV
-    from mtm_daw.generation import GenerationSettings
     from mtm_daw.pipeline import RenderSettings, compose_cue
 
     render = RenderSettings(synth=context.settings.synth)

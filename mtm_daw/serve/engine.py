@@ -28,6 +28,7 @@ from mtm_daw import __version__
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import Cancelled, MtmError
 from mtm_daw.export import SIDECAR_SUFFIX, audio_file_name, export_cue
+from mtm_daw.generation import GenerationSettings
 from mtm_daw.progress import CancelToken
 from mtm_daw.serve.protocol import ENGINE_SOCKET_NAME, CueFiles, CueRequest, encode, read_message, runtime_folder
 
@@ -97,7 +98,6 @@ def make_cue_files(request: CueRequest, root: Path, progress: Callable[[float], 
     the files of its first bars as soon as they are made (a long or trained cue), to play while the rest is
     made; they are exported as a cue of their own in the request folder's `preview` folder, and `preview`
     is given None before they are deleted (when the cue is made, fails or is cancelled)."""
-    from mtm_daw.generation import GenerationSettings
     from mtm_daw.pipeline import RenderSettings, compose_cue
 
     folder = request_folder(request, root)
