@@ -38,10 +38,16 @@ def test_every_file_is_exactly_the_loops_bars_long(loop_folder):
 
 
 def test_the_seam_is_no_louder_than_any_step_in_the_loop(loop_folder):
+    sounding = []
     for path in sorted(loop_folder.glob("*.wav")):
         seam, typical = seam_discontinuity(read_audio(path))
         print(f"{path.name}: seam step {seam:.5f}, 99th percentile step {typical:.5f}")
+        if typical == 0.0:  # a stem the model left silent in these two bars: nothing to click
+            assert seam == 0.0, f"{path.name}: a click in a silent stem"
+            continue
+        sounding.append(path.name)
         assert seam < typical, f"{path.name}: a click where the loop comes round"
+    assert "cue_117bpm_Dmin_mix.wav" in sounding and len(sounding) >= 3, sounding
 
 
 def test_without_wrapping_the_same_loop_clicks(loop_folder):
