@@ -5,9 +5,9 @@
 1. one DiT + ControlFormer step (a 32-beat window, batch 2 as classifier-free guidance runs it):
    torch eager vs onnxruntime fp32 vs int8, with the int8 output's difference from fp32, all with a
    reference (strength 0.7); and fp32 without one (strength 0), where the graph skips the ControlFormer. Torch
-   runs a model of the shipped config
-   (the manifest's) with random weights, as speed does not depend on the weights, or a checkpoint given with
-   --checkpoint; without torch (the train extra) its row is left out and the ratios are against onnxruntime fp32;
+   runs a model of the shipped config (the manifest's) with random weights, as speed does not depend on the
+   weights, or a checkpoint given with --checkpoint; without torch (the train extra) its row is left out and
+   the ratios are against onnxruntime fp32;
 2. a full 30 s four-stem cue: generate (20 DDIM steps) + render + mix, against real time: in a new process
    (start, imports, models and SoundFont loaded: what `mtm compose` costs), then warm in this one (the panel's
    engine, which has them loaded), with when its first bars (the preview) were ready.
@@ -118,7 +118,8 @@ def main() -> None:
     if arguments.out:
         figures = {"step_ms": {name: round(1000 * seconds, 2) for name, seconds in results.items()},
                    "int8_speedup_over_fp32": round(results["onnxruntime fp32"] / results["onnxruntime int8"], 2),
-                   "no_reference_speedup_over_fp32": round(results["onnxruntime fp32"] / results["fp32, no reference"], 2),
+                   "no_reference_speedup_over_fp32": round(results["onnxruntime fp32"]
+                                                           / results["fp32, no reference"], 2),
                    "int8_max_logit_difference": round(float(difference), 3),
                    "cue_30s_seconds": {state: round(seconds, 2) for state, seconds in cue_seconds.items()},
                    "cue_30s_times_real_time": {state: round(30 / seconds, 1) for state, seconds in cue_seconds.items()},

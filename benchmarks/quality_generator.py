@@ -94,7 +94,7 @@ def mean(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=24)
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=GenerationSettings.steps)
     parser.add_argument("--guidance", type=float, default=GenerationSettings.guidance,
                         help="classifier-free guidance scale (default: the generator's)")
     parser.add_argument("--model", help="an ecmg ONNX file (default: the shipped one)")
@@ -153,8 +153,8 @@ def main() -> None:
          "chord-tone control", "melody steps", "melody leaps"] + [f"velocity spread {r}" for r in ROLES] + \
         [f"empty bars {r}" for r in ROLES] + [f"notes per bar {r}" for r in ROLES] + ["hit accents", "key heard"]
     lines = [f"{len(pieces)} held-out human-written pieces ({BARS} bars each), {args.steps} DDIM steps, "
-             f"guidance {args.guidance:g}, {time.perf_counter() - started:.0f} s", "", "| figure | trained | baseline | human-written |",
-             "|---|---|---|---|"]
+             f"guidance {args.guidance:g}, {time.perf_counter() - started:.0f} s", "",
+             "| figure | trained | baseline | human-written |", "|---|---|---|---|"]
     for name in names:
         cells = [table[e].get(name, float("nan")) for e in ENGINES]
         lines.append(f"| {name} | " + " | ".join("–" if c != c else f"{c:.2f}" for c in cells) + " |")

@@ -497,7 +497,8 @@ def _add_compose_parser(commands, name: str, engine: str, summary: str) -> None:
     compose.add_argument("--guidance", type=float, default=GenerationSettings.guidance,
                          help=f"dit: classifier-free guidance on the description (default "
                               f"{GenerationSettings.guidance:g}; higher follows it harder)")
-    compose.add_argument("--precision", choices=("fp32", "int8"), default="fp32", help="dit: model precision")
+    compose.add_argument("--precision", choices=("fp32", "int8"), default=GenerationSettings.precision,
+                         help="dit: model precision")
     compose.add_argument("--no-key-lock", dest="key_lock", action="store_false",
                          help="dit: let the model write notes outside the key's scale (chromatic passing notes)")
     _add_retrieve_options(compose)

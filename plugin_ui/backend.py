@@ -30,6 +30,7 @@ import numpy as np
 
 from mtm_daw.description import MusicDescription
 from mtm_daw.errors import MtmError
+from mtm_daw.generation import GenerationSettings
 from mtm_daw.progress import CancelToken, ProgressCallback
 from mtm_daw.spool import BLOCK_SAMPLES, blocks
 
@@ -139,10 +140,9 @@ def generate_job(payload: dict, progress: ProgressCallback, cancel: CancelToken,
         reference = reference_control(payload["reference"])
         record = reference_record(payload["reference"], reference)  # the sidecar names the file, source, licence
     if engine == "dit":
-        from mtm_daw.generation import GenerationSettings
-
-        generation = GenerationSettings(steps=int(payload.get("steps", 20)), precision=payload.get("precision", "fp32"),
-                                        key_lock=bool(payload.get("key_lock", True)))
+        generation = GenerationSettings(steps=int(payload.get("steps", GenerationSettings.steps)),
+                                        precision=payload.get("precision", GenerationSettings.precision),
+                                        key_lock=bool(payload.get("key_lock", GenerationSettings.key_lock)))
     # 3. compose, render, mix (90 % of the bar), then export (the rest)
     cue = compose_cue(description, seed=seed, engine=engine, settings=render_settings(payload.get("render", {})),
                       progress=lambda stage, fraction: progress(stage, 0.9 * fraction), cancel=cancel, warn=warn,

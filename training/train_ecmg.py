@@ -264,8 +264,9 @@ def main() -> None:
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "model.safetensors"))
     (out / "config.json").write_text(json.dumps({
         "dit": asdict(dit_config), "controlformer": asdict(control_config), "settings": s,
-        "data": {"pieces": counts, "groove songs without their drums": dict(without_drums), "window_shares": {g: float(weights[[source_group(p.source) == g for p in pieces]].sum())
-                                                     for g in counts}},
+        "data": {"pieces": counts, "groove songs without their drums": dict(without_drums),
+                 "window_shares": {g: float(weights[[source_group(p.source) == g for p in pieces]].sum())
+                                   for g in counts}},
         "final_loss": {"dit": float(np.mean(dit_losses[-50:])),
                        "control": float(np.mean(control_losses[-50:])) if control_losses else None},
     }, indent=2))
