@@ -163,10 +163,50 @@ def test_a_damaged_library_is_reported_and_left_as_it_was(tmp_path):
     assert damaged.read_bytes() == before
 
 
-def test_import_on_two_workers(media, tmp_path):
-    report = import_paths(tmp_path / "two.sqlite", [media / "theme.mid", media / "drums and keys"], workers=2,
-                          transcribe=False)
-    assert report.added == 2 and not report.failed
+def test_two_files_at_once_tag_as_one_at_a_time_does(media, imported, tmp_path):
+    """Two tagging threads on one-thread sessions (the default on 2 cores) give the items one thread gives."""
+    library, _ = imported
+    report = import_paths(tmp_path / "two.sqlite", [media], workers=2, notes_dir=tmp_path / "notes")
+    assert report.added == 2 and [Path(p).name for p, _ in report.failed] == ["broken.wav"]
+    with open_library(library) as one, open_library(tmp_path / "two.sqlite") as two:
+        alone = {i.content_hash: i for i in one.list_items(partition="user")}
+        together = {i.content_hash: i for i in two.list_items(partition="user")}
+        assert alone.keys() == together.keys()
+        for content_hash, item in together.items():
+            first = alone[content_hash]
+            assert (item.genre, item.mood, item.key, item.instruments) == \
+                (first.genre, first.mood, first.key, first.instruments)
+            assert item.bpm == pytest.approx(first.bpm) and item.beat_times == first.beat_times
+            assert item.genre_confidence == pytest.approx(first.genre_confidence, abs=1e-3)
+        ids = {i.content_hash: i.id for i in together.values()}
+        alone_ids = {i.content_hash: i.id for i in alone.values()}
+        for content_hash in ids:  # the same embedding to float rounding (one-thread and two-thread sessions)
+            assert np.allclose(two.window_vectors([ids[content_hash]])[ids[content_hash]],
+                               one.window_vectors([alone_ids[content_hash]])[alone_ids[content_hash]], atol=1e-4)
+    transcribed = [i for i in together.values() if i.kind == "audio"][0]
+    assert Path(transcribed.notes_path).parent == tmp_path / "notes" and Path(transcribed.notes_path).is_file()
+
+
+def test_cancelling_an_import_on_two_threads_keeps_what_finished(tmp_path):
+    from mtm_daw.progress import CancelToken
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for seed in range(8):
+        _write_midi(folder / f"piece {seed}.mid", GENRES[seed % len(GENRES)], 200 + seed)
+    token = CancelToken()
+
+    def progress(stage: str, fraction: float) -> None:
+        if stage == "tagging" and fraction > 0:
+            token.cancel()  # after the first file is written
+
+    library = tmp_path / "cancelled.sqlite"
+    report = import_paths(library, [folder], workers=2, progress=progress, cancel=token)
+    assert report.cancelled and 1 <= report.added < 8 and not report.failed
+    with open_library(library, create=False) as store:
+        assert store.verify() == [] and store.count("user") == report.added
+    finished = import_paths(library, [folder], workers=2)  # a rerun adds the rest
+    assert finished.added == 8 - report.added and finished.skipped == report.added
 
 
 def test_killing_an_import_leaves_a_consistent_library_and_a_rerun_finishes(media, tmp_path):

@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 from mtm_daw.analysis._signal import melspectrogram
-from mtm_daw.engine.sessions import WEIGHTS_DIR, create_session, model_entry, verify_file
+from mtm_daw.engine.sessions import WEIGHTS_DIR, create_session, model_entry, thread_count, verify_file
 from mtm_daw.engine.text_encoder import TextEncoder
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken
@@ -43,7 +43,7 @@ WINDOW_FRAMES = int(WINDOW_SECONDS * SAMPLE_RATE / HOP_LENGTH)  # 300
 MAX_WINDOWS = 16  # a long file is summarised by at most this many evenly spaced windows
 EMBEDDING_DIM = 128
 
-_default: JointEmbedder | None = None
+_defaults: dict[int, JointEmbedder] = {}  # by thread count
 _default_lock = threading.Lock()
 
 
@@ -163,12 +163,14 @@ class JointEmbedder:
 
     @classmethod
     def default(cls) -> JointEmbedder:
-        """The shipped towers (checked against the manifest), created once per process."""
-        global _default
+        """The shipped towers (checked against the manifest), created once per process and thread count
+        (sessions.session_threads)."""
+        threads = thread_count()
         with _default_lock:
-            if _default is None:
-                _default = cls.from_dir(WEIGHTS_DIR)
-            return _default
+            embedder = _defaults.get(threads)
+            if embedder is None:
+                embedder = _defaults[threads] = cls.from_dir(WEIGHTS_DIR)
+            return embedder
 
     @property
     def dim(self) -> int:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import onnxruntime as ort
@@ -28,6 +31,7 @@ _sessions: dict[tuple, ort.InferenceSession] = {}
 _verified: dict[tuple, str] = {}  # (path, size, mtime_ns) -> sha256 seen
 _lock = threading.Lock()
 _cuda_loaded = False
+_threads_here: ContextVar[int | None] = ContextVar("mtm_session_threads", default=None)
 
 
 def load_manifest(weights_dir: str | os.PathLike = WEIGHTS_DIR) -> dict:
@@ -104,13 +108,30 @@ def verify_file(path: str | os.PathLike, sha256: str, hint: str = REINSTALL_HINT
 
 
 def thread_count() -> int:
-    """Threads per session: $MTM_THREADS, else 2 (leaves the DAW its cores)."""
+    """Threads per session: what `session_threads` set in this thread, else $MTM_THREADS, else 2 (leaves the
+    DAW its cores)."""
+    chosen = _threads_here.get()
+    if chosen is not None:
+        return chosen
     value = os.environ.get("MTM_THREADS", "").strip()
     if not value:
         return DEFAULT_THREADS
     if not value.isdigit() or int(value) < 1:
         raise MtmError(f"MTM_THREADS must be a whole number of threads (1 or more), got {value!r}")
     return int(value)
+
+
+
+@contextmanager
+def session_threads(count: int) -> Iterator[None]:
+    """Sessions (and the models' `default()`s) made or looked up in this thread meanwhile run on `count`
+    threads: the library import runs one file per core, each on one-thread sessions, which keeps the
+    cores fuller than one file at a time on two-thread sessions (benchmarks/bench_import.py)."""
+    token = _threads_here.set(count)
+    try:
+        yield
+    finally:
+        _threads_here.reset(token)
 
 
 def providers() -> list[str]:

@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from mtm_daw.engine.sessions import WEIGHTS_DIR, create_session, model_entry
+from mtm_daw.engine.sessions import WEIGHTS_DIR, create_session, model_entry, thread_count
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken
 
@@ -77,7 +77,7 @@ FRONTEND = {
 
 _mel_basis: np.ndarray | None = None
 _window: np.ndarray | None = None
-_defaults: dict[str, MusicTagger] = {}
+_defaults: dict[tuple[str, int], MusicTagger] = {}  # by dataset and thread count
 _default_lock = threading.Lock()
 
 
@@ -219,15 +219,16 @@ class MusicTagger:
 
     @classmethod
     def default(cls, dataset: str = "msd") -> MusicTagger:
-        """The shipped tagger for `dataset` ("mtt" or "msd"), checked against the manifest, created once per process."""
+        """The shipped tagger for `dataset` ("mtt" or "msd"), checked against the manifest, created once per process
+        and thread count (sessions.session_threads)."""
         key = str(dataset).strip().lower()
         if key not in MODEL_NAMES:
             raise MtmError(f"unknown tagger {dataset!r}: choose one of {', '.join(sorted(MODEL_NAMES))}")
         with _default_lock:
-            tagger = _defaults.get(key)
+            tagger = _defaults.get((key, thread_count()))
             if tagger is None:
                 entry = model_entry(MODEL_NAMES[key])
-                tagger = _defaults[key] = cls(WEIGHTS_DIR / entry["file"], sha256=entry.get("sha256"),
+                tagger = _defaults[key, thread_count()] = cls(WEIGHTS_DIR / entry["file"], sha256=entry.get("sha256"),
                                               tags=entry.get("tags"), dataset=key)
             return tagger
 

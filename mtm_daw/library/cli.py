@@ -227,7 +227,7 @@ def add_library_parser(commands) -> None:
     add = actions.add_parser("add", help="import audio and MIDI files or folders (recursive, resumable)")
     add.add_argument("paths", nargs="+", help="files or folders")
     add.add_argument("--partition", default="user", help="which part of the library (default: user)")
-    add.add_argument("--workers", type=int, help="worker processes (default: one per core for long imports)")
+    add.add_argument("--workers", type=int, help="files tagged at once (default: one per core, at most 4)")
     add.add_argument("--no-notes", action="store_true", help="skip note transcription of audio (faster)")
     add.add_argument("--quiet", action="store_true", help="no progress output")
     add.set_defaults(handler=cmd_add)

@@ -3,18 +3,19 @@
     report = import_paths(store_path, ["~/Samples", "theme.mid"], progress=printer, cancel=token)
 
 Each file is hashed; a hash already in the partition is skipped, so a re-run after a crash or Ctrl-C
-picks up where it stopped. Tagging runs in worker processes (one per core by default); the parent
-writes each finished item in its own transaction, so killing the process at any moment leaves a
+picks up where it stopped. Files are tagged one per core, on threads of this process (one onnxruntime
+thread each); each finished item is written in its own transaction, so killing the process at any moment leaves a
 consistent database holding every item finished so far. Files that cannot be read are collected and
 reported at the end; they never stop the import.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +24,9 @@ from mtm_daw.errors import Cancelled, MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
 IMPORT_KINDS = ("audio", "midi")
-MIN_JOBS_PER_WORKER = 32  # measured (bench_import): one process already keeps both cores busy through
-# onnxruntime threads, and a second process costs seconds to start; only a long import gains from it,
-# and only when it transcribes audio: 24 clips of 20 s ran x1.14 on two workers with note transcription,
-# x0.72 without it and x0.66 for MIDI files (benchmarks/results/import.json)
+MAX_WORKERS = 4  # files tagged at once: each holds its decoded audio (a 10-minute song ~60 MB) and activations
+# Measured (bench_import, 20 s clips on 2 cores): one file per core on one-thread sessions against one file at a
+# time on two-thread sessions: x1.26 with note transcription, x1.29 without, x1.41 for MIDI files.
 
 
 @dataclass
@@ -81,41 +81,67 @@ def collect_files(paths: list[str | os.PathLike]) -> tuple[list[tuple[Path, str]
     return found, problems
 
 
-# --- worker side (one process per core; each loads the models once) -------------------------------
-_worker_state: dict = {}
+# --- tagging, one file per core ------------------------------------------------------------------
+class _Tagging:
+    """Tags files for one import, from one thread or several: each thread keeps its own MIDI renderer (a
+    synth serves one thread), all closed by `close`."""
 
+    def __init__(self, notes_dir: str | None, cancel: CancelToken | None) -> None:
+        self.notes_dir = notes_dir
+        self.cancel = cancel
+        self._local = threading.local()
+        self._renderers: list = []
+        self._lock = threading.Lock()
 
-def _worker_init(notes_dir: str | None, one_thread: bool = True) -> None:
-    if one_thread:  # a worker process: one onnxruntime thread each (together they fill the cores), and
-        os.environ["MTM_THREADS"] = "1"  # Ctrl-C is the parent's to handle (it stops the pool)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_state["notes_dir"] = notes_dir
-
-
-def _tag_one(job: tuple[str, str, str, str]) -> tuple[str, object, str | None]:
-    """(path, TaggedFile | None, error message | None); never raises, so one bad file cannot stop the pool."""
-    # deferred: only this path needs onnxruntime, pedalboard, PyAV
-    from mtm_daw.engine.joint_embedding import SAMPLE_RATE, JointEmbedder
-    from mtm_daw.library.tagging import tag_file
-
-    path, kind, file_hash, partition = job
-    try:
-        if kind == "midi" and "renderer" not in _worker_state:
-            # deferred: only this path needs pedalboard, PyAV, Pillow
+    def _renderer(self):
+        renderer = getattr(self._local, "renderer", None)
+        if renderer is None:
+            # deferred: only MIDI files need pedalboard's and FluidSynth's renderer
+            from mtm_daw.engine.joint_embedding import SAMPLE_RATE
             from mtm_daw.render import listening_renderer
 
-            _worker_state["renderer"] = listening_renderer(SAMPLE_RATE)
-        notes_dir = _worker_state.get("notes_dir")
-        tagged = tag_file(path, kind, JointEmbedder.default(), partition=partition, notes_dir=notes_dir,
-                          transcribe=notes_dir is not None, renderer=_worker_state.get("renderer"),
-                          file_hash=file_hash)
-        if not (np.isfinite(tagged.embedding).all() and np.isfinite(tagged.windows).all()):
-            return path, None, f"{Path(path).name}: its sound could not be embedded (values out of range)"
-        return path, tagged, None
-    except MtmError as exc:
-        return path, None, str(exc)
-    except Exception as exc:  # a decoder or model failure on one file is reported, not fatal
-        return path, None, f"{Path(path).name}: could not be tagged ({type(exc).__name__}: {exc})"
+            renderer = self._local.renderer = listening_renderer(SAMPLE_RATE)
+            with self._lock:
+                self._renderers.append(renderer)
+        return renderer
+
+    def tag(self, job: tuple[str, str, str, str]) -> tuple[str, object, str | None]:
+        """(path, TaggedFile | None, error message | None); raises only Cancelled, so one bad file cannot
+        stop the import."""
+        # deferred: only this path needs onnxruntime, pedalboard, PyAV
+        from mtm_daw.engine.joint_embedding import JointEmbedder
+        from mtm_daw.library.tagging import tag_file
+
+        path, kind, file_hash, partition = job
+        if self.cancel is not None:
+            self.cancel.check()
+        try:
+            tagged = tag_file(path, kind, JointEmbedder.default(), partition=partition, notes_dir=self.notes_dir,
+                              transcribe=self.notes_dir is not None,
+                              renderer=self._renderer() if kind == "midi" else None,
+                              file_hash=file_hash, cancel=self.cancel)
+            if not (np.isfinite(tagged.embedding).all() and np.isfinite(tagged.windows).all()):
+                return path, None, f"{Path(path).name}: its sound could not be embedded (values out of range)"
+            return path, tagged, None
+        except Cancelled:
+            raise
+        except MtmError as exc:
+            return path, None, str(exc)
+        except Exception as exc:  # a decoder or model failure on one file is reported, not fatal
+            return path, None, f"{Path(path).name}: could not be tagged ({type(exc).__name__}: {exc})"
+
+    def tag_on_one_thread(self, job: tuple[str, str, str, str]) -> tuple[str, object, str | None]:
+        """`tag` on one-thread onnxruntime sessions: a file per core then fills the cores."""
+        # deferred: only this path needs onnxruntime
+        from mtm_daw.engine.sessions import session_threads
+
+        with session_threads(1):
+            return self.tag(job)
+
+    def close(self) -> None:
+        for renderer in self._renderers:
+            renderer.close()
+        self._renderers.clear()
 
 
 def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], *, partition: str = "user",
@@ -151,11 +177,8 @@ def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], 
         if notes_dir is None:
             notes_dir = Path(store_path).resolve().parent / "notes"
         notes = str(notes_dir) if transcribe else None
-        # A worker process costs a few seconds to start (models, libraries), so small imports, and those
-        # with no audio to transcribe, stay in this process unless the caller asked for workers.
         if workers is None:
-            transcribed = sum(1 for job in jobs if job[1] == "audio") if transcribe else 0
-            workers = min(os.cpu_count() or 1, max(1, transcribed // MIN_JOBS_PER_WORKER))
+            workers = min(os.cpu_count() or 1, MAX_WORKERS)
         workers = max(1, min(workers, len(jobs) or 1))
         progress("tagging", 0.0)
         try:
@@ -177,23 +200,35 @@ def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], 
     return report
 
 
-def _run_jobs(jobs, workers: int, notes_dir: str | None, cancel: CancelToken | None):
+def _run_jobs(jobs: list, workers: int, notes_dir: str | None, cancel: CancelToken | None):
+    """(path, TaggedFile | None, error | None) for each job, as each finishes: in this thread, or `workers` files
+    at once on threads of this process (onnxruntime, the decoders and librosa's kernels let go of the GIL;
+    the models are loaded once, and no process has to start)."""
     if not jobs:
         return
     if workers == 1:
-        _worker_init(notes_dir, one_thread=False)
-        for job in jobs:
-            if cancel is not None:
-                cancel.check()
-            yield _tag_one(job)
+        tagging = _Tagging(notes_dir, cancel)
+        try:
+            for job in jobs:
+                yield tagging.tag(job)
+        finally:
+            tagging.close()
         return
-    pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_worker_init, initargs=(notes_dir,))
+    stop = CancelToken()  # this import's own: set by the caller's token, or when the caller stops reading
+    tagging = _Tagging(notes_dir, stop)
     try:
-        for result in pool.imap_unordered(_tag_one, jobs):
-            if cancel is not None:
-                cancel.check()
-            yield result
-        pool.close()
+        with ThreadPoolExecutor(workers, thread_name_prefix="mtm-import") as pool:
+            waiting = iter(jobs)
+            running = {pool.submit(tagging.tag_on_one_thread, job) for job in islice(waiting, 2 * workers)}
+            try:
+                while running:
+                    done, running = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+                    if cancel is not None and cancel.cancelled:
+                        stop.cancel()
+                    for future in done:
+                        yield future.result()
+                    running |= {pool.submit(tagging.tag_on_one_thread, job) for job in islice(waiting, len(done))}
+            finally:
+                stop.cancel()  # files still being tagged stop at their next check (an error or Ctrl-C here)
     finally:
-        pool.terminate()
-        pool.join()
+        tagging.close()

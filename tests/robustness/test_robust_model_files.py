@@ -63,7 +63,7 @@ def default_transcriber(monkeypatch, folder):
     """Transcriber.default() reading `folder` instead of the shipped weights."""
     monkeypatch.setattr(transcriber, "WEIGHTS_DIR", folder)
     monkeypatch.setattr(transcriber, "model_entry", functools.partial(model_entry, weights_dir=folder))
-    monkeypatch.setattr(transcriber, "_default", None)
+    monkeypatch.setattr(transcriber, "_defaults", {})
     return transcriber.Transcriber.default()
 
 
