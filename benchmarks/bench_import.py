@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_import.py [--clips 12] [--seconds 30]
 
 Renders `clips` audio files (baseline-composer cues, `seconds` long, 44.1 kHz stereo WAV) and MIDI
-files, then imports each set into a fresh library with one worker and with two (one per core),
-with and without note transcription. Prints clips per second and the two-worker / one-worker ratio,
+files, then imports each set into a fresh library one file at a time (on two-thread onnxruntime sessions)
+and two files at once (threads of one process, one-thread sessions each: the default on 2 cores), with and
+without note transcription. Prints clips per second and the two-worker / one-worker ratio,
 and writes benchmarks/results/import.json with the machine's description.
 """
 from __future__ import annotations

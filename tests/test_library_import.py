@@ -209,6 +209,19 @@ def test_cancelling_an_import_on_two_threads_keeps_what_finished(tmp_path):
     assert finished.added == 8 - report.added and finished.skipped == report.added
 
 
+def test_a_fresh_process_tagging_midi_on_two_threads_still_prints_its_summary(tmp_path):
+    """Both threads' first MIDI file loads FluidSynth, whose import is silenced by swapping sys.stdout: done
+    twice at once, the swaps could leave the process writing into a buffer (the summary line lost)."""
+    folder = tmp_path / "midi"
+    folder.mkdir()
+    for seed in range(4):
+        _write_midi(folder / f"theme {seed}.mid", GENRES[seed % len(GENRES)], 300 + seed)
+    result = _mtm("library", "--library", str(tmp_path / "lib.sqlite"), "add", str(folder), "--workers", "2",
+                  "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "added 4, already there 0, failed 0" in result.stdout
+
+
 def test_killing_an_import_leaves_a_consistent_library_and_a_rerun_finishes(media, tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()

@@ -17,6 +17,7 @@ import numpy as np
 from mtm_daw.describe.affect import mood_from_key_and_tempo
 from mtm_daw.engine.joint_embedding import JointEmbedder, style_prompt
 from mtm_daw.engine.tagger import MusicTagger, log_mel_patches
+from mtm_daw.progress import CancelToken
 from mtm_daw.score.gm import INSTRUMENT_TAGS
 from mtm_daw.score.styles import STYLE_NAMES, combine_votes, style_for
 
@@ -80,7 +81,8 @@ def styles_from_tags(tags: dict[str, float], bpm: float) -> dict[str, float]:
 
 def hear(samples_mono: np.ndarray, sample_rate: int, key: str, bpm: float,
          embedding: np.ndarray | None = None, embedder: JointEmbedder | None = None,
-         tagger: MusicTagger | None = None, instrument_tagger: MusicTagger | None = None) -> Heard:
+         tagger: MusicTagger | None = None, instrument_tagger: MusicTagger | None = None,
+         cancel: CancelToken | None = None) -> Heard:
     """What the audio sounds like. `embedding`: its joint-space embedding when the caller has it."""
     embedder = embedder or JointEmbedder.default()
     tagger = tagger or MusicTagger.default("msd")
@@ -89,7 +91,7 @@ def hear(samples_mono: np.ndarray, sample_rate: int, key: str, bpm: float,
         embedding = embedder.embed_audio(samples_mono, sample_rate)
     joint = dict(embedder.zero_shot(embedding, list(embedder.genres), prompt=style_prompt))
     patches = log_mel_patches(samples_mono, sample_rate)  # one front end serves both taggers
-    genre_tags = tagger.tag_patches(patches)
+    genre_tags = tagger.tag_patches(patches, cancel=cancel)
     tagged = styles_from_tags(genre_tags, bpm)
     styles = combine_votes(joint, tagged)
 
@@ -100,7 +102,7 @@ def hear(samples_mono: np.ndarray, sample_rate: int, key: str, bpm: float,
     if best_mood[1] < MOOD_TAG_FLOOR:
         best_mood = (mood_from_key_and_tempo(key, bpm if bpm > 0 else 100.0) if key else "calm", RULE_CONFIDENCE)
 
-    instrument_tags = instrument_tagger.tag_patches(patches)
+    instrument_tags = instrument_tagger.tag_patches(patches, cancel=cancel)
     ranked = sorted(((p, MTT_INSTRUMENTS[t]) for t, p in instrument_tags.items() if t in MTT_INSTRUMENTS),
                     reverse=True)
     instruments = list(dict.fromkeys(name for p, name in ranked if p >= INSTRUMENT_FLOOR))[:MAX_INSTRUMENTS]

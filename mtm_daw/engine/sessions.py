@@ -121,12 +121,13 @@ def thread_count() -> int:
     return int(value)
 
 
-
 @contextmanager
 def session_threads(count: int) -> Iterator[None]:
     """Sessions (and the models' `default()`s) made or looked up in this thread meanwhile run on `count`
     threads: the library import runs one file per core, each on one-thread sessions, which keeps the
     cores fuller than one file at a time on two-thread sessions (benchmarks/bench_import.py)."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"session threads must be a whole number of 1 or more, got {count!r}")
     token = _threads_here.set(count)
     try:
         yield

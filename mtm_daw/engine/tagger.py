@@ -224,12 +224,13 @@ class MusicTagger:
         key = str(dataset).strip().lower()
         if key not in MODEL_NAMES:
             raise MtmError(f"unknown tagger {dataset!r}: choose one of {', '.join(sorted(MODEL_NAMES))}")
+        threads = thread_count()
         with _default_lock:
-            tagger = _defaults.get((key, thread_count()))
+            tagger = _defaults.get((key, threads))
             if tagger is None:
                 entry = model_entry(MODEL_NAMES[key])
-                tagger = _defaults[key, thread_count()] = cls(WEIGHTS_DIR / entry["file"], sha256=entry.get("sha256"),
-                                              tags=entry.get("tags"), dataset=key)
+                tagger = _defaults[key, threads] = cls(WEIGHTS_DIR / entry["file"], sha256=entry.get("sha256"),
+                                                       tags=entry.get("tags"), dataset=key)
             return tagger
 
     def predict_patches(self, batch: np.ndarray, cancel: CancelToken | None = None,

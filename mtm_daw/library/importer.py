@@ -25,8 +25,10 @@ from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
 IMPORT_KINDS = ("audio", "midi")
 MAX_WORKERS = 4  # files tagged at once: each holds its decoded audio (a 10-minute song ~60 MB) and activations
-# Measured (bench_import, 20 s clips on 2 cores): one file per core on one-thread sessions against one file at a
-# time on two-thread sessions: x1.26 with note transcription, x1.29 without, x1.41 for MIDI files.
+# Measured on 2 cores (bench_import, 24 clips of 20 s): two files at once on one-thread sessions against one at a
+# time on two-thread sessions x1.46 with note transcription (32 s of music a second; worker processes gave 20 in
+# an A/B of 12 clips), x1.28 without, x1.39 for MIDI files. Two 10-minute songs at once peaked at 711 MB (593 MB
+# one at a time).
 
 
 @dataclass
@@ -100,8 +102,8 @@ class _Tagging:
             from mtm_daw.engine.joint_embedding import SAMPLE_RATE
             from mtm_daw.render import listening_renderer
 
-            renderer = self._local.renderer = listening_renderer(SAMPLE_RATE)
-            with self._lock:
+            with self._lock:  # one synth created at a time (FluidSynth sets up shared defaults on the first)
+                renderer = self._local.renderer = listening_renderer(SAMPLE_RATE)
                 self._renderers.append(renderer)
         return renderer
 
@@ -178,7 +180,8 @@ def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], 
             notes_dir = Path(store_path).resolve().parent / "notes"
         notes = str(notes_dir) if transcribe else None
         if workers is None:
-            workers = min(os.cpu_count() or 1, MAX_WORKERS)
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+            workers = min(cores, MAX_WORKERS)  # the cores this process may use
         workers = max(1, min(workers, len(jobs) or 1))
         progress("tagging", 0.0)
         try:
@@ -215,20 +218,25 @@ def _run_jobs(jobs: list, workers: int, notes_dir: str | None, cancel: CancelTok
             tagging.close()
         return
     stop = CancelToken()  # this import's own: set by the caller's token, or when the caller stops reading
+    if cancel is not None and cancel.cancelled:
+        stop.cancel()
     tagging = _Tagging(notes_dir, stop)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="mtm-import")
     try:
-        with ThreadPoolExecutor(workers, thread_name_prefix="mtm-import") as pool:
-            waiting = iter(jobs)
-            running = {pool.submit(tagging.tag_on_one_thread, job) for job in islice(waiting, 2 * workers)}
-            try:
-                while running:
-                    done, running = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
-                    if cancel is not None and cancel.cancelled:
-                        stop.cancel()
-                    for future in done:
-                        yield future.result()
-                    running |= {pool.submit(tagging.tag_on_one_thread, job) for job in islice(waiting, len(done))}
-            finally:
-                stop.cancel()  # files still being tagged stop at their next check (an error or Ctrl-C here)
+        waiting = iter(jobs)
+        running = {pool.submit(tagging.tag_on_one_thread, job) for job in islice(waiting, 2 * workers)}
+        while running:
+            done, running = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+            if cancel is not None and cancel.cancelled:
+                stop.cancel()
+            finished = [future for future in done if future.exception() is None]
+            yield from (future.result() for future in finished)  # files done before a cancel are kept
+            if len(finished) < len(done):
+                next(future for future in done if future.exception() is not None).result()  # raises
+            if not stop.cancelled:
+                running |= {pool.submit(tagging.tag_on_one_thread, job) for job in islice(waiting, len(done))}
+        stop.check()
     finally:
-        tagging.close()
+        stop.cancel()  # files still being tagged stop at their next check (an error or Ctrl-C here)
+        pool.shutdown(wait=True, cancel_futures=True)
+        tagging.close()  # after every thread is done with its renderer

@@ -654,9 +654,8 @@ class LibraryStore:
         ids = [int(i) for i in ids]
         if not ids:
             return []
-        with self._snapshot():
-            rows = self._connection.execute(f"{_SELECT_ITEMS} WHERE id IN (SELECT value FROM json_each(?))",
-                                            (json.dumps(ids),)).fetchall()
+        rows = self._rows(f"{_SELECT_ITEMS} WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))
+        with self._errors():  # one statement sees one state of the file: no transaction around it (a search's cost)
             by_id = {row[0]: _row_item(row) for row in rows}
         return [by_id[i] for i in ids if i in by_id]
 

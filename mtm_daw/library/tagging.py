@@ -62,11 +62,11 @@ def caption_for(genre: str, mood: str, instruments: list[str], bpm: float, key: 
 
 
 def heard_tags(mono: np.ndarray, sample_rate: int, embedder: JointEmbedder, embedding: np.ndarray, key: str,
-               bpm: float, score: Score | None = None) -> dict:
+               bpm: float, score: Score | None = None, cancel: CancelToken | None = None) -> dict:
     """Style, mood and instrument tags with confidences, as `mtm describe` hears the same sound
     (describe.listening: musicnn's taggers and the joint space); for a MIDI file (`score`), the style
     read from its notes votes too, as in describe_midi."""
-    heard = hear(mono, sample_rate, key, bpm, embedding=embedding, embedder=embedder)
+    heard = hear(mono, sample_rate, key, bpm, embedding=embedding, embedder=embedder, cancel=cancel)
     style = heard.style
     if score is not None and score.note_count():
         name, confidence = midi_styles(score, dict(heard.styles))[0]
@@ -147,15 +147,17 @@ def _render_midi(path: Path, renderer) -> tuple:
 def _tag_audio(path: Path, embedder: JointEmbedder, file_hash: str, notes_dir, cancel) -> tuple[dict, np.ndarray]:
     """(item fields, window embeddings) of an audio file."""
     listening = _listen(path)
+    if cancel is not None:
+        cancel.check()
     analysis = analyze_audio(listening)
     if cancel is not None:
         cancel.check()
     mono, rate = listening.mono, listening.mono_rate
     windows = embedder.embed_audio_windows(mono, rate, cancel=cancel)  # resampled to the tower's rate there
-    tags = heard_tags(mono, rate, embedder, pooled(windows), analysis.key or "", analysis.bpm)
+    tags = heard_tags(mono, rate, embedder, pooled(windows), analysis.key or "", analysis.bpm, cancel=cancel)
     notes_path = ""
     if notes_dir is not None:
-        notes_path = str(_transcribe_to_midi(mono, rate, analysis.bpm, Path(notes_dir), file_hash))
+        notes_path = str(_transcribe_to_midi(mono, rate, analysis.bpm, Path(notes_dir), file_hash, cancel))
     fields = {
         "duration": float(listening.duration), "bpm": float(round(analysis.bpm, 2)),
         "beat_times": [round(float(t), 4) for t in analysis.beat_times], "key": analysis.key or "",
@@ -166,7 +168,8 @@ def _tag_audio(path: Path, embedder: JointEmbedder, file_hash: str, notes_dir, c
     return fields, windows
 
 
-def _transcribe_to_midi(mono: np.ndarray, sample_rate: int, bpm: float, notes_dir: Path, file_hash: str) -> Path:
+def _transcribe_to_midi(mono: np.ndarray, sample_rate: int, bpm: float, notes_dir: Path, file_hash: str,
+                        cancel: CancelToken | None = None) -> Path:
     """Notes of the audio as a MIDI file named by the content hash (re-used when it already exists)."""
     # deferred: only this path needs mido
     from mtm_daw.score.midi import score_to_midi
@@ -174,7 +177,7 @@ def _transcribe_to_midi(mono: np.ndarray, sample_rate: int, bpm: float, notes_di
     target = notes_dir / f"{file_hash[:32]}.mid"
     if target.is_file():
         return target
-    notes = Transcriber.default().transcribe(mono, sample_rate)
+    notes = Transcriber.default().transcribe(mono, sample_rate, cancel=cancel)
     score = notes_to_score(notes, bpm if bpm > 0 else 120.0)
     notes_dir.mkdir(parents=True, exist_ok=True)
     fd, staged = tempfile.mkstemp(prefix=".notes-", suffix=".mid", dir=notes_dir)
@@ -193,7 +196,7 @@ def _tag_midi(path: Path, embedder: JointEmbedder, renderer, cancel) -> tuple[di
     if cancel is not None:
         cancel.check()
     windows = embedder.embed_audio_windows(mono, sample_rate, cancel=cancel)
-    tags = heard_tags(mono, sample_rate, embedder, pooled(windows), score.key, score.tempo, score)
+    tags = heard_tags(mono, sample_rate, embedder, pooled(windows), score.key, score.tempo, score, cancel)
     instruments = score_instrument_tags(score)
     tagged_beats = min(score.length_beats, score.grid.beats(MAX_IMPORT_SECONDS))  # a damaged length: hours
     beats = score.grid.seconds(np.arange(0.0, tagged_beats, 1.0))

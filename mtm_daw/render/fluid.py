@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import io
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Callable
@@ -29,39 +30,47 @@ _LOG_LEVELS = range(5)  # FLUID_PANIC, FLUID_ERR, FLUID_WARN, FLUID_INFO, FLUID_
 _MAX_DISTINCT_LINES = 64
 _log: Counter[str] = Counter()
 _log_captured: list[bool] = []  # the log function is set once per process
+_log_lock = threading.Lock()  # renders on several threads (the library import) share the log
+_import_lock = threading.Lock()  # redirect_stdout swaps sys.stdout for the whole process: one import at a time
 _LogFunction = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
 
 
 @_LogFunction
 def _keep_log_line(level: int, message: bytes | None, data) -> None:
     line = (message or b"").decode("utf-8", "replace").strip()
-    if line in _log or len(_log) < _MAX_DISTINCT_LINES:
-        _log[line] += 1
-    else:
-        _log["(other messages)"] += 1
+    with _log_lock:
+        if line in _log or len(_log) < _MAX_DISTINCT_LINES:
+            _log[line] += 1
+        else:
+            _log["(other messages)"] += 1
 
 
 def _import_fluidsynth():
     # pyfluidsynth prints where it found the library to stdout whenever $CI is set,
     # which would corrupt our --json output; its import is kept silent.
-    with contextlib.redirect_stdout(io.StringIO()):
-        import fluidsynth  # loads libfluidsynth through ctypes
-    if not _log_captured:
+    with _import_lock:
+        if _log_captured:
+            import fluidsynth  # already loaded: nothing printed
+
+            return fluidsynth
+        with contextlib.redirect_stdout(io.StringIO()):
+            import fluidsynth  # loads libfluidsynth through ctypes
         set_log_function = fluidsynth.cfunc("fluid_set_log_function", ctypes.c_void_p, ("level", ctypes.c_int, 1),
                                             ("fun", _LogFunction, 1), ("data", ctypes.c_void_p, 1))
         for level in _LOG_LEVELS:
             set_log_function(level, _keep_log_line, None)
         _log_captured.append(True)
-    return fluidsynth
+        return fluidsynth
 
 
 def take_log() -> str | None:
     """One line summing up what FluidSynth logged since the last call (None if nothing), and forget it."""
-    if not _log:
-        return None
-    total = sum(_log.values())
-    line, count = _log.most_common(1)[0]
-    _log.clear()
+    with _log_lock:
+        if not _log:
+            return None
+        total = sum(_log.values())
+        line, count = _log.most_common(1)[0]
+        _log.clear()
     return f"fluidsynth: {total} message{'s' if total > 1 else ''} while rendering, most often: {line} ({count}x)"
 
 
