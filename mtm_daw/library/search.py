@@ -25,28 +25,29 @@ How (measured on this 2-core machine; benchmarks/bench_retrieval.py, benchmarks/
   (< 50K items); on a larger one it asks vec0 until the time spent there reaches the estimated load
   time, then loads: a one-shot CLI query never waits seconds for a load, a panel session pays it once.
 
-Measured (December 6, load average ~1; k=10, 128-d vectors with real embeddings' spectrum, 100
-queries near the data; p50 ms, p95 in brackets; "index" = nearest() alone, the ids and scores that the
-brute force gives; numpy = the better of BLAS and one-thread brute force over the kept rows, gathered
-beforehand):
+Measured (December 6, `make bench` from a fresh clone; k=10, 128-d vectors with real embeddings' spectrum,
+100 queries near the data, each after the brute forces' 256 MB of other work; p50 ms, p95 in brackets; "index"
+= nearest() alone, the ids and scores that the brute force gives; numpy = the better of BLAS and one-thread
+brute force over the kept rows, gathered beforehand):
 
     items  filter (share of items)   search       index   numpy   vec0 (sql)   recall@10
-    10K    none                      0.78 (1.0)   0.41     0.26     4          1.000
-    10K    bpm 80-100 (0.17)         0.38 (0.6)   0.20     0.04     2          1.000
-    100K   none                      0.93 (1.2)   0.34     2.54    28          0.992
-    100K   bpm 80-100 (0.17)         1.22 (1.5)   0.77     0.42    20          1.000
-    512K   none                      1.66 (2.3)   0.96    13.9    118          0.995
-    512K   genre (0.10)              1.69 (2.2)   1.02     1.40    88          0.999
-    512K   genre + bpm 80-100 (0.02) 0.59 (1.0)   0.30     0.15    91          1.000
-    512K   bpm 80-100 (0.17)         2.42 (3.4)   1.82     2.67    89          1.000
-    512K   starter partition (0.20)  1.74 (2.6)   1.09     3.07    29          1.000
+    10K    none                      0.46 (0.6)   0.25     0.12     2          1.000
+    10K    bpm 80-100 (0.17)         0.32 (0.4)   0.12     0.04     2          1.000
+    100K   none                      0.78 (1.0)   0.28     1.55    19          0.989
+    100K   bpm 80-100 (0.17)         0.77 (1.3)   0.49     0.20    16          1.000
+    512K   none                      2.08 (2.5)   1.21     9.34    91          0.992
+    512K   genre (0.10)              1.02 (1.9)   0.65     0.55    73          0.997
+    512K   genre + bpm 80-100 (0.02) 0.51 (1.2)   0.24     0.11    68          1.000
+    512K   bpm 80-100 (0.17)         1.54 (2.4)   1.11     1.08    75          1.000
+    512K   starter partition (0.20)  1.36 (1.7)   0.86     1.56    19          0.998
 
 On isotropic vectors (the hardest case for an index) at 512K, before filtered searches probed more
-lists: 0.96-1.99 ms, recall 0.991-1.0. Where few rows are kept, brute force over rows already gathered
-beats the index (its slices, masks and bookkeeping cost 0.05-0.4 ms), and the exact scan stays on one
-thread (einsum) to leave the other core to the DAW. A fresh store's first memory query at 512K loads for
-5.5-7 s (vectors 1.7 s, ordering 2.4 s, most of it page faults on this VM, approximate index 0.8 s);
-auto answers it from vec0 in 0.12-0.16 s.
+lists and 1 in 8 of them: 0.96-1.99 ms, recall 0.991-1.0 (1 in 12: see approximate.py). Where few rows
+are kept, brute force over rows already gathered beats the index (its slices, masks and bookkeeping cost
+0.05-0.4 ms), and the exact scan stays on one thread (see _dot) to leave the other core to the DAW; BLAS on
+two threads beats that on an idle machine (10K none: 0.12 against 0.25 ms). A fresh store's first memory
+query at 512K loads for 3-7 s (vectors 1.7 s, ordering 2.4 s, most of it page faults on this VM,
+approximate index 0.8 s); auto answers it from vec0 in 0.09-0.16 s.
 
 A search by sound passes the query clip's window embeddings too: the best RERANK_POOL items by the
 mean vector are re-ranked by `window_similarity` (each query window's best match among the item's
