@@ -25,9 +25,9 @@ from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
 IMPORT_KINDS = ("audio", "midi")
 MAX_WORKERS = 4  # files tagged at once: each holds its decoded audio (a 10-minute song ~60 MB) and activations
-# Measured on 2 cores (bench_import, 24 clips of 20 s): two files at once on one-thread sessions against one at a
-# time on two-thread sessions x1.46 with note transcription (32 s of music a second; worker processes gave 20 in
-# an A/B of 12 clips), x1.28 without, x1.39 for MIDI files. Two 10-minute songs at once peaked at 711 MB (593 MB
+# Measured on 2 cores (bench_import, 24 clips of 20 s, benchmarks/results/import.json): two files at once on
+# one-thread sessions against one at a time on two-thread sessions x1.46 with note transcription (32 s of music a
+# second; worker processes gave 20 in an A/B of 12 clips), x1.37 without, x1.38 for MIDI files. Two 10-minute songs at once peaked at 711 MB (593 MB
 # one at a time).
 
 
@@ -102,7 +102,7 @@ class _Tagging:
             from mtm_daw.engine.joint_embedding import SAMPLE_RATE
             from mtm_daw.render import listening_renderer
 
-            with self._lock:  # one synth created at a time (FluidSynth sets up shared defaults on the first)
+            with self._lock:  # one synth created at a time: FluidSynth's first may set up shared state (unverified)
                 renderer = self._local.renderer = listening_renderer(SAMPLE_RATE)
                 self._renderers.append(renderer)
         return renderer

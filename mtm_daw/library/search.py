@@ -243,8 +243,6 @@ def _dot(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
     and when the cores are busy (a DAW, other jobs) the hand-off costs more than the work: 10,000 x 128 took
     8 ms through BLAS here with both cores busy against 0.19 ms on one thread; a product of 2,048 rows stays on
     the calling thread and takes 0.013 ms busy or not, twice as quick as einsum's own loop."""
-    if len(vectors) <= SCAN_ROWS:
-        return vectors @ query
     scores = np.empty(len(vectors), np.float32)
     for start in range(0, len(vectors), SCAN_ROWS):
         np.matmul(vectors[start:start + SCAN_ROWS], query, out=scores[start:start + SCAN_ROWS])
