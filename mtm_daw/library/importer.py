@@ -4,8 +4,8 @@
 
 Each file is hashed; a hash already in the partition is skipped, so a re-run after a crash or Ctrl-C
 picks up where it stopped. Files are tagged one per core, on threads of this process (one onnxruntime
-thread each); each finished item is written in its own transaction, so killing the process at any moment leaves a
-consistent database holding every item finished so far. Files that cannot be read are collected and
+thread each); each finished item is written in its own transaction, so killing the process at any moment
+leaves a consistent database holding every item finished so far. Files that cannot be read are collected and
 reported at the end; they never stop the import.
 """
 from __future__ import annotations
@@ -27,8 +27,8 @@ IMPORT_KINDS = ("audio", "midi")
 MAX_WORKERS = 4  # files tagged at once: each holds its decoded audio (a 10-minute song ~60 MB) and activations
 # Measured on 2 cores (bench_import, 24 clips of 20 s, benchmarks/results/import.json): two files at once on
 # one-thread sessions against one at a time on two-thread sessions x1.46 with note transcription (32 s of music a
-# second; worker processes gave 20 in an A/B of 12 clips), x1.37 without, x1.38 for MIDI files. Two 10-minute songs at once peaked at 711 MB (593 MB
-# one at a time).
+# second; worker processes gave 20 in an A/B of 12 clips), x1.37 without, x1.38 for MIDI files. Two 10-minute
+# songs at once peaked at 711 MB (593 MB one at a time).
 
 
 @dataclass
