@@ -178,6 +178,25 @@ def test_bpm_ranges_and_filters_parse_or_say_why():
         SearchFilters(bpm_min=120, bpm_max=100).canonical()
 
 
+def test_change_counters_follow_every_writer(store, tmp_path):
+    """counters() answers from memory while the file is unchanged: it must still see this store's writes,
+    another connection's, and never keep a count a rolled-back transaction made."""
+    store.add_item(make_item(1), vector(1))
+    assert store.counters().changes == 1 and store.counters().changes == 1  # the second from memory
+    with LibraryStore.open(tmp_path / "library.sqlite") as other:
+        other.add_item(make_item(2), vector(2))
+        assert store.counters().changes == 2
+        other.remove(1)
+    assert store.counters() == type(store.counters())(changes=3, rewrites=1)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add_item(make_item(3), vector(3))
+        assert store.counters().changes == 4  # inside: its own uncommitted write
+        raise RuntimeError("rolled back")
+    assert store.counters().changes == 3 and store.count() == 1
+    store.add_item(make_item(4), vector(4))
+    assert store.counters().changes == 4
+
+
 def test_tags_edits_and_stats(store):
     item_id = store.add_item(make_item(1), vector(1))
     store.add_item(make_item(2, kind="midi", genre="", partition="starter"), vector(2))

@@ -69,6 +69,7 @@ _INSERT_EMBEDDING = "INSERT INTO item_embeddings (id, vector) VALUES (?, ?)"
 _INSERT_VECTOR = ("INSERT INTO item_vectors (rowid, partition, embedding, genre, mood, key, mode, bpm, duration) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _AT = {name: index for index, name in enumerate(_ITEM_COLUMNS)}
+MAX_IDS_AT_ONCE = 32_766  # SQLite's limit on a statement's bound variables (get_many binds one per id)
 
 
 def default_library_path() -> Path:
@@ -302,6 +303,8 @@ class LibraryStore:
         self._apsw = apsw_module
         self._lock = threading.RLock()  # one connection per store; threads take turns
         self._depth = 0  # transaction nesting
+        self._own_writes = 0  # _bump calls: with data_version, whether counters() must read the file again
+        self._counted: tuple[tuple[int, int], ChangeCounters] | None = None  # (what was seen, the counters)
 
     # --- lifecycle ----------------------------------------------------------------------------
     @classmethod
@@ -440,6 +443,7 @@ class LibraryStore:
             return self._connection.execute(sql, params).fetchall()
 
     def _bump(self, rewrite: bool) -> None:
+        self._own_writes += 1  # data_version does not count this connection's commits
         names = ("changes", "rewrites") if rewrite else ("changes",)
         for name in names:
             self._connection.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?", (name,))
@@ -652,9 +656,13 @@ class LibraryStore:
     def get_many(self, ids: Sequence[int]) -> list[LibraryItem]:
         """The items with these ids, in the order asked (ids not in the library are left out)."""
         ids = [int(i) for i in ids]
-        if not ids:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
             return []
-        rows = self._rows(f"{_SELECT_ITEMS} WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))
+        if len(wanted) > MAX_IDS_AT_ONCE:
+            raise MtmError(f"at most {MAX_IDS_AT_ONCE} library items can be read at once, {len(wanted)} were asked for")
+        # an IN list of bound ids: a third quicker than json_each for a search's 10 (0.24 against 0.37 ms cold)
+        rows = self._rows(f"{_SELECT_ITEMS} WHERE id IN ({', '.join('?' * len(wanted))})", wanted)
         with self._errors():  # one statement sees one state of the file: no transaction around it (a search's cost)
             by_id = {row[0]: _row_item(row) for row in rows}
         return [by_id[i] for i in ids if i in by_id]
@@ -692,12 +700,24 @@ class LibraryStore:
         return int(rows[0][0]) if rows else 0
 
     def counters(self) -> ChangeCounters:
-        values = dict(self._rows("SELECT key, value FROM meta WHERE key IN ('changes', 'rewrites')"))
-        try:
-            return ChangeCounters(int(values["changes"]), int(values["rewrites"]))
-        except (KeyError, ValueError, TypeError):
-            raise MtmError(f"{self.path}: the library file is damaged (its change counters are {values!r}) — "
-                           f"{_NOT_MODIFIED}; restore a backup, or move it aside and import your files again") from None
+        """The file's change counters. Between transactions, a file that no connection has written since the
+        last call answers from memory: SQLite's data_version (other connections' commits) and this store's own
+        writes tell, a third quicker than reading the meta table with cold caches (0.10 against 0.15 ms)."""
+        with self._lock:
+            between = not self._depth and not self._connection.in_transaction  # a value read inside may roll back
+            seen = (self._rows("PRAGMA data_version")[0][0], self._own_writes) if between else None
+            if seen is not None and self._counted is not None and self._counted[0] == seen:
+                return self._counted[1]
+            values = dict(self._rows("SELECT key, value FROM meta WHERE key IN ('changes', 'rewrites')"))
+            try:
+                counters = ChangeCounters(int(values["changes"]), int(values["rewrites"]))
+            except (KeyError, ValueError, TypeError):
+                raise MtmError(f"{self.path}: the library file is damaged (its change counters are {values!r}) — "
+                               f"{_NOT_MODIFIED}; restore a backup, or move it aside and import your files again"
+                               ) from None
+            if seen is not None:
+                self._counted = (seen, counters)
+            return counters
 
     def stats(self) -> LibraryStats:
         with self._snapshot():
