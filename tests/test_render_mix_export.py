@@ -298,6 +298,46 @@ def test_fluidsynth_messages_become_one_summary_line(monkeypatch, capfd):
 
 
 @requires_soundfont
+def test_tracks_rendered_at_once_on_two_synths_sound_as_on_one():
+    """A cue's renderer plays two tracks at once on two synths: every stem comes out sample for sample as
+    one synth makes it, the second time round too (each synth starts every track from one state)."""
+    from mtm_daw.render import find_soundfont, fluid
+
+    score = _gapped_score()
+    stems = {}
+    for synths in (1, 2):
+        renderer = fluid.FluidSynthRenderer(find_soundfont(None), 22050, synths=synths)
+        try:
+            assert renderer.tracks_at_once == synths
+            stems[synths] = render_score(score, renderer, tail_seconds=1.0)
+            stems[synths]["again"] = render_score(score, renderer, tail_seconds=1.0)["drums"]
+        finally:
+            renderer.close()
+    for role, stem in stems[1].items():
+        assert np.array_equal(stem.audio, stems[2][role].audio), role
+    assert min(np.abs(stem.audio).max() for stem in stems[2].values()) > 0.01
+
+
+@requires_soundfont
+def test_fluidsynth_messages_stay_with_their_track_when_two_render_at_once(monkeypatch, capfd):
+    """Two synths log at once: each track's summary line counts what its own synth said, as one synth
+    rendering the tracks in turn counts it."""
+    from mtm_daw.render import find_soundfont, fluid
+
+    monkeypatch.setattr(fluid, "POLYPHONY", 1)  # every chord and overlapping release drops notes
+    said = {1: [], 2: []}
+    for synths in (1, 2):
+        renderer = fluid.FluidSynthRenderer(find_soundfont(None), 22050, warn=said[synths].append, synths=synths)
+        try:
+            for _ in range(3):
+                render_score(_gapped_score(), renderer, tail_seconds=1.0)
+        finally:
+            renderer.close()
+    assert len(said[1]) == 12 and sorted(said[1]) == sorted(said[2]), said
+    assert capfd.readouterr().err == ""
+
+
+@requires_soundfont
 @pytest.mark.parametrize("rate", [96000, 176400, 192000])
 def test_a_session_above_96_khz_renders_at_pitch(rate):
     """FluidSynth stops at 96 kHz: a 192 kHz DAW session got a render made at 44.1 kHz and labelled

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mtm_daw.cores import usable_cores
 from mtm_daw.errors import Cancelled, MtmError
 from mtm_daw.progress import CancelToken, ProgressCallback, no_progress
 
@@ -180,8 +181,7 @@ def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], 
             notes_dir = Path(store_path).resolve().parent / "notes"
         notes = str(notes_dir) if transcribe else None
         if workers is None:
-            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-            workers = min(cores, MAX_WORKERS)  # the cores this process may use
+            workers = min(usable_cores(), MAX_WORKERS)
         workers = max(1, min(workers, len(jobs) or 1))
         progress("tagging", 0.0)
         try:

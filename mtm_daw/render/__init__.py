@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import numpy as np
 
+from mtm_daw.cores import usable_cores
 from mtm_daw.cue import Stem
 from mtm_daw.errors import MtmError
 from mtm_daw.export.wav import MAX_DATA_BYTES
@@ -15,9 +17,13 @@ from mtm_daw.render.builtin import BuiltinRenderer
 from mtm_daw.render.fluid import FluidSynthRenderer, fluidsynth_available
 from mtm_daw.render.soundfont import find_soundfont
 from mtm_daw.score.score import Score
+from mtm_daw.spool import SPOOL_ABOVE_BYTES
 
 SAMPLE_RATE = 48000
 TAIL_SECONDS = 2.0  # room for releases and reverb after the last bar
+# Tracks a cue renders at once through the SoundFont, each on a synthesiser of its own (as many cores as the
+# engine's two session threads: a DAW keeps the rest). A 30 s four-stem cue: 0.36 -> 0.21 s, the same samples.
+CUE_SYNTHS = 2
 
 
 def make_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate: int = SAMPLE_RATE,
@@ -30,7 +36,8 @@ def make_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate
         raise MtmError(f"unknown synth '{synth}' (choose auto, soundfont or builtin)")
     path = find_soundfont(soundfont)
     if path is not None and fluidsynth_available():
-        return FluidSynthRenderer(path, sample_rate, warn=warn, load_on_demand=for_listening)
+        synths = 1 if for_listening else min(CUE_SYNTHS, usable_cores())
+        return FluidSynthRenderer(path, sample_rate, warn=warn, load_on_demand=for_listening, synths=synths)
     reason = ("the FluidSynth library (libfluidsynth) is not installed" if path is not None
               else "no General MIDI SoundFont was found (install fluid-soundfont-gm or pass --soundfont)")
     if synth == "soundfont" or soundfont:
@@ -108,11 +115,19 @@ def render_score(score: Score, renderer, tail_seconds: float = TAIL_SECONDS,
     if n_samples * 2 * 3 > MAX_DATA_BYTES:  # the stems are 24-bit stereo WAV files
         raise MtmError(f"{n_samples / renderer.sample_rate / 60:.0f} minutes at {renderer.sample_rate} Hz would make "
                        f"WAV files over 4 GB, the format's limit; choose a lower sample rate (192 kHz fits an hour)")
+    # a renderer with several synths plays that many tracks at once; a long cue's, written to disk as they
+    # are made, go one at a time (two stems spooled at once kept the panel's UI thread waiting)
+    at_once = renderer.tracks_at_once if 2 * n_samples * 4 <= SPOOL_ABOVE_BYTES else 1
+    tracks = list(score.tracks.items())
     stems = {}
-    for index, (role, track) in enumerate(score.tracks.items()):
-        audio = renderer.render_track(track, score.tempo, n_samples)
-        stems[role] = Stem(role, audio, renderer.sample_rate, track.program)
-        progress((index + 1) / len(score.tracks))
+    with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="mtm-render") as pool:
+        try:
+            rendered = [pool.submit(renderer.render_track, track, score.tempo, n_samples) for _, track in tracks]
+            for index, ((role, track), audio) in enumerate(zip(tracks, rendered)):
+                stems[role] = Stem(role, audio.result(), renderer.sample_rate, track.program)
+                progress((index + 1) / len(tracks))  # on this thread, in the tracks' order (a cancel raises here)
+        finally:
+            pool.shutdown(cancel_futures=True)  # after a cancel or an error: no track starts, the running end
     return stems
 
 

@@ -9,6 +9,7 @@ from mtm_daw.score.score import Track
 
 class BuiltinRenderer:
     name = "builtin"
+    tracks_at_once = 1
 
     def __init__(self, sample_rate: int = 48000) -> None:
         self.sample_rate = sample_rate
