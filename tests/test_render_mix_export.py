@@ -338,6 +338,45 @@ def test_fluidsynth_messages_stay_with_their_track_when_two_render_at_once(monke
 
 
 @requires_soundfont
+def test_a_cancel_stops_a_long_track_while_it_renders():
+    """A cancel is seen while a long track renders (not only between tracks): the track stops at its next
+    block, no other track starts, and the synths come back for the next render."""
+    from mtm_daw.errors import Cancelled
+    from mtm_daw.render import find_soundfont, fluid
+
+    notes = [Note(beat * 0.5, 0.5, 60 + beat % 12, 90) for beat in range(2400)]  # ten minutes at 120 BPM
+    score = Score(120.0, (4, 4), "C major", {"harmony": Track("harmony", 0, notes),
+                                              "melody": Track("melody", 73, notes)}, 1200.0)
+    renderer = fluid.FluidSynthRenderer(find_soundfont(None), 22050, synths=2)
+    ended = []
+    original = renderer.render_track
+
+    def render_track(*args, **kwargs):
+        try:
+            audio = original(*args, **kwargs)
+        except Cancelled:
+            ended.append("cancelled")
+            raise
+        ended.append("finished")
+        return audio
+
+    renderer.render_track = render_track
+    calls = []
+
+    def progress(fraction):
+        calls.append(fraction)
+        raise Cancelled("cancelled by the user")
+
+    try:
+        with pytest.raises(Cancelled):
+            render_score(score, renderer, progress=progress)
+        assert calls == [0.0] and ended == ["cancelled"]  # one track at a time: its stems go to disk
+        assert render_score(score.until(8.0), renderer)["melody"].audio.shape == (2, 22050 * 6)  # 4 s and the tail
+    finally:
+        renderer.close()
+
+
+@requires_soundfont
 @pytest.mark.parametrize("rate", [96000, 176400, 192000])
 def test_a_session_above_96_khz_renders_at_pitch(rate):
     """FluidSynth stops at 96 kHz: a 192 kHz DAW session got a render made at 44.1 kHz and labelled

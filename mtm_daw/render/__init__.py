@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -12,6 +13,7 @@ import numpy as np
 from mtm_daw.cores import usable_cores
 from mtm_daw.cue import Stem
 from mtm_daw.errors import MtmError
+from mtm_daw.progress import CancelToken
 from mtm_daw.export.wav import MAX_DATA_BYTES
 from mtm_daw.render.builtin import BuiltinRenderer
 from mtm_daw.render.fluid import FluidSynthRenderer, fluidsynth_available
@@ -24,6 +26,7 @@ TAIL_SECONDS = 2.0  # room for releases and reverb after the last bar
 # Tracks a cue renders at once through the SoundFont, each on a synthesiser of its own (as many cores as the
 # engine's two session threads: a DAW keeps the rest). A 30 s four-stem cue: 0.36 -> 0.21 s, the same samples.
 CUE_SYNTHS = 2
+CANCEL_POLL_SECONDS = 0.05  # how often a track's render is checked for a cancel while it is made
 
 
 def make_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate: int = SAMPLE_RATE,
@@ -119,15 +122,29 @@ def render_score(score: Score, renderer, tail_seconds: float = TAIL_SECONDS,
     # are made, go one at a time (two stems spooled at once kept the panel's UI thread waiting)
     at_once = renderer.tracks_at_once if 2 * n_samples * 4 <= SPOOL_ABOVE_BYTES else 1
     tracks = list(score.tracks.items())
+    said: dict[str, list[str]] = {role: [] for role, _ in tracks}
+    stop = CancelToken()  # ends the tracks still rendering when this ends early (a cancel, an error)
     stems = {}
     with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="mtm-render") as pool:
         try:
-            rendered = [pool.submit(renderer.render_track, track, score.tempo, n_samples) for _, track in tracks]
-            for index, ((role, track), audio) in enumerate(zip(tracks, rendered)):
-                stems[role] = Stem(role, audio.result(), renderer.sample_rate, track.program)
-                progress((index + 1) / len(tracks))  # on this thread, in the tracks' order (a cancel raises here)
+            rendered = [pool.submit(renderer.render_track, track, score.tempo, n_samples, cancel=stop,
+                                    warn=said[role].append) for role, track in tracks]
+            # progress (and the cancel it checks) is called on this thread, in the tracks' order, also while
+            # a long track renders
+            for index, ((role, track), future) in enumerate(zip(tracks, rendered)):
+                while True:
+                    try:
+                        audio = future.result(timeout=CANCEL_POLL_SECONDS)
+                        break
+                    except FutureTimeout:
+                        progress(index / len(tracks))
+                for line in said[role]:  # on this thread: a warn callback need not be thread-safe
+                    renderer.warn(line)
+                stems[role] = Stem(role, audio, renderer.sample_rate, track.program)
+                progress((index + 1) / len(tracks))
         finally:
-            pool.shutdown(cancel_futures=True)  # after a cancel or an error: no track starts, the running end
+            stop.cancel()
+            pool.shutdown(cancel_futures=True)
     return stems
 
 

@@ -1,8 +1,11 @@
 """The built-in synthesiser behind the same small interface as the FluidSynth renderer."""
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
+from mtm_daw.progress import CancelToken
 from mtm_daw.render.synth import render_track
 from mtm_daw.score.score import Track
 
@@ -14,8 +17,10 @@ class BuiltinRenderer:
     def __init__(self, sample_rate: int = 48000) -> None:
         self.sample_rate = sample_rate
 
-    def render_track(self, track: Track, tempo: float, n_samples: int, mono: bool = False) -> np.ndarray:
-        audio = render_track(track, tempo, self.sample_rate, n_samples)
+    def render_track(self, track: Track, tempo: float, n_samples: int, mono: bool = False,
+                     cancel: CancelToken | None = None, warn: Callable[[str], None] | None = None) -> np.ndarray:
+        """As FluidSynthRenderer.render_track (this synthesiser has nothing to warn about)."""
+        audio = render_track(track, tempo, self.sample_rate, n_samples, cancel)
         return audio.mean(axis=0) if mono else audio
 
     def close(self) -> None:

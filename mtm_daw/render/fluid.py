@@ -14,6 +14,7 @@ import numpy as np
 import soxr
 
 from mtm_daw.errors import MtmError
+from mtm_daw.progress import CancelToken
 from mtm_daw.score.gm import DRUM_CHANNEL
 from mtm_daw.score.grid import TempoGrid
 from mtm_daw.score.score import Track, without_overlaps
@@ -130,15 +131,18 @@ class FluidSynthRenderer:
         for synth in self._synths:
             synth.silence()
 
-    def render_track(self, track: Track, tempo: float, n_samples: int, mono: bool = False) -> np.ndarray:
+    def render_track(self, track: Track, tempo: float, n_samples: int, mono: bool = False,
+                     cancel: CancelToken | None = None, warn: Callable[[str], None] | None = None) -> np.ndarray:
         """(2, n_samples) float32, or (n_samples,) with `mono` (half the memory of a long render), on the
-        first free synth (any gives the same samples: each track starts on a synth reset to one state)."""
+        first free synth (any gives the same samples: each track starts on a synth reset to one state).
+        cancel: checked every block of samples; warn: where this track's FluidSynth summary goes (default:
+        the renderer's warn)."""
         synth = self._free.get()
         try:
             if self._synth_rate == self.sample_rate:
-                return self._render_on(synth, track, tempo, n_samples, mono)
+                return self._render_on(synth, track, tempo, n_samples, mono, cancel, warn or self.warn)
             synth_samples = int(np.ceil(n_samples * self._synth_rate / self.sample_rate))
-            audio = self._render_on(synth, track, tempo, synth_samples, mono)
+            audio = self._render_on(synth, track, tempo, synth_samples, mono, cancel, warn or self.warn)
         finally:
             self._free.put(synth)
         out = audio_buffer(n_samples if mono else (2, n_samples))
@@ -155,7 +159,8 @@ class FluidSynthRenderer:
             written += count
         return out
 
-    def _render_on(self, synth: _Synth, track: Track, tempo: float, n_samples: int, mono: bool) -> np.ndarray:
+    def _render_on(self, synth: _Synth, track: Track, tempo: float, n_samples: int, mono: bool,
+                   cancel: CancelToken | None, warn: Callable[[str], None]) -> np.ndarray:
         events = note_events(track, TempoGrid(tempo).samples_per_beat(self._synth_rate))
         synth.start_clean(max_sounding(events))
         channel = DRUM_CHANNEL if track.is_drum else 0
@@ -165,15 +170,15 @@ class FluidSynthRenderer:
         position = 0
         for sample, is_on, pitch, velocity in events:
             sample = min(max(sample, 0), n_samples)
-            synth.write(out, position, sample)
+            synth.write(out, position, sample, cancel)
             position = sample
             if is_on:
                 synth.synth.noteon(channel, pitch, velocity)
             else:
                 synth.synth.noteoff(channel, pitch)
-        synth.write(out, position, n_samples)
+        synth.write(out, position, n_samples, cancel)
         if (summary := take_log()) is not None:
-            self.warn(f"{track.role}: {summary}")
+            warn(f"{track.role}: {summary}")
         return out
 
 
@@ -244,10 +249,13 @@ class _Synth:
         self.write(scratch, 0, FLUID_BLOCK + -self.samples_written % FLUID_BLOCK)
         synth.system_reset()
 
-    def write(self, out: np.ndarray, start: int, stop: int) -> None:
-        """Synthesise samples [start, stop) into out, (2, n) or (n,) for the mean of left and right, in blocks."""
+    def write(self, out: np.ndarray, start: int, stop: int, cancel: CancelToken | None = None) -> None:
+        """Synthesise samples [start, stop) into out, (2, n) or (n,) for the mean of left and right, in blocks
+        (`cancel` checked before each)."""
         position = start
         while position < stop:
+            if cancel is not None:
+                cancel.check()
             count = min(BLOCK, stop - position)
             buffer = np.zeros(2 * count, dtype=np.float32)
             pointer = buffer.ctypes.data_as(ctypes.c_void_p)

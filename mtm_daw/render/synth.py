@@ -11,6 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from mtm_daw.errors import MtmError
+from mtm_daw.progress import CancelToken
 from mtm_daw.score import gm
 from mtm_daw.score.grid import TempoGrid
 from mtm_daw.score.score import Track
@@ -60,9 +61,10 @@ MAX_HELD_SECONDS = 30.0  # a longer note (a drone) is held this long, then relea
 NOTE_CACHE_BYTES = 32 << 20  # rendered notes kept for reuse; an hour of varied notes would otherwise hold gigabytes
 
 
-def render_track(track: Track, tempo: float, sample_rate: int, n_samples: int) -> np.ndarray:
+def render_track(track: Track, tempo: float, sample_rate: int, n_samples: int,
+                 cancel: CancelToken | None = None) -> np.ndarray:
     """Render one Track (note onsets/durations in beats, quarter note = 1 beat at `tempo` BPM)
-    to float32 stereo audio of shape (2, n_samples)."""
+    to float32 stereo audio of shape (2, n_samples); `cancel` is checked every 256 notes."""
     if not tempo > 0 or not sample_rate > 0 or n_samples < 0:
         raise MtmError(f"cannot render with tempo {tempo!r} BPM, sample rate {sample_rate!r} Hz, "
                        f"length {n_samples!r} samples")
@@ -72,6 +74,8 @@ def render_track(track: Track, tempo: float, sample_rate: int, n_samples: int) -
     cache: dict[tuple[int, int, int], np.ndarray] = {}
     cached_bytes = 0
     for index, note in enumerate(track.notes):
+        if index % 256 == 255 and cancel is not None:
+            cancel.check()
         if index % 1024 == 1023:
             let_go(mono)  # a long render's mixed notes wait on disk
         start = int(round(note.onset * samples_per_beat))
