@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 from mtm_daw.analysis._signal import melspectrogram
-from mtm_daw.engine.sessions import WEIGHTS_DIR, create_session, model_entry, thread_count, verify_file
+from mtm_daw.engine.sessions import WEIGHTS_DIR, PerThreadCount, create_session, model_entry, verify_file
 from mtm_daw.engine.text_encoder import TextEncoder
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken
@@ -43,8 +43,7 @@ WINDOW_FRAMES = int(WINDOW_SECONDS * SAMPLE_RATE / HOP_LENGTH)  # 300
 MAX_WINDOWS = 16  # a long file is summarised by at most this many evenly spaced windows
 EMBEDDING_DIM = 128
 
-_defaults: dict[int, JointEmbedder] = {}  # by thread count
-_default_lock = threading.Lock()
+_defaults: PerThreadCount[JointEmbedder] = PerThreadCount()
 
 
 def load_prompt_table(path: str | os.PathLike, sha256: str | None = None) -> dict[str, np.ndarray]:
@@ -165,12 +164,7 @@ class JointEmbedder:
     def default(cls) -> JointEmbedder:
         """The shipped towers (checked against the manifest), created once per process and thread count
         (sessions.session_threads)."""
-        threads = thread_count()
-        with _default_lock:
-            embedder = _defaults.get(threads)
-            if embedder is None:
-                embedder = _defaults[threads] = cls.from_dir(WEIGHTS_DIR)
-            return embedder
+        return _defaults.get(lambda: cls.from_dir(WEIGHTS_DIR))
 
     @property
     def dim(self) -> int:

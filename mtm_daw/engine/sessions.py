@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import onnxruntime as ort
 
@@ -32,6 +33,7 @@ _verified: dict[tuple, str] = {}  # (path, size, mtime_ns) -> sha256 seen
 _lock = threading.Lock()
 _cuda_loaded = False
 _threads_here: ContextVar[int | None] = ContextVar("mtm_session_threads", default=None)
+Model = TypeVar("Model")
 
 
 def load_manifest(weights_dir: str | os.PathLike = WEIGHTS_DIR) -> dict:
@@ -119,6 +121,22 @@ def thread_count() -> int:
     if not value.isdigit() or int(value) < 1:
         raise MtmError(f"MTM_THREADS must be a whole number of threads (1 or more), got {value!r}")
     return int(value)
+
+
+class PerThreadCount(Generic[Model]):
+    """What the shipped models' `default()`s hand out: one model per key and session thread count
+    (session_threads), made on first use and shared after (threads tagging at once each ask for 1-thread ones)."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[Hashable, ...], Model] = {}
+        self._lock = threading.Lock()
+
+    def get(self, make: Callable[[], Model], *key: Hashable) -> Model:
+        made_as = (*key, thread_count())
+        with self._lock:
+            if made_as not in self._made:
+                self._made[made_as] = make()
+            return self._made[made_as]
 
 
 @contextmanager

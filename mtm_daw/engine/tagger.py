@@ -27,12 +27,11 @@ at 16 kHz) the project's usual soxr resampling. The ONNX files come from onnx_ex
 from __future__ import annotations
 
 import json
-import threading
 from typing import Callable
 
 import numpy as np
 
-from mtm_daw.engine.sessions import WEIGHTS_DIR, create_session, model_entry, thread_count
+from mtm_daw.engine.sessions import WEIGHTS_DIR, PerThreadCount, create_session, model_entry
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken
 
@@ -77,8 +76,7 @@ FRONTEND = {
 
 _mel_basis: np.ndarray | None = None
 _window: np.ndarray | None = None
-_defaults: dict[tuple[str, int], MusicTagger] = {}  # by dataset and thread count
-_default_lock = threading.Lock()
+_defaults: PerThreadCount[MusicTagger] = PerThreadCount()  # by dataset and thread count
 
 
 def _filters() -> tuple[np.ndarray, np.ndarray]:
@@ -224,14 +222,11 @@ class MusicTagger:
         key = str(dataset).strip().lower()
         if key not in MODEL_NAMES:
             raise MtmError(f"unknown tagger {dataset!r}: choose one of {', '.join(sorted(MODEL_NAMES))}")
-        threads = thread_count()
-        with _default_lock:
-            tagger = _defaults.get((key, threads))
-            if tagger is None:
-                entry = model_entry(MODEL_NAMES[key])
-                tagger = _defaults[key, threads] = cls(WEIGHTS_DIR / entry["file"], sha256=entry.get("sha256"),
-                                                       tags=entry.get("tags"), dataset=key)
-            return tagger
+        def make() -> MusicTagger:
+            entry = model_entry(MODEL_NAMES[key])
+            return cls(WEIGHTS_DIR / entry["file"], sha256=entry.get("sha256"), tags=entry.get("tags"), dataset=key)
+
+        return _defaults.get(make, key)
 
     def predict_patches(self, batch: np.ndarray, cancel: CancelToken | None = None,
                         progress: Callable[[float], None] | None = None) -> np.ndarray:

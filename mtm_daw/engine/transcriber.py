@@ -34,14 +34,13 @@ Runtime only: numpy, onnxruntime, librosa (for resampling).
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from mtm_daw.engine.sessions import WEIGHTS_DIR, create_session, model_entry, thread_count
+from mtm_daw.engine.sessions import WEIGHTS_DIR, PerThreadCount, create_session, model_entry
 from mtm_daw.errors import MtmError
 from mtm_daw.progress import CancelToken
 
@@ -59,8 +58,7 @@ PITCHES = 88
 BATCH = 4  # windows per session.run: memory stays a few MB whatever the audio's length
 SILENCE = 1e-3  # a window peaking below -60 dBFS holds no notes (the model would normalise its noise up)
 
-_defaults: dict[int, Transcriber] = {}  # by thread count
-_default_lock = threading.Lock()
+_defaults: PerThreadCount[Transcriber] = PerThreadCount()
 
 
 @dataclass
@@ -126,13 +124,11 @@ class Transcriber:
     def default(cls) -> Transcriber:
         """The shipped model (mtm_daw/weights, checked against the manifest), created once per process and
         thread count (sessions.session_threads)."""
-        threads = thread_count()
-        with _default_lock:
-            model = _defaults.get(threads)
-            if model is None:
-                entry = model_entry(MODEL_NAME)
-                model = _defaults[threads] = cls(WEIGHTS_DIR / entry["file"], sha256=entry.get("sha256"))
-            return model
+        def make() -> Transcriber:
+            entry = model_entry(MODEL_NAME)
+            return cls(WEIGHTS_DIR / entry["file"], sha256=entry.get("sha256"))
+
+        return _defaults.get(make)
 
     def activations(self, samples_mono: np.ndarray, sr: int, *, progress: Callable[[float], None] | None = None,
                     cancel: CancelToken | None = None) -> Activations:

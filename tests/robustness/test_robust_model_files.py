@@ -12,8 +12,8 @@ import shutil
 import pytest
 
 from mtm_daw.engine import sessions, text_encoder, transcriber
-from mtm_daw.engine.sessions import (WEIGHTS_DIR, create_session, load_manifest, model_entry, sha256_file,
-                                     verify_file)
+from mtm_daw.engine.sessions import (WEIGHTS_DIR, PerThreadCount, create_session, load_manifest, model_entry,
+                                     sha256_file, verify_file)
 from mtm_daw.errors import MtmError
 from tests.robustness.corrupt import damage_of, damaged, expect_only_mtm_error, fuzz, noise
 
@@ -63,7 +63,7 @@ def default_transcriber(monkeypatch, folder):
     """Transcriber.default() reading `folder` instead of the shipped weights."""
     monkeypatch.setattr(transcriber, "WEIGHTS_DIR", folder)
     monkeypatch.setattr(transcriber, "model_entry", functools.partial(model_entry, weights_dir=folder))
-    monkeypatch.setattr(transcriber, "_defaults", {})
+    monkeypatch.setattr(transcriber, "_defaults", PerThreadCount())
     return transcriber.Transcriber.default()
 
 

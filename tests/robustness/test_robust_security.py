@@ -19,7 +19,8 @@ RUNTIME = sorted(p for p in [*(ROOT / "mtm_daw").rglob("*.py"), *(ROOT / "plugin
 UNPICKLERS = {"pickle", "cPickle", "_pickle", "dill", "joblib", "marshal", "shelve"}
 # Every expression formatted into SQL, as written in the source; each was checked to be built from
 # constants (column lists, a checked int width, savepoint depth, clauses from a fixed tuple).
-SQL_PIECES = {"', '.join(_ITEM_COLUMNS)", "', '.join('?' * len(_ITEM_COLUMNS))", "int(dim)", "_SELECT_ITEMS",
+SQL_PIECES = {"', '.join(_ITEM_COLUMNS)", "', '.join('?' * len(_ITEM_COLUMNS))", "', '.join('?' * len(wanted))",
+              "int(dim)", "_SELECT_ITEMS",
               "' AND '.join(clauses)", "depth", "where", "column", "operator"}
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|WHERE|FROM|VALUES|ORDER BY|LIMIT|SAVEPOINT|"
                  r"RELEASE|ROLLBACK|PRAGMA)\b|\?")
