@@ -10,7 +10,7 @@
    the ratios are against onnxruntime fp32;
 2. a full 30 s four-stem cue: generate (20 DDIM steps) + render + mix, against real time: in a new process
    (start, imports, models and SoundFont loaded: what `mtm compose` costs), then warm in this one (the panel's
-   engine, which has them loaded), with when its first bars (the preview) were ready.
+   engine, which has them loaded), with when its first bars (the preview) were ready, and warm with the int8 model.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ import numpy as np
 from mtm_daw.description import MusicDescription
 from mtm_daw.engine.generator import Generator
 from mtm_daw.engine.sessions import WEIGHTS_DIR, model_entry
+from mtm_daw.generation import GenerationSettings
 from mtm_daw.pipeline import compose_cue
 from onnx_export.ecmg import build_model, example_feeds, load_checkpoint
 
@@ -106,13 +107,23 @@ def main() -> None:
                     preview=lambda cue: heard.append(time.perf_counter() - start))
         with_preview.append(time.perf_counter() - start)
         first_bars += heard
+    int8_settings = GenerationSettings(precision="int8")
+    compose_cue(DESCRIPTION, seed=0, engine="dit", generation=int8_settings, warn=lambda m: None)  # its session
+    warm_int8 = []
+    for seed in range(max(3, repeats)):
+        start = time.perf_counter()
+        compose_cue(DESCRIPTION, seed=seed, engine="dit", generation=int8_settings, warn=lambda m: None)
+        warm_int8.append(time.perf_counter() - start)
     cue_seconds["warm"] = statistics.median(warm)
+    cue_seconds["warm_int8"] = statistics.median(warm_int8)
     cue_seconds["warm_with_preview"] = statistics.median(with_preview)
     first_bars_seconds = statistics.median(first_bars)
     print(f"30 s four-stem cue (generate 20 steps + render + mix), new process (start, imports, models, "
           f"SoundFont): {cue_seconds['cold']:.2f} s = {30 / cue_seconds['cold']:.1f}x real time")
     print(f"30 s four-stem cue, warm (models and SoundFont loaded, as in the panel's engine): {cue_seconds['warm']:.2f} s"
           f" = {30 / cue_seconds['warm']:.1f}x real time")
+    print(f"  the same with --precision int8: {cue_seconds['warm_int8']:.2f} s = {30 / cue_seconds['warm_int8']:.1f}x real "
+          f"time, x{cue_seconds['warm'] / cue_seconds['warm_int8']:.2f} over fp32")
     print(f"  the same with a preview of its first bars (the panel): first bars ready to play after "
           f"{first_bars_seconds:.2f} s, the whole cue after {cue_seconds['warm_with_preview']:.2f} s")
     if arguments.out:

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "mtm_daw"
 
 LAYERS = (  # bottom to top; the name is the first part after `mtm_daw.`
-    ("errors", "jsonfile", "progress", "spool", "data", "weights"),  # plumbing
+    ("errors", "jsonfile", "progress", "spool", "cores", "data", "weights"),  # plumbing
     ("score", "plan", "analysis", "media", "schedulers"),  # music as data, theory, reading files
     ("description", "generation"),  # what a cue should be, and how the trained generator samples it
     ("compose", "cue"),  # description -> plan -> score; the cue's audio type
