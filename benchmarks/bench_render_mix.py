@@ -2,8 +2,9 @@
 
     .venv/bin/python benchmarks/bench_render_mix.py [--repeats 3]
 
-Prints each stage's median time, its speed as a multiple of real time, and the built-in synth
-against FluidSynth on the same score.
+Prints each stage's median time, its speed as a multiple of real time, FluidSynth rendering the tracks
+one at a time and CUE_SYNTHS at once (as a cue's renderer does), and the built-in synth against FluidSynth
+on the same score.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from mtm_daw.description import MusicDescription
 from mtm_daw.export import export_cue
 from mtm_daw.mix import mix_stems, role_chain
 from mtm_daw.pipeline import compose_cue
-from mtm_daw.render import make_renderer, render_score
+from mtm_daw.render import CUE_SYNTHS, make_renderer, render_score
 from mtm_daw.compose.baseline import compose
 
 DURATION = 30.0
@@ -40,14 +41,15 @@ def main() -> None:
     compose_time, score = timed(lambda: compose(description, seed=0), repeats)
     rows = [("compose score", compose_time)]
     render_times = {}
-    for synth in ("soundfont", "builtin"):
+    for synth, synths in (("soundfont", 1), ("soundfont", CUE_SYNTHS), ("builtin", 1)):
         try:
-            renderer = make_renderer(synth=synth)
+            renderer = make_renderer(synth=synth, synths=synths)
         except Exception as error:  # no SoundFont on this machine: report and go on
             print(f"{synth}: unavailable ({error})")
             continue
-        render_times[synth], stems = timed(lambda: render_score(score, renderer), repeats)
-        rows.append((f"render 4 stems ({renderer.name})", render_times[synth]))
+        render_times[synth, synths], stems = timed(lambda: render_score(score, renderer), repeats)
+        rows.append((f"render 4 stems ({renderer.name}, {renderer.tracks_at_once} at once)", render_times[synth, synths]))
+        renderer.close()
     chains = {role: role_chain(role, "pop", 120) for role in stems}
     mix_time, _ = timed(lambda: mix_stems(stems, chains), repeats)
     rows.append(("mix + master (-14 LUFS)", mix_time))
@@ -60,9 +62,12 @@ def main() -> None:
 
     print(f"{DURATION:.0f} s four-stem cue, median of {repeats}:")
     for name, seconds in rows:
-        print(f"  {name:<44} {seconds:7.3f} s   {DURATION / seconds:7.1f}x real time")
-    if len(render_times) == 2:
-        print(f"  built-in synth / FluidSynth render time: {render_times['builtin'] / render_times['soundfont']:.2f}")
+        print(f"  {name:<58} {seconds:7.3f} s   {DURATION / seconds:7.1f}x real time")
+    if ("soundfont", CUE_SYNTHS) in render_times:
+        one, several = render_times["soundfont", 1], render_times["soundfont", CUE_SYNTHS]
+        print(f"  FluidSynth, {CUE_SYNTHS} tracks at once (a cue's renderer) over one at a time: x{one / several:.2f}")
+        if ("builtin", 1) in render_times:
+            print(f"  built-in synth / FluidSynth render time (one at a time): {render_times['builtin', 1] / one:.2f}")
 
 
 if __name__ == "__main__":

@@ -377,6 +377,77 @@ def test_a_cancel_stops_a_long_track_while_it_renders():
 
 
 @requires_soundfont
+def test_a_cancel_stops_the_tracks_rendering_at_once_and_starts_no_other():
+    """Two synths, four tracks of 80 s (held in memory, so two render at once): a cancel at the first look
+    stops both running tracks mid-way and the other two never start."""
+    from mtm_daw.errors import Cancelled
+    from mtm_daw.render import find_soundfont, fluid
+
+    notes = [Note(beat * 0.5, 0.5, 60 + beat % 12, 90) for beat in range(320)]
+    score = Score(120.0, (4, 4), "C major", {role: Track(role, program, notes) for role, program in
+                                             (("bass", 33), ("harmony", 0), ("melody", 73), ("pad", 89))}, 160.0)
+    renderer = fluid.FluidSynthRenderer(find_soundfont(None), 48000, synths=2)
+    ended = []
+    original = renderer.render_track
+
+    def render_track(*args, **kwargs):
+        try:
+            audio = original(*args, **kwargs)
+        except Cancelled:
+            ended.append("cancelled")
+            raise
+        ended.append("finished")
+        return audio
+
+    renderer.render_track = render_track
+
+    def cancel_at_once(fraction):
+        raise Cancelled("cancelled by the user")
+
+    try:
+        with pytest.raises(Cancelled):
+            render_score(score, renderer, progress=cancel_at_once)
+        assert ended == ["cancelled", "cancelled"]
+    finally:
+        renderer.close()
+
+
+@requires_soundfont
+def test_a_track_that_fails_ends_the_render_at_once():
+    """The second track fails at its start while the first, long one renders: the error comes out at once
+    (not after the first track), the first is stopped mid-way and the tracks after them never start."""
+    from mtm_daw.errors import Cancelled
+    from mtm_daw.render import find_soundfont, fluid
+
+    notes = [Note(beat * 0.5, 0.5, 60 + beat % 12, 90) for beat in range(320)]
+    score = Score(120.0, (4, 4), "C major", {role: Track(role, 0, notes) for role in
+                                             ("bass", "harmony", "melody", "pad")}, 160.0)
+    renderer = fluid.FluidSynthRenderer(find_soundfont(None), 48000, synths=2)
+    ended = []
+    original = renderer.render_track
+
+    def render_track(track, *args, **kwargs):
+        if track.role == "harmony":
+            ended.append("failed")
+            raise OSError("disk full")
+        try:
+            audio = original(track, *args, **kwargs)
+        except Cancelled:
+            ended.append("cancelled")
+            raise
+        ended.append("finished")
+        return audio
+
+    renderer.render_track = render_track
+    try:
+        with pytest.raises(OSError, match="disk full"):
+            render_score(score, renderer)
+        assert sorted(ended) == ["cancelled", "failed"]
+    finally:
+        renderer.close()
+
+
+@requires_soundfont
 @pytest.mark.parametrize("rate", [96000, 176400, 192000])
 def test_a_session_above_96_khz_renders_at_pitch(rate):
     """FluidSynth stops at 96 kHz: a 192 kHz DAW session got a render made at 44.1 kHz and labelled

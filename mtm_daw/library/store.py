@@ -69,7 +69,6 @@ _INSERT_EMBEDDING = "INSERT INTO item_embeddings (id, vector) VALUES (?, ?)"
 _INSERT_VECTOR = ("INSERT INTO item_vectors (rowid, partition, embedding, genre, mood, key, mode, bpm, duration) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _AT = {name: index for index, name in enumerate(_ITEM_COLUMNS)}
-MAX_IDS_AT_ONCE = 32_766  # SQLite's limit on a statement's bound variables (get_many binds one per id)
 
 
 def default_library_path() -> Path:
@@ -659,8 +658,9 @@ class LibraryStore:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return []
-        if len(wanted) > MAX_IDS_AT_ONCE:
-            raise MtmError(f"at most {MAX_IDS_AT_ONCE} library items can be read at once, {len(wanted)} were asked for")
+        most = self._connection.limit(self._apsw.SQLITE_LIMIT_VARIABLE_NUMBER)  # bound values a statement takes
+        if len(wanted) > most:
+            raise MtmError(f"at most {most} library items can be read at once, {len(wanted)} were asked for")
         # an IN list of bound ids: a third quicker than json_each for a search's 10 (0.24 against 0.37 ms cold)
         rows = self._rows(f"{_SELECT_ITEMS} WHERE id IN ({', '.join('?' * len(wanted))})", wanted)
         with self._errors():  # one statement sees one state of the file: no transaction around it (a search's cost)

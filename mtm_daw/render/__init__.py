@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import math
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -30,23 +29,23 @@ CANCEL_POLL_SECONDS = 0.05  # how often a track's render is checked for a cancel
 
 
 def make_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate: int = SAMPLE_RATE,
-                  warn: Callable[[str], None] = print, for_listening: bool = False):
+                  warn: Callable[[str], None] = print, for_listening: bool = False, synths: int = 1):
     """synth: 'auto' (SoundFont when one is found, else built-in), 'soundfont' or 'builtin'. for_listening:
-    a render only analysed (tagging, describing), never exported: the SoundFont's samples load on demand."""
+    a render only analysed (tagging, describing), never exported: the SoundFont's samples load on demand.
+    synths: how many tracks render_score plays at once through the SoundFont (each a synthesiser of its own)."""
     if synth == "builtin":
-        return BuiltinRenderer(sample_rate)
+        return BuiltinRenderer(sample_rate, warn)
     if synth not in ("auto", "soundfont"):
         raise MtmError(f"unknown synth '{synth}' (choose auto, soundfont or builtin)")
     path = find_soundfont(soundfont)
     if path is not None and fluidsynth_available():
-        synths = 1 if for_listening else min(CUE_SYNTHS, usable_cores())
         return FluidSynthRenderer(path, sample_rate, warn=warn, load_on_demand=for_listening, synths=synths)
     reason = ("the FluidSynth library (libfluidsynth) is not installed" if path is not None
               else "no General MIDI SoundFont was found (install fluid-soundfont-gm or pass --soundfont)")
     if synth == "soundfont" or soundfont:
         raise MtmError(f"cannot render with a SoundFont: {reason}")
     warn(f"note: {reason}; rendering with the built-in synthesiser instead")
-    return BuiltinRenderer(sample_rate)
+    return BuiltinRenderer(sample_rate, warn)
 
 
 _kept: dict[tuple, FluidSynthRenderer] = {}  # the last cue's loaded renderer, by SoundFont file and rate
@@ -68,7 +67,7 @@ def cue_renderer(soundfont: str | None = None, synth: str = "auto", sample_rate:
     with _kept_lock:
         renderer = _kept.pop(key, None) if key else None
     if renderer is None:
-        renderer = make_renderer(soundfont, synth, sample_rate, warn)
+        renderer = make_renderer(soundfont, synth, sample_rate, warn, synths=min(CUE_SYNTHS, usable_cores()))
     else:
         renderer.warn = warn
     try:
@@ -125,26 +124,31 @@ def render_score(score: Score, renderer, tail_seconds: float = TAIL_SECONDS,
     said: dict[str, list[str]] = {role: [] for role, _ in tracks}
     stop = CancelToken()  # ends the tracks still rendering when this ends early (a cancel, an error)
     stems = {}
+    rendered = []
     with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="mtm-render") as pool:
         try:
-            rendered = [pool.submit(renderer.render_track, track, score.tempo, n_samples, cancel=stop,
+            rendered += [pool.submit(renderer.render_track, track, score.tempo, n_samples, cancel=stop,
                                     warn=said[role].append) for role, track in tracks]
-            # progress (and the cancel it checks) is called on this thread, in the tracks' order, also while
-            # a long track renders
+            # progress (and the cancel it checks) is called on this thread, in the tracks' order, also while a
+            # long track renders; a track that fails ends the render at once, whichever it is
             for index, ((role, track), future) in enumerate(zip(tracks, rendered)):
-                while True:
-                    try:
-                        audio = future.result(timeout=CANCEL_POLL_SECONDS)
-                        break
-                    except FutureTimeout:
-                        progress(index / len(tracks))
+                while not future.done():
+                    for finished in rendered[index:]:
+                        if finished.done() and finished.exception() is not None:
+                            finished.result()
+                    wait([other for other in rendered[index:] if not other.done()], CANCEL_POLL_SECONDS,
+                         FIRST_COMPLETED)
+                    progress(index / len(tracks))
+                audio = future.result()
                 for line in said[role]:  # on this thread: a warn callback need not be thread-safe
                     renderer.warn(line)
                 stems[role] = Stem(role, audio, renderer.sample_rate, track.program)
                 progress((index + 1) / len(tracks))
         finally:
+            for future in rendered:  # none starts, then the running ones stop at their next block
+                future.cancel()
             stop.cancel()
-            pool.shutdown(cancel_futures=True)
+            pool.shutdown()
     return stems
 
 

@@ -14,8 +14,9 @@ class BuiltinRenderer:
     name = "builtin"
     tracks_at_once = 1
 
-    def __init__(self, sample_rate: int = 48000) -> None:
+    def __init__(self, sample_rate: int = 48000, warn: Callable[[str], None] = print) -> None:
         self.sample_rate = sample_rate
+        self.warn = warn  # as FluidSynthRenderer's: this synthesiser has nothing to say yet
 
     def render_track(self, track: Track, tempo: float, n_samples: int, mono: bool = False,
                      cancel: CancelToken | None = None, warn: Callable[[str], None] | None = None) -> np.ndarray:

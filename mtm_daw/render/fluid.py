@@ -1,4 +1,4 @@
-"""FluidSynth renderer: one Track at a time through a General MIDI SoundFont, offline, float output."""
+"""FluidSynth renderer: Tracks through a General MIDI SoundFont, offline, float output, one per synth at a time."""
 from __future__ import annotations
 
 import contextlib
@@ -151,6 +151,8 @@ class FluidSynthRenderer:
                                      quality="HQ")
         written = 0
         for start, stop in blocks(synth_samples, audio):
+            if cancel is not None:
+                cancel.check()
             chunk = stream.resample_chunk(np.ascontiguousarray(audio[..., start:stop].T),
                                           last=stop == synth_samples).T
             count = min(chunk.shape[-1], n_samples - written)
