@@ -337,6 +337,30 @@ def test_fluidsynth_messages_stay_with_their_track_when_two_render_at_once(monke
     assert capfd.readouterr().err == ""
 
 
+def _record_how_tracks_end(renderer, failing_role: str | None = None) -> list[str]:
+    """renderer.render_track wrapped: each call's end ("finished", "cancelled") in the list returned; a track of
+    `failing_role` fails at its start ("failed", OSError)."""
+    from mtm_daw.errors import Cancelled
+
+    ended = []
+    original = renderer.render_track
+
+    def render_track(track, *args, **kwargs):
+        if track.role == failing_role:
+            ended.append("failed")
+            raise OSError("disk full")
+        try:
+            audio = original(track, *args, **kwargs)
+        except Cancelled:
+            ended.append("cancelled")
+            raise
+        ended.append("finished")
+        return audio
+
+    renderer.render_track = render_track
+    return ended
+
+
 @requires_soundfont
 def test_a_cancel_stops_a_long_track_while_it_renders():
     """A cancel is seen while a long track renders (not only between tracks): the track stops at its next
@@ -348,19 +372,7 @@ def test_a_cancel_stops_a_long_track_while_it_renders():
     score = Score(120.0, (4, 4), "C major", {"harmony": Track("harmony", 0, notes),
                                               "melody": Track("melody", 73, notes)}, 1200.0)
     renderer = fluid.FluidSynthRenderer(find_soundfont(None), 22050, synths=2)
-    ended = []
-    original = renderer.render_track
-
-    def render_track(*args, **kwargs):
-        try:
-            audio = original(*args, **kwargs)
-        except Cancelled:
-            ended.append("cancelled")
-            raise
-        ended.append("finished")
-        return audio
-
-    renderer.render_track = render_track
+    ended = _record_how_tracks_end(renderer)
     calls = []
 
     def progress(fraction):
@@ -387,19 +399,7 @@ def test_a_cancel_stops_the_tracks_rendering_at_once_and_starts_no_other():
     score = Score(120.0, (4, 4), "C major", {role: Track(role, program, notes) for role, program in
                                              (("bass", 33), ("harmony", 0), ("melody", 73), ("pad", 89))}, 160.0)
     renderer = fluid.FluidSynthRenderer(find_soundfont(None), 48000, synths=2)
-    ended = []
-    original = renderer.render_track
-
-    def render_track(*args, **kwargs):
-        try:
-            audio = original(*args, **kwargs)
-        except Cancelled:
-            ended.append("cancelled")
-            raise
-        ended.append("finished")
-        return audio
-
-    renderer.render_track = render_track
+    ended = _record_how_tracks_end(renderer)
 
     def cancel_at_once(fraction):
         raise Cancelled("cancelled by the user")
@@ -416,29 +416,13 @@ def test_a_cancel_stops_the_tracks_rendering_at_once_and_starts_no_other():
 def test_a_track_that_fails_ends_the_render_at_once():
     """The second track fails at its start while the first, long one renders: the error comes out at once
     (not after the first track), the first is stopped mid-way and the tracks after them never start."""
-    from mtm_daw.errors import Cancelled
     from mtm_daw.render import find_soundfont, fluid
 
     notes = [Note(beat * 0.5, 0.5, 60 + beat % 12, 90) for beat in range(320)]
     score = Score(120.0, (4, 4), "C major", {role: Track(role, 0, notes) for role in
                                              ("bass", "harmony", "melody", "pad")}, 160.0)
     renderer = fluid.FluidSynthRenderer(find_soundfont(None), 48000, synths=2)
-    ended = []
-    original = renderer.render_track
-
-    def render_track(track, *args, **kwargs):
-        if track.role == "harmony":
-            ended.append("failed")
-            raise OSError("disk full")
-        try:
-            audio = original(track, *args, **kwargs)
-        except Cancelled:
-            ended.append("cancelled")
-            raise
-        ended.append("finished")
-        return audio
-
-    renderer.render_track = render_track
+    ended = _record_how_tracks_end(renderer, failing_role="harmony")
     try:
         with pytest.raises(OSError, match="disk full"):
             render_score(score, renderer)
