@@ -28,12 +28,18 @@ BLOCK_SAMPLES = 1 << 18  # about 5.5 s at 48 kHz; a multiple of the page size in
 _PAGE = mmap.PAGESIZE
 
 
+def spools(shape: int | tuple[int, ...], dtype=np.float32) -> bool:
+    """Whether audio_buffer puts a buffer of this shape on disk (above SPOOL_ABOVE_BYTES)."""
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return int(np.prod(shape)) * np.dtype(dtype).itemsize > SPOOL_ABOVE_BYTES
+
+
 def audio_buffer(shape: int | tuple[int, ...], dtype=np.float32) -> np.ndarray:
     """Zeros of `shape`: in memory, or mapped on a temporary file above SPOOL_ABOVE_BYTES."""
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    if size <= SPOOL_ABOVE_BYTES or size == 0:
+    if not spools(shape, dtype):
         return np.zeros(shape, dtype=dtype)
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
     folder = spool_folder()
     with tempfile.TemporaryFile(prefix="mtm_audio_", dir=folder) as handle:  # unlinked: gone with the map
         try:

@@ -18,7 +18,7 @@ from mtm_daw.render.builtin import BuiltinRenderer
 from mtm_daw.render.fluid import FluidSynthRenderer, fluidsynth_available
 from mtm_daw.render.soundfont import find_soundfont
 from mtm_daw.score.score import Score
-from mtm_daw.spool import SPOOL_ABOVE_BYTES
+from mtm_daw.spool import spools
 
 SAMPLE_RATE = 48000
 TAIL_SECONDS = 2.0  # room for releases and reverb after the last bar
@@ -119,7 +119,7 @@ def render_score(score: Score, renderer, tail_seconds: float = TAIL_SECONDS,
                        f"WAV files over 4 GB, the format's limit; choose a lower sample rate (192 kHz fits an hour)")
     # a renderer with several synths plays that many tracks at once; a long cue's, written to disk as they
     # are made, go one at a time (two stems spooled at once kept the panel's UI thread waiting)
-    at_once = renderer.tracks_at_once if 2 * n_samples * 4 <= SPOOL_ABOVE_BYTES else 1
+    at_once = 1 if spools((2, n_samples)) else renderer.tracks_at_once
     tracks = list(score.tracks.items())
     said: dict[str, list[str]] = {role: [] for role, _ in tracks}
     stop = CancelToken()  # ends the tracks still rendering when this ends early (a cancel, an error)
