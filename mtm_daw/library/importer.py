@@ -86,27 +86,25 @@ def collect_files(paths: list[str | os.PathLike]) -> tuple[list[tuple[Path, str]
 
 # --- tagging, one file per core ------------------------------------------------------------------
 class _Tagging:
-    """Tags files for one import, from one thread or several: each thread keeps its own MIDI renderer (a
-    synth serves one thread), all closed by `close`."""
+    """Tags files for one import, from `threads` threads at once: MIDI files render on one renderer with a
+    synth for each thread (made with the first MIDI file), closed by `close`."""
 
-    def __init__(self, notes_dir: str | None, cancel: CancelToken | None) -> None:
+    def __init__(self, notes_dir: str | None, cancel: CancelToken | None, threads: int = 1) -> None:
         self.notes_dir = notes_dir
         self.cancel = cancel
-        self._local = threading.local()
-        self._renderers: list = []
+        self.threads = threads
+        self._midi_renderer = None
         self._lock = threading.Lock()
 
     def _renderer(self):
-        renderer = getattr(self._local, "renderer", None)
-        if renderer is None:
-            # deferred: only MIDI files need pedalboard's and FluidSynth's renderer
-            from mtm_daw.engine.joint_embedding import SAMPLE_RATE
-            from mtm_daw.render import listening_renderer
+        with self._lock:
+            if self._midi_renderer is None:
+                # deferred: only MIDI files need pedalboard's and FluidSynth's renderer
+                from mtm_daw.engine.joint_embedding import SAMPLE_RATE
+                from mtm_daw.render import listening_renderer
 
-            with self._lock:  # one synth created at a time: FluidSynth's first may set up shared state (unverified)
-                renderer = self._local.renderer = listening_renderer(SAMPLE_RATE)
-                self._renderers.append(renderer)
-        return renderer
+                self._midi_renderer = listening_renderer(SAMPLE_RATE, synths=self.threads)
+            return self._midi_renderer
 
     def tag(self, job: tuple[str, str, str, str]) -> tuple[str, object, str | None]:
         """(path, TaggedFile | None, error message | None); raises only Cancelled, so one bad file cannot
@@ -142,9 +140,9 @@ class _Tagging:
             return self.tag(job)
 
     def close(self) -> None:
-        for renderer in self._renderers:
-            renderer.close()
-        self._renderers.clear()
+        if self._midi_renderer is not None:
+            self._midi_renderer.close()
+            self._midi_renderer = None
 
 
 def import_paths(store_path: str | os.PathLike, paths: list[str | os.PathLike], *, partition: str = "user",
@@ -220,7 +218,7 @@ def _run_jobs(jobs: list, workers: int, notes_dir: str | None, cancel: CancelTok
     stop = CancelToken()  # this import's own: set by the caller's token, or when the caller stops reading
     if cancel is not None and cancel.cancelled:
         stop.cancel()
-    tagging = _Tagging(notes_dir, stop)
+    tagging = _Tagging(notes_dir, stop, threads=workers)
     pool = ThreadPoolExecutor(workers, thread_name_prefix="mtm-import")
     try:
         waiting = iter(jobs)
@@ -239,4 +237,4 @@ def _run_jobs(jobs: list, workers: int, notes_dir: str | None, cancel: CancelTok
     finally:
         stop.cancel()  # files still being tagged stop at their next check (an error or Ctrl-C here)
         pool.shutdown(wait=True, cancel_futures=True)
-        tagging.close()  # after every thread is done with its renderer
+        tagging.close()  # after every thread is done with the renderer

@@ -102,10 +102,11 @@ def release_kept_renderers() -> None:
         renderer.close()
 
 
-def listening_renderer(sample_rate: int):
+def listening_renderer(sample_rate: int, synths: int = 1):
     """A renderer for audio that is only analysed (tagging, describing), never exported: quiet about a
-    missing SoundFont, its samples loaded on demand. Close it after use (a synth holds its SoundFont)."""
-    return make_renderer(sample_rate=sample_rate, warn=lambda message: None, for_listening=True)
+    missing SoundFont, its samples loaded on demand; `synths` threads can render on it at once. Close it
+    after use (a synth holds its SoundFont)."""
+    return make_renderer(sample_rate=sample_rate, warn=lambda message: None, for_listening=True, synths=synths)
 
 
 def render_score(score: Score, renderer, tail_seconds: float = TAIL_SECONDS,
