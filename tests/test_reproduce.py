@@ -175,6 +175,33 @@ def test_a_rendered_midi_file_is_reproduced(tmp_path):
     assert np.array_equal(again.mix, cue.mix) and again.engine == "midi"
 
 
+def test_a_cue_is_made_again_at_the_gains_it_was_mixed_with(tmp_path, monkeypatch):
+    """A compose recipe keeps no gains: the sidecar's recorded ones are applied, so a cue made again does not
+    depend on how the master searches for the loudness target (which may change between versions)."""
+    import numpy as np
+
+    import mtm_daw.mix as mix
+
+    cue = compose_cue(MusicDescription(genre="rock", tempo=120, duration=6), seed=3, engine="baseline",
+                      settings=RenderSettings(synth="builtin"), warn=lambda m: None)
+    sidecar = next(p for p in export_cue(cue, tmp_path / "out", "take") if p.suffix == ".json")
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the master searched for a gain again")
+
+    monkeypatch.setattr(mix, "master", no_search)
+    again = reproduce_cue(sidecar, warn=lambda m: None)
+    assert np.array_equal(again.mix, cue.mix) and again.loudness_lufs == cue.loudness_lufs
+    for role, stem in cue.stems.items():
+        assert np.array_equal(again.stems[role].audio, stem.audio), role
+
+    document = json.loads(sidecar.read_text())
+    document["parameters"]["mix"]["master_db"] += 3.0  # the gains are what the mix is made at
+    sidecar.write_text(json.dumps(document))
+    louder = reproduce_cue(sidecar, warn=lambda m: None)
+    assert louder.loudness_lufs > cue.loudness_lufs + 1.0
+
+
 def test_a_recipe_from_before_key_lock_is_generated_without_it():
     """Sidecars written before the key lock existed carry no "key_lock": reproducing them must not lock."""
     from mtm_daw.description import MusicDescription

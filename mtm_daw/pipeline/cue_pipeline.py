@@ -243,10 +243,12 @@ class CuePipeline:
 
 def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
              warn: Callable[[str], None] = print, reference: ControlSignal | None = None,
-             components: Components | None = None, preview: Callable[[Cue], None] | None = None) -> Cue:
+             components: Components | None = None, preview: Callable[[Cue], None] | None = None,
+             gains: MixGains | None = None) -> Cue:
     """Follow a recipe: write the score, then render and mix it. `reference`: the control signal
     already read for the recipe's reference (else it is read again from its file); `components`:
-    the models to run (default: the shipped ones); `preview`: see RunContext."""
+    the models to run (default: the shipped ones); `preview`: see RunContext; `gains`: the mix gains to
+    apply where the recipe keeps none (a cue made again lands on the gains it was mixed with)."""
     steps = Steps(progress, ["compose", "render", "mix"], cancel)
     # Only while a composer writes, which imports nothing: two threads importing one package at once can
     # break its import (a scipy ImportError was seen); reading a reference file or a parent cue imports.
@@ -277,7 +279,7 @@ def make_cue(recipe: Recipe, progress: ProgressCallback = no_progress, cancel: C
     description = built.description if recipe.engine == "midi" else as_played(built.description, score)
     # 2-3. render and mix (with the recipe's gains when it keeps a parent's)
     cue = cue_from_score(score, description, recipe.seed, recipe.engine, recipe.render, steps, warn,
-                         loop_bars=recipe.loop_bars, gains=recipe.mix_gains, end_seconds=recipe.end_seconds, mix=recipe.mix)
+                         loop_bars=recipe.loop_bars, gains=recipe.mix_gains or gains, end_seconds=recipe.end_seconds, mix=recipe.mix)
     cue.parameters.update(built.parameters)
     cue.parameters["recipe"] = recipe.to_dict()
     return cue

@@ -34,9 +34,13 @@ def reproduce_cue(sidecar_path: str | os.PathLike, progress: ProgressCallback = 
     sidecar = _checked_sidecar(sidecar_path, allow_plugins)
     for note in differences(sidecar):
         warn(f"note: {note}; the audio may not be bit-identical")
+    # the gains it was mixed with (the master's search for the loudness target may have changed since),
+    # unless those are a panel re-mix's
+    gains = _mix_gains(sidecar, sidecar_path)
     if "panel_mix" in sidecar.get("parameters", {}) and sidecar["recipe"].mix is None:  # before mixes were recipes
         warn("note: this cue was re-mixed in the panel; it is made again as first rendered")
-    return make_cue(sidecar["recipe"], progress, cancel, warn)
+        gains = None
+    return make_cue(sidecar["recipe"], progress, cancel, warn, gains=gains)
 
 
 def check_plugins(recipe: Recipe, sidecar_path: str | os.PathLike, allow_plugins: bool) -> None:
