@@ -103,6 +103,43 @@ def test_the_master_measures_the_audio_it_wrote_over_several_blocks():
     assert abs(loudness - -16.0) < 0.2 and np.abs(out).max() <= 10 ** (-1.0 / 20)
 
 
+def _full_rate_passes(monkeypatch, sample_rate: int) -> list:
+    """The master bus's passes at the mix's own rate (the gain search's thinned passes not counted)."""
+    import sys
+
+    module = sys.modules["mtm_daw.mix.master"]
+    passes, bus_at_gain = [], module._bus_at_gain
+
+    def counted(mix, rate, *args):
+        if rate == sample_rate:
+            passes.append(rate)
+        return bus_at_gain(mix, rate, *args)
+
+    monkeypatch.setattr(module, "_bus_at_gain", counted)
+    return passes
+
+
+@pytest.mark.parametrize("target", [-14.0, -9.0])
+def test_the_master_finds_its_gain_on_thinned_samples_and_makes_the_mix_in_one_pass(monkeypatch, target):
+    cue = compose_cue(MusicDescription(genre="rock", tempo=128, duration=12.0), seed=4, engine="baseline",
+                      settings=RenderSettings(synth="builtin"), warn=lambda message: None)
+    summed = np.sum([stem.audio for stem in cue.stems.values()], axis=0)  # a real mix, hot enough to limit
+    passes = _full_rate_passes(monkeypatch, cue.sample_rate)
+    out, gain_db, loudness = master(summed, cue.sample_rate, target)
+    assert len(passes) == 1
+    assert abs(loudness - target) < 0.1 and loudness == integrated_loudness(out, cue.sample_rate)
+    assert np.abs(out).max() <= 10 ** (-1.0 / 20)
+
+
+def test_the_master_searches_at_the_full_rate_when_thinned_samples_are_silent(monkeypatch):
+    # every 8th sample of a 6 kHz tone at 48 kHz is a zero crossing: thinned, the mix is silence
+    tone = 0.05 * np.sin(2 * np.pi * 6000 * np.arange(5 * 48000) / 48000)
+    mix = np.stack([tone, tone]).astype(np.float32)
+    passes = _full_rate_passes(monkeypatch, 48000)
+    out, gain_db, loudness = master(mix, 48000, -16.0)
+    assert abs(loudness - -16.0) < 0.2 and len(passes) >= 1
+
+
 # --- the first bars, heard while the rest is made -------------------------------------------------
 
 def _notes(score) -> dict:
