@@ -4,6 +4,8 @@ makes the next block, is the loudness of what it wrote. A preview of a cue's fir
 cue and plays its notes."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from mtm_daw.analysis.loudness import integrated_loudness
 from mtm_daw.description import MusicDescription
 from mtm_daw.engine.generator import PREVIEW_SECONDS, GenerationSettings
 from mtm_daw.mix import mix_stems_with_gains, run_chain, stem_chain
-from mtm_daw.mix.master import TARGET_LUFS, master
+from mtm_daw.mix.master import FULL_PASSES, MAX_BOOST_DB, TARGET_LUFS, master, master_at_gain
 from mtm_daw.pipeline import RenderSettings, compose_cue, render_stems
 from mtm_daw.render import cue_renderer, release_kept_renderers
 from mtm_daw.render.fluid import FluidSynthRenderer
@@ -105,8 +107,6 @@ def test_the_master_measures_the_audio_it_wrote_over_several_blocks():
 
 def _full_rate_passes(monkeypatch, sample_rate: int) -> list:
     """The master bus's passes at the mix's own rate (the gain search's thinned passes not counted)."""
-    import sys
-
     module = sys.modules["mtm_daw.mix.master"]
     passes, bus_at_gain = [], module._bus_at_gain
 
@@ -131,13 +131,46 @@ def test_the_master_finds_its_gain_on_thinned_samples_and_makes_the_mix_in_one_p
     assert np.abs(out).max() <= 10 ** (-1.0 / 20)
 
 
-def test_the_master_searches_at_the_full_rate_when_thinned_samples_are_silent(monkeypatch):
-    # every 8th sample of a 6 kHz tone at 48 kHz is a zero crossing: thinned, the mix is silence
-    tone = 0.05 * np.sin(2 * np.pi * 6000 * np.arange(5 * 48000) / 48000)
+@pytest.mark.parametrize("hertz, amplitude, target", [
+    (6000.0, 0.05, -16.0),  # every 8th sample a zero crossing: thinned, the mix is silence
+    (6003.5, 0.5, -40.0),  # thinned, a 3.5 Hz wave the K-weighting's high-pass removes: silence out of the bus
+])
+def test_the_master_corrects_at_the_full_rate_where_thinned_samples_say_nothing(monkeypatch, hertz, amplitude, target):
+    tone = amplitude * np.sin(2 * np.pi * hertz * np.arange(5 * 48000) / 48000)
     mix = np.stack([tone, tone]).astype(np.float32)
     passes = _full_rate_passes(monkeypatch, 48000)
-    out, gain_db, loudness = master(mix, 48000, -16.0)
-    assert abs(loudness - -16.0) < 0.2 and len(passes) >= 1
+    out, gain_db, loudness = master(mix, 48000, target)
+    assert np.isfinite(gain_db) and abs(loudness - target) < 0.2
+    assert 1 <= len(passes) <= FULL_PASSES
+
+
+def test_the_master_never_runs_the_gain_away_for_a_target_it_cannot_reach():
+    pluck = np.zeros(4 * 48000, np.float32)  # a short 220 Hz pluck once a second: the limiter caps it early
+    for second in range(4):
+        t = np.arange(4800) / 48000
+        pluck[second * 48000:second * 48000 + 4800] = 0.3 * np.sin(2 * np.pi * 220 * t) * np.exp(-t * 40)
+    mix = np.stack([pluck, pluck])
+    plain = -5.0 - integrated_loudness(mix, 48000)
+    out, gain_db, loudness = master(mix, 48000, -5.0)
+    assert loudness < -6.0  # out of reach
+    assert gain_db <= plain + MAX_BOOST_DB
+
+
+def test_a_mix_below_the_gate_passes_through_at_the_gain_master_chose():
+    quiet = (1e-4 * np.sin(2 * np.pi * 440 * np.arange(48000) / 48000)).astype(np.float32)
+    mix = np.stack([quiet, quiet])
+    out, gain_db, loudness = master(mix, 48000)
+    again, loudness_again = master_at_gain(mix, 48000, gain_db)  # as a cue made again applies it
+    assert gain_db == 0.0 and np.array_equal(out, mix) and np.array_equal(again, mix)
+    assert loudness == loudness_again == float("-inf")
+
+
+def test_a_cue_imports_no_video_or_image_reader():
+    code = ("import sys; from mtm_daw.pipeline import compose_cue; from mtm_daw.description import MusicDescription;"
+            "compose_cue(MusicDescription(duration=4), warn=lambda m: None);"
+            "assert 'av' not in sys.modules and 'PIL' not in sys.modules, 'PyAV or Pillow was imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-1500:]
 
 
 # --- the first bars, heard while the rest is made -------------------------------------------------

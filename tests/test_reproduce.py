@@ -201,6 +201,13 @@ def test_a_cue_is_made_again_at_the_gains_it_was_mixed_with(tmp_path, monkeypatc
     louder = reproduce_cue(sidecar, warn=lambda m: None)
     assert louder.loudness_lufs > cue.loudness_lufs + 1.0
 
+    monkeypatch.undo()
+    document["environment"]["mtm_daw"] = "0.0.1"  # made by another version: the audio may differ, so the
+    sidecar.write_text(json.dumps(document))      # master matches the loudness target anew
+    notes = []
+    anew = reproduce_cue(sidecar, warn=notes.append)
+    assert any("0.0.1" in note for note in notes) and abs(anew.loudness_lufs - cue.loudness_lufs) < 0.2
+
 
 def test_a_recipe_from_before_key_lock_is_generated_without_it():
     """Sidecars written before the key lock existed carry no "key_lock": reproducing them must not lock."""

@@ -25,6 +25,7 @@ SEARCH_RATE = 6000  # Hz: the search for the master's gain hears every n-th samp
 SEARCH_TOLERANCE_LU = 0.05  # the search stops this close to the target
 TOLERANCE_LU = 0.2  # the full-rate pass may land this far off; further, it is corrected (up to FULL_PASSES)
 FULL_PASSES = 4
+MAX_BOOST_DB = 18.0  # above the plain gain to the target: a target the limiter cannot reach must not run the gain away
 
 
 def master(mix: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
@@ -41,45 +42,50 @@ def master(mix: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
     if not MIN_TARGET_LUFS <= target_lufs <= MAX_TARGET_LUFS:
         raise MtmError(f"loudness target {target_lufs} LUFS is outside {MIN_TARGET_LUFS:g}..{MAX_TARGET_LUFS:g} LUFS")
     loudness = measure_lufs(mix, sample_rate)
-    if not np.isfinite(loudness):
-        silent = audio_buffer(mix.shape)
-        for start, stop in blocks(mix.shape[1], mix, silent):
-            silent[:, start:stop] = mix[:, start:stop]
-        return silent, 0.0, loudness
+    if not np.isfinite(loudness):  # below the gate: passed through, at 0 dB
+        return _copy(mix), 0.0, loudness
+    highest = target_lufs - loudness + MAX_BOOST_DB
     gain_db = _searched_gain(mix, sample_rate, target_lufs, ceiling_dbfs, loudness)
     out = audio_buffer(mix.shape)  # a correcting pass writes over the last one's audio
     for attempt in range(FULL_PASSES):
         measured = _bus_at_gain(mix, sample_rate, gain_db, ceiling_dbfs, out)
         error = target_lufs - measured
-        if abs(error) < TOLERANCE_LU or attempt == FULL_PASSES - 1:
+        corrected = min(gain_db + min(error, 6.0), highest)
+        if abs(error) < TOLERANCE_LU or attempt == FULL_PASSES - 1 or corrected == gain_db:
             break
-        gain_db += min(error, 6.0)  # a target the limiter cannot reach must not run the gain away
+        gain_db = corrected
     return out, gain_db, measured
 
 
 def _searched_gain(mix: np.ndarray, sample_rate: int, target_lufs: float, ceiling_dbfs: float,
                    loudness: float) -> float:
-    """The input gain that brings the bus's output to the target, searched on every n-th sample of the mix;
-    the plain gain to the target where those samples cannot stand in for the mix (silent once thinned)."""
-    gain_db = target_lufs - loudness
+    """The input gain that brings the bus's output to the target, searched on every n-th sample of the mix
+    (at most MAX_BOOST_DB above the plain gain to the target); that plain gain where those samples cannot
+    stand in for the mix (silent once thinned, or silent out of the bus)."""
+    plain = target_lufs - loudness
     step = max(1, sample_rate // SEARCH_RATE)
     if step == 1:
-        return gain_db
+        return plain
     thinned, rate = _every_nth(mix, step), sample_rate // step
     offset = loudness - measure_lufs(thinned, rate)  # what the thinned mix lacks, in LU, before the bus
     if not np.isfinite(offset):
-        return gain_db
+        return plain
     out = audio_buffer(thinned.shape)
-    previous = None
+    gain_db, previous = plain, None
     for _ in range(8):
         measured = _bus_at_gain(thinned, rate, gain_db, ceiling_dbfs, out) + offset
+        if not np.isfinite(measured):
+            return plain
         error = target_lufs - measured
         if abs(error) < SEARCH_TOLERANCE_LU:
             break
         # the loudness rises slower than the gain where the limiter works (a slope from the last two passes)
         slope = 1.0 if previous is None else (measured - previous[1]) / (gain_db - previous[0])
         previous = gain_db, measured
-        gain_db += min(error / min(max(slope, 0.25), 1.0), 6.0)
+        following = min(gain_db + min(error / min(max(slope, 0.25), 1.0), 6.0), plain + MAX_BOOST_DB)
+        if following == gain_db:  # at the highest gain allowed and still short of the target
+            break
+        gain_db = following
     return gain_db
 
 
@@ -89,7 +95,7 @@ def _every_nth(mix: np.ndarray, step: int) -> np.ndarray:
     thinned = audio_buffer((mix.shape[0], length))
     for start, stop in blocks(length, thinned):
         thinned[:, start:stop] = mix[:, start * step:stop * step:step]
-        let_go(mix, start * step, stop * step)
+        let_go(mix, start * step, min(stop * step, mix.shape[1]))
     return thinned
 
 
@@ -97,9 +103,21 @@ def master_at_gain(mix: np.ndarray, sample_rate: int, gain_db: float,
                    ceiling_dbfs: float = CEILING_DBFS) -> tuple[np.ndarray, float]:
     """The master bus at a given input gain (no search for a loudness target): (audio, its LUFS).
 
-    The same pass `master` makes, so a cue redone with the gain `master` chose comes out the same."""
+    The same pass `master` makes, so a cue redone with the gain `master` chose comes out the same; a mix
+    below the gate at 0 dB is passed through, as `master` passes it."""
+    if gain_db == 0.0:
+        loudness = measure_lufs(mix, sample_rate)
+        if not np.isfinite(loudness):
+            return _copy(mix), loudness
     out = audio_buffer(mix.shape)
     return out, _bus_at_gain(mix, sample_rate, gain_db, ceiling_dbfs, out)
+
+
+def _copy(mix: np.ndarray) -> np.ndarray:
+    copied = audio_buffer(mix.shape)
+    for start, stop in blocks(mix.shape[1], mix, copied):
+        copied[:, start:stop] = mix[:, start:stop]
+    return copied
 
 
 def _bus_at_gain(mix: np.ndarray, sample_rate: int, gain_db: float, ceiling_dbfs: float, out: np.ndarray) -> float:

@@ -32,14 +32,15 @@ def reproduce_cue(sidecar_path: str | os.PathLike, progress: ProgressCallback = 
     made (software, model, SoundFont, a reference file) is reported through `warn` first.
     allow_plugins: load the VST3 plugins the sidecar names (see `check_plugins`)."""
     sidecar = _checked_sidecar(sidecar_path, allow_plugins)
-    for note in differences(sidecar):
+    changed = differences(sidecar)
+    for note in changed:
         warn(f"note: {note}; the audio may not be bit-identical")
-    # the gains it was mixed with (the master's search for the loudness target may have changed since),
-    # unless those are a panel re-mix's
-    gains = _mix_gains(sidecar, sidecar_path)
     if "panel_mix" in sidecar.get("parameters", {}) and sidecar["recipe"].mix is None:  # before mixes were recipes
         warn("note: this cue was re-mixed in the panel; it is made again as first rendered")
-        gains = None
+        gains = None  # the re-mix's
+    else:  # the gains it was mixed with, so its level does not hang on how the master searches for the target;
+        # where the audio may differ, the master matches the target anew
+        gains = None if changed else _mix_gains(sidecar, sidecar_path)
     return make_cue(sidecar["recipe"], progress, cancel, warn, gains=gains)
 
 
