@@ -1,10 +1,10 @@
 """What the faster cue path must keep: the same samples. A renderer kept loaded between cues plays as a new
 one, chains run two at a time sum as one at a time, and the master's loudness, measured while the bus
-makes the next block, is the loudness of what it wrote. A preview of a cue's first bars comes before the
-cue and plays its notes."""
+makes the next block, is the loudness of what it wrote. The master finds its gain on thinned samples and
+makes the mix in one full-rate pass, and stays on safe ground where thinned samples say nothing or the
+target is out of reach. A preview of a cue's first bars comes before the cue and plays its notes."""
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -164,13 +164,6 @@ def test_a_mix_below_the_gate_passes_through_at_the_gain_master_chose():
     assert gain_db == 0.0 and np.array_equal(out, mix) and np.array_equal(again, mix)
     assert loudness == loudness_again == float("-inf")
 
-
-def test_a_cue_imports_no_video_or_image_reader():
-    code = ("import sys; from mtm_daw.pipeline import compose_cue; from mtm_daw.description import MusicDescription;"
-            "compose_cue(MusicDescription(duration=4), warn=lambda m: None);"
-            "assert 'av' not in sys.modules and 'PIL' not in sys.modules, 'PyAV or Pillow was imported'")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-1500:]
 
 
 # --- the first bars, heard while the rest is made -------------------------------------------------
