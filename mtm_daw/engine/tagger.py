@@ -134,7 +134,9 @@ def _log_mel_of_padded(padded: np.ndarray) -> np.ndarray:
     frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP_LENGTH]  # (T, N_FFT) float32
     spectrum = np.fft.rfft(frames * window, axis=-1).astype(np.complex64)  # float64 FFT, stored as librosa does
     power = np.abs(spectrum) ** 2  # (T, 257) float32
-    mel = power @ mel_basis.T  # (T, 96) float32
+    # (T, 96), summed in float64: a float32 product's last bit hangs on how BLAS blocks the rows, so one patch
+    # alone and the whole file disagreed on a CPU with AVX2 only; rounded to float32 the sums agree
+    mel = (power.astype(np.float64) @ mel_basis.T.astype(np.float64)).astype(np.float32)
     mel = mel.astype(np.float16).astype(np.float32)  # musicnn stores the spectrogram as float16
     return np.log10(np.float32(LOG_SCALE) * mel + np.float32(1.0)).astype(np.float32)
 
