@@ -165,7 +165,6 @@ def test_a_mix_below_the_gate_passes_through_at_the_gain_master_chose():
     assert loudness == loudness_again == float("-inf")
 
 
-
 # --- the first bars, heard while the rest is made -------------------------------------------------
 
 def _notes(score) -> dict:
