@@ -2,10 +2,15 @@
 
     .venv/bin/python -m onnx_export.ecmg --checkpoint build/ecmg --out-dir mtm_daw/weights
 
-Writes ecmg_fp32.onnx and ecmg_int8.onnx (dynamic int8 weights) with dynamic batch and length, the
-ControlFormer in an If that skips it without a reference, and records in the manifest: configs, SHA-256,
-and parity (max abs error against torch eager at a length the export never saw, with and without a
+Writes ecmg_fp32.onnx and ecmg_int8.onnx (dynamic int8, see quantize_generator) with dynamic batch and
+length, the ControlFormer in an If that skips it without a reference, and records in the manifest: configs,
+SHA-256, and parity (max abs error against torch eager at a length the export never saw, with and without a
 reference, fp32 and int8).
+
+    .venv/bin/python -m onnx_export.ecmg --int8-only
+
+writes ecmg_int8.onnx again from the shipped ecmg_fp32.onnx (no checkpoint, no torch), its parity against
+that file.
 """
 from __future__ import annotations
 
@@ -74,10 +79,21 @@ def example_inputs(model, batch: int, tokens: int, seed: int = 0) -> tuple:
 
 
 def onnx_outputs(path: Path, inputs: tuple) -> np.ndarray:
+    """The logits of the ONNX file for inputs given as a tuple in INPUT_NAMES order (torch tensors or numpy)."""
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run(None, {name: tensor.numpy() for name, tensor in zip(INPUT_NAMES, inputs)})[0]
+    return session.run(None, {name: np.asarray(value) for name, value in zip(INPUT_NAMES, inputs)})[0]
+
+
+def parity_checks(config: dict) -> list[tuple]:
+    """Inputs for the parity checks, at a batch and length the export never saw: with a reference, without
+    (strength 0), and a batch where only some entries have one."""
+    with_reference = tuple(example_feeds(config, 3, 24, seed=1).values())
+    without_reference = tuple(np.zeros_like(value) if name in ("control", "strength") else value
+                              for name, value in zip(INPUT_NAMES, with_reference))
+    mixed = with_reference[:-1] + (np.array([0.7, 0.0, 0.3], np.float32),)
+    return [with_reference, without_reference, mixed]
 
 
 def skip_control_without_reference(model):
@@ -88,7 +104,7 @@ def skip_control_without_reference(model):
     inputs and leads to a residual the DiT adds (/controlformer/Mul_k); without a reference the If gives
     0.0 for each residual instead, so the sums, and the logits, are the same numbers. Weights stay in the
     main graph (the branch reads them from there), so the file's initializers, and import_ecmg, are as
-    before. Works on the fp32 graph and on its int8 quantisation alike (found by the data flow, not names).
+    before. The nodes are found by the data flow, not by names.
     """
     import onnx
     from onnx import TensorProto, helper
@@ -143,7 +159,7 @@ def skip_control_without_reference(model):
             helper.make_node("Greater", ["any_strength_set", "no_strength"], ["has_reference"], name="/reference/Greater"),
             helper.make_node("If", ["has_reference"], residuals, then_branch=then_graph, else_branch=else_graph,
                              name="/reference/If")]
-    # shapes recorded for values now inside the branch (quantize_dynamic writes them), or for the residuals,
+    # shapes recorded for values now inside the branch (an exporter may write them), or for the residuals,
     # which are a scalar 0.0 without a reference
     stale = made | set(residuals)
     kept_shapes = [info for info in graph.value_info if info.name not in stale]
@@ -157,9 +173,26 @@ def skip_control_without_reference(model):
     return model
 
 
+def quantize_generator(fp32: Path, int8: Path) -> None:
+    """Dynamic int8 of an exported generator (its If included): MatMul weights as int8 per output channel in
+    7 bits (reduce_range), activations quantised to uint8 at run time.
+
+    Why 7 bits: x86 CPUs without VNNI multiply uint8 by int8 with VPMADDUBSW, which adds the products of
+    neighbouring inputs into int16 with saturation; 255 * 127 * 2 leaves int16, 255 * 64 * 2 does not. With
+    8-bit weights per tensor, 6,314 of the round-6 model's 7.7M weight pairs could saturate, 1.5e-6 of the
+    pair sums did on real feeds, and on such CPUs the int8 model's error on drum onsets doubled and its
+    drums fell silent in 0.41 of bars (fp32: 0.12), while CPUs with VNNI ran the same file faithfully
+    (benchmarks/int8_on_avx2.py computes the AVX2 kernel's numbers on any CPU). Per output channel, 7 bits
+    are as accurate as 8 bits per tensor were (benchmarks/results/int8.md).
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
+                     extra_options={"EnableSubgraph": True})  # the ControlFormer's blocks are in the If
+
+
 def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model, config = load_checkpoint(checkpoint)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -180,20 +213,13 @@ def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
 
         exported = onnx.load(str(staged))  # the style list travels with the model: row i of its genre embedding
         onnx.helper.set_model_props(exported, {"genres": json.dumps(list(model.dit.config.genres))})
-        onnx.save(exported, str(staged))
+        onnx.save(skip_control_without_reference(exported), str(staged))
         staged_int8 = Path(scratch) / int8.name
-        quantize_dynamic(str(staged), str(staged_int8), weight_type=QuantType.QInt8)
-        for path in (staged, staged_int8):
-            onnx.save(skip_control_without_reference(onnx.load(str(path))), str(path))
-        # another batch and length than the export saw; with a reference, and without (strength 0)
-        with_reference = example_inputs(model, 3, 24, seed=1)
-        without_reference = tuple(torch.zeros_like(value) if name in ("control", "strength") else value
-                                  for name, value in zip(INPUT_NAMES, with_reference))
-        mixed = with_reference[:-1] + (torch.tensor([0.7, 0.0, 0.3]),)  # one batch, some entries without
+        quantize_generator(staged, staged_int8)
         parity_fp32, parity_int8 = 0.0, 0.0
-        for check in (with_reference, without_reference, mixed):
+        for check in parity_checks(config):
             with torch.no_grad():
-                reference = model(*check).numpy()
+                reference = model(*(torch.from_numpy(value) for value in check)).numpy()
             parity_fp32 = max(parity_fp32, float(np.abs(onnx_outputs(staged, check) - reference).max()))
             parity_int8 = max(parity_int8, float(np.abs(onnx_outputs(staged_int8, check) - reference).max()))
         if parity_fp32 > 1e-3:
@@ -213,12 +239,35 @@ def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
     return entry
 
 
+def requantize_int8(out_dir: Path) -> dict:
+    """ecmg_int8.onnx made again from the folder's ecmg_fp32.onnx, its manifest entry updated: the parity of
+    int8 is then taken against the fp32 file (itself within parity.max_abs_error_fp32 of torch)."""
+    from onnx_export.manifest import read_manifest
+
+    entry = read_manifest(out_dir)["models"]["ecmg"]
+    fp32, int8 = out_dir / entry["file"], out_dir / "ecmg_int8.onnx"
+    if sha256_file(fp32) != entry["sha256"]:
+        raise SystemExit(f"{fp32} does not match the manifest's checksum; export it again with --checkpoint")
+    with tempfile.TemporaryDirectory(dir=out_dir) as scratch:
+        staged = Path(scratch) / int8.name
+        quantize_generator(fp32, staged)
+        parity = max(float(np.abs(onnx_outputs(staged, check) - onnx_outputs(fp32, check)).max())
+                     for check in parity_checks(entry["config"]))
+        os.replace(staged, int8)
+    entry["int8"] = {"file": int8.name, "sha256": sha256_file(int8), "bytes": int8.stat().st_size}
+    entry["parity"].update(max_abs_error_int8=parity, int8_checked_against=fp32.name)
+    update_manifest_entry(out_dir, "ecmg", entry)
+    return entry
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", type=Path, default=Path("build/ecmg"))
     parser.add_argument("--out-dir", type=Path, default=Path(__file__).resolve().parent.parent / "mtm_daw" / "weights")
+    parser.add_argument("--int8-only", action="store_true",
+                        help="only quantise the folder's fp32 file again (no checkpoint or torch needed)")
     args = parser.parse_args()
-    entry = export_ecmg(args.checkpoint, args.out_dir)
+    entry = requantize_int8(args.out_dir) if args.int8_only else export_ecmg(args.checkpoint, args.out_dir)
     print(json.dumps({k: entry[k] for k in ("file", "bytes", "parity")}, indent=2))
 
 

@@ -210,3 +210,54 @@ def test_example_feeds_of_the_shipped_config_run_the_shipped_model():
     assert logits.shape == (2, 8 * config["dit"]["steps_per_token"], config["dit"]["features"])
     assert np.all(np.isfinite(logits))
 
+
+
+def int8_weight_ranges(path) -> list[int]:
+    """The largest |weight| of every MatMulInteger in an int8 generator file, the If's branch included."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    weights = {tensor.name: tensor for tensor in model.graph.initializer}
+
+    def nodes(graph):
+        for node in graph.node:
+            yield node
+            for attribute in node.attribute:
+                if attribute.type == onnx.AttributeProto.GRAPH:
+                    yield from nodes(attribute.g)
+
+    return [int(np.abs(numpy_helper.to_array(weights[node.input[1]]).astype(np.int32)).max())
+            for node in nodes(model.graph) if node.op_type == "MatMulInteger"]
+
+
+def test_the_shipped_int8_generator_cannot_saturate_an_avx2_cpu():
+    """Without VNNI, onnxruntime's uint8 x int8 kernel adds neighbouring products into int16 with saturation:
+    weights of at most 64 keep 255 * 64 * 2 inside it, so the file gives the same numbers on every x86 CPU.
+    Every MatMul of the graph is quantised, the ControlFormer's in the If's branch too."""
+    from mtm_daw.engine.sessions import WEIGHTS_DIR, model_entry
+
+    ranges = int8_weight_ranges(WEIGHTS_DIR / model_entry("ecmg", WEIGHTS_DIR)["int8"]["file"])
+    assert len(ranges) > 60 and max(ranges) <= 64 and 255 * max(ranges) * 2 <= 32767
+
+
+def test_int8_only_quantises_the_folders_fp32_file_again(tiny_model, tmp_path):
+    """`python -m onnx_export.ecmg --int8-only`: no checkpoint, the manifest names the new file's checksum, and
+    the int8 logits stay close to the fp32 file's."""
+    from onnx_export.ecmg import parity_checks, onnx_outputs, requantize_int8
+    from onnx_export.manifest import read_manifest, sha256_file
+
+    folder, exported = tiny_model
+    weights = tmp_path / "weights"
+    shutil.copytree(folder / "weights", weights)
+    assert max(int8_weight_ranges(weights / "ecmg_int8.onnx")) <= 64  # what export_ecmg wrote
+    (weights / "ecmg_int8.onnx").write_bytes(b"stale")
+    entry = requantize_int8(weights)
+    assert read_manifest(weights)["models"]["ecmg"]["int8"]["sha256"] == sha256_file(weights / "ecmg_int8.onnx")
+    assert entry["sha256"] == exported["sha256"] and entry["parity"]["int8_checked_against"] == "ecmg_fp32.onnx"
+    check = parity_checks(entry["config"])[0]
+    fp32_logits = onnx_outputs(weights / "ecmg_fp32.onnx", check)
+    error = np.abs(onnx_outputs(weights / "ecmg_int8.onnx", check) - fp32_logits).max()
+    assert 0 < error <= entry["parity"]["max_abs_error_int8"]
+    assert error < 0.05 * np.abs(fp32_logits).max()
+    Generator(weights / "ecmg_int8.onnx", entry["int8"]["sha256"])  # the runtime loads it by its checksum
