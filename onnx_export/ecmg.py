@@ -19,10 +19,14 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from onnx_export.manifest import sha256_file, update_manifest_entry
+
+if TYPE_CHECKING:  # onnx (the train extra) is imported where used: device_check imports this module without it
+    import onnx
 
 INPUT_NAMES = ["x", "t", "labels", "roles", "sentence", "use_condition", "energy", "hits", "beat_in_bar",
                "plan", "control", "strength"]
@@ -96,7 +100,16 @@ def parity_checks(config: dict) -> list[tuple]:
     return [with_reference, without_reference, mixed]
 
 
-def skip_control_without_reference(model):
+def graphs(graph: onnx.GraphProto):
+    """The graph and every graph inside its nodes (an If's branches), depth first: onnx.GraphProto each."""
+    yield graph
+    for node in graph.node:
+        for attribute in node.attribute:
+            if attribute.type == attribute.GRAPH:
+                yield from graphs(attribute.g)
+
+
+def skip_control_without_reference(model: onnx.ModelProto) -> onnx.ModelProto:
     """The graph with the ControlFormer inside an If that runs it only when some strength is not zero.
 
     Without a reference (strength 0, the default cue) its residuals are exactly zero, yet its four blocks
@@ -173,6 +186,9 @@ def skip_control_without_reference(model):
     return model
 
 
+QUANTIZATION = "dynamic: MatMul weights int8 per output channel in 7 bits (reduce_range), activations uint8 per call"
+
+
 def quantize_generator(fp32: Path, int8: Path) -> None:
     """Dynamic int8 of an exported generator (its If included): MatMul weights as int8 per output channel in
     7 bits (reduce_range), activations quantised to uint8 at run time.
@@ -189,6 +205,14 @@ def quantize_generator(fp32: Path, int8: Path) -> None:
 
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
                      extra_options={"EnableSubgraph": True})  # the ControlFormer's blocks are in the If
+
+
+def int8_entry(int8: Path) -> dict:
+    """The manifest's record of an int8 file quantize_generator wrote (its output hangs on onnxruntime's version)."""
+    import onnxruntime
+
+    return {"file": int8.name, "sha256": sha256_file(int8), "bytes": int8.stat().st_size,
+            "quantization": QUANTIZATION, "onnxruntime": onnxruntime.__version__}
 
 
 def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
@@ -228,10 +252,11 @@ def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
         os.replace(staged_int8, int8)
     entry = {
         "file": fp32.name, "sha256": sha256_file(fp32), "bytes": fp32.stat().st_size,
-        "int8": {"file": int8.name, "sha256": sha256_file(int8), "bytes": int8.stat().st_size},
+        "int8": int8_entry(int8),
         "config": {"dit": config["dit"], "controlformer": config["controlformer"]},
         "training": {"settings": config["settings"], "data": config["data"], "final_loss": config["final_loss"]},
-        "parity": {"max_abs_error_fp32": parity_fp32, "max_abs_error_int8": parity_int8, "checked_tokens": 24},
+        "parity": {"max_abs_error_fp32": parity_fp32, "max_abs_error_int8": parity_int8, "checked_tokens": 24,
+                   "int8_checked_against": "torch eager"},
         "exported_with": {"torch": torch.__version__, "opset": OPSET},
         "version": 1,
     }
@@ -240,12 +265,12 @@ def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
 
 
 def requantize_int8(out_dir: Path) -> dict:
-    """ecmg_int8.onnx made again from the folder's ecmg_fp32.onnx, its manifest entry updated: the parity of
-    int8 is then taken against the fp32 file (itself within parity.max_abs_error_fp32 of torch)."""
+    """The int8 file made again from the folder's fp32 file, its manifest entry updated (the rest of the entry
+    kept): the parity of int8 is then taken against the fp32 file (itself within max_abs_error_fp32 of torch)."""
     from onnx_export.manifest import read_manifest
 
     entry = read_manifest(out_dir)["models"]["ecmg"]
-    fp32, int8 = out_dir / entry["file"], out_dir / "ecmg_int8.onnx"
+    fp32, int8 = out_dir / entry["file"], out_dir / entry.get("int8", {}).get("file", "ecmg_int8.onnx")
     if sha256_file(fp32) != entry["sha256"]:
         raise SystemExit(f"{fp32} does not match the manifest's checksum; export it again with --checkpoint")
     with tempfile.TemporaryDirectory(dir=out_dir) as scratch:
@@ -254,7 +279,7 @@ def requantize_int8(out_dir: Path) -> dict:
         parity = max(float(np.abs(onnx_outputs(staged, check) - onnx_outputs(fp32, check)).max())
                      for check in parity_checks(entry["config"]))
         os.replace(staged, int8)
-    entry["int8"] = {"file": int8.name, "sha256": sha256_file(int8), "bytes": int8.stat().st_size}
+    entry["int8"] = int8_entry(int8)
     entry["parity"].update(max_abs_error_int8=parity, int8_checked_against=fp32.name)
     update_manifest_entry(out_dir, "ecmg", entry)
     return entry

@@ -211,53 +211,62 @@ def test_example_feeds_of_the_shipped_config_run_the_shipped_model():
     assert np.all(np.isfinite(logits))
 
 
-
-def int8_weight_ranges(path) -> list[int]:
-    """The largest |weight| of every MatMulInteger in an int8 generator file, the If's branch included."""
+def quantised_weights(path) -> dict[str, list[int]]:
+    """Per graph of an int8 generator file (the main graph, then its If's branches): the largest |weight| of
+    each MatMulInteger. A float MatMul reading a weight (a weight left unquantised) fails the calling test."""
     import onnx
     from onnx import numpy_helper
 
+    from onnx_export.ecmg import graphs
+
     model = onnx.load(str(path))
-    weights = {tensor.name: tensor for tensor in model.graph.initializer}
-
-    def nodes(graph):
-        for node in graph.node:
-            yield node
-            for attribute in node.attribute:
-                if attribute.type == onnx.AttributeProto.GRAPH:
-                    yield from nodes(attribute.g)
-
-    return [int(np.abs(numpy_helper.to_array(weights[node.input[1]]).astype(np.int32)).max())
-            for node in nodes(model.graph) if node.op_type == "MatMulInteger"]
+    weights = {tensor.name: numpy_helper.to_array(tensor) for graph in graphs(model.graph) for tensor in graph.initializer}
+    found = {}
+    for graph in graphs(model.graph):
+        unquantised = [node.name for node in graph.node if node.op_type == "MatMul" and set(node.input) & weights.keys()]
+        assert not unquantised, unquantised
+        found[graph.name] = [int(np.abs(weights[node.input[1]].astype(np.int32)).max())
+                             for node in graph.node if node.op_type == "MatMulInteger"]
+    return found
 
 
 def test_the_shipped_int8_generator_cannot_saturate_an_avx2_cpu():
     """Without VNNI, onnxruntime's uint8 x int8 kernel adds neighbouring products into int16 with saturation:
     weights of at most 64 keep 255 * 64 * 2 inside it, so the file gives the same numbers on every x86 CPU.
-    Every MatMul of the graph is quantised, the ControlFormer's in the If's branch too."""
+    Every weight is quantised, the ControlFormer's in the If's branch too."""
     from mtm_daw.engine.sessions import WEIGHTS_DIR, model_entry
 
-    ranges = int8_weight_ranges(WEIGHTS_DIR / model_entry("ecmg", WEIGHTS_DIR)["int8"]["file"])
-    assert len(ranges) > 60 and max(ranges) <= 64 and 255 * max(ranges) * 2 <= 32767
+    found = quantised_weights(WEIGHTS_DIR / model_entry("ecmg", WEIGHTS_DIR)["int8"]["file"])
+    assert sorted(list(found)[1:]) == ["with_reference", "without_reference"]
+    assert len(found["with_reference"]) == 21 and len(next(iter(found.values()))) == 52
+    assert max(max(ranges) for ranges in found.values() if ranges) <= 64
 
 
 def test_int8_only_quantises_the_folders_fp32_file_again(tiny_model, tmp_path):
-    """`python -m onnx_export.ecmg --int8-only`: no checkpoint, the manifest names the new file's checksum, and
-    the int8 logits stay close to the fp32 file's."""
-    from onnx_export.ecmg import parity_checks, onnx_outputs, requantize_int8
+    """`python -m onnx_export.ecmg --int8-only`: no checkpoint; the manifest names the new file's checksum and
+    keeps the rest of the entry; the int8 logits stay close to the fp32 file's; a changed fp32 file is refused."""
+    from onnx_export.ecmg import onnx_outputs, parity_checks, requantize_int8
     from onnx_export.manifest import read_manifest, sha256_file
 
     folder, exported = tiny_model
     weights = tmp_path / "weights"
     shutil.copytree(folder / "weights", weights)
-    assert max(int8_weight_ranges(weights / "ecmg_int8.onnx")) <= 64  # what export_ecmg wrote
     (weights / "ecmg_int8.onnx").write_bytes(b"stale")
     entry = requantize_int8(weights)
-    assert read_manifest(weights)["models"]["ecmg"]["int8"]["sha256"] == sha256_file(weights / "ecmg_int8.onnx")
-    assert entry["sha256"] == exported["sha256"] and entry["parity"]["int8_checked_against"] == "ecmg_fp32.onnx"
+    assert read_manifest(weights)["models"]["ecmg"] == entry
+    # the export's own int8 file again, bit for bit (it quantised the same fp32 graph)
+    assert entry["int8"]["sha256"] == sha256_file(weights / "ecmg_int8.onnx") == exported["int8"]["sha256"]
+    assert {key: entry[key] for key in ("sha256", "config", "training")} == \
+        {key: exported[key] for key in ("sha256", "config", "training")}
+    assert entry["parity"]["max_abs_error_fp32"] == exported["parity"]["max_abs_error_fp32"]
+    assert entry["parity"]["int8_checked_against"] == "ecmg_fp32.onnx"
+    assert max(max(ranges) for ranges in quantised_weights(weights / "ecmg_int8.onnx").values() if ranges) <= 64
     check = parity_checks(entry["config"])[0]
     fp32_logits = onnx_outputs(weights / "ecmg_fp32.onnx", check)
-    error = np.abs(onnx_outputs(weights / "ecmg_int8.onnx", check) - fp32_logits).max()
-    assert 0 < error <= entry["parity"]["max_abs_error_int8"]
-    assert error < 0.05 * np.abs(fp32_logits).max()
+    assert 0 < np.abs(onnx_outputs(weights / "ecmg_int8.onnx", check) - fp32_logits).max() < 0.05 * np.abs(fp32_logits).max()
     Generator(weights / "ecmg_int8.onnx", entry["int8"]["sha256"])  # the runtime loads it by its checksum
+
+    with open(weights / "ecmg_fp32.onnx", "ab") as handle:
+        handle.write(b"changed")
+    with pytest.raises(SystemExit, match="does not match the manifest"):
+        requantize_int8(weights)
