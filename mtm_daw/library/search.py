@@ -204,8 +204,9 @@ class _Segment:
         if filters.bpm_min is not None or filters.bpm_max is not None:
             low = -np.inf if filters.bpm_min is None else filters.bpm_min
             high = np.inf if filters.bpm_max is None else filters.bpm_max
-            spans = [(start + int(np.searchsorted(self.bpm[start:end], low, "left")),
-                      start + int(np.searchsorted(self.bpm[start:end], high, "right"))) for start, end in spans]
+            bpm = self.bpm
+            spans = [(start + int(bpm[start:end].searchsorted(low, "left")),
+                      start + int(bpm[start:end].searchsorted(high, "right"))) for start, end in spans]
         merged: list[tuple[int, int]] = []
         for start, end in spans:  # neighbours (a partition's genres, no bpm range) become one slice
             if start == end:
@@ -238,12 +239,12 @@ class _Segment:
         return ids, np.where(keep, _dot(vectors, query), np.float32(-np.inf))
 
 
-def _dot(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """(N, D) @ (D,) on this thread, SCAN_ROWS rows a BLAS call. OpenBLAS hands a larger gemv to its threads,
-    and when the cores are busy (a DAW, other jobs) the hand-off costs more than the work: 10,000 x 128 took
-    8 ms through BLAS here with both cores busy against 0.19 ms on one thread; a product of 2,048 rows stays on
-    the calling thread and takes 0.013 ms busy or not, twice as quick as einsum's own loop."""
-    scores = np.empty(len(vectors), np.float32)
+def _dot(vectors: np.ndarray, query: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """(N, D) @ (D,) on this thread, SCAN_ROWS rows a BLAS call, into `out` when given. OpenBLAS hands a larger
+    gemv to its threads, and when the cores are busy (a DAW, other jobs) the hand-off costs more than the work:
+    10,000 x 128 took 8 ms through BLAS here with both cores busy against 0.19 ms on one thread; a product of
+    2,048 rows stays on the calling thread and takes 0.013 ms busy or not, twice as quick as einsum's own loop."""
+    scores = np.empty(len(vectors), np.float32) if out is None else out
     for start in range(0, len(vectors), SCAN_ROWS):
         np.matmul(vectors[start:start + SCAN_ROWS], query, out=scores[start:start + SCAN_ROWS])
     return scores
@@ -354,13 +355,28 @@ class VectorIndex:
                     return found
             if not spans:
                 return []
-            scored = [self.segments[number].scores(start, end, query, keep) for number, start, end, keep in spans]
-            ids, scores = scored[0] if len(scored) == 1 else (np.concatenate(part) for part in zip(*scored))
+            if all(keep is None for *_, keep in spans):  # slices only: scored into one array, no copies
+                ids, scores = self._scan(query, spans)
+            else:
+                scored = [self.segments[number].scores(start, end, query, keep) for number, start, end, keep in spans]
+                ids, scores = scored[0] if len(scored) == 1 else (np.concatenate(part) for part in zip(*scored))
             if len(scores) > k:  # one partition over every slice's rows (a tempo range gives many slices)
                 best = np.argpartition(scores, -k)[-k:]
                 ids, scores = ids[best], scores[best]
             finite = np.isfinite(scores)
             return _best(ids[finite], scores[finite], k)
+
+    def _scan(self, query: np.ndarray, spans: list) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, cosine scores) of every row of the spans (segment, start, end, no mask), in one pair of arrays."""
+        sizes = [end - start for _, start, end, _ in spans]
+        ids, scores = np.empty(sum(sizes), np.int64), np.empty(sum(sizes), np.float32)
+        at = 0
+        for (number, start, end, _), size in zip(spans, sizes):
+            segment = self.segments[number]
+            ids[at:at + size] = segment.ids[start:end]
+            _dot(segment.vectors[start:end], query, out=scores[at:at + size])
+            at += size
+        return ids, scores
 
     def _approximate_nearest(self, query: np.ndarray, spans: list, kept: int, k: int,
                              pool: int) -> list[tuple[int, float]] | None:
