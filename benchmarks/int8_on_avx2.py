@@ -24,7 +24,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from mtm_daw.engine.sessions import WEIGHTS_DIR, model_entry
-from onnx_export.ecmg import graphs, onnx_outputs, parity_checks
+from onnx_export.ecmg import graphs, largest_difference, onnx_logits, parity_checks
 
 INT16 = (-32768, 32767)
 UINT8_MAX = 255
@@ -107,8 +107,8 @@ def main() -> None:
     count = sum(emulate_saturation(graph, weights, f"avx2_{number}") for number, graph in reversed(every_graph))
     arguments.out.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(arguments.out))
-    difference = max(float(np.abs(onnx_outputs(arguments.out, check) - onnx_outputs(arguments.model, check)).max())
-                     for check in parity_checks(entry["config"]))
+    checks = parity_checks(entry["config"])
+    difference = largest_difference(onnx_logits(arguments.out, checks), onnx_logits(arguments.model, checks))
     print(f"{arguments.model.name}: {count} (input pair, output column)s can saturate on AVX2; "
           f"logits of the emulation differ from the file's by up to {difference:.3f} (example feeds)")
 

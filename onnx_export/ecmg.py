@@ -82,12 +82,23 @@ def example_inputs(model, batch: int, tokens: int, seed: int = 0) -> tuple:
     return tuple(torch.from_numpy(value) for value in example_feeds(config, batch, tokens, seed).values())
 
 
-def onnx_outputs(path: Path, inputs: tuple) -> np.ndarray:
-    """The logits of the ONNX file for inputs given as a tuple in INPUT_NAMES order (torch tensors or numpy)."""
+def onnx_logits(path: Path, checks: list[tuple]) -> list[np.ndarray]:
+    """The logits of the ONNX file for each input tuple (INPUT_NAMES order, torch tensors or numpy), one session."""
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run(None, {name: np.asarray(value) for name, value in zip(INPUT_NAMES, inputs)})[0]
+    return [session.run(None, {name: np.asarray(value) for name, value in zip(INPUT_NAMES, inputs)})[0]
+            for inputs in checks]
+
+
+def onnx_outputs(path: Path, inputs: tuple) -> np.ndarray:
+    """The logits of the ONNX file for one input tuple (see onnx_logits)."""
+    return onnx_logits(path, [inputs])[0]
+
+
+def largest_difference(logits: list[np.ndarray], references: list[np.ndarray]) -> float:
+    """The largest |difference| between two lists of logits, pair by pair."""
+    return max(float(np.abs(ours - reference).max()) for ours, reference in zip(logits, references))
 
 
 def parity_checks(config: dict) -> list[tuple]:
@@ -240,12 +251,11 @@ def export_ecmg(checkpoint: Path, out_dir: Path) -> dict:
         onnx.save(skip_control_without_reference(exported), str(staged))
         staged_int8 = Path(scratch) / int8.name
         quantize_generator(staged, staged_int8)
-        parity_fp32, parity_int8 = 0.0, 0.0
-        for check in parity_checks(config):
-            with torch.no_grad():
-                reference = model(*(torch.from_numpy(value) for value in check)).numpy()
-            parity_fp32 = max(parity_fp32, float(np.abs(onnx_outputs(staged, check) - reference).max()))
-            parity_int8 = max(parity_int8, float(np.abs(onnx_outputs(staged_int8, check) - reference).max()))
+        checks = parity_checks(config)
+        with torch.no_grad():
+            references = [model(*(torch.from_numpy(value) for value in check)).numpy() for check in checks]
+        parity_fp32 = largest_difference(onnx_logits(staged, checks), references)
+        parity_int8 = largest_difference(onnx_logits(staged_int8, checks), references)
         if parity_fp32 > 1e-3:
             raise SystemExit(f"fp32 export differs from torch by {parity_fp32:.2e}; not writing it")
         os.replace(staged, fp32)
@@ -276,8 +286,8 @@ def requantize_int8(out_dir: Path) -> dict:
     with tempfile.TemporaryDirectory(dir=out_dir) as scratch:
         staged = Path(scratch) / int8.name
         quantize_generator(fp32, staged)
-        parity = max(float(np.abs(onnx_outputs(staged, check) - onnx_outputs(fp32, check)).max())
-                     for check in parity_checks(entry["config"]))
+        checks = parity_checks(entry["config"])
+        parity = largest_difference(onnx_logits(staged, checks), onnx_logits(fp32, checks))
         os.replace(staged, int8)
     entry["int8"] = int8_entry(int8)
     entry["parity"].update(max_abs_error_int8=parity, int8_checked_against=fp32.name)
